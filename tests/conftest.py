@@ -1,0 +1,54 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.datafile import load_data
+from toolkit.demo import sample_files
+from toolkit.form import load_form
+from toolkit.workbook import build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def form():
+    return load_form()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, form):
+    """Each bundled sample written to a workbook: {stem: (path, data)}."""
+    folder = tmp_path_factory.mktemp("samples")
+    out = {}
+    for f in sample_files():
+        data = load_data(f, form)
+        out[f.stem] = (build(form, folder / f"{f.stem}.xlsx", data), data)
+    return out
+
+
+@pytest.fixture(scope="session")
+def blank(tmp_path_factory, form):
+    return build(form, tmp_path_factory.mktemp("blank") / "mau.xlsx")
+
+
+def soffice_convert(src: Path, target: str, outdir: Path) -> Path:
+    """Convert with LibreOffice headless, an independent reader of what Excel would open."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        pytest.skip("LibreOffice chưa được cài (apt-get install libreoffice-calc libreoffice-writer)")
+    assert src.exists(), src
+    profile = outdir / "lo-profile"
+    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target,
+                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
+    ext = target.split(":")[0]
+    written = sorted(outdir.glob(f"{src.stem}*.{ext}"))  # a single-sheet CSV is named stem-Sheet.csv
+    assert written, f"LibreOffice wrote no .{ext} for {src.name}"
+    return written[0]
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "toolkit.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)

@@ -1,0 +1,31 @@
+"""Outputs appear whole or not at all: write to a sibling temporary name, then rename."""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from toolkit.errors import BaocaoError
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target`."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".~" + target.stem, suffix=target.suffix, dir=target.parent)
+    except OSError as exc:
+        raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {exc.strerror}") from exc
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise BaocaoError(f"Không ghi được tệp {target}: {exc.strerror}") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,93 @@
+"""The `baocao` command: each subcommand parses its arguments, calls the library, prints the result.
+
+Exit codes: 0 success, 1 the data has errors, 2 a file cannot be used (unreadable,
+foreign, missing), 3 an unexpected failure (a bug; BAOCAO_DEBUG=1 shows details).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from toolkit import __version__
+from toolkit.errors import BaocaoError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="baocao", description="Báo cáo cải cách hành chính cấp xã: "
+                                "phiếu Excel, kiểm tra, tổng hợp và báo cáo Word.")
+    p.add_argument("--version", action="version", version=f"baocao {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="LỆNH")
+
+    s = sub.add_parser("tao-mau", help="tạo phiếu số liệu Excel (trống hoặc điền từ tệp dữ liệu)")
+    s.add_argument("--out", required=True, type=Path, help="tệp .xlsx cần tạo")
+    s.add_argument("--du-lieu", type=Path, help="tệp dữ liệu YAML để điền vào phiếu")
+    s.set_defaults(run=cmd_tao_mau)
+
+    s = sub.add_parser("doc", help="đọc một phiếu đã điền và in số liệu kèm vị trí ô")
+    s.add_argument("file", type=Path)
+    s.add_argument("--json", action="store_true", help="in dạng JSON")
+    s.set_defaults(run=cmd_doc)
+
+    s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
+    s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"))
+    s.set_defaults(run=cmd_demo)
+    return p
+
+
+def cmd_tao_mau(args) -> int:
+    from toolkit.datafile import load_data
+    from toolkit.form import load_form
+    from toolkit.workbook import build
+
+    form = load_form()
+    data = load_data(args.du_lieu, form) if args.du_lieu else None
+    out = build(form, args.out, data)
+    print(f"Đã tạo phiếu số liệu: {out}")
+    return 0
+
+
+def cmd_doc(args) -> int:
+    from toolkit.reader import read_submission
+    from toolkit.summary import print_submission, submission_json
+
+    sub = read_submission(args.file)
+    if args.json:
+        print(json.dumps(submission_json(sub), ensure_ascii=False, indent=2))
+    else:
+        print_submission(sub)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from toolkit.demo import run_demo
+
+    return run_demo(args.out_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except BaocaoError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Đã dừng theo yêu cầu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, no traceback unless asked
+        if os.environ.get("BAOCAO_DEBUG"):
+            raise
+        print(f"Lỗi không mong đợi ({type(exc).__name__}: {exc}). Chạy lại với BAOCAO_DEBUG=1 để xem chi "
+              "tiết và báo cho người quản trị.", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

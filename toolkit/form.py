@@ -1,0 +1,307 @@
+"""The form definition: typed view of the YAML files in toolkit/definition/.
+
+Everything else (workbook, reader, checker, consolidation, reports) is derived
+from the `Form` returned by `load_form()`.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from toolkit.errors import BaocaoError
+
+TYPES = ("count", "decimal", "percent", "money", "date", "text", "choice")
+NUMERIC = ("count", "decimal", "percent", "money")
+UNIT_AGGS = ("sum", "ratio", "none")
+PERIOD_AGGS = ("sum", "latest", "first", "ratio", "none")
+
+# Names Excel would parse as a reference rather than as a defined name.
+_A1 = re.compile(r"^\$?[A-Za-z]{1,3}\$?[0-9]+$")
+_R1C1 = re.compile(r"^[Rr][0-9]*([Cc][0-9]*)?$|^[Cc][0-9]*$")
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value: an indicator, a metadata field or a list column."""
+
+    code: str
+    label: str
+    type: str = "count"
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    required: bool = False
+    note: str = ""
+    choices: str | None = None
+    units: str = "sum"
+    periods: str = "sum"
+    ratio: tuple[str, str] | None = None
+    section: str = ""
+    stt: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    stt: str
+    indicators: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    stt: str
+    label: str
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class ListDef:
+    id: str
+    sheet: str
+    table: str
+    label: str
+    blank_rows: int
+    columns: tuple[Field, ...]
+
+    def column(self, code: str) -> Field:
+        return next(c for c in self.columns if c.code == code)
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: str
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass
+class Form:
+    form_id: str
+    version: str
+    title: str
+    deadline_days: int
+    metadata: tuple[Field, ...]
+    sections: tuple[Section, ...]
+    lists: tuple[ListDef, ...]
+    choices: dict[str, tuple[Choice, ...]]
+    cqtt_criteria: tuple[Choice, ...]
+    cqtt_levels: tuple[dict, ...]
+    units: tuple[Unit, ...]
+    rules: tuple[dict, ...] = ()
+    source: Path | None = None
+
+    @property
+    def indicators(self) -> tuple[Field, ...]:
+        return tuple(i for s in self.sections for g in s.groups for i in g.indicators)
+
+    def indicator(self, code: str) -> Field:
+        return self._by_code[code]
+
+    def list(self, list_id: str) -> ListDef:
+        return next(lst for lst in self.lists if lst.id == list_id)
+
+    def choice_labels(self, name: str) -> list[str]:
+        return [c.label for c in self.choices[name]]
+
+    def choice_by_label(self, name: str, label: str) -> Choice | None:
+        wanted = nfc(label).strip().casefold()
+        return next((c for c in self.choices[name] if c.label.casefold() == wanted), None)
+
+    def unit_by_code(self, code: str) -> Unit | None:
+        return self._units.get(code)
+
+    def __post_init__(self) -> None:
+        self._by_code = {i.code: i for i in self.indicators}
+        self._units = {u.code: u for u in self.units}
+
+
+def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
+    kind = raw.get("type", "count")
+    ratio = tuple(raw["ratio"]) if raw.get("ratio") else None
+    lo, hi = raw.get("min"), raw.get("max")
+    if kind in NUMERIC and lo is None:
+        lo = 0
+    if kind == "percent" and hi is None:
+        hi = 100
+    default_agg = "ratio" if ratio else ("none" if kind not in NUMERIC else "sum")
+    return Field(
+        code=str(raw.get("code", "")),
+        label=nfc(str(raw.get("label", ""))),
+        type=kind,
+        unit=nfc(str(raw.get("unit", ""))),
+        min=lo,
+        max=hi,
+        required=bool(raw.get("required", False)),
+        note=nfc(str(raw.get("note", ""))),
+        choices=raw.get("choices"),
+        units=raw.get("units", default_agg),
+        periods=raw.get("periods", default_agg),
+        ratio=ratio,
+        section=section,
+        stt=stt,
+    )
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name}: {exc}") from exc
+
+
+def _units(path: Path) -> tuple[Unit, ...]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return tuple(Unit(r["ma_dvhc"].strip(), nfc(r["ten"].strip()), nfc(r["loai"].strip()))
+                     for r in csv.DictReader(fh))
+
+
+def load_form_from(folder: Path) -> Form:
+    """Load and self-check the definition in `folder`; raise on any problem."""
+    base = _read_yaml(folder / "form.yaml")
+    ind = _read_yaml(folder / "indicators.yaml")
+    rules_path = folder / "rules.yaml"
+    rules = _read_yaml(rules_path).get("rules", []) if rules_path.exists() else []
+
+    sections = []
+    for s in ind.get("sections", []):
+        groups = []
+        for gi, g in enumerate(s.get("groups", []), start=1):
+            fields = tuple(_field(r, "indicators.yaml", s["id"], f"{gi}.{ii}")
+                           for ii, r in enumerate(g.get("indicators", []), start=1))
+            groups.append(Group(nfc(g["label"]), str(gi), fields))
+        sections.append(Section(s["id"], str(s["stt"]), nfc(s["label"]), tuple(groups)))
+
+    criteria = tuple(Choice(c["code"], nfc(c["label"]), {"max": c["max"]})
+                     for c in base.get("cqtt", {}).get("criteria", []))
+    units = _units(folder / "don_vi.csv")
+    choices: dict[str, tuple[Choice, ...]] = {
+        "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
+        "don_vi_ten": tuple(Choice(u.code, u.name) for u in units),
+    }
+    for name, items in (base.get("choices") or {}).items():
+        if isinstance(items, dict) and items.get("from") == "cqtt.criteria":
+            choices[name] = criteria
+            continue
+        choices[name] = tuple(
+            Choice(str(c["code"]), nfc(str(c["label"])),
+                   {k: v for k, v in c.items() if k not in ("code", "label")})
+            for c in items)
+
+    lists = tuple(
+        ListDef(lst["id"], nfc(lst["sheet"]), lst["table"], nfc(lst["label"]),
+                int(lst.get("blank_rows", 20)),
+                tuple(_field(c, "form.yaml") for c in lst["columns"]))
+        for lst in base.get("lists", []))
+
+    form = Form(
+        form_id=str(base["form_id"]),
+        version=str(base["version"]),
+        title=nfc(base.get("title", "")),
+        deadline_days=int(base.get("deadline_days", 5)),
+        metadata=tuple(_field(m, "form.yaml") for m in base.get("metadata", [])),
+        sections=tuple(sections),
+        lists=lists,
+        choices=choices,
+        cqtt_criteria=criteria,
+        cqtt_levels=tuple(base.get("cqtt", {}).get("levels", [])),
+        units=units,
+        rules=tuple(rules),
+        source=folder,
+    )
+    problems = self_check(form)
+    if problems:
+        raise BaocaoError("Định nghĩa biểu mẫu có lỗi:\n" + "\n".join(f"- {p}" for p in problems))
+    return form
+
+
+def self_check(form: Form) -> list[str]:
+    """Every problem of the definition, each naming the file and the entry."""
+    out: list[str] = []
+    seen: dict[str, str] = {}
+
+    def code_ok(code: str, where: str) -> None:
+        if not _CODE.match(code):
+            out.append(f"{where}: mã '{code}' phải gồm chữ in hoa, số và dấu gạch dưới, bắt đầu bằng chữ")
+        elif _A1.match(code) or _R1C1.match(code):
+            out.append(f"{where}: mã '{code}' trùng dạng địa chỉ ô Excel, không dùng làm tên được")
+        if code in seen:
+            out.append(f"{where}: mã '{code}' bị trùng (đã có ở {seen[code]})")
+        seen[code] = where
+
+    def field_ok(f: Field, where: str) -> None:
+        if f.type not in TYPES:
+            out.append(f"{where}: kiểu '{f.type}' không hợp lệ (chỉ nhận {', '.join(TYPES)})")
+        if f.units not in UNIT_AGGS:
+            out.append(f"{where}: cách tổng hợp theo đơn vị '{f.units}' không hợp lệ")
+        if f.periods not in PERIOD_AGGS:
+            out.append(f"{where}: cách tổng hợp theo kỳ '{f.periods}' không hợp lệ")
+        if f.type == "choice" and f.choices not in form.choices:
+            out.append(f"{where}: danh mục '{f.choices}' không tồn tại")
+        if f.min is not None and f.max is not None and f.min > f.max:
+            out.append(f"{where}: giới hạn dưới lớn hơn giới hạn trên")
+        if not f.label:
+            out.append(f"{where}: thiếu nhãn tiếng Việt")
+
+    for f in form.metadata:
+        where = f"form.yaml › metadata › {f.code}"
+        code_ok(f.code, where)
+        field_ok(f, where)
+    for f in form.indicators:
+        where = f"indicators.yaml › {f.code}"
+        code_ok(f.code, where)
+        field_ok(f, where)
+    codes = {i.code for i in form.indicators}
+    for f in form.indicators:
+        if f.ratio:
+            for ref in f.ratio:
+                if ref not in codes:
+                    out.append(f"indicators.yaml › {f.code}: tỷ lệ tham chiếu mã không tồn tại '{ref}'")
+        if f.units == "ratio" and not f.ratio:
+            out.append(f"indicators.yaml › {f.code}: tổng hợp 'ratio' cần khai báo ratio: [tử số, mẫu số]")
+    for lst in form.lists:
+        cols = set()
+        for c in lst.columns:
+            where = f"form.yaml › lists › {lst.id} › {c.code}"
+            field_ok(c, where)
+            if c.code in cols:
+                out.append(f"{where}: cột bị trùng")
+            cols.add(c.code)
+    for name, items in form.choices.items():
+        labels = [c.label.casefold() for c in items]
+        for dup in sorted({x for x in labels if labels.count(x) > 1}):
+            out.append(f"form.yaml › choices › {name}: nhãn '{dup}' bị trùng")
+    total = sum(c.extra["max"] for c in form.cqtt_criteria)
+    if form.cqtt_criteria and total != 100:
+        out.append(f"form.yaml › cqtt › criteria: tổng điểm tối đa là {total}, phải bằng 100")
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_form() -> Form:
+    """The bundled form definition (cached: it is read once per process)."""
+    folder = Path(str(resources.files("toolkit") / "definition"))
+    return load_form_from(folder)

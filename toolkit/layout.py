@@ -1,0 +1,26 @@
+"""Names and positions shared by the workbook writer and the reader.
+
+The reader never relies on positions: it finds sheets by name, indicator rows by
+the code in the code column and list columns by header text. The positions here
+are only where the writer puts things.
+"""
+
+SHEET_GUIDE = "Hướng dẫn"
+SHEET_META = "Thông tin chung"
+SHEET_DATA = "Số liệu"
+SHEET_CHECK = "Kiểm tra"
+SHEET_LISTS = "Danh mục"
+
+HEAD_CODE = "Mã"
+HEAD_VALUE = "Giá trị"
+HEAD_NOTE = "Ghi chú"
+
+STAMP_FORM = "Mã biểu mẫu"
+STAMP_VERSION = "Phiên bản"
+
+# Rows above the first data row on Thông tin chung and Số liệu: title, subtitle, header.
+HEADER_ROW = 3  # 0-based row index of the column headers
+LIST_HEADER_ROW = 2  # 0-based row of the Excel Table header on list sheets
+
+META_COLUMNS = (HEAD_CODE, "Nội dung", HEAD_VALUE, "Hướng dẫn nhập")
+DATA_COLUMNS = (HEAD_CODE, "STT", "Chỉ tiêu", "Đơn vị tính", HEAD_VALUE, HEAD_NOTE)

@@ -1,0 +1,315 @@
+"""Read a filled intake workbook into a typed `Submission`.
+
+python-calamine reads the cells (fast, read-only, no XML entity expansion).
+Indicators are found by the code in the "Mã" column and list columns by their
+header text, so inserted rows, moved blocks or reordered columns do not break
+reading. A file that is not this form's workbook is refused with a Vietnamese
+`BaocaoError`; a cell that cannot be read becomes a `Problem`, never a guess.
+"""
+from __future__ import annotations
+
+import unicodedata
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from toolkit import layout as L
+from toolkit.errors import BaocaoError
+from toolkit.form import Field, Form, ListDef, load_form, nfc
+from toolkit.submission import Loc, Problem, Row, Submission, Value
+from toolkit.vnnum import NumberError, parse_number
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
+MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXCEL_EPOCH = date(1899, 12, 30)
+_ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
+
+
+def _key(text: Any) -> str:
+    """Header/label comparison key: NFC, trimmed, case-folded, old and new tone placement alike."""
+    s = nfc(str(text)).strip().casefold()
+    for old, new in (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
+                     ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
+                     ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy")):
+        s = s.replace(old, new)
+    return s
+
+
+def sniff(path: Path) -> None:
+    """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file."""
+    name = path.name
+    if not path.exists():
+        raise BaocaoError("không tìm thấy tệp", path=str(path))
+    if not path.is_file():
+        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise BaocaoError("tệp rỗng (0 byte)", path=str(path))
+    if size > MAX_FILE_BYTES:
+        raise BaocaoError(f"tệp quá lớn ({size // 1048576} MB); phiếu số liệu chỉ vài trăm KB",
+                          path=str(path))
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head == OLE_MAGIC:
+        raise BaocaoError(
+            "tệp được đặt mật khẩu hoặc là định dạng Excel 97-2003 (.xls); hãy gỡ mật khẩu và "
+            "lưu lại dạng Excel Workbook (.xlsx)", path=str(path))
+    if not head.startswith(b"PK"):
+        raise BaocaoError(f"{name} không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
+                          path=str(path))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            total = 0
+            for info in zf.infolist():
+                total += info.file_size
+                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
+                        and info.file_size > 10 * 1024 * 1024:
+                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=str(path))
+            if total > MAX_UNPACKED_BYTES:
+                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path))
+    except zipfile.BadZipFile:
+        raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
+                          path=str(path)) from None
+    if "content.xml" in names and "mimetype" in names:
+        raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
+                          path=str(path))
+    if "xl/workbook.xml" not in names:
+        raise BaocaoError("tệp nén không phải sổ tính Excel", path=str(path))
+
+
+class _Sheet:
+    """A sheet as a grid of rows from row 0, column 0 (Excel A1)."""
+
+    def __init__(self, book: pc.CalamineWorkbook, name: str):
+        self.name = name
+        sheet = book.get_sheet_by_name(name)
+        self.rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
+        self.truncated = sheet.height > MAX_ROWS
+        self.merged = [tuple(m) for m in (sheet.merged_cell_ranges or [])]
+
+    def loc(self, r: int, c: int) -> Loc:
+        return Loc(self.name, xl_rowcol_to_cell(r, c))
+
+    def cell(self, r: int, c: int) -> Any:
+        row = self.rows[r] if r < len(self.rows) else []
+        return row[c] if c < len(row) else ""
+
+    def find_header(self, wanted: tuple[str, ...], limit: int = 30) -> tuple[int, dict[str, int]] | None:
+        """First row (within `limit`) holding the first wanted header; map of header -> column."""
+        keys = {_key(w): w for w in wanted}
+        for r, row in enumerate(self.rows[:limit]):
+            found = {keys[_key(v)]: c for c, v in enumerate(row) if isinstance(v, str) and _key(v) in keys}
+            if wanted[0] in found:
+                return r, found
+        return None
+
+
+def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
+    """Typed value of a cell for `field`, or (None, reason) when it cannot be read."""
+    if isinstance(raw, str):
+        raw = nfc(raw).strip()
+        if raw == "":
+            return None, None
+        if raw.upper() in _ERRORS:
+            return None, f"ô chứa lỗi công thức {raw}"
+    if isinstance(raw, bool):
+        return None, "ô chứa giá trị TRUE/FALSE, không phải số liệu"
+    kind = field.type
+    if kind in ("count", "decimal", "percent", "money"):
+        if isinstance(raw, (datetime, date, timedelta)):
+            return None, "ô chứa ngày/giờ, không phải số"
+        if isinstance(raw, str):
+            try:
+                raw = parse_number(raw, percent=kind == "percent")
+            except NumberError as exc:
+                return None, str(exc)
+        if kind == "count":
+            if float(raw) != int(raw):
+                return None, f"«{_vn_plain(raw)}» không phải số nguyên"
+            return int(raw), None
+        return (int(raw) if float(raw).is_integer() else float(raw)), None
+    if kind == "date":
+        if isinstance(raw, datetime):
+            return raw.date(), None
+        if isinstance(raw, date):
+            return raw, None
+        if isinstance(raw, (int, float)) and 1 <= raw < 2958466:
+            return _EXCEL_EPOCH + timedelta(days=int(raw)), None
+        if isinstance(raw, str):
+            return _parse_date(raw)
+        return None, "không đọc được ngày"
+    text = _as_text(raw)
+    if kind == "choice":
+        match = form.choice_by_label(field.choices, text) or next(
+            (c for c in form.choices[field.choices] if _key(c.label) == _key(text)), None)
+        if match is None:
+            return None, f"«{text}» không có trong danh mục"
+        return match.label, None
+    return text, None
+
+
+def _raw(raw: Any, value: Any) -> Any:
+    """What the cell held, kept only when it is not simply the value."""
+    return None if raw in ("", None) or raw == value else raw
+
+
+def _vn_plain(x: float) -> str:
+    return str(x).replace(".", ",")
+
+
+def _as_text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, (datetime, date)):
+        return raw.strftime("%d/%m/%Y")
+    return nfc(str(raw)).strip()
+
+
+def _parse_date(text: str) -> tuple[date | None, str | None]:
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date(), None
+        except ValueError:
+            continue
+    return None, f"«{text}» không phải ngày hợp lệ (dạng ngày/tháng/năm, ví dụ 09/01/2026)"
+
+
+def _read_stamp(book: pc.CalamineWorkbook, path: Path, form: Form) -> tuple[str, str]:
+    if L.SHEET_LISTS not in book.sheet_names:
+        raise BaocaoError(
+            f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
+            "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path))
+    sheet = _Sheet(book, L.SHEET_LISTS)
+    stamp = {_key(r[0]): _as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    form_id, version = stamp.get(_key(L.STAMP_FORM), ""), stamp.get(_key(L.STAMP_VERSION), "")
+    if form_id != form.form_id:
+        raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
+                          path=str(path))
+    if version != form.version:
+        raise BaocaoError(
+            f"phiếu phiên bản {version or 'không rõ'}, phần mềm đang dùng phiên bản {form.version}; "
+            "hãy chép số liệu sang mẫu mới (lệnh «baocao tao-mau»)", path=str(path))
+    return form_id, version
+
+
+def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Submission,
+                  target: dict[str, Value], note_col: bool) -> None:
+    """Read one value per field, located by its code in the "Mã" column."""
+    wanted = (L.HEAD_CODE, L.HEAD_VALUE, L.HEAD_NOTE) if note_col else (L.HEAD_CODE, L.HEAD_VALUE)
+    found = sheet.find_header(wanted)
+    if found is None or L.HEAD_VALUE not in found[1]:
+        raise BaocaoError(f"sheet «{sheet.name}» thiếu dòng tiêu đề có cột «{L.HEAD_CODE}» và "
+                          f"«{L.HEAD_VALUE}»", path=str(sub.path))
+    head, cols = found
+    code_col, value_col, note = cols[L.HEAD_CODE], cols[L.HEAD_VALUE], cols.get(L.HEAD_NOTE)
+    by_code = {f.code: f for f in fields}
+    merged_rows = [(r0, r1) for (r0, c0), (r1, c1) in sheet.merged if c0 <= value_col <= c1]
+    for r in range(head + 1, len(sheet.rows)):
+        code = sheet.cell(r, code_col)
+        if not isinstance(code, str) or not code.strip():
+            continue
+        code = code.strip()
+        loc = sheet.loc(r, value_col)
+        field = by_code.get(code)
+        if field is None:
+            sub.problems.append(Problem("ma-khong-xac-dinh", sheet.loc(r, code_col),
+                                        f"Mã «{code}» không có trong biểu mẫu; dòng này không được đọc", code))
+            continue
+        if code in target:
+            sub.problems.append(Problem("ma-trung", sheet.loc(r, code_col),
+                                        f"Mã «{code}» xuất hiện lần nữa (đã có ở {target[code].loc})", code))
+            continue
+        if any(r0 <= r <= r1 for r0, r1 in merged_rows):
+            sub.problems.append(Problem("o-bi-gop", loc, f"Ô giá trị của «{field.label}» bị gộp (merge) "
+                                        "với ô khác; hãy bỏ gộp ô", code))
+        raw = sheet.cell(r, value_col)
+        value, reason = _convert(field, raw, form)
+        if reason:
+            sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{field.label}: {reason}", code))
+        target[code] = Value(code, value, loc, _raw(raw, value))
+        if note is not None:
+            text = sheet.cell(r, note)
+            if isinstance(text, str) and text.strip():
+                sub.notes[code] = nfc(text).strip()
+    for f in fields:
+        if f.code not in target:
+            sub.problems.append(Problem("thieu-chi-tieu", Loc(sheet.name, "A1"),
+                                        f"Không tìm thấy dòng có mã «{f.code}» ({f.label}) trong sheet "
+                                        f"«{sheet.name}»", f.code))
+
+
+def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> list[Row]:
+    labels = tuple(c.label for c in lst.columns)
+    found = sheet.find_header(labels)
+    if found is None:
+        sub.problems.append(Problem("thieu-tieu-de-bang", Loc(sheet.name, "A1"),
+                                    f"Sheet «{sheet.name}» không có dòng tiêu đề bảng (cột «{labels[0]}»)"))
+        return []
+    head, cols = found
+    for c in lst.columns:
+        if c.label not in cols:
+            sub.problems.append(Problem("thieu-cot", sheet.loc(head, 0),
+                                        f"Bảng «{sheet.name}» thiếu cột «{c.label}»"))
+    rows: list[Row] = []
+    for r in range(head + 1, len(sheet.rows)):
+        cells = {c.code: sheet.cell(r, cols[c.label]) for c in lst.columns if c.label in cols}
+        if all(v == "" or v is None for v in cells.values()):
+            continue
+        row = Row(len(rows) + 1, sheet.loc(r, 0))
+        for c in lst.columns:
+            if c.code not in cells:
+                continue
+            loc = sheet.loc(r, cols[c.label])
+            value, reason = _convert(c, cells[c.code], form)
+            if reason:
+                sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{c.label}: {reason}", c.code))
+            row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
+        rows.append(row)
+    return rows
+
+
+def read_submission(path: Path | str, form: Form | None = None) -> Submission:
+    """Read `path` as a filled intake workbook of `form` (the bundled one by default)."""
+    path = Path(path)
+    form = form or load_form()
+    sniff(path)
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path)) from None
+    except Exception as exc:  # calamine raises several unrelated types for a damaged file
+        raise BaocaoError(f"không đọc được sổ tính Excel ({type(exc).__name__}); hãy mở và lưu lại bằng "
+                          "Excel", path=str(path)) from None
+    try:
+        form_id, version = _read_stamp(book, path, form)
+        sub = Submission(path=path, form_id=form_id, version=version)
+        names = {_key(n): n for n in book.sheet_names}
+        for required in (L.SHEET_META, L.SHEET_DATA):
+            if _key(required) not in names:
+                raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path))
+        _values_sheet(_Sheet(book, names[_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
+        data = _Sheet(book, names[_key(L.SHEET_DATA)])
+        _values_sheet(data, form.indicators, form, sub, sub.values, True)
+        for lst in form.lists:
+            if _key(lst.sheet) not in names:
+                sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
+                                            f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
+                sub.lists[lst.id] = []
+                continue
+            sub.lists[lst.id] = _list_sheet(_Sheet(book, names[_key(lst.sheet)]), lst, form, sub)
+    except BaocaoError:
+        raise
+    except Exception as exc:
+        raise BaocaoError(f"không đọc được nội dung sổ tính ({type(exc).__name__}: {exc})",
+                          path=str(path)) from None
+    finally:
+        book.close()
+    return sub

@@ -1,0 +1,34 @@
+"""Regenerate the committed workbooks under workbooks/ from the definition and sample data.
+
+Run `python -m toolkit.regenerate` after editing the definition; a test fails
+while the committed files differ from what the generator writes.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from toolkit.datafile import load_data
+from toolkit.demo import TEMPLATE_NAME, sample_files
+from toolkit.form import load_form
+from toolkit.workbook import build
+
+
+def committed_workbooks(root: Path) -> dict[Path, Path | None]:
+    """Target workbook -> its data file (None for the blank template)."""
+    folder = root / "workbooks"
+    out: dict[Path, Path | None] = {folder / TEMPLATE_NAME: None}
+    out.update({folder / f"{f.stem}.xlsx": f for f in sample_files()})
+    return out
+
+
+def main(root: Path = Path(".")) -> int:
+    form = load_form()
+    for target, data_file in committed_workbooks(root).items():
+        build(form, target, load_data(data_file, form) if data_file else None)
+        print(f"Đã tạo {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Vietnamese number and date conventions, one rule each, used by every output.
+
+Thousands with ".", decimals with ","; percentages rounded half-up (one rule
+everywhere, also in the checker); counts below 10 written "05" in prose; header
+dates "ngày 05 tháng 01 năm 2026" with day < 10 and months 1, 2 zero-padded.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+
+LOCALE = "vi_VN"
+
+
+def round_half_up(x: float, digits: int = 2) -> float:
+    """Round like a person does (36,698 -> 36,70), not banker's rounding."""
+    q = Decimal(1).scaleb(-digits)
+    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def fmt_number(x: float | int, max_digits: int = 2, fixed: bool = False) -> str:
+    """5892 -> "5.892"; 99.2 -> "99,2"; fixed: 36.698 -> "36,70" (a whole number stays whole)."""
+    if isinstance(x, float):
+        x = round_half_up(x, max_digits)
+        if x.is_integer():
+            x = int(x)
+    frac = ("0" if fixed and not isinstance(x, int) else "#") * max_digits
+    pattern = "#,##0" + ("." + frac if max_digits else "")
+    return format_decimal(x, format=pattern, locale=LOCALE)
+
+
+def fmt_count(n: int) -> str:
+    """A count in prose: 05, 13, 5.892."""
+    return f"{n:02d}" if 0 <= n < 10 else fmt_number(n)
+
+
+def fmt_percent(x: float, digits: int = 2, fixed: bool = False) -> str:
+    """A typed 99.2 -> "99,2%"; a computed 36.698 (fixed) -> "36,70%"; 100.0 -> "100%"."""
+    return fmt_number(x, digits, fixed) + "%"
+
+
+def ratio_percent(num: float, den: float, digits: int = 2) -> float | None:
+    """num/den as a percentage rounded half-up; None when the denominator is 0 or missing."""
+    if num is None or not den:
+        return None
+    return round_half_up(100 * num / den, digits)
+
+
+def fmt_money(x: float) -> str:
+    """Triệu đồng: 99385 -> "99.385 triệu đồng"."""
+    return fmt_number(x, 3) + " triệu đồng"
+
+
+def fmt_date(d: date) -> str:
+    """Prose date: 09/01/2026."""
+    return d.strftime("%d/%m/%Y")
+
+
+def fmt_date_header(d: date, place: str = "") -> str:
+    """Header date per NĐ 30/2020: "Nghi Dương, ngày 05 tháng 01 năm 2026"."""
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    text = f"ngày {d.day:02d} tháng {month} năm {d.year}"
+    return f"{place}, {text}" if place else text
+
+
+def fmt_value(v: Any, kind: str, unit: str = "") -> str:
+    """A value with its unit for tables and messages."""
+    if v is None:
+        return ""
+    if isinstance(v, date):
+        return fmt_date(v)
+    if kind == "percent":
+        return fmt_percent(v)
+    if kind == "money":
+        return fmt_money(v)
+    if isinstance(v, (int, float)):
+        return f"{fmt_number(v)} {unit}".strip()
+    return str(v)
