@@ -54,6 +54,8 @@ def _broken_copy(tmp_path, form, edit):
         {"code": "VB1", "label": "Ô Excel", "unit": "văn bản"}), "trùng dạng địa chỉ ô Excel"),
     (lambda d: d["sections"][0]["groups"][0]["indicators"].append(
         {"code": "VB_Y", "label": "Kiểu lạ", "unit": "x", "type": "so"}), "kiểu 'so' không hợp lệ"),
+    (lambda d: d["sections"][0]["groups"][0]["indicators"].append(
+        {"code": "VB_Z", "label": "Chỉ đạo", "điều hành": None, "unit": "x"}), "khóa lạ 'điều hành'"),
 ])
 def test_self_check_names_file_and_entry(tmp_path, form, edit, expected):
     with pytest.raises(BaocaoError) as err:

@@ -139,6 +139,16 @@ class Form:
         self._units = {u.code: u for u in self.units}
 
 
+_FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
+               "periods", "ratio"}
+
+
+def _unknown_keys(raw: dict, where: str) -> list[str]:
+    """A stray key is usually a label with an unquoted comma cut in two by YAML."""
+    return [f"{where} › {raw.get('code', '?')}: khóa lạ '{k}' (nhãn có dấu phẩy phải đặt trong ngoặc kép)"
+            for k in raw if k not in _FIELD_KEYS]
+
+
 def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
     kind = raw.get("type", "count")
     ratio = tuple(raw["ratio"]) if raw.get("ratio") else None
@@ -186,6 +196,21 @@ def load_form_from(folder: Path) -> Form:
     rules_path = folder / "rules.yaml"
     rules = _read_yaml(rules_path).get("rules", []) if rules_path.exists() else []
 
+    stray: list[str] = []
+    for s in ind.get("sections", []):
+        for g in s.get("groups", []):
+            for r in g.get("indicators", []):
+                stray += _unknown_keys(r, "indicators.yaml")
+    for m in base.get("metadata", []):
+        stray += _unknown_keys(m, "form.yaml › metadata")
+    for lst in base.get("lists", []):
+        for c in lst.get("columns", []):
+            stray += _unknown_keys(c, f"form.yaml › lists › {lst.get('id')}")
+    for name, items in (base.get("choices") or {}).items():
+        for c in items if isinstance(items, list) else []:
+            stray += [f"form.yaml › choices › {name} › {c.get('code')}: khóa lạ '{k}' (nhãn có dấu phẩy "
+                      "phải đặt trong ngoặc kép)" for k in c if k not in ("code", "label", "abbr", "signature")]
+
     sections = []
     for s in ind.get("sections", []):
         groups = []
@@ -232,7 +257,7 @@ def load_form_from(folder: Path) -> Form:
         rules=tuple(rules),
         source=folder,
     )
-    problems = self_check(form)
+    problems = stray + self_check(form)
     if problems:
         raise BaocaoError("Định nghĩa biểu mẫu có lỗi:\n" + "\n".join(f"- {p}" for p in problems))
     return form

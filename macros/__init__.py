@@ -1,0 +1,1 @@
+"""VBA source of the Excel buttons, shipped as package data."""

@@ -1,0 +1,1 @@
+"""Word report templates (docxtpl), shipped as package data."""

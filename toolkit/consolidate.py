@@ -1,0 +1,329 @@
+"""City consolidation: read and check every unit workbook in a folder, then one row per unit.
+
+Files are read and checked in a 2-process pool (the work is CPU-bound Python; the
+GIL would keep threads on one core). Each worker returns a small plain dict, not
+the whole `Submission`, so pickling stays cheap. Nothing is dropped silently:
+unreadable or foreign files, files of another period, unknown units and older
+duplicate submissions are all kept in the result and listed in the city workbook.
+"""
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import BaocaoError
+from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.form import Form, Unit, load_form
+from toolkit.store import Store, Stored, period_code, period_label
+from toolkit.vnformat import ratio_percent
+
+WORKERS = 2
+DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
+
+ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
+
+
+def check(sub, form: Form, previous=None) -> list[Finding]:
+    """The checker's findings; until toolkit/checker.py exists, the reader's problems as errors."""
+    try:
+        from toolkit.checker import check_submission
+    except ModuleNotFoundError as exc:
+        if exc.name != "toolkit.checker":
+            raise
+        name = sub.path.name
+        return [Finding(p.code, ERROR, name, p.loc.sheet, p.loc.cell, p.message, rule=p.field)
+                for p in sub.problems]
+    return list(check_submission(sub, form=form, previous=previous))
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_STORES: dict[str, Store] = {}
+
+
+def _previous_from(store_path: str | None, form: Form, sub):
+    if not store_path or not Path(store_path).exists() or not sub.unit_code or not sub.period:
+        return None
+    store = _STORES.get(store_path)
+    if store is None:
+        store = _STORES[store_path] = Store(store_path, form, readonly=True)
+    return store.previous(sub.unit_code, sub.period, sub.year) if sub.year else None
+
+
+def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
+    """Read and check one file (runs in a worker process); a small picklable dict."""
+    from toolkit.reader import read_submission
+
+    path_str, store_path = job
+    path = Path(path_str)
+    form = load_form()
+    stat = path.stat()
+    out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
+                           "hash": file_hash(path), "refused": None}
+    try:
+        sub = read_submission(path, form)
+    except BaocaoError as exc:
+        out["refused"] = str(exc).removeprefix(f"{path_str}: ")
+        return out
+    findings = check(sub, form, _previous_from(store_path, form, sub))
+    values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
+    out.update(unit=sub.unit_code, unit_name=sub.unit_name, period=sub.period, year=sub.year,
+               version=sub.version, window_to=sub.window[1], values=values,
+               findings=[f.as_dict() for f in findings],
+               drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
+                      for p in sub.problems if p.code in DRIFT_CODES])
+    return out
+
+
+@dataclass
+class UnitRow:
+    """One of the 114 units in the consolidation."""
+
+    unit: Unit
+    status: str = ST_MISSING
+    file: str = ""
+    path: str = ""
+    received: datetime | None = None
+    deadline: date | None = None
+    late: bool = False
+    errors: int = 0
+    warnings: int = 0
+    values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    findings: list[dict] = field(default_factory=list)
+    note: str = ""
+
+    def value(self, code: str) -> Any:
+        return self.values.get(code, (None, ""))[0]
+
+
+@dataclass
+class Consolidation:
+    form: Form
+    period: str  # label
+    year: int
+    rows: list[UnitRow]
+    files: list[dict]  # every file read, in path order
+    excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
+    drift: list[tuple[str, str, str]]  # (file, where, message)
+    totals: dict[str, Any] = field(default_factory=dict)
+    stored: int = 0
+
+    @property
+    def expected(self) -> int:
+        return len(self.rows)
+
+    @property
+    def received(self) -> int:
+        return sum(r.status != ST_MISSING for r in self.rows)
+
+    @property
+    def valid(self) -> int:
+        return sum(r.status != ST_MISSING and r.errors == 0 for r in self.rows)
+
+    @property
+    def late(self) -> int:
+        return sum(r.late for r in self.rows)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(r.errors for r in self.rows) or any(f["refused"] for f in self.files)
+
+
+def list_workbooks(folder: Path) -> list[Path]:
+    """Every .xlsx/.xlsm under `folder`, Excel's "~$" lock files left out."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")
+                  and not p.name.startswith("~$") and p.is_file())
+
+
+def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS) -> list[dict]:
+    """process_file over every path, in a process pool when it pays off."""
+    jobs = [(str(p), store_path) for p in paths]
+    if len(jobs) < 8 or workers < 2:
+        return [process_file(j) for j in jobs]
+    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores.
+    chunk = max(1, len(jobs) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(process_file, jobs, chunksize=chunk))
+
+
+def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
+    """Sums for sum indicators; ratios recomputed from the summed counts; "none" left empty.
+
+    A ratio uses only the units that report both its numerator and its denominator,
+    so a unit with a missing denominator does not inflate the city rate.
+    """
+    sent = [r for r in rows if r.status != ST_MISSING]
+    totals: dict[str, Any] = {}
+    for ind in form.indicators:
+        if ind.units == "sum" and ind.numeric:
+            vals = [r.value(ind.code) for r in sent if isinstance(r.value(ind.code), (int, float))]
+            totals[ind.code] = sum(vals) if vals else None
+    for ind in form.indicators:
+        if ind.units == "ratio" and ind.ratio:
+            num, den = ind.ratio
+            pairs = [(r.value(num), r.value(den)) for r in sent
+                     if isinstance(r.value(num), (int, float)) and isinstance(r.value(den), (int, float))]
+            totals[ind.code] = ratio_percent(sum(p[0] for p in pairs), sum(p[1] for p in pairs)) \
+                if pairs else None
+    return totals
+
+
+def _received(res: dict) -> datetime:
+    return datetime.fromtimestamp(res["mtime"])
+
+
+def _deadline(form: Form, res_window_to: date | None, override: date | None) -> date | None:
+    if override:
+        return override
+    return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
+
+
+def consolidate(folder: Path | str, ky: str, nam: int, out: Path | str | None = None,
+                deadline: date | None = None, store: Path | str | None = None,
+                workers: int = WORKERS) -> Consolidation:
+    """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`.
+
+    With `store`, every readable submission is saved (a new version when its content
+    changed) and a unit with no file for a long period (6 tháng, 9 tháng, năm) is
+    rolled up from its stored quarters. With `out`, the city workbook is written.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
+    form = load_form()
+    label = period_label(form, ky)
+    results = read_all(list_workbooks(folder), str(store) if store else None, workers)
+    result = _assemble(form, label, int(nam), results, deadline)
+    if store:
+        with Store(store, form) as db:
+            result.stored = _save(db, result, results)
+            _fill_rollups(db, result, deadline)
+    result.totals = city_totals(form, result.rows)
+    if out:
+        from toolkit.city_workbook import write_city_workbook
+
+        write_city_workbook(result, Path(out))
+    return result
+
+
+def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: date | None) -> Consolidation:
+    rows = {u.code: UnitRow(u) for u in form.units}
+    excluded: list[tuple[str, str]] = []
+    drift: list[tuple[str, str, str]] = []
+    chosen: dict[str, dict] = {}
+    copies: dict[str, int] = {}
+    for res in results:
+        name = res["path"]
+        if res["refused"]:
+            excluded.append((name, f"Không đọc được: {res['refused']}"))
+            drift.append((name, "", res["refused"]))
+            continue
+        drift += [(name, d["where"], d["message"]) for d in res["drift"]]
+        if res["period"] != label or res["year"] != year:
+            excluded.append((name, f"Khác kỳ: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
+            continue
+        if res["unit"] not in rows:
+            excluded.append((name, f"Mã đơn vị «{res['unit'] or 'trống'}» không thuộc danh sách "
+                                   f"{len(rows)} đơn vị"))
+            continue
+        best = chosen.get(res["unit"])
+        copies[res["unit"]] = copies.get(res["unit"], 0) + 1
+        if best is None or (res["mtime"], res["path"]) > (best["mtime"], best["path"]):
+            if best is not None:
+                excluded.append((best["path"], f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
+            chosen[res["unit"]] = res
+        else:
+            excluded.append((name, f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
+    for code, res in chosen.items():
+        row = rows[code]
+        row.file, row.path, row.received = res["name"], res["path"], _received(res)
+        row.values, row.findings = res["values"], res["findings"]
+        row.errors = sum(f["severity"] == ERROR for f in res["findings"])
+        row.warnings = sum(f["severity"] == WARNING for f in res["findings"])
+        row.deadline = _deadline(form, res["window_to"], deadline)
+        if copies[code] > 1:
+            row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
+        _set_status(row)
+    return Consolidation(form, label, year, list(rows.values()), results, excluded, drift)
+
+
+def _set_status(row: UnitRow) -> None:
+    row.late = bool(row.deadline and row.received and row.received.date() > row.deadline)
+    row.status = ST_ERRORS if row.errors else (ST_LATE if row.late else ST_OK)
+
+
+def _save(db: Store, result: Consolidation, results: list[dict]) -> int:
+    """Store every readable submission of a known unit (any period: they feed later roll-ups)."""
+    new = 0
+    known = {u.code for u in result.form.units}
+    for res in results:
+        if res["refused"] or res["unit"] not in known or not res["period"] or not res["year"]:
+            continue
+        _, added = db.add(res["unit"], res["unit_name"] or "", res["period"], res["year"], res["values"],
+                          res["name"], res["hash"], _received(res), res["findings"], res["version"])
+        new += added
+    return new
+
+
+def _fill_rollups(db: Store, result: Consolidation, deadline: date | None) -> None:
+    if period_code(result.form, result.period) not in ("6T", "9T", "NAM"):
+        return
+    for row in result.rows:
+        if row.status != ST_MISSING:
+            continue
+        rolled: Stored | None = db.rollup(row.unit.code, result.period, result.year)
+        if rolled is None:
+            continue
+        row.file, row.path, row.received = rolled.file, rolled.file, rolled.received_at
+        row.values = rolled.values
+        row.findings, row.errors, row.warnings = rolled.findings, rolled.errors, rolled.warnings
+        row.deadline = _deadline(result.form, rolled.values.get("DEN_NGAY", (None,))[0], deadline)
+        row.note = "Cộng dồn từ các quý đã lưu trong kho (không có tệp riêng cho kỳ này)"
+        _set_status(row)
+
+
+def consolidate_store(store: Path | str, ky: str, nam: int, out: Path | str | None = None,
+                      deadline: date | None = None) -> Consolidation:
+    """The same consolidation from the store alone (the newest version of each unit, or a roll-up)."""
+    if not Path(store).exists():
+        raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
+    form = load_form()
+    label = period_label(form, ky)
+    result = Consolidation(form, label, int(nam), [UnitRow(u) for u in form.units], [], [], [])
+    with Store(store, form) as db:
+        for row in result.rows:
+            s = db.latest(row.unit.code, label, int(nam))
+            if s is None:
+                continue
+            row.file, row.path, row.received = s.file, s.file, s.received_at
+            row.values, row.findings, row.errors, row.warnings = s.values, s.findings, s.errors, s.warnings
+            row.deadline = _deadline(form, s.values.get("DEN_NGAY", (None,))[0], deadline)
+            _set_status(row)
+        _fill_rollups(db, result, deadline)
+    result.totals = city_totals(form, result.rows)
+    if out:
+        from toolkit.city_workbook import write_city_workbook
+
+        write_city_workbook(result, Path(out))
+    return result
+
+
+def source_ref(row: UnitRow, code: str) -> str:
+    """Where a consolidated value came from, as file!Sheet!Cell (roll-ups name every part)."""
+    value, cell = row.values.get(code, (None, ""))
+    if value is None:
+        return ""
+    if " + " in cell or cell.startswith("=") or ".xls" in cell:
+        return cell
+    return f"{row.file}!{cell}" if cell else row.file
+

@@ -1,0 +1,53 @@
+"""Findings: data problems as values, each located to the cell the user must look at."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITY_VI = {ERROR: "LỖI", WARNING: "CẢNH BÁO"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # stable kebab-case, e.g. "dong-nhat-sai"
+    severity: str  # "error" (lỗi, blocks) or "warning" (cảnh báo)
+    file: str
+    sheet: str
+    cell: str  # A1 style
+    message: str  # Vietnamese, with the values
+    rule: str = ""  # rule id or indicator code
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.sheet else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["values"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.values.items()}
+        return d
+
+
+@dataclass
+class Report:
+    """All findings of one or more files."""
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def flatten(self, keys: list[str]) -> list[list[Any]]:
+        """[[f.key1, f.key2], ...]: keeps test assertions to one line."""
+        return [[getattr(f, k) for k in keys] for f in self.findings]

@@ -1,0 +1,258 @@
+"""History store of accepted submissions (SQLite from the standard library).
+
+One row per submitted version of a unit's workbook for a period, every value with
+the cell it came from, the file hash and the time received. A resubmission with
+different content becomes a new version; older versions stay. The same file stored
+twice (same hash) is not a new version, so re-running a consolidation is harmless.
+
+Several consolidations may write at once: WAL journal, a busy timeout and one
+`BEGIN IMMEDIATE` transaction per submission (the version number is computed
+inside the write lock, so two writers never take the same number).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import BaocaoError
+from toolkit.form import Form, load_form
+from toolkit.submission import Loc, Submission, Value
+from toolkit.vnformat import ratio_percent
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submission (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL, unit_name TEXT, period TEXT NOT NULL, year INTEGER NOT NULL,
+    version INTEGER NOT NULL, form_id TEXT, form_version TEXT,
+    file TEXT, file_hash TEXT NOT NULL, received_at TEXT, stored_at TEXT,
+    errors INTEGER DEFAULT 0, warnings INTEGER DEFAULT 0, findings TEXT,
+    UNIQUE (unit, period, year, version)
+);
+CREATE TABLE IF NOT EXISTS value (
+    submission_id INTEGER NOT NULL REFERENCES submission(id),
+    code TEXT NOT NULL, kind TEXT NOT NULL, value, cell TEXT,
+    PRIMARY KEY (submission_id, code)
+);
+CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
+"""
+
+# Period codes (form choices ky_bao_cao) a longer period is rolled up from.
+ROLLUP = {"6T": ("Q1", "Q2"), "9T": ("Q1", "Q2", "Q3"), "NAM": ("Q1", "Q2", "Q3", "Q4")}
+# Where the previous period's closing figures are, in order of preference (code, year offset).
+PREVIOUS = {"Q1": (("Q4", -1), ("NAM", -1)), "Q2": (("Q1", 0),), "Q3": (("Q2", 0), ("6T", 0)),
+            "Q4": (("Q3", 0), ("9T", 0)), "6T": (("NAM", -1), ("Q4", -1)),
+            "9T": (("6T", 0), ("Q2", 0)), "NAM": (("NAM", -1), ("Q4", -1))}
+
+
+@dataclass
+class Stored:
+    """One stored version: values are code -> (value, "file!Sheet!Cell")."""
+
+    id: int
+    unit: str
+    unit_name: str
+    period: str
+    year: int
+    version: int
+    file: str
+    file_hash: str
+    received_at: datetime | None
+    errors: int
+    warnings: int
+    findings: list[dict] = field(default_factory=list)
+    values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+def _encode(value: Any) -> tuple[str, Any]:
+    if isinstance(value, datetime):
+        return "d", value.date().isoformat()
+    if isinstance(value, date):
+        return "d", value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return "s", None if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return "n", value
+    return "s", str(value)
+
+
+def _decode(kind: str, value: Any) -> Any:
+    return date.fromisoformat(value) if kind == "d" and value else value
+
+
+def period_code(form: Form, ky: str) -> str:
+    """Code of a period given as code ("6T") or label ("6 tháng đầu năm")."""
+    wanted = str(ky).strip().casefold()
+    for c in form.choices["ky_bao_cao"]:
+        if wanted in (c.code.casefold(), c.label.casefold()):
+            return c.code
+    labels = ", ".join(f"{c.code} ({c.label})" for c in form.choices["ky_bao_cao"])
+    raise BaocaoError(f"kỳ báo cáo «{ky}» không có trong danh mục; chọn một trong: {labels}")
+
+
+def period_label(form: Form, ky: str) -> str:
+    code = period_code(form, ky)
+    return next(c.label for c in form.choices["ky_bao_cao"] if c.code == code)
+
+
+class Store:
+    def __init__(self, path: Path | str, form: Form | None = None, readonly: bool = False):
+        self.path = Path(path)
+        self.form = form or load_form()
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60,
+                                          isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=60000")
+            if not readonly:
+                self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise BaocaoError(f"không mở được kho dữ liệu ({exc})", path=str(self.path)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
+            file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
+            form_version: str | None = None) -> tuple[int, bool]:
+        """Store one submission; (version, True) when new, (existing version, False) when already stored."""
+        errors = sum(f["severity"] == "error" for f in findings)
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT version FROM submission WHERE unit=? AND period=? AND year=? "
+                             "AND file_hash=?", (unit, period, year, file_hash)).fetchone()
+            if row:
+                db.execute("COMMIT")
+                return row[0], False
+            version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? "
+                                 "AND period=? AND year=?", (unit, period, year)).fetchone()[0]
+            cur = db.execute(
+                "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
+                "file, file_hash, received_at, stored_at, errors, warnings, findings) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (unit, unit_name, period, year, version, self.form.form_id,
+                 form_version or self.form.version, file, file_hash,
+                 received_at.isoformat(timespec="seconds") if received_at else None,
+                 datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
+                 json.dumps(list(findings), ensure_ascii=False, default=str)))
+            sid = cur.lastrowid
+            db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)",
+                           [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()])
+            db.execute("COMMIT")
+            return version, True
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _load(self, row: tuple) -> Stored:
+        (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
+        s = Stored(sid, unit, name or "", period, year, version, file or "", fhash,
+                   datetime.fromisoformat(received) if received else None, errors, warnings,
+                   json.loads(findings or "[]"))
+        for code, kind, value, cell in self.db.execute(
+                "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
+            s.values[code] = (_decode(kind, value), cell or "")
+        return s
+
+    _COLS = ("id, unit, unit_name, period, year, version, file, file_hash, received_at, errors, warnings, "
+             "findings")
+
+    def versions(self, unit: str, period: str, year: int) -> list[Stored]:
+        """Every stored version, oldest first."""
+        rows = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+                               "ORDER BY version", (unit, period_label(self.form, period), year)).fetchall()
+        return [self._load(r) for r in rows]
+
+    def latest(self, unit: str, period: str, year: int) -> Stored | None:
+        """The newest version: latest time received, then highest version number."""
+        row = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+                              "ORDER BY received_at DESC, version DESC LIMIT 1",
+                              (unit, period_label(self.form, period), year)).fetchone()
+        return self._load(row) if row else None
+
+    def units(self, period: str, year: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT unit FROM submission WHERE period=? AND year=? ORDER BY unit",
+            (period_label(self.form, period), year))]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
+
+    def rollup(self, unit: str, period: str, year: int) -> Stored | None:
+        """The unit's figures for a long period from its stored shorter periods (6T = Q1 + Q2, ...).
+
+        Each indicator follows its `periods` aggregation: sum adds, latest takes the
+        last component (a stock at the end), first the first one (an opening balance),
+        ratio is recomputed from the rolled-up counts, none stays empty. None when a
+        component period is missing: a partial roll-up would understate the period.
+        """
+        parts = ROLLUP.get(period_code(self.form, period))
+        if not parts:
+            return None
+        comps = [self.latest(unit, p, year) for p in parts]
+        if any(c is None for c in comps):
+            return None
+        values: dict[str, tuple[Any, str]] = {}
+        for ind in self.form.indicators:
+            present = [(c, c.values[ind.code]) for c in comps if c.values.get(ind.code, (None,))[0] is not None]
+            if ind.periods == "sum" and present and ind.numeric:
+                values[ind.code] = (sum(v for _, (v, _) in present),
+                                    " + ".join(f"{c.file}!{cell}" for c, (_, cell) in present))
+            elif ind.periods == "latest":
+                v, cell = comps[-1].values.get(ind.code, (None, ""))
+                values[ind.code] = (v, f"{comps[-1].file}!{cell}" if v is not None else "")
+            elif ind.periods == "first":
+                v, cell = comps[0].values.get(ind.code, (None, ""))
+                values[ind.code] = (v, f"{comps[0].file}!{cell}" if v is not None else "")
+        for ind in self.form.indicators:
+            if ind.ratio and ind.periods == "ratio":
+                num, den = (values.get(c, (None, ""))[0] for c in ind.ratio)
+                pct = ratio_percent(num, den)
+                if pct is not None:
+                    values[ind.code] = (pct, f"= {ind.ratio[0]} / {ind.ratio[1]} (tính lại)")
+        first, last = comps[0], comps[-1]
+        for code in ("MA_DVHC", "TEN_DON_VI"):
+            if code in last.values:
+                values[code] = last.values[code]
+        values["KY_BAO_CAO"] = (period_label(self.form, period), "")
+        values["NAM_BAO_CAO"] = (year, "")
+        values["TU_NGAY"] = first.values.get("TU_NGAY", (None, ""))
+        values["DEN_NGAY"] = last.values.get("DEN_NGAY", (None, ""))
+        findings = [f for c in comps for f in c.findings]
+        received = max((c.received_at for c in comps if c.received_at), default=None)
+        return Stored(0, unit, last.unit_name, period_label(self.form, period), year, 0,
+                      " + ".join(c.file for c in comps), "+".join(c.file_hash[:12] for c in comps),
+                      received, sum(c.errors for c in comps), sum(c.warnings for c in comps),
+                      findings, values)
+
+    def previous(self, unit: str, period: str, year: int) -> Submission | None:
+        """The unit's previous-period submission (for the checker's cross-period rules)."""
+        for code, offset in PREVIOUS.get(period_code(self.form, period), ()):
+            stored = self.latest(unit, code, year + offset)
+            if stored is not None:
+                return self.as_submission(stored)
+        return None
+
+    def as_submission(self, stored: Stored) -> Submission:
+        """A stored version as a `Submission` (values keep their Sheet!Cell)."""
+        meta_codes = {f.code for f in self.form.metadata}
+        sub = Submission(path=Path(stored.file), form_id=self.form.form_id, version=self.form.version)
+        for code, (v, cell) in stored.values.items():
+            sheet, _, a1 = cell.rpartition("!")
+            target = sub.meta if code in meta_codes else sub.values
+            target[code] = Value(code, v, Loc(sheet.split("!")[-1], a1))
+        return sub
