@@ -31,6 +31,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="in dạng JSON")
     s.set_defaults(run=cmd_doc)
 
+    s = sub.add_parser("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
+    s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), help="thư mục ghi tệp .xlsm")
+    s.set_defaults(run=cmd_tao_xlsm)
+
+    s = sub.add_parser("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
+                       "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
+    s.add_argument("folder", type=Path, metavar="THU_MUC", help="thư mục chứa phiếu .xlsx/.xlsm (đọc cả thư mục con)")
+    s.add_argument("--ky", required=True, help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»)")
+    s.add_argument("--nam", required=True, type=int, help="năm báo cáo")
+    s.add_argument("--out", required=True, type=Path, help="tệp .xlsx tổng hợp cần tạo")
+    s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--kho", type=Path, help="kho SQLite lưu lịch sử các bản nộp")
+    s.set_defaults(run=cmd_tong_hop)
+
     s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
     s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"))
     s.set_defaults(run=cmd_demo)
@@ -59,6 +73,38 @@ def cmd_doc(args) -> int:
     else:
         print_submission(sub)
     return 0
+
+
+def cmd_tao_xlsm(args) -> int:
+    from toolkit.xlsm import build_all
+
+    for out in build_all(args.thu_muc):
+        print(f"Đã tạo tệp có nút bấm: {out}")
+    return 0
+
+
+def cmd_tong_hop(args) -> int:
+    """Exit 0 when every consolidated file is clean, 1 when a file has errors or could not be read
+    (the city workbook is written either way), 2 when the folder or an option is unusable."""
+    from datetime import datetime
+
+    from toolkit.consolidate import consolidate
+
+    deadline = None
+    if args.han:
+        try:
+            deadline = datetime.strptime(args.han, "%d/%m/%Y").date()
+        except ValueError:
+            raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
+    res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=deadline, store=args.kho)
+    errors = sum(r.errors for r in res.rows)
+    print(f"Tổng hợp {res.period} năm {res.year}: {res.received}/{res.expected} đơn vị đã nộp, "
+          f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "
+          f"{errors} lỗi; {len(res.excluded)} tệp không đưa vào tổng hợp.")
+    if args.kho:
+        print(f"Kho dữ liệu {args.kho}: thêm {res.stored} bản nộp mới.")
+    print(f"Đã ghi sổ tổng hợp: {args.out}")
+    return 1 if res.has_errors else 0
 
 
 def cmd_demo(args) -> int:

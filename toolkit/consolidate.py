@@ -37,7 +37,11 @@ def check(sub, form: Form, previous=None) -> list[Finding]:
         name = sub.path.name
         return [Finding(p.code, ERROR, name, p.loc.sheet, p.loc.cell, p.message, rule=p.field)
                 for p in sub.problems]
-    return list(check_submission(sub, form=form, previous=previous))
+    try:
+        return list(check_submission(sub, form=form, previous=previous))
+    except Exception as exc:  # one file's checker failure must not stop the other 113: it is listed
+        return [Finding("kiem-tra-that-bai", ERROR, sub.path.name, "", "",
+                        f"Không kiểm tra được tệp này ({type(exc).__name__}: {exc}); báo cho người quản trị")]
 
 
 def file_hash(path: Path) -> str:

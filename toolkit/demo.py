@@ -35,5 +35,46 @@ def run_demo(out_dir: Path) -> int:
         console.print(f"Phiếu mẫu: {path} — {sub.unit_name}, {sub.period} {sub.year}: "
                       f"{values} chỉ tiêu, {docs} văn bản đọc lại từ tệp")
         filled.append(path)
+    city_demo(console, out_dir, filled)
     console.print(f"[bold green]Xong.[/bold green] Kết quả nằm trong thư mục {out_dir.resolve()}")
     return 0
+
+
+def city_demo(console, out_dir: Path, filled: list[Path]) -> Path:
+    """City workbook "6 tháng đầu năm 2026": the two real samples plus synthetic workbooks for 112 units.
+
+    Nguyễn Lương Bằng's real sample is Quý I only. Calling it a 6-month report would
+    be false, so its Quý II is generated (synthetic, labelled) and the store rolls
+    Quý I + Quý II up to 6 tháng following each indicator's aggregation type.
+    """
+    import os
+    from datetime import datetime, time, timedelta
+
+    from toolkit.consolidate import consolidate
+    from toolkit.synthetic import generate
+
+    form = load_form()
+    subs = {read_submission(p).unit_code: p for p in filled}
+    for path in filled:  # received two days after the data window: the real samples are on time
+        sub = read_submission(path)
+        stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0)).timestamp()
+        os.utime(path, (stamp, stamp))
+    others = [u for u in form.units if u.code not in subs]
+    codes = [u.code for u in others]
+    missing, late, broken = set(codes[10:13]), set(codes[20:24]), set(codes[30:33])
+    synth = out_dir / "phieu" / "mo_phong"
+    generate(synth, "6T", 2026, others, missing=missing, late=late, broken=broken, form=form)
+    nlb = form.unit_by_code("11242")
+    if nlb and "11242" in subs:
+        generate(synth, "Q2", 2026, [nlb], form=form)
+    store = out_dir / "kho_du_lieu.sqlite"
+    out = out_dir / "tong_hop_6_thang_2026.xlsx"
+    res = consolidate(out_dir / "phieu", "6T", 2026, out, store=store)
+    console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
+                  f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")
+    console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "
+                  f"cố ý để {len(missing)} đơn vị chưa nộp, {len(late)} nộp muộn, {len(broken)} có số liệu sai")
+    console.print("  Số liệu thật: Xã Nghi Dương (6 tháng đầu năm 2026). Xã Nguyễn Lương Bằng chỉ có số liệu thật "
+                  "Quý I: 6 tháng = Quý I thật + Quý II MÔ PHỎNG, cộng dồn qua kho dữ liệu "
+                  f"({store.name}); thời điểm nhận của hai phiếu thật đặt là 2 ngày sau kỳ số liệu")
+    return out

@@ -112,6 +112,7 @@ class Form:
     cqtt_levels: tuple[dict, ...]
     units: tuple[Unit, ...]
     rules: tuple[dict, ...] = ()
+    rule_knobs: dict = field(default_factory=dict)
     source: Path | None = None
 
     @property
@@ -194,7 +195,8 @@ def load_form_from(folder: Path) -> Form:
     base = _read_yaml(folder / "form.yaml")
     ind = _read_yaml(folder / "indicators.yaml")
     rules_path = folder / "rules.yaml"
-    rules = _read_yaml(rules_path).get("rules", []) if rules_path.exists() else []
+    rules_doc = _read_yaml(rules_path) if rules_path.exists() else {}
+    rules = rules_doc.get("rules", [])
 
     stray: list[str] = []
     for s in ind.get("sections", []):
@@ -255,6 +257,7 @@ def load_form_from(folder: Path) -> Form:
         cqtt_levels=tuple(base.get("cqtt", {}).get("levels", [])),
         units=units,
         rules=tuple(rules),
+        rule_knobs=dict(rules_doc.get("documents") or {}),
         source=folder,
     )
     problems = stray + self_check(form)

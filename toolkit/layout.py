@@ -24,3 +24,27 @@ LIST_HEADER_ROW = 2  # 0-based row of the Excel Table header on list sheets
 
 META_COLUMNS = (HEAD_CODE, "Nội dung", HEAD_VALUE, "Hướng dẫn nhập")
 DATA_COLUMNS = (HEAD_CODE, "STT", "Chỉ tiêu", "Đơn vị tính", HEAD_VALUE, HEAD_NOTE)
+
+LIST_MAX_ROWS = 2000  # rows of a list table the Kiểm tra formulas look at
+DATA_MAX_ROW = 1000  # last Số liệu row the Kiểm tra formulas look at
+
+
+def list_ranges(form) -> dict[tuple[str, str], str]:
+    """(list id, column code) -> absolute Excel range of that table column, for SUM() in formulas."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    out = {}
+    for lst in form.lists:
+        for ci, col in enumerate(lst.columns):
+            top = xl_rowcol_to_cell(LIST_HEADER_ROW + 1, ci, True, True)
+            bottom = xl_rowcol_to_cell(LIST_HEADER_ROW + LIST_MAX_ROWS, ci, True, True)
+            out[(lst.id, col.code)] = f"'{lst.sheet}'!{top}:{bottom}"
+    return out
+
+
+def data_value_range() -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    col = DATA_COLUMNS.index(HEAD_VALUE)
+    return (f"'{SHEET_DATA}'!{xl_rowcol_to_cell(HEADER_ROW + 1, col, True, True)}:"
+            f"{xl_rowcol_to_cell(DATA_MAX_ROW, col, True, True)}")

@@ -209,7 +209,8 @@ class Store:
         values: dict[str, tuple[Any, str]] = {}
         for ind in self.form.indicators:
             present = [(c, c.values[ind.code]) for c in comps if c.values.get(ind.code, (None,))[0] is not None]
-            if ind.periods == "sum" and present and ind.numeric:
+            # a sum over only some quarters would understate the period: all or nothing
+            if ind.periods == "sum" and ind.numeric and len(present) == len(comps):
                 values[ind.code] = (sum(v for _, (v, _) in present),
                                     " + ".join(f"{c.file}!{cell}" for c, (_, cell) in present))
             elif ind.periods == "latest":

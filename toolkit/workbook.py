@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -102,8 +102,11 @@ def _vn(x: float) -> str:
     return f"{x:,.0f}".replace(",", ".") if float(x).is_integer() else str(x).replace(".", ",")
 
 
-def build(form: Form, out: Path | str, data: dict[str, Any] | None = None) -> Path:
-    """Write the intake workbook to `out` (atomically); fill it from `data` when given."""
+def build(form: Form, out: Path | str, data: dict[str, Any] | None = None,
+          extra: Callable[[xlsxwriter.Workbook, _Formats], None] | None = None) -> Path:
+    """Write the intake workbook to `out` (atomically); fill it from `data` when given.
+
+    `extra(wb, fmt)` runs once every sheet is written: the .xlsm builder adds its buttons there."""
     out = Path(out)
     data = data or {}
     with atomic_path(out) as tmp:
@@ -122,6 +125,8 @@ def build(form: Form, out: Path | str, data: dict[str, Any] | None = None) -> Pa
             _list(wb.add_worksheet(lst.sheet), lst, fmt, (data.get("danh_sach") or {}).get(lst.id) or [])
         write_check_sheet(wb, wb.add_worksheet(L.SHEET_CHECK), form, fmt)
         _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
+        if extra:
+            extra(wb, fmt)
         wb.worksheets()[1].activate()
         wb.close()
     return out

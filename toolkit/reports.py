@@ -1,0 +1,299 @@
+"""Word reports from intake workbooks: six report types over five docxtpl templates.
+
+Each template is compiled once (`CompiledTemplate`) and rendered many times: the XML
+clean-up and the Jinja compilation of a report body cost far more than filling it,
+so a batch of 114 units pays them once. Rendering uses autoescape (a "&" or "<" typed
+in Excel stays text) and StrictUndefined (a variable missing from the context stops
+the render with a Vietnamese message naming it, never an empty hole in a report).
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import meta
+
+from toolkit.atomic import atomic_path
+from toolkit.errors import BaocaoError
+from toolkit.form import Form, load_form
+from toolkit.reader import read_submission
+from toolkit.report_context import city_context, unit_context
+from toolkit.submission import Submission
+from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
+
+QUARTERS = ("Quý I", "Quý II", "Quý III", "Quý IV")
+
+
+@dataclass(frozen=True)
+class ReportType:
+    code: str
+    title: str
+    template: str
+    city: bool = False  # the synthesis of many units, not one unit's report
+    periods: tuple[str, ...] | None = None  # periods accepted; None = any
+    extra: dict[str, Any] = field(default_factory=dict)  # fixed context values of this type
+
+
+REPORT_TYPES: dict[str, ReportType] = {t.code: t for t in (
+    ReportType("cchc-quy", "Báo cáo kết quả cải cách hành chính quý", "bao_cao_cchc.docx",
+               periods=QUARTERS, extra={"theo_phan": False}),
+    ReportType("cchc-6-thang-nam", "Báo cáo kết quả cải cách hành chính 6 tháng, 9 tháng, năm",
+               "bao_cao_cchc.docx", periods=("6 tháng đầu năm", "9 tháng", "Năm", "Chuyên đề"),
+               extra={"theo_phan": True}),
+    ReportType("cchc-cds", "Báo cáo cải cách hành chính, chuyển đổi số (phục vụ kỳ họp HĐND)",
+               "bao_cao_cchc_cds.docx"),
+    ReportType("so-ket-2-cap", "Báo cáo sơ kết 01 năm vận hành chính quyền địa phương 02 cấp", "so_ket_2_cap.docx"),
+    ReportType("chinh-quyen-than-thien", "Báo cáo kết quả mô hình “Chính quyền thân thiện”",
+               "chinh_quyen_than_thien.docx"),
+    ReportType("tong-hop", "Báo cáo tổng hợp của thành phố (tất cả đơn vị)", "bao_cao_tong_hop.docx", city=True),
+)}
+
+
+def report_type(code: str) -> ReportType:
+    try:
+        return REPORT_TYPES[code]
+    except KeyError:
+        raise BaocaoError(f"loại báo cáo «{code}» không có; chọn một trong: {', '.join(REPORT_TYPES)}") from None
+
+
+# ---------------------------------------------------------------- Jinja environment and compiled templates
+
+
+def _filters() -> dict[str, Any]:
+    """Filters a city admin may use in Word templates (listed in templates/README.md)."""
+    return {"so": lambda x: "" if x is None else fmt_number(x), "so_dem": lambda x: "" if x is None else fmt_count(x),
+            "phan_tram": lambda x: "" if x is None else fmt_percent(x),
+            "ngay": lambda d: "" if d is None else fmt_date(d), "hoa": lambda s: str(s).upper()}
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(_filters())
+    return env
+
+
+def template_path(name: str) -> Path:
+    return Path(str(resources.files("toolkit.templates") / name))
+
+
+def _prepare(xml: str) -> str:
+    # docxtpl splits paragraphs onto lines before compiling (its error context relies on it); do the same
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+
+
+def _finish(xml: str) -> str:
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+
+
+class CompiledTemplate:
+    """A .docx template whose body and headers are cleaned and compiled once, rendered many times."""
+
+    def __init__(self, path: Path, env: jinja2.Environment | None = None):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise BaocaoError(f"không tìm thấy mẫu báo cáo {self.path.name}; chạy «python -m toolkit.template_build»",
+                              path=str(self.path))
+        self.env = env or make_env()
+        self.blob = self.path.read_bytes()
+        probe = DocxTemplate(io.BytesIO(self.blob))
+        probe.init_docx()
+        sources = [_prepare(probe.patch_xml(probe.get_xml()))]
+        self.parts: dict[str, tuple[jinja2.Template, str]] = {}
+        try:
+            self.body = self.env.from_string(sources[0])
+            for uri in (DocxTemplate.HEADER_URI, DocxTemplate.FOOTER_URI):
+                for _, part in probe.get_headers_footers(uri):
+                    xml = probe.get_part_xml(part)
+                    src = _prepare(probe.patch_xml(xml))
+                    sources.append(src)
+                    self.parts[str(part.partname)] = (self.env.from_string(src),
+                                                      probe.get_headers_footers_encoding(xml))
+        except jinja2.TemplateSyntaxError as exc:
+            raise BaocaoError(f"mẫu báo cáo sai cú pháp ở dòng {exc.lineno}: {exc.message}",
+                              path=str(self.path)) from None
+        self.variables = set().union(*(meta.find_undeclared_variables(self.env.parse(s)) for s in sources))
+
+    def check(self, context: dict[str, Any]) -> None:
+        missing = sorted(self.variables - set(context))
+        if missing:
+            raise BaocaoError("mẫu báo cáo dùng biến không có trong dữ liệu: " + ", ".join(f"«{m}»" for m in missing)
+                              + " (xem templates/README.md)", path=str(self.path))
+
+    def new_document(self) -> "_Rendering":
+        return _Rendering(self)
+
+    def render(self, context: dict[str, Any], out: Path) -> Path:
+        self.check(context)
+        doc = self.new_document()
+        context = {k: (v(doc) if callable(v) else v) for k, v in context.items()}
+        try:
+            doc.render(context, self.env)
+        except jinja2.UndefinedError as exc:
+            name = re.search(r"attribute '([^']+)'|'([^']+)' is undefined", str(exc))
+            what = next((g for g in name.groups() if g), str(exc)) if name else str(exc)
+            raise BaocaoError(f"mẫu báo cáo dùng biến «{what}» không có trong dữ liệu (xem templates/README.md)",
+                              path=str(self.path)) from None
+        with atomic_path(out) as tmp:
+            doc.save(tmp)
+        return out
+
+
+class _Rendering(DocxTemplate):
+    """One render of a CompiledTemplate: a fresh document, the compiled Jinja templates reused."""
+
+    def __init__(self, compiled: CompiledTemplate):
+        super().__init__(io.BytesIO(compiled.blob))
+        self._compiled = compiled
+        self.init_docx()
+
+    def _fill(self, template: jinja2.Template, part, context) -> str:
+        # InlineImage inserts its picture into the part being rendered
+        self.current_rendering_part = part
+        return self.resolve_listing(_finish(template.render(context)))
+
+    def build_xml(self, context, jinja_env=None):
+        return self._fill(self._compiled.body, self.docx._part, context)
+
+    def build_headers_footers_xml(self, context, uri, jinja_env=None):
+        for rel_key, part in self.get_headers_footers(uri):
+            entry = self._compiled.parts.get(str(part.partname))
+            if entry:
+                yield rel_key, self._fill(entry[0], part, context).encode(entry[1])
+
+
+# ---------------------------------------------------------------- chart (Pillow)
+
+
+def chart_png(bars: list[tuple[str, float]]) -> bytes | None:
+    """A horizontal bar chart of percentages per unit as PNG, or None when Pillow is missing."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:
+        return None
+    if not bars:
+        return None
+    row = max(18, min(44, 2000 // len(bars)))
+    width, left, top = 1600, 520, 20
+    height = top * 2 + row * len(bars)
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", int(row * 0.55))
+    except OSError:
+        font = ImageFont.load_default()
+    scale = (width - left - 160) / 100
+    for i, (name, value) in enumerate(bars):
+        y = top + i * row
+        draw.text((left - 12, y + row / 2), name, fill="black", font=font, anchor="rm")
+        draw.rectangle([left, y + row * 0.15, left + value * scale, y + row * 0.85], fill=(46, 94, 170))
+        draw.text((left + value * scale + 8, y + row / 2), fmt_percent(value, fixed=True), fill="black",
+                  font=font, anchor="lm")
+    draw.line([left, top, left, height - top], fill="black", width=2)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- contexts
+
+
+def _check_period(sub: Submission, kind: ReportType) -> None:
+    if kind.periods and sub.period not in kind.periods:
+        other = next((t.code for t in REPORT_TYPES.values()
+                      if t.template == kind.template and t is not kind and sub.period in (t.periods or ())), None)
+        raise BaocaoError(f"loại báo cáo «{kind.code}» không dùng cho kỳ «{sub.period}»"
+                          + (f"; hãy dùng --loai {other}" if other else ""), path=str(sub.path))
+
+
+def context_for(subs: Submission | list[Submission], kind: ReportType, form: Form | None = None,
+                missing: list[str] | None = None) -> dict[str, Any]:
+    form = form or load_form()
+    if kind.city:
+        subs = subs if isinstance(subs, list) else [subs]
+        ctx = city_context(subs, missing, form)
+        png = chart_png(ctx["bieu_do"])
+        # the picture needs the document being rendered, hence a callable resolved per render
+        ctx["bieu_do_anh"] = (lambda doc: InlineImage(doc, io.BytesIO(png), width=Cm(16))) if png else ""
+    else:
+        _check_period(subs, kind)
+        ctx = unit_context(subs, form)
+    ctx.update(kind.extra)
+    ctx["loai_bao_cao"] = kind.title
+    return ctx
+
+
+# ---------------------------------------------------------------- public API
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
+    """Convert .docx files to PDF with LibreOffice headless, one process for the whole list."""
+    exe = soffice()
+    if exe is None:
+        raise BaocaoError("chưa cài LibreOffice nên không xuất được PDF; cài LibreOffice (lệnh soffice) "
+                          "hoặc mở tệp .docx bằng Word rồi Lưu thành PDF")
+    if not docs:
+        return []
+    out_dir = Path(out_dir or docs[0].parent)
+    with tempfile.TemporaryDirectory(prefix="baocao-lo-") as profile:
+        # a private profile: a LibreOffice the user has open does not block or share state with us
+        proc = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                               "--outdir", str(out_dir), *map(str, docs)], capture_output=True, text=True,
+                              timeout=120 + 20 * len(docs))
+    pdfs = [out_dir / f"{d.stem}.pdf" for d in docs]
+    failed = [p.name for p in pdfs if not p.exists()]
+    if proc.returncode or failed:
+        raise BaocaoError(f"LibreOffice không chuyển được sang PDF: {', '.join(failed) or proc.stderr.strip()}")
+    return pdfs
+
+
+def render_report(sub: Submission | list[Submission], loai: str, out: Path | str, pdf: bool = False,
+                  missing: list[str] | None = None) -> list[Path]:
+    """Write one report (and its PDF when asked); returns the files written."""
+    kind = report_type(loai)
+    out = Path(out)
+    compiled = CompiledTemplate(template_path(kind.template))
+    written = [compiled.render(context_for(sub, kind, missing=missing), out)]
+    if pdf:
+        written += to_pdf(written, out.parent)
+    return written
+
+
+def output_name(sub: Submission, loai: str) -> str:
+    return f"{Path(sub.path).stem}_{loai}.docx"
+
+
+def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pdf: bool = False,
+                 subs: list[Submission] | None = None) -> list[Path]:
+    """Render `loai` for every workbook (or the given Submissions), compiling the template once.
+
+    For the city synthesis the workbooks together make a single report.
+    """
+    kind = report_type(loai)
+    out_dir = Path(out_dir)
+    subs = subs if subs is not None else [read_submission(p) for p in paths]
+    if not subs:
+        raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
+    form = load_form()
+    compiled = CompiledTemplate(template_path(kind.template))
+    if kind.city:
+        written = [compiled.render(context_for(subs, kind, form), out_dir / f"tong_hop_{subs[0].year}.docx")]
+    else:
+        written = [compiled.render(context_for(s, kind, form), out_dir / output_name(s, loai)) for s in subs]
+    if pdf:
+        written += to_pdf(written, out_dir)
+    return written

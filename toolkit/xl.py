@@ -1,0 +1,303 @@
+"""The Excel buttons: handlers run by xlwings' RunPython from the .xlsm workbooks.
+
+The only module that imports xlwings. Each handler takes the calling workbook,
+calls the library and writes its outcome into the cell named XL_TRANG_THAI; any
+failure lands there too, in Vietnamese, instead of an Excel error box. Cells are
+found through the defined names set by toolkit.xlsm, never through positions.
+
+Optional parts are wired in when installed: toolkit.checker (check_submission),
+toolkit.reports (render_report) and toolkit.consolidate (consolidate).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import unicodedata
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+import xlwings as xw
+
+import toolkit
+from toolkit import layout as L
+from toolkit import reader
+from toolkit.errors import BaocaoError
+from toolkit.findings import ERROR, SEVERITY_VI, Finding
+from toolkit.form import load_form
+from toolkit.submission import Loc, Problem, Submission
+from toolkit.xlsm import (CITY_REPORT, NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
+                          NAME_STATUS, NAME_YEAR, report_types)
+
+INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
+MARK_COLOR = {ERROR: "#FFC7CE", "warning": "#FFEB9C"}
+_PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
+                     "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
+                     "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
+                     "AllowUsingPivotTables")
+
+
+# Handlers --------------------------------------------------------------------------------------------
+
+
+def kiem_tra() -> None:
+    """Kiểm tra: check the workbook as it is on screen (unsaved edits count)."""
+    with _handler("Kiểm tra") as book:
+        findings, note = _check(_live_submission(book))
+        _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
+                     [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
+        _mark(book, findings)
+        errors = sum(f.severity == ERROR for f in findings)
+        verdict = "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
+        _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}" + (f". {note}" if note else ""))
+
+
+def tao_bao_cao() -> None:
+    """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
+    with _handler("Tạo báo cáo") as book:
+        render = _optional("toolkit.reports", "render_report", "tạo báo cáo Word")
+        code = _report_code(_named(book, NAME_REPORT_TYPE).value)
+        folder, stem = _beside(book)
+        out = folder / f"{stem}_{code}.docx"
+        render(_live_submission(book), code, out)
+        _status(book, f"Đã tạo báo cáo lúc {_now()}: {out}")
+
+
+def tong_hop() -> None:
+    """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
+    with _handler("Tổng hợp") as book:
+        consolidate = _optional("toolkit.consolidate", "consolidate", "tổng hợp")
+        folder, period, year = _city_inputs(book)
+        out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
+        res = consolidate(folder, period, year, out)
+        _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
+                      f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
+
+
+def bao_cao_tong_hop() -> None:
+    """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis report."""
+    with _handler("Báo cáo tổng hợp") as book:
+        consolidate = _optional("toolkit.consolidate", "consolidate", "tổng hợp")
+        render = _optional("toolkit.reports", "render_report", "tạo báo cáo Word")
+        folder, period, year = _city_inputs(book)
+        base = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}"
+        out = base.with_suffix(".docx")
+        render(consolidate(folder, period, year, base.with_suffix(".xlsx")), CITY_REPORT, out)
+        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()}: {out}")
+
+
+def kiem_tra_cai_dat() -> None:
+    """Kiểm tra cài đặt: versions and paths of Python, xlwings and baocao, and which parts are installed."""
+    with _handler("Kiểm tra cài đặt") as book:
+        parts = (("toolkit.checker", "Kiểm tra số liệu"), ("toolkit.reports", "Báo cáo Word"),
+                 ("toolkit.consolidate", "Tổng hợp"))
+        rows = [("Python", sys.version.split()[0], sys.executable, "có"),
+                ("xlwings", xw.__version__, str(Path(xw.__file__).parent), "có"),
+                ("baocao", metadata.version("baocao"), str(Path(toolkit.__file__).parent), "có"),
+                ("Tệp Excel", "", book.fullname, "")]
+        rows += [(label, "", module, "có" if _installed(module) else "chưa được cài đặt") for module, label in parts]
+        _write_table(book, ("Thành phần", "Phiên bản", "Đường dẫn", "Trạng thái"), rows)
+        _status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
+
+
+# Plumbing --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _handler(action: str) -> Iterator[Any]:
+    """The calling workbook; whatever goes wrong is written to its status cell in Vietnamese."""
+    book = xw.Book.caller()
+    _status(book, f"{action}: đang chạy…")
+    try:
+        yield book
+    except BaocaoError as exc:
+        _status(book, f"{action}: {exc}")
+    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details
+        _status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
+                      "và gửi nội dung ô này cho người quản trị.")
+
+
+def _named(book, name: str):
+    """The range of a workbook-level defined name."""
+    try:
+        return book.names[name].refers_to_range
+    except Exception:
+        raise BaocaoError(f"không tìm thấy ô «{name}»; tệp không phải tệp có nút bấm do «baocao tao-xlsm» "
+                          "tạo ra hoặc đã bị sửa") from None
+
+
+def _status(book, text: str) -> None:
+    try:
+        _named(book, NAME_STATUS).value = text
+    except BaocaoError as exc:
+        # No status cell: xlwings shows this message in its error box, in Vietnamese rather than empty.
+        raise BaocaoError(f"{text} ({exc})") from None
+
+
+def _now() -> str:
+    return datetime.now().strftime("%H:%M %d/%m/%Y")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _optional(module: str, name: str, what: str):
+    """A function of a part that other sessions build; a Vietnamese refusal until it is installed."""
+    if not _installed(module):
+        raise BaocaoError(f"Chức năng {what} chưa được cài đặt (thiếu {module}); hãy cập nhật phần mềm baocao")
+    return getattr(importlib.import_module(module), name)
+
+
+def _write_table(book, header: tuple[str, ...], rows: list[tuple]) -> None:
+    """Replace the table under the XL_KET_QUA header with `rows`."""
+    top = _named(book, NAME_RESULTS)
+    sheet, r0, c0 = top.sheet, top.row, top.column
+    last = max(sheet.used_range.last_cell.row, r0 + 1)
+    sheet.range((r0 + 1, c0), (last, c0 + len(header) - 1)).clear_contents()
+    sheet.range((r0, c0)).value = [list(header)]
+    if rows:
+        sheet.range((r0 + 1, c0)).value = [list(r) for r in rows]
+
+
+def _mark(book, findings: list[Finding]) -> None:
+    """Colour the cells of the findings; cells coloured by the previous run get their input colour back."""
+    memory = _named(book, NAME_MARKED)
+    previous = [p.rsplit("!", 1) for p in str(memory.value or "").split(";") if "!" in p]
+    wanted = {}
+    for f in findings:
+        if f.sheet and f.cell and wanted.get((f.sheet, f.cell)) != ERROR:
+            wanted[(f.sheet, f.cell)] = f.severity
+    sheets = {s.name for s in book.sheets}
+    for sheet_name in sorted(({s for s, _ in previous} | {s for s, _ in wanted}) & sheets):
+        sheet = book.sheets[sheet_name]
+        with _editable(sheet):
+            for s, cell in previous:
+                if s == sheet_name and (s, cell) not in wanted:
+                    sheet.range(cell).color = INPUT_COLOR
+            for (s, cell), severity in wanted.items():
+                if s == sheet_name:
+                    sheet.range(cell).color = MARK_COLOR.get(severity, MARK_COLOR["warning"])
+    memory.value = ";".join(f"{s}!{c}" for s, c in wanted if s in sheets)
+
+
+@contextmanager
+def _editable(sheet) -> Iterator[None]:
+    """Excel refuses to colour cells of a protected sheet: lift the password-less protection meanwhile
+    and put it back with the same permissions (Windows Excel; other engines have no protection here)."""
+    api = sheet.api
+    protected = bool(getattr(api, "ProtectContents", False))
+    if protected:
+        keep = {flag: getattr(api.Protection, flag) for flag in _PROTECTION_FLAGS}
+        api.Unprotect("")
+    try:
+        yield
+    finally:
+        if protected:
+            api.Protect("", **keep)
+
+
+def _check(sub: Submission) -> tuple[list[Finding], str]:
+    """Findings of the checker, or only what the reader could not read while the checker is not installed."""
+    if _installed("toolkit.checker"):
+        from toolkit.checker import check_submission
+
+        return check_submission(sub, load_form()), ""
+    return ([Finding(p.code, ERROR, str(sub.path), p.loc.sheet, p.loc.cell, p.message, p.field)
+             for p in sub.problems],
+            "Chức năng kiểm tra quy tắc chưa được cài đặt: mới kiểm tra việc đọc số liệu")
+
+
+def _report_code(label: Any) -> str:
+    text = reader._as_text(label) if label not in (None, "") else ""
+    for code, name in report_types():
+        if reader._key(text) in (reader._key(code), reader._key(name)):
+            return code
+    raise BaocaoError("hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại")
+
+
+def _beside(book) -> tuple[Path, str]:
+    """Folder and name stem of the workbook file, where outputs are written."""
+    full = str(book.fullname)
+    if "://" in full:
+        raise BaocaoError("tệp đang mở từ OneDrive/SharePoint dưới dạng địa chỉ web, không xác định được thư mục "
+                          "trên máy; hãy bật đồng bộ OneDrive hoặc chép tệp ra thư mục trên máy (xem hướng dẫn)")
+    path = Path(full)
+    if not path.is_absolute():
+        raise BaocaoError("tệp chưa được lưu; hãy lưu tệp vào một thư mục rồi bấm lại")
+    return path.parent, path.stem
+
+
+def _city_inputs(book) -> tuple[Path, str, int]:
+    folder = str(_named(book, NAME_FOLDER).value or "").strip().strip('"')
+    period = reader._as_text(_named(book, NAME_PERIOD).value or "")
+    year = _named(book, NAME_YEAR).value
+    if not folder or not Path(folder).is_dir():
+        raise BaocaoError(f"không tìm thấy thư mục «{folder}»; hãy nhập đường dẫn thư mục chứa các phiếu")
+    if not period:
+        raise BaocaoError("hãy chọn kỳ báo cáo")
+    if not isinstance(year, (int, float)) or not 2025 <= year <= 2100:
+        raise BaocaoError("hãy nhập năm báo cáo (ví dụ 2026)")
+    return Path(folder), period, int(year)
+
+
+def _slug(text: str) -> str:
+    """File-name part: ASCII, no spaces ("6 tháng" -> "6_thang")."""
+    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "_".join("".join(c for c in plain if c.isascii() and (c.isalnum() or c == " ")).split()).lower()
+
+
+# Reading the live workbook ----------------------------------------------------------------------------
+
+
+class _LiveSheet:
+    """The part of python-calamine's sheet API that toolkit.reader uses, over values read through xlwings."""
+
+    def __init__(self, sheet):
+        last = sheet.used_range.last_cell
+        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
+        # calamine gives "" for an empty cell, xlwings None; the reader expects calamine's.
+        self.rows = [["" if v is None else v for v in row] for row in values]
+        self.height = len(self.rows)
+        self.merged_cell_ranges: list = []  # merged inputs are reported by the file checker
+
+    def to_python(self, skip_empty_area: bool = False, nrows: int | None = None) -> list[list[Any]]:
+        return self.rows[:nrows]
+
+
+class _LiveBook:
+    """The part of python-calamine's workbook API that toolkit.reader uses."""
+
+    def __init__(self, book):
+        self._book = book
+        self.sheet_names = [s.name for s in book.sheets]
+
+    def get_sheet_by_name(self, name: str) -> _LiveSheet:
+        return _LiveSheet(self._book.sheets[name])
+
+
+def _live_submission(book) -> Submission:
+    """The calling workbook as a Submission, read the way toolkit.reader reads a file."""
+    form = load_form()
+    live, path = _LiveBook(book), Path(str(book.fullname))
+    form_id, version = reader._read_stamp(live, path, form)
+    sub = Submission(path=path, form_id=form_id, version=version)
+    names = {reader._key(n): n for n in live.sheet_names}
+    for required in (L.SHEET_META, L.SHEET_DATA):
+        if reader._key(required) not in names:
+            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)")
+    reader._values_sheet(reader._Sheet(live, names[reader._key(L.SHEET_META)]), form.metadata, form, sub,
+                         sub.meta, False)
+    reader._values_sheet(reader._Sheet(live, names[reader._key(L.SHEET_DATA)]), form.indicators, form, sub,
+                         sub.values, True)
+    for lst in form.lists:
+        if reader._key(lst.sheet) in names:
+            sub.lists[lst.id] = reader._list_sheet(reader._Sheet(live, names[reader._key(lst.sheet)]), lst, form,
+                                                   sub)
+        else:
+            sub.lists[lst.id] = []
+            sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
+                                        f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
+    return sub

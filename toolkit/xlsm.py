@@ -1,0 +1,248 @@
+"""Build the macro-enabled workbooks (.xlsm) with their buttons, on any OS and without Excel.
+
+The VBA project is made from source: the button macros in macros/*.bas (package
+`toolkit.macros`) plus xlwings' standalone module and its Dictionary class taken
+from the installed xlwings package, so the VBA side always matches the Python side.
+pyOpenVBA writes a source-only project (Excel compiles it on first open) whose
+document modules match XlsxWriter's default code names (ThisWorkbook, Sheet1..N);
+XlsxWriter embeds it with add_vba_project and wires each button to its macro.
+
+The handlers in toolkit.xl find every cell they use through the defined names
+below, never through positions.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import xlsxwriter
+
+from toolkit import layout as L
+from toolkit.atomic import atomic_path
+from toolkit.errors import BaocaoError
+from toolkit.form import Form, load_form
+from toolkit.workbook import CREATED, build
+
+INTAKE_NAME = "phieu_so_lieu.xlsm"
+CITY_NAME = "tong_hop.xlsm"
+
+# Defined names shared with toolkit.xl.
+NAME_STATUS = "XL_TRANG_THAI"
+NAME_RESULTS = "XL_KET_QUA"  # top-left cell of the table a handler writes (header row included)
+NAME_REPORT_TYPE = "XL_LOAI_BAO_CAO"
+NAME_MARKED = "XL_DANH_DAU"  # cells coloured by the last check, restored before the next one
+NAME_REPORT_LIST = "DM_LOAI_BAO_CAO"
+NAME_FOLDER = "XL_THU_MUC"
+NAME_PERIOD = "XL_KY"
+NAME_YEAR = "XL_NAM"
+NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
+
+SHEET_CONF = "xlwings.conf"  # the name xlwings' VBA looks for
+SHEET_TOOLS = "Công cụ"
+SHEET_CITY = "Tổng hợp thành phố"
+
+INTAKE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("MakeReport", "Tạo báo cáo"),
+                  ("CheckSetup", "Kiểm tra cài đặt"))
+CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
+                ("CheckSetup", "Kiểm tra cài đặt"))
+
+# Unit-level report types of the report issue, used while toolkit.reports is not installed.
+DEFAULT_REPORT_TYPES = (
+    ("bao_cao_cchc", "Báo cáo kết quả CCHC (quý, 6 tháng, năm)"),
+    ("bao_cao_cchc_cds", "Báo cáo CCHC và chuyển đổi số (kỳ họp HĐND)"),
+    ("so_ket_2_cap", "Sơ kết vận hành chính quyền địa phương 02 cấp"),
+    ("chinh_quyen_than_thien", "Kết quả mô hình Chính quyền thân thiện"),
+)
+CITY_REPORT = "bao_cao_tong_hop"
+
+
+def macro_source(name: str) -> str:
+    """A .bas file of the package, with the CRLF line ends the VBA editor uses."""
+    text = (resources.files("toolkit.macros") / name).read_text(encoding="ascii")
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def xlwings_conf() -> list[tuple[str, str]]:
+    """Rows of the xlwings.conf sheet, from macros/xlwings.conf ("KEY","VALUE" per line)."""
+    text = (resources.files("toolkit.macros") / "xlwings.conf").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            key, _, value = line.partition(",")
+            rows.append((key.strip().strip('"'), value.strip().strip('"')))
+    return rows
+
+
+def _xlwings_dir() -> Path:
+    # Located without importing xlwings: only toolkit.xl imports it.
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or not spec.submodule_search_locations:
+        raise BaocaoError("chưa cài gói xlwings (pip install xlwings)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def xlwings_modules() -> list[tuple[str, str, bool]]:
+    """xlwings' standalone VBA: (name, source, is_class) read from the installed package."""
+    from pyopenvba import ExcelFile
+
+    folder = _xlwings_dir()
+    with ExcelFile(folder / "quickstart_standalone.xlsm") as book:
+        dictionary = book.get_module("Dictionary")  # the Mac replacement for Scripting.Dictionary
+    return [("xlwings", (folder / "xlwings.bas").read_text(encoding="ascii"), False),
+            ("Dictionary", dictionary, True)]
+
+
+def vba_project(sheet_count: int, bas_files: tuple[str, ...]) -> bytes:
+    """vbaProject.bin for a workbook of `sheet_count` sheets holding the given macro files."""
+    from pyopenvba import ExcelFile, VBAModuleKind
+
+    modules = [(Path(f).stem, macro_source(f), False) for f in bas_files] + xlwings_modules()
+    with tempfile.TemporaryDirectory() as tmp:
+        # A bare workbook with as many sheets makes pyOpenVBA add the document modules
+        # Sheet1..N that XlsxWriter's default code names refer to.
+        bare, out = Path(tmp) / "bare.xlsm", Path(tmp) / "out.xlsm"
+        wb = xlsxwriter.Workbook(str(bare))
+        for _ in range(sheet_count):
+            wb.add_worksheet()
+        wb.close()
+        with ExcelFile(bare) as book:
+            project = book.add_vba_project()
+            for name, source, is_class in modules:
+                kind = VBAModuleKind.other if is_class else VBAModuleKind.standard
+                project.add_module(name, source, kind=kind)
+            book.save(out)
+        with ExcelFile(out) as book:
+            return book.vba_project_bytes()
+
+
+def report_types() -> list[tuple[str, str]]:
+    """(code, Vietnamese label) of the unit-level reports offered in the dropdown."""
+    if importlib.util.find_spec("toolkit.reports") is None:
+        return list(DEFAULT_REPORT_TYPES)
+    from toolkit.reports import REPORT_TYPES
+
+    items = REPORT_TYPES.items() if hasattr(REPORT_TYPES, "items") else ((c, c) for c in REPORT_TYPES)
+    out = [(code, v if isinstance(v, str) else getattr(v, "label", code)) for code, v in items]
+    return [(c, label) for c, label in out if c != CITY_REPORT]
+
+
+def _conf_sheet(wb: xlsxwriter.Workbook) -> None:
+    ws = wb.add_worksheet(SHEET_CONF)
+    for r, (key, value) in enumerate(xlwings_conf()):
+        ws.write_string(r, 0, key)
+        if value:
+            ws.write_string(r, 1, value)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 60)
+    ws.hide()
+
+
+def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
+    """Hidden sheet: the dropdown lists and the memory of coloured cells."""
+    ws = wb.add_worksheet(SHEET_TOOLS)
+    ws.write_string(0, 0, "Ô đã tô màu ở lần kiểm tra trước")
+    wb.define_name(NAME_MARKED, f"='{SHEET_TOOLS}'!$B$1")
+    for c, (name, items) in enumerate(lists.items(), start=3):
+        for r, item in enumerate(items):
+            ws.write_string(r, c, item)
+        col = xlsxwriter.utility.xl_col_to_name(c, True)
+        wb.define_name(name, f"='{SHEET_TOOLS}'!{col}$1:{col}${len(items)}")
+    ws.hide()
+
+
+def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, dict | None]],
+           buttons: tuple[tuple[str, str], ...], fmt: dict) -> None:
+    """Labelled input cells from row `top`, the status cell, the buttons to their right and the results header.
+
+    `fields` are (defined name, label, data validation or None)."""
+    def cell(r, c):
+        return xlsxwriter.utility.xl_rowcol_to_cell(r, c, True, True)
+
+    rows = fields + [(NAME_STATUS, "Trạng thái", None)]
+    for i, (name, label, valid) in enumerate(rows):
+        r = top + i
+        ws.set_row(r, 30)
+        ws.write_string(r, col, label, fmt["label"])
+        ws.merge_range(r, col + 1, r, col + 2, "", fmt["status" if name == NAME_STATUS else "input"])
+        wb.define_name(name, f"='{sheet}'!{cell(r, col + 1)}")
+        if valid:
+            ws.data_validation(r, col + 1, r, col + 1, valid)
+    for i, (macro, caption) in enumerate(buttons):
+        ws.insert_button(top + i, col + 3, {"macro": macro, "caption": caption, "width": 150, "height": 34,
+                                            "x_offset": 8, "y_offset": 3})
+    head = top + max(len(rows), len(buttons)) + 1
+    for c, name in enumerate(("Mức độ", "Vị trí", "Thông báo", "Mã lỗi")):
+        ws.write_string(head, col + c, name, fmt["head"])
+    wb.define_name(NAME_RESULTS, f"='{sheet}'!{cell(head, col)}")
+
+
+def _panel_formats(wb, base) -> dict:
+    return {"label": wb.add_format({**base, "bold": True, "border": 1}),
+            "input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA"}),
+            "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
+                                     "bg_color": "#FFF2CC"}),
+            "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
+            "title": wb.add_format({**base, "bold": True, "font_size": 14})}
+
+
+def _add_vba(wb, bas_files: tuple[str, ...]) -> None:
+    wb.add_vba_project(io.BytesIO(vba_project(len(wb.worksheets()), bas_files)), is_stream=True)
+
+
+def build_intake(form: Form, out: Path | str, data: dict | None = None) -> Path:
+    """The intake workbook of `form` (filled from `data` when given) with the Kiểm tra / Tạo báo cáo /
+    Kiểm tra cài đặt buttons."""
+    def extra(wb, fmt) -> None:
+        fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
+        ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
+        col = 5  # right of the live-rule table (columns A:D) with one empty column between
+        for c, width in enumerate((16, 24, 70, 24)):
+            ws.set_column(col + c, col + c, width)
+        ws.write_string(0, col, "KIỂM TRA VÀ BÁO CÁO BẰNG PHẦN MỀM", fp["title"])
+        report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
+                  "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
+        _panel(wb, ws, L.SHEET_CHECK, 1, col, [(NAME_REPORT_TYPE, "Loại báo cáo", report)],
+               INTAKE_BUTTONS, fp)
+        _conf_sheet(wb)
+        _tools_sheet(wb, {NAME_REPORT_LIST: [label for _, label in report_types()]})
+        _add_vba(wb, ("IntakeButtons.bas",))
+
+    return build(form, Path(out), data, extra=extra)
+
+
+def build_city(form: Form, out: Path | str) -> Path:
+    """The city workbook: folder, period and year cells, the Tổng hợp / Báo cáo tổng hợp buttons."""
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb.set_properties({"title": "Tổng hợp báo cáo cải cách hành chính cấp xã", "author": "baocao",
+                           "created": CREATED, "subject": f"{form.form_id} {form.version}"})
+        fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
+        ws = wb.add_worksheet(SHEET_CITY)
+        for c, width in enumerate((24, 30, 40, 24)):
+            ws.set_column(c, c, width)
+        ws.write_string(0, 0, "TỔNG HỢP PHIẾU SỐ LIỆU CỦA CÁC XÃ, PHƯỜNG, ĐẶC KHU", fp["title"])
+        ws.write_string(1, 0, "Nhập đường dẫn thư mục chứa các phiếu đã nhận, chọn kỳ và năm rồi bấm «Tổng hợp». "
+                              "Kết quả được ghi vào thư mục chứa tệp này.")
+        period = {"validate": "list", "source": "=" + NAME_PERIOD_LIST, "error_type": "stop",
+                  "error_title": "Kỳ báo cáo", "error_message": "Chọn kỳ báo cáo trong danh sách."}
+        year = {"validate": "integer", "criteria": "between", "minimum": 2025, "maximum": 2100,
+                "error_type": "stop", "error_title": "Năm", "error_message": "Nhập năm từ 2025 đến 2100."}
+        _panel(wb, ws, SHEET_CITY, 3, 0, [(NAME_FOLDER, "Thư mục chứa phiếu", None),
+                                          (NAME_PERIOD, "Kỳ báo cáo", period), (NAME_YEAR, "Năm", year)],
+               CITY_BUTTONS, fp)
+        _conf_sheet(wb)
+        _tools_sheet(wb, {NAME_PERIOD_LIST: form.choice_labels("ky_bao_cao")})
+        _add_vba(wb, ("CityButtons.bas",))
+        wb.close()
+    return out
+
+
+def build_all(folder: Path | str) -> list[Path]:
+    """Both macro-enabled workbooks into `folder` (workbooks/ in the repository)."""
+    form = load_form()
+    folder = Path(folder)
+    return [build_intake(form, folder / INTAKE_NAME), build_city(form, folder / CITY_NAME)]
