@@ -34,15 +34,33 @@ def blank(tmp_path_factory, form):
     return build(form, tmp_path_factory.mktemp("blank") / "mau.xlsx")
 
 
-def soffice_convert(src: Path, target: str, outdir: Path) -> Path:
-    """Convert with LibreOffice headless, an independent reader of what Excel would open."""
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def soffice(*sources: Path, target: str, outdir: Path) -> None:
+    """Convert with LibreOffice headless, an independent reader of what Excel would open.
+
+    The private profile makes LibreOffice recalculate every formula on load, as Excel does.
+    """
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
         pytest.skip("LibreOffice chưa được cài (apt-get install libreoffice-calc libreoffice-writer)")
-    assert src.exists(), src
     profile = outdir / "lo-profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
     subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target,
-                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
+                    "--outdir", str(outdir), *map(str, sources)], check=True, capture_output=True, timeout=300)
+
+
+def soffice_convert(src: Path, target: str, outdir: Path) -> Path:
+    assert src.exists(), src
+    soffice(src, target=target, outdir=outdir)
     ext = target.split(":")[0]
     written = sorted(outdir.glob(f"{src.stem}*.{ext}"))  # a single-sheet CSV is named stem-Sheet.csv
     assert written, f"LibreOffice wrote no .{ext} for {src.name}"

@@ -143,12 +143,14 @@ def _ratio_sheet_rule(field: Field, num: str, den: str, form: Form) -> SheetRule
 
 
 def _required_sheet_rule(field: Field) -> SheetRule:
+    rule_id = "bat-buoc-" + field.code.lower().replace("_", "-")
+
     def decide(sub: Submission) -> tuple[str, Finding | None]:
         if sub.get(field.code) not in (None, ""):
             return "ok", None
         return ERROR, _finding(sub, "thieu-gia-tri-bat-buoc", ERROR, sub.loc(field.code),
-                               f"Chưa nhập «{field.label}» (bắt buộc)", "bat-buoc-" + field.code.lower())
-    return SheetRule("bat-buoc-" + field.code.lower().replace("_", "-"), f"{field.code} phải được nhập",
+                               f"Chưa nhập «{field.label}» (bắt buộc)", rule_id)
+    return SheetRule(rule_id, f"{field.code} phải được nhập",
                      ERROR, decide, f'=IF(LEN({field.code}&"")>0,"OK","LỖI")',
                      f'"Chưa nhập «{field.label}» (bắt buộc)"')
 

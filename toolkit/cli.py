@@ -45,6 +45,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--kho", type=Path, help="kho SQLite lưu lịch sử các bản nộp")
     s.set_defaults(run=cmd_tong_hop)
 
+    s = sub.add_parser("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
+    s.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    s.add_argument("--json", action="store_true", help="in danh sách lỗi dạng JSON")
+    s.add_argument("--ghi-ra", type=Path, metavar="OUT.xlsx",
+                   help="ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một tệp)")
+    s.add_argument("--ky-truoc", type=Path, metavar="FILE", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
+    s.set_defaults(run=cmd_kiem_tra)
+
+    s = sub.add_parser("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
+    s.add_argument("target", type=Path, metavar="FILE_OR_FOLDER", help="phiếu .xlsx hoặc thư mục chứa các phiếu")
+    s.add_argument("--loai", required=True, metavar="LOAI",
+                   help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
+                        "chinh-quyen-than-thien, tong-hop")
+    s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
+    s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.set_defaults(run=cmd_bao_cao)
+
     s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
     s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"))
     s.set_defaults(run=cmd_demo)
@@ -107,6 +124,20 @@ def cmd_tong_hop(args) -> int:
     return 1 if res.has_errors else 0
 
 
+def cmd_kiem_tra(args) -> int:
+    from toolkit.check_run import run_check
+
+    return run_check(args.files, as_json=args.json, annotate=args.ghi_ra, previous=args.ky_truoc)
+
+
+def cmd_bao_cao(args) -> int:
+    from toolkit.reports import render_path
+
+    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf):
+        print(f"Đã ghi báo cáo: {path}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from toolkit.demo import run_demo
 
@@ -124,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     except BaocaoError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into head/less that closed early: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130

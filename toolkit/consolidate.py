@@ -206,6 +206,8 @@ def consolidate(folder: Path | str, ky: str, nam: int, out: Path | str | None = 
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = load_form()
     label = period_label(form, ky)
+    if store:  # create the schema first: the workers open the store read-only for previous periods
+        Store(store, form).close()
     results = read_all(list_workbooks(folder), str(store) if store else None, workers)
     result = _assemble(form, label, int(nam), results, deadline)
     if store:

@@ -36,6 +36,10 @@ def run_demo(out_dir: Path) -> int:
                       f"{values} chỉ tiêu, {docs} văn bản đọc lại từ tệp")
         filled.append(path)
     city_demo(console, out_dir, filled)
+    from toolkit.reports import sample_reports  # imported here: docxtpl loads only when reports are made
+
+    for report in sample_reports(filled, out_dir / "bao_cao"):
+        console.print(f"Báo cáo Word: {report}")
     console.print(f"[bold green]Xong.[/bold green] Kết quả nằm trong thư mục {out_dir.resolve()}")
     return 0
 

@@ -22,6 +22,7 @@ from toolkit.errors import BaocaoError
 from toolkit.form import Field, Form, ListDef, load_form, nfc
 from toolkit.submission import Loc, Problem, Row, Submission, Value
 from toolkit.vnnum import NumberError, parse_number
+from toolkit.xlsx_scan import formula_cells
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
@@ -276,6 +277,25 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
     return rows
 
 
+def _scan_formulas(path: Path, sheet: _Sheet, sub: Submission) -> None:
+    """Formulas typed over input cells (the value is only the last result) and error values."""
+    by_cell = {v.loc.cell: v for v in sub.values.values()}
+    column = "".join(ch for ch in next(iter(by_cell), "E") if ch.isalpha())
+    for cell, (formula, error) in formula_cells(path, sheet.name, column).items():
+        value = by_cell.get(cell)
+        if value is None:
+            continue
+        loc = Loc(sheet.name, cell)
+        if error:
+            sub.problems.append(Problem("loi-cong-thuc", loc, f"Ô giá trị của {value.code} báo lỗi {error}"
+                                        + (f" (công thức {formula})" if formula else ""), value.code))
+            sub.values[value.code] = Value(value.code, None, loc, error)
+        elif formula:
+            sub.problems.append(Problem("cong-thuc-trong-o-nhap", loc, f"Ô giá trị của {value.code} chứa công "
+                                        f"thức {formula}; phần mềm dùng kết quả đã lưu, hãy nhập số trực tiếp",
+                                        value.code))
+
+
 def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     """Read `path` as a filled intake workbook of `form` (the bundled one by default)."""
     path = Path(path)
@@ -298,6 +318,7 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
         _values_sheet(_Sheet(book, names[_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
         data = _Sheet(book, names[_key(L.SHEET_DATA)])
         _values_sheet(data, form.indicators, form, sub, sub.values, True)
+        _scan_formulas(path, data, sub)
         for lst in form.lists:
             if _key(lst.sheet) not in names:
                 sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),

@@ -16,7 +16,7 @@ from toolkit.submission import Submission
 from toolkit.vnformat import (fmt_count, fmt_date, fmt_date_header, fmt_money, fmt_number, fmt_percent,
                               ratio_percent, round_half_up)
 
-BLANK_DAY = "ngày      tháng      năm"
+BLANK_DAY = "ngày    tháng    năm"
 QUARTERS = ("Quý I", "Quý II", "Quý III", "Quý IV")
 # Kinds of unit as they start the name in don_vi.csv, longest first ("Đặc khu" before "Xã").
 UNIT_KINDS = ("Đặc khu", "Phường", "Xã")
@@ -82,7 +82,7 @@ def _items(sub: Submission, form: Form, codes: Iterable[str]) -> list[str]:
         v = sub.get(code)
         if v is not None:
             f = form.indicator(code)
-            out.append(f"{f.label}: {qty(v, f.unit)}")
+            out.append(f"{f.label}: {qty(v, f.unit)}.")
     return out
 
 
@@ -259,7 +259,7 @@ def _tthc(sub: Submission, form: Form) -> list[str]:
         out.append(f"Tỷ lệ người dân, tổ chức hài lòng đạt {fmt_percent(g('TL_HAI_LONG'))}.")
     digital = _items(sub, form, ("HS_SO_HOA", "HS_KQ_DIEN_TU", "HS_TAI_SU_DUNG"))
     if digital:
-        out.append("Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính: " + "; ".join(_lower_first(x) for x in digital)
+        out.append("Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính: " + "; ".join(_lower_first(x[:-1]) for x in digital)
                    + ".")
     return out
 
@@ -373,7 +373,7 @@ def _direction(sub: Submission, form: Form) -> list[str]:
     vb = _items(sub, form, ("VB_QD", "VB_KH", "VB_CV", "VB_TB", "VB_TTR", "VB_KHAC"))
     if g("VB_TONG") is not None:
         out.append(f"Trong kỳ đã ban hành {qty(g('VB_TONG'), 'văn bản')} chỉ đạo, điều hành về cải cách hành chính"
-                   + (" (gồm: " + "; ".join(_lower_first(x).replace(": ", " ") for x in vb) + ")." if vb else "."))
+                   + (" (gồm: " + "; ".join(_lower_first(x[:-1]).replace(": ", " ") for x in vb) + ")." if vb else "."))
     for total, prefix, parts in (
             ("KH_NV_TONG", "Kế hoạch cải cách hành chính năm có",
              (("KH_NV_HOAN_THANH", "đã hoàn thành"), ("KH_NV_THUONG_XUYEN", "thực hiện thường xuyên"),

@@ -297,3 +297,42 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
     if pdf:
         written += to_pdf(written, out_dir)
     return written
+
+
+def render_path(target: Path | str, loai: str, out: Path | str | None = None, pdf: bool = False) -> list[Path]:
+    """A workbook gives one report; a folder gives one per *.xlsx in it (or one synthesis for tong-hop).
+
+    `out` is the .docx to write for a workbook, the output folder for a folder; by default
+    beside the input.
+    """
+    target = Path(target)
+    if target.is_dir():
+        files = sorted(p for p in target.glob("*.xlsx") if not p.name.startswith("~$"))
+        if not files:
+            raise BaocaoError("thư mục không có phiếu số liệu .xlsx nào", path=str(target))
+        return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf)
+    sub = read_submission(target)
+    return render_report(sub, loai, Path(out) if out else target.with_name(output_name(sub, loai)), pdf=pdf)
+
+
+def types_for(sub: Submission) -> list[str]:
+    """The unit report types that suit a workbook's period (every one but the quarter-only or the
+    not-quarter variant of the CCHC report)."""
+    return [t.code for t in REPORT_TYPES.values() if not t.city and (t.periods is None or sub.period in t.periods)]
+
+
+def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
+    """The demo's reports: each type that fits each sample's period, then the city synthesis of all.
+
+    A quarterly workbook (Nguyễn Lương Bằng, quý I) only feeds the quarterly CCHC report; the
+    HĐND, sơ kết and CQTT reports are half-year reports, fed by the 6-month workbook (Nghi Dương).
+    """
+    subs = [read_submission(p) for p in paths]
+    written = []
+    for code in (t for t in REPORT_TYPES if not REPORT_TYPES[t].city):
+        fitting = [s for s in subs if code in types_for(s)
+                   and (code.startswith("cchc-") and code != "cchc-cds" or s.period not in QUARTERS)]
+        if fitting:
+            written += render_batch([], code, out_dir, subs=fitting)
+    written += render_batch([], "tong-hop", out_dir, subs=subs)
+    return written

@@ -62,7 +62,14 @@ def _no_borders(table) -> None:
 
 
 def _widths(table, widths_cm: list[float]) -> None:
+    """Fixed column widths, written to the grid too: LibreOffice reads the grid, Word the cells."""
     table.autofit = False
+    tblpr = table._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tblpr.append(layout)
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_cm):
+        col.set(qn("w:w"), str(int(w * 567)))
     for row in table.rows:
         for cell, w in zip(row.cells, widths_cm):
             cell.width = Cm(w)
@@ -156,17 +163,17 @@ def header_block(doc) -> None:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
-    _widths(table, [6.3, TEXT_WIDTH_CM - 6.3])
+    _widths(table, [6.8, TEXT_WIDTH_CM - 6.8])
     left, right = table.rows[0].cells
     _cell_para(left, "{{ co_quan_chu_quan }}", size=13)
     _cell_para(left, "{{ co_quan }}", size=13, bold=True)
-    _rule(left, 2.0, 2.0, after=6)
+    _rule(left, 2.3, 2.3, after=6)
     _cell_para(left, "{{ so_ky_hieu }}", size=13, before=6)
     _drop_first_empty(left)
-    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12.5, bold=True)
+    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
     _cell_para(right, "Độc lập - Tự do - Hạnh phúc", size=13.5, bold=True)
-    _rule(right, 1.55, 1.55, after=6)
-    _cell_para(right, "{{ dia_danh_ngay }}", size=13.5, italic=True, before=6)
+    _rule(right, 1.5, 1.5, after=6)
+    _cell_para(right, "{{ dia_danh_ngay }}", size=13, italic=True, before=6)
     _drop_first_empty(right)
 
 

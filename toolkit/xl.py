@@ -6,7 +6,7 @@ failure lands there too, in Vietnamese, instead of an Excel error box. Cells are
 found through the defined names set by toolkit.xlsm, never through positions.
 
 Optional parts are wired in when installed: toolkit.checker (check_submission),
-toolkit.reports (render_report) and toolkit.consolidate (consolidate).
+toolkit.reports (render_report, render_batch) and toolkit.consolidate (consolidate).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, SEVERITY_VI, Finding
 from toolkit.form import load_form
 from toolkit.submission import Loc, Problem, Submission
-from toolkit.xlsm import (CITY_REPORT, NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
+from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
                           NAME_STATUS, NAME_YEAR, report_types)
 
 INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
@@ -60,9 +60,8 @@ def tao_bao_cao() -> None:
         render = _optional("toolkit.reports", "render_report", "tạo báo cáo Word")
         code = _report_code(_named(book, NAME_REPORT_TYPE).value)
         folder, stem = _beside(book)
-        out = folder / f"{stem}_{code}.docx"
-        render(_live_submission(book), code, out)
-        _status(book, f"Đã tạo báo cáo lúc {_now()}: {out}")
+        out = render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
+        _status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
 
 
 def tong_hop() -> None:
@@ -77,15 +76,18 @@ def tong_hop() -> None:
 
 
 def bao_cao_tong_hop() -> None:
-    """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis report."""
+    """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with _handler("Báo cáo tổng hợp") as book:
         consolidate = _optional("toolkit.consolidate", "consolidate", "tổng hợp")
-        render = _optional("toolkit.reports", "render_report", "tạo báo cáo Word")
+        render_batch = _optional("toolkit.reports", "render_batch", "tạo báo cáo Word")
         folder, period, year = _city_inputs(book)
-        base = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}"
-        out = base.with_suffix(".docx")
-        render(consolidate(folder, period, year, base.with_suffix(".xlsx")), CITY_REPORT, out)
-        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()}: {out}")
+        here = _beside(book)[0]
+        res = consolidate(folder, period, year, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
+        paths = [row.path for row in res.rows if row.path]
+        if not paths:
+            raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
+        out = render_batch(paths, _city_report(), here)[0]
+        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
 
 
 def kiem_tra_cai_dat() -> None:
@@ -218,6 +220,12 @@ def _report_code(label: Any) -> str:
     raise BaocaoError("hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại")
 
 
+def _city_report() -> str:
+    from toolkit.reports import REPORT_TYPES
+
+    return next(t.code for t in REPORT_TYPES.values() if t.city)
+
+
 def _beside(book) -> tuple[Path, str]:
     """Folder and name stem of the workbook file, where outputs are written."""
     full = str(book.fullname)
@@ -258,13 +266,22 @@ class _LiveSheet:
     def __init__(self, sheet):
         last = sheet.used_range.last_cell
         values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
-        # calamine gives "" for an empty cell, xlwings None; the reader expects calamine's.
-        self.rows = [["" if v is None else v for v in row] for row in values]
+        self.rows = [[_as_calamine(v) for v in row] for row in values]
         self.height = len(self.rows)
         self.merged_cell_ranges: list = []  # merged inputs are reported by the file checker
 
     def to_python(self, skip_empty_area: bool = False, nrows: int | None = None) -> list[list[Any]]:
         return self.rows[:nrows]
+
+
+def _as_calamine(value: Any) -> Any:
+    """A cell as python-calamine gives it to the reader: "" when empty, a date for a date cell
+    (xlwings gives None and a midnight datetime)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date()
+    return value
 
 
 class _LiveBook:

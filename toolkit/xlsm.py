@@ -49,16 +49,6 @@ INTAKE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("MakeReport", "Tạo báo c�
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
                 ("CheckSetup", "Kiểm tra cài đặt"))
 
-# Unit-level report types of the report issue, used while toolkit.reports is not installed.
-DEFAULT_REPORT_TYPES = (
-    ("bao_cao_cchc", "Báo cáo kết quả CCHC (quý, 6 tháng, năm)"),
-    ("bao_cao_cchc_cds", "Báo cáo CCHC và chuyển đổi số (kỳ họp HĐND)"),
-    ("so_ket_2_cap", "Sơ kết vận hành chính quyền địa phương 02 cấp"),
-    ("chinh_quyen_than_thien", "Kết quả mô hình Chính quyền thân thiện"),
-)
-CITY_REPORT = "bao_cao_tong_hop"
-
-
 def macro_source(name: str) -> str:
     """A .bas file of the package, with the CRLF line ends the VBA editor uses."""
     text = (resources.files("toolkit.macros") / name).read_text(encoding="ascii")
@@ -119,14 +109,10 @@ def vba_project(sheet_count: int, bas_files: tuple[str, ...]) -> bytes:
 
 
 def report_types() -> list[tuple[str, str]]:
-    """(code, Vietnamese label) of the unit-level reports offered in the dropdown."""
-    if importlib.util.find_spec("toolkit.reports") is None:
-        return list(DEFAULT_REPORT_TYPES)
-    from toolkit.reports import REPORT_TYPES
+    """(code, Vietnamese title) of the unit-level reports offered in the dropdown."""
+    from toolkit.reports import REPORT_TYPES  # imported here so toolkit.xl loads even if reports cannot
 
-    items = REPORT_TYPES.items() if hasattr(REPORT_TYPES, "items") else ((c, c) for c in REPORT_TYPES)
-    out = [(code, v if isinstance(v, str) else getattr(v, "label", code)) for code, v in items]
-    return [(c, label) for c, label in out if c != CITY_REPORT]
+    return [(t.code, t.title) for t in REPORT_TYPES.values() if not t.city]
 
 
 def _conf_sheet(wb: xlsxwriter.Workbook) -> None:

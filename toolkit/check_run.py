@@ -1,0 +1,68 @@
+"""`baocao kiem-tra`: check files, print findings as a table or JSON, return the exit code."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from toolkit.annotate import write_annotated
+from toolkit.checker import check_submission
+from toolkit.errors import BaocaoError
+from toolkit.findings import ERROR, SEVERITY_VI, Finding
+from toolkit.form import load_form
+from toolkit.reader import read_submission
+
+
+def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,
+              previous: Path | None = None) -> int:
+    """0: no error (warnings allowed); 1: errors found; 2: a file is not a readable intake workbook."""
+    if annotate and len(files) != 1:
+        raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
+    form = load_form()
+    prev = read_submission(previous, form) if previous else None
+    findings: list[Finding] = []
+    refused: list[str] = []
+    for path in files:
+        try:
+            sub = read_submission(path, form)
+        except BaocaoError as exc:
+            refused.append(str(exc))
+            continue
+        found = check_submission(sub, form, prev)
+        findings += found
+        if annotate:
+            write_annotated(path, found, annotate)
+    _print(findings, refused, as_json, annotate)
+    if refused:
+        return 2
+    return 1 if any(f.severity == ERROR for f in findings) else 0
+
+
+def _print(findings: list[Finding], refused: list[str], as_json: bool, annotate: Path | None) -> None:
+    console = Console(soft_wrap=True)
+    if as_json:
+        payload = [{**f.as_dict(), "severity": f.severity} for f in findings]
+        payload += [{"code": "khong-doc-duoc", "severity": "error", "file": r.split(": ", 1)[0], "sheet": "",
+                     "cell": "", "message": r} for r in refused]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for r in refused:
+        print(f"Lỗi: {r}", file=sys.stderr)
+    if findings and not console.is_terminal:  # piped or logged: one finding per line, nothing cut
+        for f in findings:
+            print(f"{SEVERITY_VI[f.severity]}\t{Path(f.file).name}\t{f.where}\t{f.code}\t{f.message}")
+    elif findings:
+        table = Table("Mức độ", "Tệp", "Ô", "Mã", "Thông báo", show_lines=False)
+        for f in findings:
+            style = "red" if f.severity == ERROR else "yellow"
+            table.add_row(f"[{style}]{SEVERITY_VI[f.severity]}[/{style}]", Path(f.file).name, f.where, f.code,
+                          f.message)
+        console.print(table)
+    errors = sum(f.severity == ERROR for f in findings)
+    console.print(f"{errors} lỗi, {len(findings) - errors} cảnh báo" +
+                  (f", {len(refused)} tệp không đọc được" if refused else "") + ".", highlight=False)
+    if annotate:
+        console.print(f"Bản sao có ghi chú: {annotate}", highlight=False)
