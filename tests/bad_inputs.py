@@ -1,0 +1,220 @@
+"""Build the folder of broken inputs the checker must survive.
+
+`python tests/bad_inputs.py OUT_DIR` writes them for a person to try by hand;
+the tests build them in a temporary folder. Each case maps a file name to what
+must happen: ("refuse", text of the Vietnamese refusal) or ("finding", code).
+"""
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+from toolkit import layout as L
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _openpyxl(src: Path, out: Path, edit) -> Path:
+    wb = openpyxl.load_workbook(src)
+    edit(wb)
+    wb.save(out)
+    return out
+
+
+def _rows(ws) -> dict[str, int]:
+    return {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value}
+
+
+def _set_values(values: dict):
+    def edit(wb):
+        ws = wb[L.SHEET_DATA]
+        rows = _rows(ws)
+        for code, v in values.items():
+            ws.cell(rows[code], 5).value = v
+    return edit
+
+
+def _rezip(src: Path, out: Path, change) -> Path:
+    """Copy the zip, passing each member's bytes through `change(name, data)`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, change(item.filename, zin.read(item.filename)))
+    return out
+
+
+def _sheet_part(src: Path, sheet: str) -> str:
+    from toolkit.xlsx_scan import _sheet_paths
+    with zipfile.ZipFile(src) as zf:
+        return _sheet_paths(zf)[sheet]
+
+
+def _value_cell(src: Path, code: str) -> str:
+    from toolkit.reader import read_submission
+    return read_submission(src).loc(code).cell
+
+
+def _error_cell(src: Path, out: Path, code: str, error: str) -> Path:
+    part, cell = _sheet_part(src, L.SHEET_DATA), _value_cell(src, code)
+
+    def change(name, data):
+        if name != part:
+            return data
+        text = data.decode("utf-8")
+        def replace(m):
+            attrs = re.sub(r' t="[^"]*"', "", m.group(1))
+            return f'<c r="{cell}"{attrs} t="e"><f>{error}+1</f><v>{error}</v></c>'
+        text = re.sub(rf'<c r="{cell}"([^>]*?)(/>|>.*?</c>)', replace, text, count=1)
+        return text.encode("utf-8")
+    return _rezip(src, out, change)
+
+
+def _million_rows(src: Path, out: Path) -> Path:
+    part = _sheet_part(src, "Nội dung")
+    filler = "".join(f'<row r="{r}"><c r="C{r}"><v>1</v></c></row>' for r in range(5000, 1_005_000))
+
+    def change(name, data):
+        if name != part:
+            return data
+        text = data.decode("utf-8")
+        text = re.sub(r"<dimension ref=\"[^\"]*\"/>", '<dimension ref="A1:C1004999"/>', text)
+        return text.replace("</sheetData>", filler + "</sheetData>").encode("utf-8")
+    return _rezip(src, out, change)
+
+
+def _zip_bomb(out: Path) -> Path:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(400):  # 400 MB of zeros, about 400 KB packed
+                fh.write(chunk)
+    return out
+
+
+def _xxe(src: Path, out: Path) -> Path:
+    def change(name, data):
+        if name == "xl/workbook.xml":
+            text = data.decode("utf-8")
+            doctype = ('<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+                       '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+            return text.replace("?>", "?>" + doctype, 1).encode("utf-8")
+        return data
+    return _rezip(src, out, change)
+
+
+def _nfd(wb):
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str):
+                    c.value = unicodedata.normalize("NFD", c.value)
+
+
+def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
+    """name -> (path, "refuse" | "finding" | "ok", expected text or finding code)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder
+    cases: dict[str, tuple[Path, str, str]] = {}
+
+    def add(name, path, kind, expected):
+        cases[name] = (path, kind, expected)
+
+    (f / "khong_phai_zip.xlsx").write_text("đây không phải sổ tính", encoding="utf-8")
+    add("not-a-zip", f / "khong_phai_zip.xlsx", "refuse", "không phải tệp Excel")
+    (f / "cat_ngang.xlsx").write_bytes(filled.read_bytes()[:4000])
+    add("truncated-zip", f / "cat_ngang.xlsx", "refuse", "tệp hỏng")
+    (f / "excel_cu.xls").write_bytes(OLE + b"\0" * 4096)
+    add("xls", f / "excel_cu.xls", "refuse", "Excel 97-2003")
+    with zipfile.ZipFile(f / "calc.ods", "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", "<office:document-content/>")
+    add("ods", f / "calc.ods", "refuse", "OpenDocument")
+    (f / "so_lieu.csv.xlsx").write_text("MA_DVHC,HS_TIEP_NHAN\n11713,5892\n", encoding="utf-8")
+    add("csv-renamed", f / "so_lieu.csv.xlsx", "refuse", "CSV")
+    (f / "mat_khau.xlsx").write_bytes(OLE + b"\0" * 512 + "EncryptedPackage".encode("utf-16-le"))
+    add("password", f / "mat_khau.xlsx", "refuse", "mật khẩu")
+    (f / "rong.xlsx").write_bytes(b"")
+    add("empty", f / "rong.xlsx", "refuse", "tệp rỗng")
+    (f / "~$phieu.xlsx").write_bytes(b"\x0bNguoi dung" + b"\0" * 150)
+    add("lock-file", f / "~$phieu.xlsx", "refuse", "không phải tệp Excel")
+    with zipfile.ZipFile(f / "van_ban.docx.xlsx", "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    add("docx-renamed", f / "van_ban.docx.xlsx", "refuse", "không phải sổ tính Excel")
+    add("other-form", _openpyxl(filled, f / "mau_khac.xlsx",
+                                lambda wb: wb[L.SHEET_LISTS].cell(1, 2, "MAU-KHAC")), "refuse", "MAU-KHAC")
+    add("other-version", _openpyxl(filled, f / "phien_ban_cu.xlsx",
+                                   lambda wb: wb[L.SHEET_LISTS].cell(2, 2, "0.9")), "refuse", "phiên bản 0.9")
+    add("missing-sheet", _openpyxl(filled, f / "thieu_sheet.xlsx", lambda wb: wb.remove(wb[L.SHEET_DATA])),
+        "refuse", "thiếu sheet «Số liệu»")
+    add("renamed-sheet", _openpyxl(filled, f / "doi_ten_sheet.xlsx",
+                                   lambda wb: setattr(wb[L.SHEET_META], "title", "TT chung")),
+        "refuse", "thiếu sheet «Thông tin chung»")
+    add("missing-list-sheet", _openpyxl(filled, f / "thieu_bang.xlsx", lambda wb: wb.remove(wb["Văn bản"])),
+        "finding", "thieu-sheet")
+    add("rows-inserted", _openpyxl(filled, f / "chen_dong.xlsx",
+                                   lambda wb: wb[L.SHEET_DATA].insert_rows(10, 5)), "ok", "")
+
+    def merge(wb):
+        ws = wb[L.SHEET_DATA]
+        r = _rows(ws)["HS_TRONG_KY"]
+        ws.merge_cells(start_row=r, start_column=5, end_row=r + 1, end_column=5)
+    add("merged-inputs", _openpyxl(filled, f / "gop_o.xlsx", merge), "finding", "o-bi-gop")
+    add("text-in-number", _openpyxl(filled, f / "chu_trong_o_so.xlsx", _set_values({"HS_RUT": "hai chín"})),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("vn-numbers-ambiguous", _openpyxl(filled, f / "so_kieu_viet.xlsx",
+                                          _set_values({"HS_TIEP_NHAN": "5.892", "HS_DA_GQ": "5,839"})),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("negative-count", _openpyxl(filled, f / "so_am.xlsx", _set_values({"HS_RUT": -29})),
+        "finding", "ngoai-gioi-han")
+    add("formula-in-input", _openpyxl(filled, f / "cong_thuc.xlsx", _set_values({"HS_TU_CHOI": "=10+3"})),
+        "finding", "cong-thuc-trong-o-nhap")
+    add("ref-error", _error_cell(filled, f / "loi_ref.xlsx", "HS_TU_CHOI", "#REF!"), "finding", "loi-cong-thuc")
+    add("div0-error", _error_cell(filled, f / "loi_div0.xlsx", "HS_RUT", "#DIV/0!"), "finding", "loi-cong-thuc")
+
+    def dates_as_text(wb):
+        ws = wb[L.SHEET_META]
+        rows = _rows(ws)
+        ws.cell(rows["TU_NGAY"], 3).value = "15/12/2025"
+        ws.cell(rows["DEN_NGAY"], 3).value = "31/02/2026"
+    add("dates-as-text", _openpyxl(filled, f / "ngay_dang_chu.xlsx", dates_as_text), "finding",
+        "gia-tri-khong-doc-duoc")
+    add("zip-bomb", _zip_bomb(f / "bom_nen.xlsx"), "refuse", "zip bomb")
+    add("xml-external-entity", _xxe(filled, f / "xxe.xlsx"), "ok-or-refuse", "")
+    add("million-rows", _million_rows(filled, f / "trieu_dong.xlsx"), "ok", "")
+    name = f / "Phiếu số liệu Xã Nghi Dương (bản cuối).xlsx"
+    name.write_bytes(filled.read_bytes())
+    add("vietnamese-file-name", name, "ok", "")
+    add("nfd-text", _openpyxl(filled, f / "nfd.xlsx", _nfd), "ok", "")
+    add("unknown-code", _openpyxl(filled, f / "ma_la.xlsx",
+                                  lambda wb: wb[L.SHEET_DATA].cell(_rows(wb[L.SHEET_DATA])["HS_RUT"], 1, "HS_RUT_X")),
+        "finding", "ma-khong-xac-dinh")
+
+    def bad_choice(wb):
+        ws = wb[L.SHEET_META]
+        ws.cell(_rows(ws)["KY_BAO_CAO"], 3).value = "Quý V"
+    add("choice-not-in-list", _openpyxl(filled, f / "ky_la.xlsx", bad_choice), "finding", "gia-tri-khong-doc-duoc")
+    add("window-outside-period", _openpyxl(filled, f / "ngoai_ky.xlsx", lambda wb: wb[L.SHEET_META].cell(
+        _rows(wb[L.SHEET_META])["DEN_NGAY"], 3, date(2026, 9, 30))), "finding", "ky-ngoai-thoi-gian")
+    return cases
+
+
+if __name__ == "__main__":
+    from toolkit.datafile import load_data
+    from toolkit.demo import sample_files
+    from toolkit.form import load_form
+    from toolkit.workbook import build
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs")
+    form = load_form()
+    sample = next(p for p in sample_files() if p.stem.startswith("nghi_duong"))
+    filled = build(form, out / "_goc.xlsx", load_data(sample, form))
+    for case, (path, kind, expected) in build_cases(filled, out).items():
+        print(f"{case:24} {kind:8} {expected:28} {path.name}")
