@@ -21,6 +21,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {exc.strerror}") from exc
     os.close(fd)
     tmp = Path(name)
+    umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode a plain open() would
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, target)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from toolkit.checker import check_submission
 from toolkit.datafile import load_data
 from toolkit.form import load_form
 from toolkit.reader import read_submission
@@ -34,6 +35,11 @@ def run_demo(out_dir: Path) -> int:
         docs = len(sub.lists.get("van_ban", []))
         console.print(f"Phiếu mẫu: {path} — {sub.unit_name}, {sub.period} {sub.year}: "
                       f"{values} chỉ tiêu, {docs} văn bản đọc lại từ tệp")
+        findings = check_submission(sub, form)
+        errors = [f for f in findings if f.severity == "error"]
+        console.print(f"  Kiểm tra: {len(errors)} lỗi, {len(findings) - len(errors)} cảnh báo", highlight=False)
+        for f in findings:
+            console.print(f"    [{'red' if f in errors else 'yellow'}]{f.where}[/] {f.message}", highlight=False)
         filled.append(path)
     city_demo(console, out_dir, filled)
     from toolkit.reports import sample_reports  # imported here: docxtpl loads only when reports are made

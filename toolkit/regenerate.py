@@ -1,4 +1,4 @@
-"""Regenerate the committed workbooks under workbooks/ from the definition and sample data.
+"""Regenerate the committed workbooks under workbooks/ (xlsx and the macro-enabled xlsm).
 
 Run `python -m toolkit.regenerate` after editing the definition; a test fails
 while the committed files differ from what the generator writes.
@@ -23,9 +23,13 @@ def committed_workbooks(root: Path) -> dict[Path, Path | None]:
 
 
 def main(root: Path = Path(".")) -> int:
+    from toolkit.xlsm import build_all
+
     form = load_form()
     for target, data_file in committed_workbooks(root).items():
         build(form, target, load_data(data_file, form) if data_file else None)
+        print(f"Đã tạo {target}")
+    for target in build_all(root / "workbooks"):
         print(f"Đã tạo {target}")
     return 0
 

@@ -1,0 +1,243 @@
+"""The button handlers run through xlwings' own remote engine (xw.Book(json=...) + set_mock_caller()).
+
+The JSON is what xlwings' VBA client sends: every sheet's values from A1 and the
+defined names. The handlers' effects are the actions xlwings would apply in Excel.
+Licence: xlwings' remote engine is under PolyForm Noncommercial; key "noncommercial".
+"""
+import os
+import re
+from datetime import date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+import python_calamine as pc
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+import xlwings as xw  # noqa: E402
+
+from toolkit import xl  # noqa: E402
+from toolkit.datafile import load_data  # noqa: E402
+from toolkit.demo import sample_files  # noqa: E402
+from toolkit.reader import read_submission  # noqa: E402
+from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
+                          NAME_STATUS, NAME_YEAR, build_city, build_intake, report_types)
+
+NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
+
+
+def _json_value(v):
+    if isinstance(v, (date, datetime)):
+        return datetime(v.year, v.month, v.day).isoformat() + ".000Z"
+    return v
+
+
+def names_of(path) -> dict[str, tuple[str, str]]:
+    """Defined name -> (sheet, A1 cell)."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for name, dn in wb.defined_names.items():
+        for sheet, ref in dn.destinations:
+            out[name] = (sheet, ref.replace("$", ""))
+    return out
+
+
+def remote_book(path, edits: dict | None = None):
+    """The workbook at `path` as xlwings' VBA client would send it, with `edits` {(sheet, "E12"): value} made
+    on screen and not saved; it becomes the mock caller."""
+    book = pc.CalamineWorkbook.from_path(str(path))
+    sheets = []
+    for name in book.sheet_names:
+        rows = [[_json_value(v) for v in row] for row in book.get_sheet_by_name(name).to_python(
+            skip_empty_area=False)]
+        for (sheet, cell), value in (edits or {}).items():
+            if sheet == name:
+                r, c = xw.utils.a1_to_tuples(cell)[0]
+                while len(rows) < r:
+                    rows.append([])
+                rows[r - 1] += [""] * (c - len(rows[r - 1]))
+                rows[r - 1][c - 1] = value
+        width = max((len(r) for r in rows), default=0)
+        sheets.append({"name": name, "values": [r + [""] * (width - len(r)) for r in rows] or [[]],
+                       "pictures": [], "tables": []})
+    index = {n: i for i, n in enumerate(book.sheet_names)}
+    names = [{"name": n, "sheet_index": index[s], "address": a, "book_scope": True, "scope_sheet_name": None,
+              "scope_sheet_index": None} for n, (s, a) in names_of(path).items()]
+    wb = xw.Book(json={"client": "VBA", "version": xw.__version__, "names": names, "sheets": sheets,
+                       "book": {"name": str(path), "active_sheet_index": 0, "selection": "A1"}})
+    wb.set_mock_caller()
+    return wb
+
+
+def written(wb, path, name):
+    """Values the handlers wrote at the cell of a defined name (last write last)."""
+    sheet, cell = names_of(path)[name]
+    return writes_at(wb, sheet, cell)
+
+
+def writes_at(wb, sheet, cell):
+    r, c = xw.utils.a1_to_tuples(cell)[0]
+    pos = [s.name for s in wb.sheets].index(sheet)
+    return [a["values"] for a in wb.json()["actions"] if a["func"] == "setValues" and a["sheet_position"] == pos
+            and a["start_row"] == r - 1 and a["start_column"] == c - 1]
+
+
+def colours(wb) -> dict[tuple[str, str], str]:
+    sheets = [s.name for s in wb.sheets]
+    return {(sheets[a["sheet_position"]], xw.utils.col_name(a["start_column"] + 1) + str(a["start_row"] + 1)):
+            a["args"][0] for a in wb.json()["actions"] if a["func"] == "setRangeColor"}
+
+
+def status(wb, path) -> str:
+    return written(wb, path, NAME_STATUS)[-1][0][0]
+
+
+@pytest.fixture(scope="module")
+def intake(tmp_path_factory, form):
+    folder = tmp_path_factory.mktemp("intake")
+    return build_intake(form, folder / "nghi_duong.xlsm", load_data(NGHI_DUONG, form))
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory, form):
+    return build_city(form, tmp_path_factory.mktemp("city") / "tong_hop.xlsm")
+
+
+def test_live_submission_reads_what_the_reader_reads(intake):
+    live = xl._live_submission(remote_book(intake))
+    saved = read_submission(intake)
+    assert {c: v.value for c, v in live.values.items()} == {c: v.value for c, v in saved.values.items()}
+    assert {c: (v.value, v.loc) for c, v in live.meta.items()} == {c: (v.value, v.loc) for c, v in saved.meta.items()}
+    assert {k: [r.cells for r in rows] for k, rows in live.lists.items()} == \
+           {k: [r.cells for r in rows] for k, rows in saved.lists.items()}
+
+
+def test_kiem_tra_counts_unsaved_edits_writes_findings_and_colours(intake):
+    sheet, cell = names_of(intake)["HS_TIEP_NHAN"]
+    wb = remote_book(intake, {(sheet, cell): "năm nghìn"})  # typed on screen, not saved
+    xl.kiem_tra()
+    msg = status(wb, intake)
+    assert re.match(r"Kiểm tra xong lúc \d\d:\d\d \d\d/\d\d/\d{4}: \d+ lỗi, \d+ cảnh báo", msg), msg
+    res_sheet, res_cell = names_of(intake)[NAME_RESULTS]
+    r, c = xw.utils.a1_to_tuples(res_cell)[0]
+    assert writes_at(wb, res_sheet, res_cell)[-1] == [["Mức độ", "Vị trí", "Thông báo", "Mã lỗi"]]
+    rows = writes_at(wb, res_sheet, xw.utils.col_name(c) + str(r + 1))[-1]
+    assert any(row[1] == f"{sheet}!{cell}" and row[0] == "LỖI" for row in rows), rows
+    assert any(row[1] == "Văn bản!C15" and "55/QĐ-UBND" in row[2] for row in rows)  # the seed's wrong symbol
+    marks = colours(wb)
+    assert marks[(sheet, cell)] == xl.MARK_COLOR["error"]
+    assert all(marks[tuple(row[1].rsplit("!", 1))] for row in rows if row[1])
+    memory = written(wb, intake, NAME_MARKED)[-1][0][0]
+    assert f"{sheet}!{cell}" in memory.split(";")
+
+
+def test_kiem_tra_restores_cells_fixed_since_last_run(intake):
+    sheet, cell = names_of(intake)["HS_TRONG_KY"]
+    mem_sheet, mem_cell = names_of(intake)[NAME_MARKED]
+    wb = remote_book(intake, {(mem_sheet, mem_cell): f"{sheet}!{cell}"})
+    xl.kiem_tra()
+    assert colours(wb)[(sheet, cell)] == xl.INPUT_COLOR
+
+
+def test_tao_bao_cao_renders_the_chosen_type_next_to_the_workbook(intake):
+    code, title = next((c, t) for c, t in report_types() if c == "cchc-6-thang-nam")
+    wb = remote_book(intake, {names_of(intake)[NAME_REPORT_TYPE]: title})
+    xl.tao_bao_cao()
+    out = intake.parent / f"{intake.stem}_{code}.docx"
+    assert status(wb, intake).startswith("Đã tạo báo cáo lúc") and str(out) in status(wb, intake)
+    assert out.exists() and out.stat().st_size > 5000
+
+
+def test_tao_bao_cao_without_a_type_says_so(intake):
+    wb = remote_book(intake)
+    xl.tao_bao_cao()
+    assert status(wb, intake) == "Tạo báo cáo: hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại"
+
+
+def test_missing_part_is_reported_not_raised(intake, monkeypatch):
+    real = xl._installed
+    monkeypatch.setattr(xl, "_installed", lambda m: m != "toolkit.reports" and real(m))
+    wb = remote_book(intake)
+    xl.tao_bao_cao()
+    assert status(wb, intake).startswith("Tạo báo cáo: Chức năng tạo báo cáo Word chưa được cài đặt")
+
+
+def test_tong_hop_consolidates_the_folder(city, intake, tmp_path):
+    folder = tmp_path / "phieu"
+    folder.mkdir()
+    (folder / "nghi_duong.xlsm").write_bytes(intake.read_bytes())
+    n = names_of(city)
+    wb = remote_book(city, {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026})
+    xl.tong_hop()
+    out = city.parent / "tong_hop_6_thang_dau_nam_2026.xlsx"
+    assert re.match(r"Đã tổng hợp lúc .*: 1/114 đơn vị đã nộp", status(wb, city)), status(wb, city)
+    assert str(out) in status(wb, city) and out.exists()
+
+
+def test_bao_cao_tong_hop_renders_the_city_synthesis(city, intake, tmp_path):
+    folder = tmp_path / "phieu"
+    folder.mkdir()
+    (folder / "nghi_duong.xlsm").write_bytes(intake.read_bytes())
+    n = names_of(city)
+    wb = remote_book(city, {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026})
+    xl.bao_cao_tong_hop()
+    msg = status(wb, city)
+    assert msg.startswith("Đã tạo báo cáo tổng hợp lúc") and "từ 1 phiếu" in msg, msg
+    assert Path(msg.rsplit(": ", 1)[1]).exists()
+
+
+def test_tong_hop_with_a_wrong_folder_says_so_in_vietnamese(city, tmp_path):
+    n = names_of(city)
+    wb = remote_book(city, {n[NAME_FOLDER]: str(tmp_path / "khong_co"), n[NAME_PERIOD]: "Quý I",
+                            n[NAME_YEAR]: 2026})
+    xl.tong_hop()
+    assert status(wb, city).startswith("Tổng hợp: không tìm thấy thư mục")
+
+
+def test_kiem_tra_on_the_city_workbook_is_refused_politely(city):
+    wb = remote_book(city)
+    xl.kiem_tra()
+    assert "không phải phiếu số liệu" in status(wb, city)
+
+
+def test_kiem_tra_cai_dat_lists_versions_and_paths(city):
+    wb = remote_book(city)
+    xl.kiem_tra_cai_dat()
+    assert status(wb, city).startswith("Cài đặt hoạt động bình thường")
+    res_sheet, res_cell = names_of(city)[NAME_RESULTS]
+    r, c = xw.utils.a1_to_tuples(res_cell)[0]
+    rows = writes_at(wb, res_sheet, xw.utils.col_name(c) + str(r + 1))[-1]
+    assert rows[0][:2] == ["Python", os.sys.version.split()[0]] and rows[1][:2] == ["xlwings", xw.__version__]
+    assert ["Tệp Excel", "", str(city), ""] in rows
+
+
+def test_a_workbook_without_status_cell_gets_a_vietnamese_error_box():
+    wb = xw.Book(json={"client": "VBA", "version": xw.__version__, "names": [],
+                       "book": {"name": "Book1", "active_sheet_index": 0, "selection": "A1"},
+                       "sheets": [{"name": "Sheet1", "values": [[""]], "pictures": [], "tables": []}]})
+    wb.set_mock_caller()
+    with pytest.raises(xl.BaocaoError, match="không tìm thấy ô «XL_TRANG_THAI»"):
+        xl.kiem_tra()
+
+
+class FakeComSheet:
+    """Excel's COM Worksheet as far as _editable uses it; only real Excel has sheet protection."""
+
+    def __init__(self):
+        self.ProtectContents = True
+        self.Protection = SimpleNamespace(**{f: f == "AllowFormattingRows" for f in xl._PROTECTION_FLAGS})
+        self.calls = []
+
+    def Unprotect(self, password):
+        self.calls.append(("Unprotect", password))
+
+    def Protect(self, password, **flags):
+        self.calls.append(("Protect", password, flags))
+
+
+def test_protection_is_lifted_and_restored_with_the_same_permissions():
+    api = FakeComSheet()
+    with xl._editable(SimpleNamespace(api=api)):
+        assert api.calls == [("Unprotect", "")]
+    assert api.calls[1] == ("Protect", "", {f: f == "AllowFormattingRows" for f in xl._PROTECTION_FLAGS})
