@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -123,6 +124,15 @@ class CompiledTemplate:
             raise BaocaoError(f"mẫu báo cáo sai cú pháp ở dòng {exc.lineno}: {exc.message}",
                               path=str(self.path)) from None
         self.variables = set().union(*(meta.find_undeclared_variables(self.env.parse(s)) for s in sources))
+        # Fast path material: the package's members as bytes and document.xml around <w:body>.
+        # docxtpl would re-open and re-save the whole package with python-docx for every report;
+        # a report only changes the body and the headers, so the other parts are copied as they are.
+        with zipfile.ZipFile(io.BytesIO(self.blob)) as zf:
+            self.members = {name: zf.read(name) for name in zf.namelist()}
+        xml = self.members["word/document.xml"].decode("utf-8")
+        self.doc_head, self.doc_tail = xml[:xml.index("<w:body")], xml[xml.index("</w:body>") + len("</w:body>"):]
+        self.simple = "{%tc" not in "".join(sources) and "{% tc" not in "".join(sources)
+        self._listing = probe.resolve_listing
 
     def check(self, context: dict[str, Any]) -> None:
         missing = sorted(self.variables - set(context))
@@ -135,18 +145,35 @@ class CompiledTemplate:
 
     def render(self, context: dict[str, Any], out: Path) -> Path:
         self.check(context)
-        doc = self.new_document()
-        context = {k: (v(doc) if callable(v) else v) for k, v in context.items()}
         try:
-            doc.render(context, self.env)
+            if self.simple and not any(callable(v) for v in context.values()):
+                self._render_fast(context, out)
+            else:
+                self._render_docxtpl(context, out)
         except jinja2.UndefinedError as exc:
             name = re.search(r"attribute '([^']+)'|'([^']+)' is undefined", str(exc))
             what = next((g for g in name.groups() if g), str(exc)) if name else str(exc)
             raise BaocaoError(f"mẫu báo cáo dùng biến «{what}» không có trong dữ liệu (xem templates/README.md)",
                               path=str(self.path)) from None
+        return out
+
+    def _render_fast(self, context: dict[str, Any], out: Path) -> None:
+        """Body and headers rendered as text and zipped with the untouched parts (no pictures, no column loops)."""
+        parts = {"word/document.xml": (self.doc_head + self._listing(_finish(self.body.render(context)))
+                                       + self.doc_tail).encode("utf-8")}
+        for partname, (template, encoding) in self.parts.items():
+            parts[partname.lstrip("/")] = self._listing(_finish(template.render(context))).encode(encoding)
+        with atomic_path(out) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for name, data in self.members.items():
+                    zf.writestr(name, parts.get(name, data))
+
+    def _render_docxtpl(self, context: dict[str, Any], out: Path) -> None:
+        """docxtpl's own render on a fresh document: pictures (InlineImage) and {%tc%} need it."""
+        doc = self.new_document()
+        doc.render({k: (v(doc) if callable(v) else v) for k, v in context.items()}, self.env)
         with atomic_path(out) as tmp:
             doc.save(tmp)
-        return out
 
 
 class _Rendering(DocxTemplate):
