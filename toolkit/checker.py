@@ -166,8 +166,18 @@ def _negative_sheet_rule(form: Form) -> SheetRule:
                      '"Có số liệu âm trong sheet Số liệu; số đếm không được âm"')
 
 
+_RULES_CACHE: dict[int, tuple[Form, list[SheetRule]]] = {}
+
+
 def sheet_rules(form: Form) -> list[SheetRule]:
-    """The rules of the Kiểm tra sheet, in sheet order."""
+    """The rules of the Kiểm tra sheet, in sheet order (compiled once per form)."""
+    cached = _RULES_CACHE.get(id(form))
+    if cached is None or cached[0] is not form:
+        cached = _RULES_CACHE[id(form)] = (form, _compile_sheet_rules(form))
+    return cached[1]
+
+
+def _compile_sheet_rules(form: Form) -> list[SheetRule]:
     out = [_required_sheet_rule(f) for f in (*form.metadata, *form.indicators) if f.required]
     out.append(_negative_sheet_rule(form))
     out += [_rule_sheet_rule(r, form) for r in load_rules(form)]

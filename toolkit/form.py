@@ -32,6 +32,20 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
+                   ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
+                   ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))
+
+
+def label_key(text) -> str:
+    """Comparison key for labels: NFC, trimmed, case-folded, old and new tone placement alike (Hoà/Hòa)."""
+    s = nfc(str(text)).strip().casefold()
+    for old, new in _TONE_PLACEMENT:
+        if old in s:
+            s = s.replace(old, new)
+    return s
+
+
 @dataclass(frozen=True)
 class Field:
     """One value: an indicator, a metadata field or a list column."""
@@ -129,8 +143,8 @@ class Form:
         return [c.label for c in self.choices[name]]
 
     def choice_by_label(self, name: str, label: str) -> Choice | None:
-        wanted = nfc(label).strip().casefold()
-        return next((c for c in self.choices[name] if c.label.casefold() == wanted), None)
+        """The choice whose label matches, ignoring case, spacing, NFC/NFD and tone placement."""
+        return self._choice_keys[name].get(label_key(label))
 
     def unit_by_code(self, code: str) -> Unit | None:
         return self._units.get(code)
@@ -138,6 +152,7 @@ class Form:
     def __post_init__(self) -> None:
         self._by_code = {i.code: i for i in self.indicators}
         self._units = {u.code: u for u in self.units}
+        self._choice_keys = {name: {label_key(c.label): c for c in items} for name, items in self.choices.items()}
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",

@@ -8,7 +8,6 @@ reading. A file that is not this form's workbook is refused with a Vietnamese
 """
 from __future__ import annotations
 
-import unicodedata
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit import layout as L
 from toolkit.errors import BaocaoError
-from toolkit.form import Field, Form, ListDef, load_form, nfc
+from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
 from toolkit.submission import Loc, Problem, Row, Submission, Value
 from toolkit.vnnum import NumberError, parse_number
 from toolkit.xlsx_scan import formula_cells
@@ -34,13 +33,7 @@ _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
 
 
 def _key(text: Any) -> str:
-    """Header/label comparison key: NFC, trimmed, case-folded, old and new tone placement alike."""
-    s = nfc(str(text)).strip().casefold()
-    for old, new in (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
-                     ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
-                     ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy")):
-        s = s.replace(old, new)
-    return s
+    return label_key(text)
 
 
 def sniff(path: Path) -> None:
@@ -149,8 +142,7 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
         return None, "không đọc được ngày"
     text = _as_text(raw)
     if kind == "choice":
-        match = form.choice_by_label(field.choices, text) or next(
-            (c for c in form.choices[field.choices] if _key(c.label) == _key(text)), None)
+        match = form.choice_by_label(field.choices, text)
         if match is None:
             return None, f"«{text}» không có trong danh mục"
         return match.label, None

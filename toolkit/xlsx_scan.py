@@ -36,6 +36,9 @@ def formula_cells(path: Path, sheet: str, column: str) -> dict[str, tuple[str, s
         part = _sheet_paths(zf).get(sheet)
         if part is None or part not in zf.namelist():
             return out
+        data = zf.read(part)  # an input sheet is small (sniff() bounds the whole file)
+        if b"<f>" not in data and b"<f " not in data and b't="e"' not in data:
+            return out  # the usual case: no formula element (<formula1> of validations does not count)
         with zf.open(part) as fh:
             for _, el in iterparse(fh, events=("end",)):
                 if el.tag != f"{_NS}c":

@@ -1,0 +1,199 @@
+"""City consolidation on real files: statuses, totals, duplicates, text safety, LibreOffice, CLI."""
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import run_cli, soffice_convert
+from toolkit import synthetic as S
+from toolkit.city_workbook import SHEET_STATUS, SHEET_TABLE, TABLE_HEAD
+from toolkit.consolidate import consolidate
+from toolkit.reader import read_submission
+from toolkit.vnformat import ratio_percent
+from toolkit.workbook import build
+
+PERIOD, YEAR = "6T", 2026
+
+
+def _sha(folder: Path) -> dict[str, tuple[str, float]]:
+    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory, form):
+    """114 units: 2 missing, 2 late, 1 broken identity, 1 unreadable value, 1 resubmitted, junk files."""
+    root = tmp_path_factory.mktemp("city")
+    inbox = root / "phieu"
+    codes = [u.code for u in form.units]
+    plan = {"missing": set(codes[:2]), "late": set(codes[2:4]), "broken": {codes[4]}}
+    S.generate(inbox, PERIOD, YEAR, missing=plan["missing"], late=plan["late"], broken=plan["broken"], form=form)
+    # An unreadable value (text in a count cell): an error whatever the checker's rules.
+    bad_unit = form.unit_by_code(codes[5])
+    data = S.unit_data(form, bad_unit, PERIOD, YEAR)
+    data["so_lieu"]["HS_RUT"] = "mười hai"
+    bad = inbox / S.file_name(bad_unit, PERIOD, YEAR)
+    build(form, bad, data)
+    stamp = S.received_at(form, PERIOD, YEAR, bad_unit.code, False).timestamp()
+    os.utime(bad, (stamp, stamp))
+    # A resubmission: an older file of unit 6 with other numbers, in a sub-folder.
+    dup_unit = form.unit_by_code(codes[6])
+    old = S.unit_data(form, dup_unit, PERIOD, YEAR)
+    old["so_lieu"] = {**old["so_lieu"], "VB_TB": old["so_lieu"]["VB_TB"] + 1000}
+    older = inbox / "cu" / S.file_name(dup_unit, PERIOD, YEAR, copy=1)
+    build(form, older, old)
+    newest = (inbox / S.file_name(dup_unit, PERIOD, YEAR)).stat().st_mtime
+    os.utime(older, (newest - 86400, newest - 86400))
+    # A workbook whose name starts with "=", junk, a lock file and another period.
+    os.rename(inbox / S.file_name(form.unit_by_code(codes[7]), PERIOD, YEAR), inbox / "=1+1 phieu.xlsx")
+    (inbox / "ghi chu.xlsx").write_text("không phải Excel", encoding="utf-8")
+    (inbox / "~$DU_LIEU_MAU_khoa.xlsx").write_bytes(b"lock")
+    S.generate(inbox / "quy", "Q1", YEAR, [form.units[10]], form=form)
+    before = _sha(inbox)
+    out = root / "tong_hop.xlsx"
+    res = consolidate(inbox, "6 tháng đầu năm", YEAR, out)
+    return {"res": res, "out": out, "inbox": inbox, "before": before, "plan": plan, "codes": codes,
+            "dup": (older, dup_unit), "root": root}
+
+
+def test_inputs_never_modified(city):
+    assert _sha(city["inbox"]) == city["before"]
+
+
+def test_status_sheet_lists_114_units_with_statuses(city):
+    ws = openpyxl.load_workbook(city["out"], read_only=True)[SHEET_STATUS]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "STT")
+    units = {r[1]: r for r in rows[head + 1:head + 115]}
+    assert len(units) == 114 and set(units) == set(city["codes"])
+    codes = city["codes"]
+    status = {c: units[c][4] for c in codes}
+    assert {c for c, s in status.items() if s == "chưa nộp"} == city["plan"]["missing"]
+    assert {c for c, s in status.items() if s == "nộp muộn"} == city["plan"]["late"]
+    assert {codes[4], codes[5]} <= {c for c, s in status.items() if s == "có lỗi"}
+    assert status[codes[8]] == "đã nộp"
+    totals = {r[1]: r[2] for r in rows[1:6]}
+    assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Hợp lệ (không có lỗi)": city["res"].valid,
+                      "Nộp muộn": 2, "Chưa nộp": 2}
+    excluded = " ".join(str(r[1]) + " " + str(r[2]) for r in rows[head + 115:] if r[1])
+    assert "ghi chu.xlsx" in excluded and "Khác kỳ" in excluded and "Bản cũ" in excluded
+    assert "~$" not in excluded
+
+
+def test_city_totals_are_sums_and_ratios_of_sums(city, form):
+    ws = openpyxl.load_workbook(city["out"], read_only=True)[SHEET_TABLE]
+    rows = list(ws.iter_rows(values_only=True))
+    codes = rows[TABLE_HEAD + 1]
+    col = {c: i for i, c in enumerate(codes) if c}
+    units = rows[TABLE_HEAD + 2:TABLE_HEAD + 2 + 114]
+    total = rows[TABLE_HEAD + 2 + 114]
+    assert total[0] == "TỔNG CỘNG TOÀN THÀNH PHỐ"
+    averaged_differs = False
+    for ind in form.indicators:
+        got = total[col[ind.code]]
+        if ind.units == "sum":
+            assert got == pytest.approx(sum(r[col[ind.code]] or 0 for r in units)), ind.code
+        elif ind.units == "ratio":
+            num, den = ind.ratio
+            pairs = [(r[col[num]], r[col[den]]) for r in units
+                     if r[col[num]] is not None and r[col[den]] is not None]
+            assert got == ratio_percent(sum(p[0] for p in pairs), sum(p[1] for p in pairs)), ind.code
+            pcts = [r[col[ind.code]] for r in units if r[col[ind.code]] is not None]
+            averaged_differs |= abs(sum(pcts) / len(pcts) - got) > 0.01
+        else:
+            assert got is None, ind.code
+    assert averaged_differs  # the mean of percentages would have given another figure
+    rank = [r[col["HANG_TL_HS_DUNG_HAN"]] for r in units if r[col["HANG_TL_HS_DUNG_HAN"]] is not None]
+    assert min(rank) == 1 and len(rank) == 112
+
+
+def test_duplicate_resolved_by_newest_and_reported(city):
+    older, unit = city["dup"]
+    row = next(r for r in city["res"].rows if r.unit.code == unit.code)
+    assert row.file == S.file_name(unit, PERIOD, YEAR) and "2 tệp" in row.note
+    assert any(path == str(older) and why.startswith("Bản cũ") for path, why in city["res"].excluded)
+    newest = read_submission(Path(row.path)).get("VB_TB")
+    assert row.value("VB_TB") == newest
+
+
+def test_text_starting_with_equals_stays_text(city):
+    wb = openpyxl.load_workbook(city["out"])
+    cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r
+             if isinstance(c.value, str) and c.value.startswith(("=1+1", "= "))]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_provenance_and_findings_sheets(city):
+    wb = openpyxl.load_workbook(city["out"], read_only=True)
+    src = list(wb["Nguồn"].iter_rows(min_row=4, values_only=True))
+    assert all(r[5] and "!" in r[5] for r in src)
+    row = next(r for r in city["res"].rows if r.status == "đã nộp")
+    ref = next(r[5] for r in src if r[0] == row.unit.code and r[2] == "HS_TIEP_NHAN")
+    assert ref == f"{row.file}!{read_submission(Path(row.path)).loc('HS_TIEP_NHAN')}"
+    errors = list(wb["Lỗi"].iter_rows(min_row=4, values_only=True))
+    assert any(r[0] == city["codes"][5] and r[4] and r[5] == "LỖI" for r in errors)
+    with zipfile.ZipFile(city["out"]) as zf:  # two native charts (openpyxl does not load charts back)
+        assert sum(n.startswith("xl/charts/chart") for n in zf.namelist()) == 2
+
+
+def test_fast_synthetic_equals_build(tmp_path, form):
+    unit = form.units[3]
+    fast = S.generate(tmp_path / "a", "Q2", YEAR, [unit], form=form)[0]
+    slow = S.generate(tmp_path / "b", "Q2", YEAR, [unit], form=form, fast=False)[0]
+    a, b = read_submission(fast), read_submission(slow)
+    assert {k: (v.value, v.loc) for k, v in {**a.meta, **a.values}.items()} == \
+           {k: (v.value, v.loc) for k, v in {**b.meta, **b.values}.items()}
+    assert a.problems == b.problems == []
+    assert fast.name.startswith("DU_LIEU_MAU_") and a.get("NGUOI_LAP") == S.DEMO_NOTE
+
+
+def test_synthetic_identities(form):
+    for unit in form.units[:20]:
+        v = S.unit_values(form, unit.code, "6T", YEAR)
+        assert v["HS_TIEP_NHAN"] == v["HS_TRONG_KY"] + v["HS_KY_TRUOC"]
+        assert v["HS_TRONG_KY"] == v["HS_TRUC_TUYEN"] + v["HS_TRUC_TIEP"] + v["HS_BUU_CHINH"]
+        assert v["HS_DA_GQ"] == sum(v[k] for k in ("HS_TRUOC_HAN", "HS_DUNG_HAN", "HS_QUA_HAN", "HS_TU_CHOI",
+                                                   "HS_RUT"))
+        assert v["HS_TIEP_NHAN"] == v["HS_DA_GQ"] + v["HS_DANG_GQ"]
+        assert v["HS_DANG_GQ"] == v["HS_DANG_TRONG_HAN"] + v["HS_DANG_QUA_HAN"] + v["HS_CHO_BO_SUNG"]
+        assert v["TL_HS_DUNG_HAN"] == ratio_percent(v["HS_TRUOC_DUNG_HAN"], v["HS_DA_GQ"])
+        assert v["CC_CO_MAT"] <= v["CC_BIEN_CHE"]
+
+
+def test_demo_city_workbook_opens_in_libreoffice(tmp_path):
+    from toolkit.demo import run_demo
+
+    assert run_demo(tmp_path / "demo") == 0
+    book = tmp_path / "demo" / "tong_hop_6_thang_2026.xlsx"
+    csv = soffice_convert(book, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                          tmp_path / "lo")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "lo").glob("*.csv")))
+    assert "Số đơn vị phải nộp,114" in text and "Xã Nghi Dương" in text
+    assert "TỔNG CỘNG TOÀN THÀNH PHỐ" in text  # the Tổng hợp sheet was exported too
+    assert len(list((tmp_path / "demo" / "phieu" / "mo_phong").glob("DU_LIEU_MAU_*.xlsx"))) == 110
+    assert csv.exists()
+
+
+def test_cli_tong_hop_exit_codes(city, tmp_path):
+    out = tmp_path / "th.xlsx"
+    done = run_cli("tong-hop", str(city["inbox"]), "--ky", "6T", "--nam", "2026", "--out", str(out),
+                   "--han", "30/06/2026")
+    assert done.returncode == 1, done.stderr  # files with errors: written, but exit 1
+    assert "đơn vị đã nộp" in done.stdout and out.exists()
+    assert run_cli("tong-hop", str(tmp_path / "khong-co"), "--ky", "6T", "--nam", "2026",
+                   "--out", str(out)).returncode == 2
+    assert run_cli("tong-hop", str(city["inbox"]), "--ky", "6T", "--nam", "2026", "--out", str(out),
+                   "--han", "31-6-2026").returncode == 2
+
+
+def test_analysis_frames(city):
+    from toolkit.analysis import long_frame, wide_frame
+
+    long = long_frame(city["res"])
+    assert list(long.columns) == ["unit", "unit_name", "period", "year", "code", "value", "file", "cell"]
+    wide = wide_frame(long)
+    assert len(wide) == 112
+    assert wide["HS_TIEP_NHAN"].sum() == city["res"].totals["HS_TIEP_NHAN"]

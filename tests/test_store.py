@@ -1,0 +1,108 @@
+"""The SQLite store: versions, roll-up by aggregation type, previous period, concurrent writers."""
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from toolkit import synthetic as S
+from toolkit.consolidate import consolidate, consolidate_store
+from toolkit.reader import read_submission
+from toolkit.store import Store
+from toolkit.vnformat import ratio_percent
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _vals(form, unit, period):
+    v = S.unit_values(form, unit.code, period, 2026)
+    return {k: (x, f"Số liệu!E{i}") for i, (k, x) in enumerate(v.items(), start=7)}
+
+
+def test_resubmission_is_a_new_version_and_same_file_is_not(tmp_path, form):
+    unit = form.units[0]
+    with Store(tmp_path / "kho.db", form) as db:
+        vals = _vals(form, unit, "Q1")
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "a.xlsx", "h1", datetime(2026, 3, 16)) == (1, True)
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "a.xlsx", "h1", datetime(2026, 3, 16)) == (1, False)
+        vals2 = {**vals, "VB_TB": (99, "Số liệu!E11")}
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals2, "b.xlsx", "h2", datetime(2026, 3, 18)) == (2, True)
+        versions = db.versions(unit.code, "Q1", 2026)
+        assert [v.version for v in versions] == [1, 2] and versions[0].values["VB_TB"] == vals["VB_TB"]
+        assert db.latest(unit.code, "Quý I", 2026).values["VB_TB"] == (99, "Số liệu!E11")
+
+
+def test_rollup_follows_each_indicator_aggregation(tmp_path, form):
+    unit = form.units[1]
+    q1, q2 = _vals(form, unit, "Q1"), _vals(form, unit, "Q2")
+    with Store(tmp_path / "kho.db", form) as db:
+        db.add(unit.code, unit.name, "Quý I", 2026, q1, "q1.xlsx", "h1", datetime(2026, 3, 16))
+        assert db.rollup(unit.code, "6T", 2026) is None  # Quý II missing: no partial half-year
+        db.add(unit.code, unit.name, "Quý II", 2026, q2, "q2.xlsx", "h2", datetime(2026, 6, 16))
+        r = db.rollup(unit.code, "6 tháng đầu năm", 2026)
+    assert r.values["HS_TRONG_KY"][0] == q1["HS_TRONG_KY"][0] + q2["HS_TRONG_KY"][0]  # sum
+    assert r.values["HS_TRONG_KY"][1] == "q1.xlsx!Số liệu!E{0} + q2.xlsx!Số liệu!E{0}".format(
+        q1["HS_TRONG_KY"][1].split("E")[1])
+    assert r.values["CC_BIEN_CHE"][0] == q2["CC_BIEN_CHE"][0]  # latest: a stock at the end
+    assert r.values["HS_KY_TRUOC"][0] == q1["HS_KY_TRUOC"][0]  # first: the opening balance
+    num = q1["HS_TRUOC_DUNG_HAN"][0] + q2["HS_TRUOC_DUNG_HAN"][0]
+    den = q1["HS_DA_GQ"][0] + q2["HS_DA_GQ"][0]
+    assert r.values["TL_HS_DUNG_HAN"][0] == ratio_percent(num, den)  # ratio recomputed
+    assert "TL_HAI_LONG" not in r.values  # none: not aggregated
+
+
+def test_previous_period_feeds_the_checker(tmp_path, form):
+    unit = form.units[2]
+    with Store(tmp_path / "kho.db", form) as db:
+        db.add(unit.code, unit.name, "Quý I", 2026, _vals(form, unit, "Q1"), "q1.xlsx", "h1", datetime(2026, 3, 16))
+        prev = db.previous(unit.code, "Quý II", 2026)
+        assert prev.get("HS_DANG_GQ") == S.unit_values(form, unit.code, "Q1", 2026)["HS_DANG_GQ"]
+        assert str(prev.loc("HS_DANG_GQ")).startswith("Số liệu!E")
+        assert db.previous(unit.code, "Quý III", 2026) is None
+
+
+def test_consolidation_from_store_matches_folder(tmp_path, form):
+    S.generate(tmp_path / "in", "Q1", 2026, form.units[:30], form=form)
+    kho = tmp_path / "kho.db"
+    direct = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
+    again = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
+    assert direct.stored == 30 and again.stored == 0  # re-running adds no versions
+    stored = consolidate_store(kho, "Quý I", 2026, tmp_path / "tu_kho.xlsx")
+    assert stored.totals == direct.totals and stored.received == 30
+    assert (tmp_path / "tu_kho.xlsx").exists()
+
+
+def test_rolled_up_unit_in_half_year_consolidation(tmp_path, form):
+    units = form.units[:6]
+    S.generate(tmp_path / "in", "Q1", 2026, units, form=form)
+    S.generate(tmp_path / "in", "Q2", 2026, units, form=form)
+    res = consolidate(tmp_path / "in", "6T", 2026, store=tmp_path / "kho.db")
+    rolled = [r for r in res.rows if r.status != "chưa nộp"]
+    assert len(rolled) == 6 and all("Cộng dồn" in r.note for r in rolled)
+    q1 = S.unit_values(form, units[0].code, "Q1", 2026)
+    q2 = S.unit_values(form, units[0].code, "Q2", 2026)
+    assert rolled[0].value("HS_TRONG_KY") == q1["HS_TRONG_KY"] + q2["HS_TRONG_KY"]
+
+
+SCRIPT = """
+import sys
+from toolkit.consolidate import consolidate
+consolidate(sys.argv[1], "Q3", 2026, store=sys.argv[2])
+"""
+
+
+def test_two_concurrent_consolidations_lose_nothing(tmp_path, form):
+    half = len(form.units) // 2
+    S.generate(tmp_path / "a", "Q3", 2026, form.units[:half], form=form)
+    S.generate(tmp_path / "b", "Q3", 2026, form.units[half:], form=form)
+    S.generate(tmp_path / "b" / "chung", "Q3", 2026, form.units[:10], form=form)  # both folders hold these
+    kho = tmp_path / "kho.db"
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path / d), str(kho)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for d in ("a", "b")]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    with Store(kho, form) as db:
+        assert db.count() == len(form.units)  # every unit once: the shared files did not become versions
+        assert db.units("Q3", 2026) == sorted(u.code for u in form.units)
+        per = {n for (n,) in db.db.execute("SELECT COUNT(*) FROM value GROUP BY submission_id")}
+    one = read_submission(next((tmp_path / "a").glob("*.xlsx")))
+    assert per == {len(one.meta) + len(one.values)}  # every value of every submission, none lost
