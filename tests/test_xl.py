@@ -155,14 +155,6 @@ def test_tao_bao_cao_without_a_type_says_so(intake):
     assert status(wb, intake) == "Tạo báo cáo: hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại"
 
 
-def test_missing_part_is_reported_not_raised(intake, monkeypatch):
-    real = xl._installed
-    monkeypatch.setattr(xl, "_installed", lambda m: m != "toolkit.reports" and real(m))
-    wb = remote_book(intake)
-    xl.tao_bao_cao()
-    assert status(wb, intake).startswith("Tạo báo cáo: Chức năng tạo báo cáo Word chưa được cài đặt")
-
-
 def test_tong_hop_consolidates_the_folder(city, intake, tmp_path):
     folder = tmp_path / "phieu"
     folder.mkdir()

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Form, Unit, load_form
@@ -28,15 +29,7 @@ ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi"
 
 
 def check(sub, form: Form, previous=None) -> list[Finding]:
-    """The checker's findings; until toolkit/checker.py exists, the reader's problems as errors."""
-    try:
-        from toolkit.checker import check_submission
-    except ModuleNotFoundError as exc:
-        if exc.name != "toolkit.checker":
-            raise
-        name = sub.path.name
-        return [Finding(p.code, ERROR, name, p.loc.sheet, p.loc.cell, p.message, rule=p.field)
-                for p in sub.problems]
+    """The checker's findings; a checker crash on one file is a finding, not the end of the run."""
     try:
         return list(check_submission(sub, form=form, previous=previous))
     except Exception as exc:  # one file's checker failure must not stop the other 113: it is listed

@@ -5,12 +5,12 @@ calls the library and writes its outcome into the cell named XL_TRANG_THAI; any
 failure lands there too, in Vietnamese, instead of an Excel error box. Cells are
 found through the defined names set by toolkit.xlsm, never through positions.
 
-Optional parts are wired in when installed: toolkit.checker (check_submission),
-toolkit.reports (render_report, render_batch) and toolkit.consolidate (consolidate).
+Reports and consolidation are imported inside their handlers so that a click on
+"Kiểm tra" does not pay for loading docxtpl.
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -24,6 +24,7 @@ import xlwings as xw
 import toolkit
 from toolkit import layout as L
 from toolkit import reader
+from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, SEVERITY_VI, Finding
 from toolkit.form import load_form
@@ -45,19 +46,19 @@ _PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFor
 def kiem_tra() -> None:
     """Kiểm tra: check the workbook as it is on screen (unsaved edits count)."""
     with _handler("Kiểm tra") as book:
-        findings, note = _check(_live_submission(book))
+        findings = check_submission(_live_submission(book), load_form())
         _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
                      [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
         _mark(book, findings)
         errors = sum(f.severity == ERROR for f in findings)
         verdict = "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
-        _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}" + (f". {note}" if note else ""))
+        _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}")
 
 
 def tao_bao_cao() -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
     with _handler("Tạo báo cáo") as book:
-        render = _optional("toolkit.reports", "render_report", "tạo báo cáo Word")
+        from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
         code = _report_code(_named(book, NAME_REPORT_TYPE).value)
         folder, stem = _beside(book)
         out = render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
@@ -67,7 +68,8 @@ def tao_bao_cao() -> None:
 def tong_hop() -> None:
     """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
     with _handler("Tổng hợp") as book:
-        consolidate = _optional("toolkit.consolidate", "consolidate", "tổng hợp")
+        from toolkit.consolidate import consolidate
+
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year, out)
@@ -78,8 +80,9 @@ def tong_hop() -> None:
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with _handler("Báo cáo tổng hợp") as book:
-        consolidate = _optional("toolkit.consolidate", "consolidate", "tổng hợp")
-        render_batch = _optional("toolkit.reports", "render_batch", "tạo báo cáo Word")
+        from toolkit.consolidate import consolidate
+        from toolkit.reports import render_batch
+
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
         res = consolidate(folder, period, year, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
@@ -99,7 +102,7 @@ def kiem_tra_cai_dat() -> None:
                 ("xlwings", xw.__version__, str(Path(xw.__file__).parent), "có"),
                 ("baocao", metadata.version("baocao"), str(Path(toolkit.__file__).parent), "có"),
                 ("Tệp Excel", "", book.fullname, "")]
-        rows += [(label, "", module, "có" if _installed(module) else "chưa được cài đặt") for module, label in parts]
+        rows += [(label, "", module, _importable(module)) for module, label in parts]
         _write_table(book, ("Thành phần", "Phiên bản", "Đường dẫn", "Trạng thái"), rows)
         _status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
 
@@ -142,15 +145,13 @@ def _now() -> str:
     return datetime.now().strftime("%H:%M %d/%m/%Y")
 
 
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
-def _optional(module: str, name: str, what: str):
-    """A function of a part that other sessions build; a Vietnamese refusal until it is installed."""
-    if not _installed(module):
-        raise BaocaoError(f"Chức năng {what} chưa được cài đặt (thiếu {module}); hãy cập nhật phần mềm baocao")
-    return getattr(importlib.import_module(module), name)
+def _importable(module: str) -> str:
+    """ "có" when the part and the libraries it needs import; else why not (e.g. docxtpl missing)."""
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        return f"lỗi: thiếu thư viện {exc.name or exc}; hãy cài lại baocao"
+    return "có"
 
 
 def _write_table(book, header: tuple[str, ...], rows: list[tuple]) -> None:
@@ -199,17 +200,6 @@ def _editable(sheet) -> Iterator[None]:
     finally:
         if protected:
             api.Protect("", **keep)
-
-
-def _check(sub: Submission) -> tuple[list[Finding], str]:
-    """Findings of the checker, or only what the reader could not read while the checker is not installed."""
-    if _installed("toolkit.checker"):
-        from toolkit.checker import check_submission
-
-        return check_submission(sub, load_form()), ""
-    return ([Finding(p.code, ERROR, str(sub.path), p.loc.sheet, p.loc.cell, p.message, p.field)
-             for p in sub.problems],
-            "Chức năng kiểm tra quy tắc chưa được cài đặt: mới kiểm tra việc đọc số liệu")
 
 
 def _report_code(label: Any) -> str:
