@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from toolkit.atomic import atomic_path
 from toolkit.consolidate import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow, source_ref
 from toolkit.findings import SEVERITY_VI
+from toolkit.vnformat import period_year
 
 KEY_RATIOS = ("TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN")
 SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_SOURCES, SHEET_CHARTS = (
@@ -79,7 +80,7 @@ def _table(ws, r0: int, heads: tuple[str, ...], widths: tuple[int, ...], fmt: _F
 
 
 def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
-    ws.write_string(0, 0, f"TÌNH HÌNH NỘP PHIẾU SỐ LIỆU — {res.period.upper()} NĂM {res.year}", fmt.title)
+    ws.write_string(0, 0, f"TÌNH HÌNH NỘP PHIẾU SỐ LIỆU — {period_year(res.period, res.year).upper()}", fmt.title)
     totals = (("Số đơn vị phải nộp", res.expected), ("Đã nộp", res.received),
               ("Hợp lệ (không có lỗi)", res.valid), ("Nộp muộn", res.late),
               ("Chưa nộp", res.expected - res.received))
@@ -129,7 +130,7 @@ def _ranks(rows: list[UnitRow], code: str) -> dict[str, int]:
 def _summary_sheet(wb, ws, res: Consolidation, fmt: _F) -> dict[str, int]:
     """Tổng hợp; returns the column of each indicator (for the charts)."""
     inds = res.form.indicators
-    ws.write_string(0, 0, f"TỔNG HỢP SỐ LIỆU CÁC XÃ, PHƯỜNG, ĐẶC KHU — {res.period.upper()} NĂM {res.year}",
+    ws.write_string(0, 0, f"TỔNG HỢP SỐ LIỆU CÁC XÃ, PHƯỜNG, ĐẶC KHU — {period_year(res.period, res.year).upper()}",
                     fmt.title)
     ws.write_string(1, 0, "Dòng tổng: chỉ tiêu cộng được thì cộng; tỷ lệ tính lại từ tổng tử số và tổng mẫu "
                           "số, không lấy trung bình các tỷ lệ; chỉ tiêu không cộng được để trống.", fmt.sub)
@@ -246,7 +247,7 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
     with atomic_path(out) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                             "strings_to_numbers": False})
-        wb.set_properties({"title": f"Tổng hợp {res.period} năm {res.year}", "author": "baocao"})
+        wb.set_properties({"title": f"Tổng hợp {period_year(res.period, res.year)}", "author": "baocao"})
         fmt = _F(wb)
         status = wb.add_worksheet(SHEET_STATUS)
         table = wb.add_worksheet(SHEET_TABLE)

@@ -105,6 +105,7 @@ def cmd_tong_hop(args) -> int:
     (the city workbook is written either way), 2 when the folder or an option is unusable."""
     from datetime import datetime
 
+    from toolkit import vnformat
     from toolkit.consolidate import consolidate
 
     deadline = None
@@ -115,7 +116,7 @@ def cmd_tong_hop(args) -> int:
             raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
     res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=deadline, store=args.kho)
     errors = sum(r.errors for r in res.rows)
-    print(f"Tổng hợp {res.period} năm {res.year}: {res.received}/{res.expected} đơn vị đã nộp, "
+    print(f"Tổng hợp {vnformat.period_year(res.period, res.year)}: {res.received}/{res.expected} đơn vị đã nộp, "
           f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "
           f"{errors} lỗi; {len(res.excluded)} tệp không đưa vào tổng hợp.")
     if args.kho:

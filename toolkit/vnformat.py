@@ -66,6 +66,12 @@ def fmt_date_header(d: date, place: str = "") -> str:
     return f"{place}, {text}" if place else text
 
 
+def period_year(period: str | None, year: int | str | None) -> str:
+    """ "Quý I năm 2026"; "6 tháng đầu năm 2026" (a label ending in "năm" takes the year directly)."""
+    label = (period or "").strip()
+    return f"{label} {year}" if label.casefold().endswith("năm") else f"{label} năm {year}"
+
+
 def fmt_value(v: Any, kind: str, unit: str = "") -> str:
     """A value with its unit for tables and messages."""
     if v is None:
