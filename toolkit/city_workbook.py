@@ -256,5 +256,10 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
         _findings_sheet(wb.add_worksheet(SHEET_FINDINGS), res, fmt)
         _sources_sheet(wb.add_worksheet(SHEET_SOURCES), res, fmt)
         _charts_sheet(wb, wb.add_worksheet(SHEET_CHARTS), cols, res, fmt)
+        for ws in wb.worksheets():  # printable on A4: one page wide, except the wide indicator table
+            ws.set_paper(9)
+            ws.set_landscape()
+            if ws is not table:
+                ws.fit_to_pages(1, 0)
         wb.close()
     return out
