@@ -138,8 +138,11 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     add("ods", f / "calc.ods", "refuse", "OpenDocument")
     (f / "so_lieu.csv.xlsx").write_text("MA_DVHC,HS_TIEP_NHAN\n11713,5892\n", encoding="utf-8")
     add("csv-renamed", f / "so_lieu.csv.xlsx", "refuse", "CSV")
-    (f / "mat_khau.xlsx").write_bytes(OLE + b"\0" * 512 + "EncryptedPackage".encode("utf-16-le"))
-    add("password", f / "mat_khau.xlsx", "refuse", "mật khẩu")
+    from msoffcrypto.format.ooxml import OOXMLFile  # ships with oletools (test extra)
+
+    with filled.open("rb") as src, (f / "mat_khau.xlsx").open("wb") as out:
+        OOXMLFile(src).encrypt("matkhau", out)  # a real password-protected workbook, as Excel writes it
+    add("password", f / "mat_khau.xlsx", "refuse", "đặt mật khẩu")
     (f / "rong.xlsx").write_bytes(b"")
     add("empty", f / "rong.xlsx", "refuse", "tệp rỗng")
     (f / "~$phieu.xlsx").write_bytes(b"\x0bNguoi dung" + b"\0" * 150)

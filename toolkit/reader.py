@@ -51,10 +51,12 @@ def sniff(path: Path) -> None:
                           path=str(path))
     with path.open("rb") as fh:
         head = fh.read(8)
-    if head == OLE_MAGIC:
-        raise BaocaoError(
-            "tệp được đặt mật khẩu hoặc là định dạng Excel 97-2003 (.xls); hãy gỡ mật khẩu và "
-            "lưu lại dạng Excel Workbook (.xlsx)", path=str(path))
+    if head == OLE_MAGIC:  # an OLE container: an encrypted .xlsx or an old .xls
+        if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
+            raise BaocaoError("tệp được đặt mật khẩu; hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › "
+                              "Bảo vệ sổ làm việc) rồi gửi lại", path=str(path))
+        raise BaocaoError("tệp định dạng Excel 97-2003 (.xls); hãy mở bằng Excel và lưu lại dạng "
+                          "Excel Workbook (.xlsx)", path=str(path))
     if not head.startswith(b"PK"):
         raise BaocaoError(f"{name} không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
                           path=str(path))
