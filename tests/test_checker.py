@@ -11,7 +11,7 @@ from toolkit.checker import check_submission, ratio_check, sheet_rules, sheet_ve
 from toolkit.errors import BaocaoError
 from toolkit.findings import Report
 from toolkit.reader import read_submission
-from toolkit.rules import Rule, evaluate, parse, Ref
+from toolkit.rules import Rule, evaluate, parse
 from toolkit.rules_excel import COLUMNS
 
 

@@ -44,7 +44,7 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
 def _print(findings: list[Finding], refused: list[str], as_json: bool, annotate: Path | None) -> None:
     console = Console(soft_wrap=True)
     if as_json:
-        payload = [{**f.as_dict(), "severity": f.severity} for f in findings]
+        payload = [f.as_dict() for f in findings]
         payload += [{"code": "khong-doc-duoc", "severity": "error", "file": r.split(": ", 1)[0], "sheet": "",
                      "cell": "", "message": r} for r in refused]
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -13,7 +13,7 @@ from toolkit.checks_lists import list_findings
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Field, Form, load_form
 from toolkit.layout import data_value_range, list_ranges
-from toolkit.rules import Node, Ref, Rule, evaluate, excel_expr, load_rules, ratio_rules, refs, to_excel
+from toolkit.rules import Node, Ref, Rule, evaluate, excel_expr, load_rules, ratio_rules, to_excel
 from toolkit.submission import Loc, Submission
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
@@ -49,9 +49,7 @@ def _show(sub: Submission, form: Form, code: str) -> str:
     v = sub.get(code)
     if v is None:
         return "trống"
-    field = form._by_code.get(code) or next((m for m in form.metadata if m.code == code), None)
-    if isinstance(v, (int, float)) and field and field.type == "percent":
-        return fmt_number(v) + "%"
+    field = form.field(code)
     return fmt_value(v, field.type if field else "text")
 
 
@@ -73,14 +71,14 @@ def _finding(sub: Submission, code: str, severity: str, loc: Loc | None, message
 
 def _rule_sheet_rule(rule: Rule, form: Form) -> SheetRule:
     first_code = rule.fields[0] if rule.fields else next(
-        (leaf.code for leaf in _leaves(rule) if isinstance(leaf, Ref)), None)
+        (leaf.code for leaf in rule.leaves if isinstance(leaf, Ref)), None)
 
     def decide(sub: Submission) -> tuple[str, Finding | None]:
         out = evaluate(rule, _lookup(sub))
         if out.verdict != "fail":
             return out.verdict, None
         loc = sub.loc(first_code) if first_code else None
-        values = {c.code: sub.get(c.code) for c in _leaves(rule) if isinstance(c, Ref)}
+        values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
         return rule.severity, _finding(sub, rule.id, rule.severity, loc,
                                        _message(rule.message, sub, form, out.left, out.right), rule.id, values)
     fail = VERDICT[rule.severity]
@@ -100,10 +98,6 @@ def _excel_message(rule: Rule, form: Form) -> str:
         else:
             parts.append(piece)
     return "&".join(p for p in parts if p)
-
-
-def _leaves(rule: Rule) -> list[Node]:
-    return refs(rule.tree) if rule.tree else [Ref(c) for c in rule.fields]
 
 
 def ratio_check(reported: float, num: float, den: float) -> str:

@@ -24,8 +24,13 @@ MakeFinding = Callable[..., Finding]
 
 
 def citation(row: Row) -> str:
-    """ "Kế hoạch số 55/QĐ-UBND ngày 26/01/2026", as the report cites it."""
-    text = f"{row.get('loai') or 'Văn bản'} số {row.get('so') or '?'}/{row.get('ky_hieu') or '?'}"
+    """ "Kế hoạch số 55/QĐ-UBND ngày 26/01/2026", as reports and findings cite a document.
+
+    A party symbol already holding "/" (NQ/TW, KH/TU) joins its number with "-": 57-NQ/TW.
+    """
+    so, sym = str(row.get("so") or "").strip(), str(row.get("ky_hieu") or "").strip()
+    ref = f"{so}-{sym}" if "/" in sym else f"{so}/{sym}" if sym else so
+    text = f"{row.get('loai') or 'Văn bản'} số {ref}"
     return text + (f" ngày {fmt_date(row.get('ngay'))}" if isinstance(row.get("ngay"), date) else "")
 
 

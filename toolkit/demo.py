@@ -64,9 +64,10 @@ def city_demo(console, out_dir: Path, filled: list[Path]) -> Path:
     from toolkit.synthetic import generate
 
     form = load_form()
-    subs = {read_submission(p).unit_code: p for p in filled}
+    subs = {}
     for path in filled:  # received two days after the data window: the real samples are on time
         sub = read_submission(path)
+        subs[sub.unit_code] = path
         stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0)).timestamp()
         os.utime(path, (stamp, stamp))
     others = [u for u in form.units if u.code not in subs]

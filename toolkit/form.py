@@ -136,6 +136,10 @@ class Form:
     def indicator(self, code: str) -> Field:
         return self._by_code[code]
 
+    def field(self, code: str) -> Field | None:
+        """The indicator or metadata field with this code."""
+        return self._by_code.get(code) or self._meta_by_code.get(code)
+
     def list(self, list_id: str) -> ListDef:
         return next(lst for lst in self.lists if lst.id == list_id)
 
@@ -151,6 +155,7 @@ class Form:
 
     def __post_init__(self) -> None:
         self._by_code = {i.code: i for i in self.indicators}
+        self._meta_by_code = {m.code: m for m in self.metadata}
         self._units = {u.code: u for u in self.units}
         self._choice_keys = {name: {label_key(c.label): c for c in items} for name, items in self.choices.items()}
 

@@ -32,10 +32,6 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
 
 
-def _key(text: Any) -> str:
-    return label_key(text)
-
-
 def sniff(path: Path) -> None:
     """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file."""
     name = path.name
@@ -100,9 +96,9 @@ class _Sheet:
 
     def find_header(self, wanted: tuple[str, ...], limit: int = 30) -> tuple[int, dict[str, int]] | None:
         """First row (within `limit`) holding the first wanted header; map of header -> column."""
-        keys = {_key(w): w for w in wanted}
+        keys = {label_key(w): w for w in wanted}
         for r, row in enumerate(self.rows[:limit]):
-            found = {keys[_key(v)]: c for c, v in enumerate(row) if isinstance(v, str) and _key(v) in keys}
+            found = {keys[label_key(v)]: c for c, v in enumerate(row) if isinstance(v, str) and label_key(v) in keys}
             if wanted[0] in found:
                 return r, found
         return None
@@ -183,8 +179,8 @@ def _read_stamp(book: pc.CalamineWorkbook, path: Path, form: Form) -> tuple[str,
             f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
             "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path))
     sheet = _Sheet(book, L.SHEET_LISTS)
-    stamp = {_key(r[0]): _as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
-    form_id, version = stamp.get(_key(L.STAMP_FORM), ""), stamp.get(_key(L.STAMP_VERSION), "")
+    stamp = {label_key(r[0]): _as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
     if form_id != form.form_id:
         raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
                           path=str(path))
@@ -305,21 +301,21 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     try:
         form_id, version = _read_stamp(book, path, form)
         sub = Submission(path=path, form_id=form_id, version=version)
-        names = {_key(n): n for n in book.sheet_names}
+        names = {label_key(n): n for n in book.sheet_names}
         for required in (L.SHEET_META, L.SHEET_DATA):
-            if _key(required) not in names:
+            if label_key(required) not in names:
                 raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path))
-        _values_sheet(_Sheet(book, names[_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
-        data = _Sheet(book, names[_key(L.SHEET_DATA)])
+        _values_sheet(_Sheet(book, names[label_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
+        data = _Sheet(book, names[label_key(L.SHEET_DATA)])
         _values_sheet(data, form.indicators, form, sub, sub.values, True)
         _scan_formulas(path, data, sub)
         for lst in form.lists:
-            if _key(lst.sheet) not in names:
+            if label_key(lst.sheet) not in names:
                 sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
                                             f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
                 sub.lists[lst.id] = []
                 continue
-            sub.lists[lst.id] = _list_sheet(_Sheet(book, names[_key(lst.sheet)]), lst, form, sub)
+            sub.lists[lst.id] = _list_sheet(_Sheet(book, names[label_key(lst.sheet)]), lst, form, sub)
     except BaocaoError:
         raise
     except Exception as exc:

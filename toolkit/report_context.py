@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
+from toolkit.checks_lists import citation as document_reference
 from toolkit.form import Form, load_form
 from toolkit.submission import Submission
 from toolkit.vnformat import (fmt_count, fmt_date, fmt_date_header, fmt_money, fmt_number, fmt_percent,
@@ -154,15 +155,8 @@ def signature(sub: Submission, form: Form) -> list[str]:
 
 
 def citation(row, issuer_default: str, with_issuer: bool = True) -> str:
-    """"Quyết định số 12/QĐ-UBND ngày 09/01/2026 của Ủy ban nhân dân xã về việc …".
-
-    A party symbol already holding "/" (NQ/TW, KH/TU) joins its number with "-": 57-NQ/TW.
-    """
-    so, sym = str(row.get("so") or "").strip(), str(row.get("ky_hieu") or "").strip()
-    ref = f"{so}-{sym}" if "/" in sym else f"{so}/{sym}" if sym else so
-    text = f"{row.get('loai') or 'Văn bản'} số {ref}"
-    if row.get("ngay"):
-        text += f" ngày {fmt_date(row.get('ngay'))}"
+    """"Quyết định số 12/QĐ-UBND ngày 09/01/2026 của Ủy ban nhân dân xã về việc …"."""
+    text = document_reference(row)
     if with_issuer:
         text += f" của {row.get('co_quan') or issuer_default}"
     if row.get("trich_yeu"):

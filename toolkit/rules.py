@@ -72,6 +72,11 @@ class Rule:
     fields: tuple[str, ...] = ()
     description: str = ""
 
+    @property
+    def leaves(self) -> list["Node"]:
+        """What the rule reads: the tree's codes and list sums, or the fields of a pair."""
+        return refs(self.tree) if self.tree else [Ref(c) for c in self.fields]
+
 
 class _Parser:
     def __init__(self, text: str, where: str):
@@ -169,7 +174,7 @@ def load_rules(form: Form) -> list[Rule]:
                     fields=tuple(raw.get("fields", ())), description=raw.get("expr", ""))
         if kind not in KINDS or rule.severity not in SEVERITIES or rule.missing not in MISSING_STRATEGIES:
             raise BaocaoError(f"{where}: kind/severity/missing không hợp lệ")
-        for leaf in refs(rule.tree) if rule.tree else [Ref(c) for c in rule.fields]:
+        for leaf in rule.leaves:
             if isinstance(leaf, Ref) and leaf.code not in known:
                 raise BaocaoError(f"{where}: mã «{leaf.code}» không có trong biểu mẫu")
             if isinstance(leaf, ListSum):

@@ -27,7 +27,7 @@ from toolkit import reader
 from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, SEVERITY_VI, Finding
-from toolkit.form import load_form
+from toolkit.form import label_key, load_form
 from toolkit.submission import Loc, Problem, Submission
 from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
                           NAME_STATUS, NAME_YEAR, report_types)
@@ -205,7 +205,7 @@ def _editable(sheet) -> Iterator[None]:
 def _report_code(label: Any) -> str:
     text = reader._as_text(label) if label not in (None, "") else ""
     for code, name in report_types():
-        if reader._key(text) in (reader._key(code), reader._key(name)):
+        if label_key(text) in (label_key(code), label_key(name)):
             return code
     raise BaocaoError("hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại")
 
@@ -291,17 +291,17 @@ def _live_submission(book) -> Submission:
     live, path = _LiveBook(book), Path(str(book.fullname))
     form_id, version = reader._read_stamp(live, path, form)
     sub = Submission(path=path, form_id=form_id, version=version)
-    names = {reader._key(n): n for n in live.sheet_names}
+    names = {label_key(n): n for n in live.sheet_names}
     for required in (L.SHEET_META, L.SHEET_DATA):
-        if reader._key(required) not in names:
+        if label_key(required) not in names:
             raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)")
-    reader._values_sheet(reader._Sheet(live, names[reader._key(L.SHEET_META)]), form.metadata, form, sub,
+    reader._values_sheet(reader._Sheet(live, names[label_key(L.SHEET_META)]), form.metadata, form, sub,
                          sub.meta, False)
-    reader._values_sheet(reader._Sheet(live, names[reader._key(L.SHEET_DATA)]), form.indicators, form, sub,
+    reader._values_sheet(reader._Sheet(live, names[label_key(L.SHEET_DATA)]), form.indicators, form, sub,
                          sub.values, True)
     for lst in form.lists:
-        if reader._key(lst.sheet) in names:
-            sub.lists[lst.id] = reader._list_sheet(reader._Sheet(live, names[reader._key(lst.sheet)]), lst, form,
+        if label_key(lst.sheet) in names:
+            sub.lists[lst.id] = reader._list_sheet(reader._Sheet(live, names[label_key(lst.sheet)]), lst, form,
                                                    sub)
         else:
             sub.lists[lst.id] = []
