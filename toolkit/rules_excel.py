@@ -12,7 +12,7 @@ from toolkit.checker import VERDICT, sheet_rules
 from toolkit.findings import SEVERITY_VI
 
 COLUMNS = ("Mã quy tắc", "Nội dung kiểm tra", "Mức độ", "Kết quả", "Thông báo")
-WIDTHS = (26, 48, 11, 12, 90)
+WIDTHS = (26, 95, 11, 12, 90)
 VERDICT_COL = COLUMNS.index("Kết quả")
 
 
@@ -34,18 +34,19 @@ def write_check_sheet(wb, ws, form, fmt) -> None:
     for r, rule in enumerate(rules, start=first):
         verdict_cell = xl_rowcol_to_cell(r, VERDICT_COL)
         ws.write_string(r, 0, rule.id, fmt.code)
-        ws.write_string(r, 1, rule.description, fmt.label)
+        ws.write_string(r, 1, rule.description, fmt.code_text)
         ws.write_string(r, 2, SEVERITY_VI[rule.severity], fmt.center)
         ws.write_formula(r, VERDICT_COL, rule.formula, fmt.center)
         ws.write_formula(r, VERDICT_COL + 1,
-                         f'=IF(OR({verdict_cell}="OK",{verdict_cell}="BỎ QUA"),"",{rule.message})', fmt.label)
+                         f'=IF(OR({verdict_cell}="OK",{verdict_cell}="BỎ QUA"),"",{rule.message})', fmt.code_text)
     for text, colour in ((VERDICT["error"], "#FFC7CE"), (VERDICT["warning"], "#FFEB9C"), ("OK", "#C6EFCE")):
         ws.conditional_format(first, VERDICT_COL, last, VERDICT_COL, {
             "type": "cell", "criteria": "==", "value": f'"{text}"',
             "format": wb.add_format({"bg_color": colour, "bold": text != "OK"})})
     note = last + 2
     ws.write_string(note, 0, "Ghi chú", fmt.group)
-    ws.write_string(note + 1, 0, "«BỎ QUA»: chưa đủ số liệu để đối chiếu. Sổ văn bản (loại và ký hiệu, ngày ban "
+    ws.set_row(note + 1, 48)
+    ws.merge_range(note + 1, 0, note + 1, len(COLUMNS) - 1, "«BỎ QUA»: chưa đủ số liệu để đối chiếu. Sổ văn bản (loại và ký hiệu, ngày ban "
                     "hành), Chính quyền thân thiện và kỳ số liệu được kiểm tra thêm khi bấm nút «Kiểm tra» "
                     "hoặc chạy lệnh baocao kiem-tra.", fmt.text)
     ws.freeze_panes(L.HEADER_ROW + 1, 0)

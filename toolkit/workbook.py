@@ -45,6 +45,7 @@ class _Formats:
         self.head = f(bold=True, bg_color="#D9E1F2", border=1, text_wrap=True, align="center")
         self.code = f(font_color="#808080", font_size=9, border=1)
         self.label = f(border=1, text_wrap=True)
+        self.code_text = f(border=1, font_size=10)
         self.section = f(bold=True, bg_color="#FFF2CC", border=1, text_wrap=True)
         self.group = f(bold=True, italic=True, border=1, text_wrap=True)
         self.center = f(border=1, align="center")
