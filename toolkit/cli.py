@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
     s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.add_argument("--du-thao", action="store_true",
+                   help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
     s.set_defaults(run=cmd_bao_cao)
 
     s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
@@ -134,7 +136,7 @@ def cmd_kiem_tra(args) -> int:
 def cmd_bao_cao(args) -> int:
     from toolkit.reports import render_path
 
-    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf):
+    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf, draft=args.du_thao):
         print(f"Đã ghi báo cáo: {path}")
     return 0
 

@@ -3,16 +3,18 @@
 Templates only place what is built here, so the wording rules live in one place:
 numbers through toolkit.vnformat, a sentence clause only when its values are
 present (never "None"), ratios from counts with round half-up, and a typed
-percentage shown as typed when it agrees with its counts (one that does not is a
-typing slip the checker reports; the report shows the value of the counts).
+percentage always shown as typed: a number in a signed report is the one in the
+workbook, and one that disagrees with its counts is a checker finding to fix.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Iterable
 
 from toolkit.checks_lists import citation as document_reference
-from toolkit.form import Form, load_form
+from toolkit.form import Form, ReportDef, load_form
+from toolkit.report_scope import identity, own_figures, scoped, texts
 from toolkit.submission import Submission
 from toolkit.vnformat import (fmt_count, fmt_date, fmt_date_header, fmt_money, fmt_number, fmt_percent,
                               ratio_percent, round_half_up)
@@ -53,19 +55,58 @@ def _value(sub: Submission, code: str) -> Any:
 
 
 def percent(sub: Submission, code: str, form: Form) -> str | None:
-    """The percentage to print for a ratio indicator (see the module note), or None."""
+    """The percentage to print for a ratio indicator: as typed, else from its counts (half-up), or None."""
     typed = sub.get(code)
+    if typed is not None:
+        return stated_percent(sub, code)
     field = form.indicator(code)
-    raw = None
     if field.ratio:
         n, d = _value(sub, field.ratio[0]), _value(sub, field.ratio[1])
         if n is not None and d:
-            raw = 100 * n / d
-    if typed is not None and (raw is None or round_half_up(raw, min(_decimals(typed), 2)) == typed):
-        return fmt_percent(typed)
-    if raw is not None:
-        return fmt_percent(round_half_up(raw, 2), fixed=True)
+            return fmt_percent(round_half_up(100 * n / d, 2), fixed=True)
     return None
+
+
+def stated_percent(sub: Submission, code: str) -> str:
+    """A typed percentage with its qualifier: "trên 98%"."""
+    q = sub.qualifiers.get(code)
+    return f"{q} {fmt_percent(sub.get(code))}" if q else fmt_percent(sub.get(code))
+
+
+def stated(sub: Submission, form: Form, code: str) -> str | None:
+    """A count as a person writes it: "12 quyết định", "trên 450 tin bài" (phrase and qualifier are data)."""
+    v = sub.get(code)
+    if v is None:
+        return None
+    f = form.indicator(code)
+    text = (f.phrase or "{n} " + f.unit).format(n=num(v)).strip()
+    q = sub.qualifiers.get(code)
+    return f"{q} {text}" if q else text
+
+
+def ratios(sub: Submission, form: Form, codes: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The declared ratios a report states: {code: {ty_le, tu, mau}}; the officer's typed value when present."""
+    out = {}
+    for code in codes:
+        r = form.ratios[code]
+        n, d = _value(sub, r.of[0]), _value(sub, r.of[1])
+        typed = sub.get(r.typed) if r.typed else None
+        if typed is not None:
+            text = stated_percent(sub, r.typed)
+        elif n is not None and d:
+            text = fmt_percent(round_half_up(100 * n / d, r.decimals), r.decimals, fixed=True)
+        else:
+            continue
+        out[code] = {"ty_le": text, "tu": num(n) if n is not None else "", "mau": num(d) if d else ""}
+    return out
+
+
+def breakdown(total: Any, parts: list[tuple[Any, str]]) -> str:
+    """", trong đó: …" for the non-zero parts; nothing when there are none or one part is the whole."""
+    shown = [(v, text) for v, text in parts if v]
+    if not shown or (len(shown) == 1 and shown[0][0] == total):
+        return ""
+    return ", trong đó: " + "; ".join(text for _, text in shown)
 
 
 def _join(parts: Iterable[str | None], sep: str = "; ") -> str:
@@ -77,14 +118,10 @@ def _lower_first(text: str) -> str:
 
 
 def _items(sub: Submission, form: Form, codes: Iterable[str]) -> list[str]:
-    """"Label: 05 unit" for each present count, in the order given."""
-    out = []
-    for code in codes:
-        v = sub.get(code)
-        if v is not None:
-            f = form.indicator(code)
-            out.append(f"{f.label}: {qty(v, f.unit)}.")
-    return out
+    """"Label: 05 unit." for each present count, in the order given."""
+    return [f"Không có {_lower_first(form.indicator(code).label)}." if sub.get(code) == 0
+            else f"{form.indicator(code).label}: {stated(sub, form, code)}." for code in codes
+            if sub.get(code) is not None]
 
 
 # ---------------------------------------------------------------- metadata
@@ -146,8 +183,9 @@ def recipients(raw: str | None) -> list[str]:
     return [f"- {ln}{'.' if i == len(lines) - 1 else ';'}" for i, ln in enumerate(lines)]
 
 
-def signature(sub: Submission, form: Form) -> list[str]:
-    choice = form.choice_by_label("chuc_vu_ky", sub.get("CHUC_VU_KY") or "") or form.choices["chuc_vu_ky"][0]
+def signature(title: str | None, form: Form) -> list[str]:
+    """Lines above the signer's name for a chuc_vu_ky choice: TM./KT. and the title (form.yaml)."""
+    choice = form.choice_by_label("chuc_vu_ky", title or "") or form.choices["chuc_vu_ky"][0]
     return [str(x) for x in choice.extra.get("signature", [choice.label.upper()])]
 
 
@@ -187,17 +225,18 @@ def _tthc(sub: Submission, form: Form) -> list[str]:
             s += f", trong đó {qty(g('TTHC_CONG_KHAI'), 'thủ tục')} được công khai"
         out.append(s + ".")
     if g("HS_TIEP_NHAN") is not None:
-        parts = _join([qty(g("HS_TRONG_KY"), "hồ sơ trong kỳ") if g("HS_TRONG_KY") is not None else None,
-                       qty(g("HS_KY_TRUOC"), "hồ sơ từ kỳ trước") if g("HS_KY_TRUOC") is not None else None], ", ")
-        out.append(f"Tổng số hồ sơ tiếp nhận là {qty(g('HS_TIEP_NHAN'), 'hồ sơ')}"
-                   + (f", trong đó: {parts}." if parts else "."))
+        out.append(f"Tổng số hồ sơ tiếp nhận là {stated(sub, form, 'HS_TIEP_NHAN')}" + breakdown(
+            g("HS_TIEP_NHAN"), [(g("HS_TRONG_KY"), qty(g("HS_TRONG_KY") or 0, "hồ sơ trong kỳ")),
+                                (g("HS_KY_TRUOC"), qty(g("HS_KY_TRUOC") or 0, "hồ sơ từ kỳ trước"))]) + ".")
     online = percent(sub, "TL_HS_TRUC_TUYEN", form)
     if g("HS_TRUC_TUYEN") is not None and g("HS_TRONG_KY"):
         s = (f"Hồ sơ tiếp nhận trực tuyến trên tổng hồ sơ tiếp nhận trong kỳ là {num(g('HS_TRUC_TUYEN'))}/"
              f"{num(g('HS_TRONG_KY'))} hồ sơ, đạt {online}")
-        extra = _join([f"hồ sơ trực tiếp {qty(g('HS_TRUC_TIEP'), 'hồ sơ')}" if g("HS_TRUC_TIEP") is not None else None,
+        direct = ratios(sub, form, ["TY_LE_TRUC_TIEP"]).get("TY_LE_TRUC_TIEP")
+        extra = _join([None if g("HS_TRUC_TIEP") is None else "không có hồ sơ nộp trực tiếp" if g("HS_TRUC_TIEP") == 0
+                       else f"hồ sơ trực tiếp {qty(g('HS_TRUC_TIEP'), 'hồ sơ')}, chiếm {direct['ty_le']}",
                        f"hồ sơ qua dịch vụ bưu chính công ích {qty(g('HS_BUU_CHINH'), 'hồ sơ')}"
-                       if g("HS_BUU_CHINH") is not None else None])
+                       if g("HS_BUU_CHINH") else None])
         out.append(s + (f"; {extra}." if extra else "."))
     elif online:
         out.append(f"Tỷ lệ hồ sơ nộp trực tuyến đạt {online}.")
@@ -222,11 +261,13 @@ def _tthc(sub: Submission, form: Form) -> list[str]:
                 for r in rows if r.get("so_ho_so"))
             parts.append("không có hồ sơ quá hạn" if g("HS_QUA_HAN") == 0 else
                          f"{qty(g('HS_QUA_HAN'), 'hồ sơ')} quá hạn" + (f" (gồm: {detail})" if detail else ""))
-        if g("HS_TU_CHOI") is not None:
+        if g("HS_TU_CHOI"):
             parts.append(f"{qty(g('HS_TU_CHOI'), 'hồ sơ')} từ chối, không giải quyết (có lý do)")
-        if g("HS_RUT") is not None:
+        if g("HS_RUT"):
             parts.append(f"{qty(g('HS_RUT'), 'hồ sơ')} rút")
-        out.append(f"Tổng số hồ sơ đã giải quyết là {qty(g('HS_DA_GQ'), 'hồ sơ')}"
+        resolved = ratios(sub, form, ["TY_LE_DA_GIAI_QUYET"]).get("TY_LE_DA_GIAI_QUYET")
+        out.append(f"Tổng số hồ sơ đã giải quyết là {stated(sub, form, 'HS_DA_GQ')}"
+                   + (f" (bằng {resolved['ty_le']} số hồ sơ tiếp nhận)" if resolved else "")
                    + (f", trong đó: {'; '.join(parts)}." if parts else "."))
     if g("HS_DANG_GQ") is not None:
         named = [(g("HS_DANG_TRONG_HAN"), "trong hạn"), (g("HS_DANG_QUA_HAN"), "quá hạn"),
@@ -285,9 +326,9 @@ def _finance(sub: Submission, form: Form, ky: dict) -> list[str]:
         s = f"{what}: {fmt_money(g(done))}"
         p = percent(sub, rate, form)
         if p and g(plan):
-            s += f" bằng {p} so với kế hoạch {fmt_money(g(plan))}"
+            s += f", bằng {p} kế hoạch ({fmt_money(g(plan))})"
         elif g(plan):
-            s += f"; kế hoạch {fmt_money(g(plan))}"
+            s += f" (kế hoạch: {fmt_money(g(plan))})"
         out.append(s + ".")
     if g("DVSN_TU_CHU") is not None:
         out.append(f"Có {qty(g('DVSN_TU_CHU'), 'đơn vị sự nghiệp')} được giao quyền tự chủ tài chính.")
@@ -318,7 +359,7 @@ def _digital(sub: Submission, form: Form) -> dict[str, list[str]]:
             continue
         s = f"Tổng số hồ sơ của dịch vụ công trực tuyến {what} là {qty(g(total), 'hồ sơ')}"
         if g(online) is not None:
-            s += f", trong đó nộp trực tuyến {qty(g(online), 'hồ sơ')}"
+            s += f", trong đó {qty(g(online), 'hồ sơ')} nộp trực tuyến"
         p = percent(sub, rate, form)
         gov.append(s + (f", đạt tỷ lệ {p}." if p else "."))
     if g("TL_KY_SO") is not None:
@@ -362,70 +403,131 @@ def _digital(sub: Submission, form: Form) -> dict[str, list[str]]:
             "tat_ca": gov + econ + infra + society + safety}
 
 
+_DOC_TYPES = (("VB_QD", "TY_LE_VB_QD"), ("VB_KH", "TY_LE_VB_KH"), ("VB_CV", "TY_LE_VB_CV"),
+              ("VB_TB", "TY_LE_VB_TB"), ("VB_TTR", "TY_LE_VB_TTR"), ("VB_KHAC", "TY_LE_VB_KHAC"))
+
+
 def _direction(sub: Submission, form: Form) -> list[str]:
+    """Documents issued by type ("12 quyết định (11,3%)"), the plan's tasks and the city's tasks with their
+    completion ratio ("đã hoàn thành 20/25 nhiệm vụ, đạt 80%"); zero parts left out."""
     g, out = sub.get, []
-    vb = _items(sub, form, ("VB_QD", "VB_KH", "VB_CV", "VB_TB", "VB_TTR", "VB_KHAC"))
+    share = ratios(sub, form, [r for _, r in _DOC_TYPES])
     if g("VB_TONG") is not None:
-        out.append(f"Trong kỳ đã ban hành {qty(g('VB_TONG'), 'văn bản')} chỉ đạo, điều hành về cải cách hành chính"
-                   + (" (gồm: " + "; ".join(_lower_first(x[:-1]).replace(": ", " ") for x in vb) + ")." if vb else "."))
-    for total, prefix, parts in (
-            ("KH_NV_TONG", "Kế hoạch cải cách hành chính năm có",
-             (("KH_NV_HOAN_THANH", "đã hoàn thành"), ("KH_NV_THUONG_XUYEN", "thực hiện thường xuyên"),
-              ("KH_NV_DANG_TH", "đang thực hiện"), ("KH_NV_CHUA_DEN_HAN", "chưa đến hạn"),
-              ("KH_NV_QUA_HAN", "quá hạn chưa hoàn thành"))),
-            ("NV_TP_TONG", "Ủy ban nhân dân thành phố, Chủ tịch Ủy ban nhân dân thành phố giao",
-             (("NV_TP_HT_DUNG_HAN", "hoàn thành đúng hạn"), ("NV_TP_HT_QUA_HAN", "hoàn thành quá hạn"),
-              ("NV_TP_DANG_TH", "đang thực hiện trong hạn"), ("NV_TP_QUA_HAN", "quá hạn chưa hoàn thành")))):
+        parts = [(g(c), stated(sub, form, c) + (f" ({share[r]['ty_le']})" if r in share else ""))
+                 for c, r in _DOC_TYPES if g(c) is not None]
+        detail = breakdown(g("VB_TONG"), parts)
+        out.append(f"Trong kỳ đã ban hành {stated(sub, form, 'VB_TONG')} chỉ đạo, điều hành về cải cách hành chính"
+                   + (f" (gồm: {detail[len(', trong đó: '):]})." if detail else "."))
+    for total, prefix, done, ratio, rest in (
+            ("KH_NV_TONG", "Kế hoạch cải cách hành chính năm có", "KH_NV_HOAN_THANH", "TY_LE_KH_NV_HOAN_THANH",
+             ("KH_NV_THUONG_XUYEN", "KH_NV_DANG_TH", "KH_NV_CHUA_DEN_HAN", "KH_NV_QUA_HAN")),
+            ("NV_TP_TONG", "Ủy ban nhân dân thành phố, Chủ tịch Ủy ban nhân dân thành phố giao", "NV_TP_HT_DUNG_HAN",
+             "TY_LE_NV_TP_DUNG_HAN", ("NV_TP_HT_QUA_HAN", "NV_TP_DANG_TH", "NV_TP_QUA_HAN"))):
         if g(total) is None:
             continue
-        detail = "; ".join(f"{qty(g(c), 'nhiệm vụ')} {label}" for c, label in parts if g(c) is not None)
-        out.append(f"{prefix} {qty(g(total), 'nhiệm vụ')}" + (f", trong đó: {detail}." if detail else "."))
+        rate = ratios(sub, form, [ratio]).get(ratio)
+        parts = [(g(done), f"{form.indicator(done).label.lower()} {rate['tu']}/{rate['mau']} nhiệm vụ, đạt "
+                           f"{rate['ty_le']}" if rate and g(done) else stated(sub, form, done))]
+        parts += [(g(c), stated(sub, form, c)) for c in rest]
+        out.append(f"{prefix} {stated(sub, form, total)}" + breakdown(g(total), parts) + ".")
     return out
 
 
-def unit_context(sub: Submission, form: Form | None = None) -> dict[str, Any]:
-    """Everything a unit report template may use (documented in templates/README.md)."""
+def _group(form: Form, section: str, stt: int) -> tuple[str, ...]:
+    """Indicator codes of one group of the definition (indicators.yaml), in its order."""
+    sec = next(x for x in form.sections if x.id == section)
+    return tuple(f.code for f in sec.groups[stt - 1].indicators)
+
+
+_FIGURE = re.compile(r"(\d+(?:[.,/]\d+)*)(?:\s*(%|[^\W\d_]+))?")
+
+
+def figures(text: str) -> set[tuple[str, str]]:
+    """The figures a text states as (number, the word after it): "05 hồ sơ" -> ("5", "hồ").
+
+    Leading zeros are dropped ("05" and "5" are one figure); the word keeps "53 hồ sơ"
+    apart from the "53" of "Quyết định số 53/QĐ-UBND"."""
+    return {(re.sub(r"(?<!\d)0+(?=\d)", "", n), (w or "").casefold()) for n, w in _FIGURE.findall(text)}
+
+
+def _drop_repeated(sentences: dict[str, list[str]], officer: set[str]) -> dict[str, list[str]]:
+    """Leave out a generated sentence whose every figure the officer's own text in this report already
+    states: the seeds' officers often type the figure into their paragraph, and printing it twice
+    (worse, twice with different wording) is what a reader flags first."""
+    return {key: [x for x in items if not (figures(x) and figures(x) <= officer)]
+            for key, items in sentences.items()}
+
+
+def _own_window(view: Submission, form: Form, codes: set[str]) -> dict[str, list[str]]:
+    """A report's own figures (another window than the period's) per section of the definition:
+    "Tổng số hồ sơ tiếp nhận: 10.893 hồ sơ", "Tỷ lệ hồ sơ giải quyết quá hạn: 0,07% (nguyên nhân …)"."""
+    out: dict[str, list[str]] = {s.id: [] for s in form.sections}
+    for f in form.indicators:
+        if f.code in codes:
+            value = stated_percent(view, f.code) if f.type == "percent" else stated(view, form, f.code)
+            note = view.remarks.get(f.code)
+            out[f.section].append(f"{f.label}: {value}" + (f" ({note})" if note else ""))
+    return out
+
+
+def _all_blocks(form: Form) -> ReportDef:
+    """A report type carrying every block and ratio: the context of a template outside the definition."""
+    return ReportDef("", "", "", "", blocks=tuple(c.code for c in form.choices["muc_noi_dung"]),
+                     ratios=tuple(form.ratios))
+
+
+def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | None = None) -> dict[str, Any]:
+    """Everything a unit report template may use (documented in templates/README.md), for report `kind`."""
     form = form or load_form()
+    kind = kind or _all_blocks(form)
+    ident = identity(sub, kind, form)
+    sub = scoped(sub, kind, form)
     unit = unit_names(sub.unit_name)
     ky = period(sub)
     place = sub.get("DIA_DANH") or unit["ten_rieng"]
     start, end = sub.window
     docs = sub.lists.get("van_ban", [])
     groups = {c.code: [r for r in docs if r.get("nhom") == c.label] for c in form.choices["nhom_noi_dung"]}
-    texts = {c.code: sub.texts(c.code) for c in form.choices["muc_noi_dung"]}
+    nd = texts(sub, kind, form)
     cqtt_rows = sub.lists.get("cqtt", [])
     digital = _digital(sub, form)
+    sentences = {
+        "chi_dao": _direction(sub, form),
+        "tuyen_truyen": _items(sub, form, _group(form, "CD", 5)),
+        "kiem_tra": _items(sub, form, _group(form, "CD", 4)),
+        "the_che": _items(sub, form, _group(form, "TC", 1)),
+        "tthc": _tthc(sub, form),
+        "bo_may": _items(sub, form, _group(form, "BM", 1)),
+        "bien_che": _staff(sub),
+        "cong_vu": _items(sub, form, _group(form, "CV", 2)),
+        "tai_chinh": _finance(sub, form, ky),
+        **digital,
+        "hai_cap": _two_tier(sub),
+    }
+    officer = set().union(*(figures(x) for block in nd.values() for x in block))
+    own_start, own_end = ident.start, ident.end
     return {
         "don_vi": unit,
         "co_quan_chu_quan": "ỦY BAN NHÂN DÂN",
         "co_quan": unit["ten_hoa"],
-        "so_ky_hieu": report_number(sub.get("SO_BAO_CAO"), "BC-UBND"),
-        "dia_danh_ngay": dateline(place, sub.get("NGAY_BAO_CAO"), end.year if end else sub.year),
+        "so_ky_hieu": report_number(ident.number, "BC-UBND"),
+        "dia_danh_ngay": dateline(place, ident.signed, end.year if end else sub.year),
         "ky": ky,
-        "ky_ky": signature(sub, form),
-        "nguoi_ky": sub.get("NGUOI_KY") or "",
-        "noi_nhan": recipients(sub.get("NOI_NHAN")),
-        "nd": texts,
+        "ky_ky": signature(ident.title, form),
+        "nguoi_ky": ident.signer,
+        "noi_nhan": recipients(ident.recipients),
+        "dong_phu": ident.subtitle,
+        "nd": nd,
         "vb": {code: document_sentences(rows, unit) for code, rows in groups.items()},
         "vb_ds": {code: [citation(r, unit["ubnd"]) for r in rows] for code, rows in groups.items()},
-        "cau": {
-            "chi_dao": _direction(sub, form),
-            "tuyen_truyen": _items(sub, form, ("TT_TIN_CONG_TTDT", "TT_TIN_PHAT_THANH", "TT_TIN_MXH", "TT_TO_ROI",
-                                               "TT_LUOT_TIEP_CAN", "TT_PANO", "TT_HOI_NGHI")),
-            "kiem_tra": _items(sub, form, ("KT_CUOC", "KT_LUOT", "KT_DON_VI")),
-            "the_che": _items(sub, form, ("TC_VBQPPL", "TC_VB_KIEM_TRA", "TC_VB_RA_SOAT", "TC_SAI_SOT")),
-            "tthc": _tthc(sub, form),
-            "bo_may": _items(sub, form, ("BM_PHONG_CM", "BM_DVSN", "BM_TRUONG_CL", "BM_NHAN_LUC_YTE", "BM_THON_TDP")),
-            "bien_che": _staff(sub),
-            "cong_vu": _items(sub, form, ("CV_TUYEN_DUNG", "CV_TIEP_NHAN", "CV_BO_NHIEM", "CV_DIEU_DONG",
-                                          "CV_KY_LUAT", "CV_LOP_BOI_DUONG", "CV_LUOT_DI_HOC", "CV_KIEM_TRA")),
-            "tai_chinh": _finance(sub, form, ky),
-            **digital,
-            "hai_cap": _two_tier(sub),
-        },
+        "cau": _drop_repeated(sentences, officer),
+        "ty_le": ratios(sub, form, kind.ratios),
+        "rieng": _own_window(sub, form, own_figures(sub, kind, form)),
+        "rieng_thoi_gian": (f"từ ngày {fmt_date(own_start)} " + (f"đến ngày {fmt_date(own_end)}" if own_end
+                                                                 else "đến nay") if own_start else ""),
         "tthc_thoi_gian": (f"Kết quả giải quyết thủ tục hành chính từ ngày {fmt_date(start)} đến hết ngày "
                            f"{fmt_date(end)}:" if start and end else "Kết quả giải quyết thủ tục hành chính:"),
-        "cqtt": _cqtt(cqtt_rows, form),
+        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY")),
     }
 
 
@@ -452,7 +554,14 @@ def _score(x: Any) -> str:
     return "" if x is None else num(x)
 
 
-def _cqtt(rows: list, form: Form) -> dict[str, Any]:
+def _level_text(level: dict | None) -> str:
+    """"Mức 2 (đạt từ 85 đến dưới 90 điểm)" from a level of form.yaml cqtt.levels."""
+    if not level:
+        return ""
+    return f"{level['label']} (đạt từ {num(level['min'])} đến dưới {num(level['below'])} điểm)"
+
+
+def _cqtt(rows: list, form: Form, registered: str | None = None) -> dict[str, Any]:
     """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table."""
     unmet = [r for r in rows
              if (r.get("diem_tu_cham") is not None and r.get("diem_toi_da") is not None
@@ -471,8 +580,8 @@ def _cqtt(rows: list, form: Form) -> dict[str, Any]:
         "tieu_chi": criteria,
         "tong_diem_toi_da": num(sum(c.extra["max"] for c in form.cqtt_criteria)),
         "tong_diem_tu_cham": _score(total),
-        "muc_dat": (f"{level['label']} (đạt từ {num(level['min'])} đến dưới {num(level['below'])} điểm)"
-                    if level else ""),
+        "muc_dat": _level_text(level),
+        "muc_dang_ky": _level_text(next((lv for lv in form.cqtt_levels if lv["label"] == registered), None)),
         "chua_dat": [{"stt": i, "tieu_chi_thanh_phan": r.get("tieu_chi_thanh_phan") or "",
                       "diem_toi_da": _score(r.get("diem_toi_da")), "diem_tu_cham": _score(r.get("diem_tu_cham")),
                       "don_vi_chu_tri": r.get("don_vi_chu_tri") or "", "ly_do": r.get("ly_do") or ""}
@@ -554,7 +663,7 @@ def city_context(subs: list[Submission], missing: list[str] | None = None, form:
         warnings.append(f"Các phiếu thuộc {num(len(kinds))} kỳ báo cáo khác nhau ({'; '.join(kinds)}); số liệu "
                         "cộng gộp dưới đây chỉ có giá trị tham khảo.")
     return {
-        "co_quan_chu_quan": "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG",
+        "co_quan_chu_quan": "UBND THÀNH PHỐ HẢI PHÒNG",  # the full name wraps in the header column
         "co_quan": "SỞ NỘI VỤ",
         "so_ky_hieu": report_number(None, "BC-SNV"),
         "dia_danh_ngay": dateline("Hải Phòng", signed, ky.get("nam") or (signed.year if signed else "")),
@@ -562,6 +671,7 @@ def city_context(subs: list[Submission], missing: list[str] | None = None, form:
         "ky_ky": ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"],
         "nguoi_ky": "",
         "noi_nhan": recipients("UBND thành phố (để b/c)\nCác xã, phường, đặc khu\nLưu: VT, CCHC"),
+        "dong_phu": [],
         "nop": {"da_nop": num(len(subs)), "tong": num(n_all),
                 "ty_le": fmt_percent(ratio_percent(len(subs), n_all), fixed=True) if n_all else "",
                 "chua_nop": num(len(missing)), "ds_chua_nop": ", ".join(names)},

@@ -58,10 +58,17 @@ def kiem_tra() -> None:
 def tao_bao_cao() -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
     with _handler("Tạo báo cáo") as book:
-        from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
+        from toolkit.reports import ReportRefused, render_report as render  # docxtpl loads only when needed
         code = _report_code(_named(book, NAME_REPORT_TYPE).value)
         folder, stem = _beside(book)
-        out = render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
+        try:
+            out = render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
+        except ReportRefused as refused:  # the same refusal as `baocao bao-cao`: the errors listed, no report
+            _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
+                         [(SEVERITY_VI[f.severity], f.where, f.message, f.code) for f in refused.findings])
+            _mark(book, refused.findings)
+            _status(book, f"Chưa lập báo cáo lúc {_now()}: phiếu còn {len(refused.findings)} lỗi (xem danh sách)")
+            return
         _status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
 
 
@@ -211,9 +218,7 @@ def _report_code(label: Any) -> str:
 
 
 def _city_report() -> str:
-    from toolkit.reports import REPORT_TYPES
-
-    return next(t.code for t in REPORT_TYPES.values() if t.city)
+    return next(t.code for t in load_form().reports.values() if t.city)
 
 
 def _beside(book) -> tuple[Path, str]:
