@@ -10,9 +10,10 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
+from toolkit.catalogue import code
 from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, Finding, Report
+from toolkit.findings import Finding, Report
 from toolkit.form import Form, load_form
 from toolkit.reader import read_grid, read_submission
 from toolkit.submission import Submission
@@ -53,6 +54,6 @@ def _check(sub: Submission, form: Form, previous: Previous) -> Report:
         findings = check_submission(sub, form, previous)
     except Exception:  # a checker bug on one file must not stop a batch of 114: the file says so
         log.exception("checker failed on %s", sub.path)
-        findings = [Finding("kiem-tra-that-bai", ERROR, str(sub.path), "", "",
-                            "Không kiểm tra được tệp này do lỗi của phần mềm; hãy báo cho người quản trị")]
+        entry = code("kiem-tra-that-bai")
+        findings = [Finding(entry.code, entry.severity, str(sub.path), "", "", entry.message())]
     return Report(findings, file=str(sub.path), submission=sub)

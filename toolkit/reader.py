@@ -17,6 +17,7 @@ import python_calamine as pc
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit import layout as L
+from toolkit.catalogue import message
 from toolkit.errors import BaocaoError
 from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
 from toolkit.submission import Loc, Problem, Row, Submission, Value
@@ -196,6 +197,11 @@ def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tup
     return form_id, version
 
 
+def _problem(sub: Submission, code: str, loc: Loc, field: str = "", /, **fields) -> None:
+    """Note a problem, worded by its catalogue entry."""
+    sub.problems.append(Problem(code, loc, message(code, **fields), field))
+
+
 def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Submission,
                   target: dict[str, Value], note_col: bool) -> None:
     """Read one value per field, located by its code in the "Mã" column."""
@@ -216,20 +222,17 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         loc = sheet.loc(r, value_col)
         field = by_code.get(code)
         if field is None:
-            sub.problems.append(Problem("ma-khong-xac-dinh", sheet.loc(r, code_col),
-                                        f"Mã «{code}» không có trong biểu mẫu; dòng này không được đọc", code))
+            _problem(sub, "ma-khong-xac-dinh", sheet.loc(r, code_col), code, code=code)
             continue
         if code in target:
-            sub.problems.append(Problem("ma-trung", sheet.loc(r, code_col),
-                                        f"Mã «{code}» xuất hiện lần nữa (đã có ở {target[code].loc})", code))
+            _problem(sub, "ma-trung", sheet.loc(r, code_col), code, code=code, first=target[code].loc)
             continue
         if any(r0 <= r <= r1 for r0, r1 in merged_rows):
-            sub.problems.append(Problem("o-bi-gop", loc, f"Ô giá trị của «{field.label}» bị gộp (merge) "
-                                        "với ô khác; hãy bỏ gộp ô", code))
+            _problem(sub, "o-bi-gop", loc, code, label=field.label)
         raw = sheet.cell(r, value_col)
         value, reason = _convert(field, raw, form)
         if reason:
-            sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{field.label}: {reason}", code))
+            _problem(sub, "gia-tri-khong-doc-duoc", loc, code, label=field.label, reason=reason)
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
@@ -237,23 +240,20 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
                 sub.notes[code] = nfc(text).strip()
     for f in fields:
         if f.code not in target:
-            sub.problems.append(Problem("thieu-chi-tieu", Loc(sheet.name, "A1"),
-                                        f"Không tìm thấy dòng có mã «{f.code}» ({f.label}) trong sheet "
-                                        f"«{sheet.name}»", f.code))
+            _problem(sub, "thieu-chi-tieu", Loc(sheet.name, "A1"), f.code, code=f.code, label=f.label,
+                     sheet=sheet.name)
 
 
 def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> list[Row]:
     labels = tuple(c.label for c in lst.columns)
     found = sheet.find_header(labels)
     if found is None:
-        sub.problems.append(Problem("thieu-tieu-de-bang", Loc(sheet.name, "A1"),
-                                    f"Sheet «{sheet.name}» không có dòng tiêu đề bảng (cột «{labels[0]}»)"))
+        _problem(sub, "thieu-tieu-de-bang", Loc(sheet.name, "A1"), sheet=sheet.name, column=labels[0])
         return []
     head, cols = found
     for c in lst.columns:
         if c.label not in cols:
-            sub.problems.append(Problem("thieu-cot", sheet.loc(head, 0),
-                                        f"Bảng «{sheet.name}» thiếu cột «{c.label}»"))
+            _problem(sub, "thieu-cot", sheet.loc(head, 0), sheet=sheet.name, column=c.label)
     rows: list[Row] = []
     for r in range(head + 1, len(sheet.rows)):
         cells = {c.code: sheet.cell(r, cols[c.label]) for c in lst.columns if c.label in cols}
@@ -266,7 +266,7 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
             loc = sheet.loc(r, cols[c.label])
             value, reason = _convert(c, cells[c.code], form)
             if reason:
-                sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{c.label}: {reason}", c.code))
+                _problem(sub, "gia-tri-khong-doc-duoc", loc, c.code, label=c.label, reason=reason)
             row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
         rows.append(row)
     return rows
@@ -285,13 +285,11 @@ def _scan_formulas(path: Path, sub: Submission) -> None:
             continue
         loc = Loc(sheet, cell)
         if error:
-            sub.problems.append(Problem("loi-cong-thuc", loc, f"Ô giá trị của {value.code} báo lỗi {error}"
-                                        + (f" (công thức {formula})" if formula else ""), value.code))
+            _problem(sub, "loi-cong-thuc", loc, value.code, code=value.code, error=error,
+                     formula=f" (công thức {formula})" if formula else "")
             sub.values[value.code] = Value(value.code, None, loc, error)
         elif formula:
-            sub.problems.append(Problem("cong-thuc-trong-o-nhap", loc, f"Ô giá trị của {value.code} chứa công "
-                                        f"thức {formula}; phần mềm dùng kết quả đã lưu, hãy nhập số trực tiếp",
-                                        value.code))
+            _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
 
 
 def read_submission(path: Path | str, form: Form | None = None) -> Submission:
@@ -351,8 +349,7 @@ def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path,
     _values_sheet(sheet_at(names[label_key(L.SHEET_DATA)]), form.indicators, form, sub, sub.values, True)
     for lst in form.lists:
         if label_key(lst.sheet) not in names:
-            sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
-                                        f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
+            _problem(sub, "thieu-sheet", Loc(lst.sheet, "A1"), sheet=lst.sheet)
             sub.lists[lst.id] = []
             continue
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
