@@ -26,7 +26,8 @@ from jinja2 import meta
 from toolkit.atomic import atomic_path
 from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, SEVERITY_VI, Finding
+from toolkit.check import check_file
+from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
 from toolkit.form import Form, ReportDef, load_form
 from toolkit.reader import read_submission
 from toolkit.report_context import city_context, unit_context
@@ -261,9 +262,11 @@ def context_for(subs: Submission | list[Submission], kind: ReportDef, form: Form
     return ctx
 
 
-def vetted(sub: Submission, form: Form, draft: bool) -> list[Finding] | None:
-    """Refuse a workbook with errors (ReportRefused); for a draft, its findings for the appendix."""
-    found = check_submission(sub, form)
+def vetted(sub: Submission, form: Form, draft: bool, findings: list[Finding] | None = None) -> list[Finding] | None:
+    """Refuse a workbook with errors (ReportRefused); for a draft, its findings for the appendix.
+
+    `findings` are those of a check already made (the check verb's Report), else it is checked here."""
+    found = check_submission(sub, form) if findings is None else findings
     if draft:
         return found
     errors = [f for f in found if f.severity == ERROR]
@@ -301,7 +304,8 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
 
 
 def render_report(sub: Submission | list[Submission], loai: str, out: Path | str, pdf: bool = False,
-                  missing: list[str] | None = None, draft: bool = False) -> list[Path]:
+                  missing: list[str] | None = None, draft: bool = False,
+                  findings: list[Finding] | None = None) -> list[Path]:
     """Write one report (and its PDF when asked); returns the files written.
 
     A unit report from a workbook with errors is refused (ReportRefused) unless `draft`,
@@ -309,7 +313,7 @@ def render_report(sub: Submission | list[Submission], loai: str, out: Path | str
     form = load_form()
     kind = report_type(loai, form)
     out = Path(out)
-    findings = None if kind.city else vetted(sub, form, draft)
+    findings = None if kind.city else vetted(sub, form, draft, findings)
     compiled = CompiledTemplate(template_path(kind.template))
     written = [compiled.render(context_for(sub, kind, form, missing=missing, findings=findings), out)]
     if pdf:
@@ -331,14 +335,19 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
     form = load_form()
     kind = report_type(loai, form)
     out_dir = Path(out_dir)
-    subs = subs if subs is not None else [read_submission(p, form) for p in paths]
+    if subs is None:
+        reports = [_checked_file(p, form) for p in paths]
+        subs, checked = [r.submission for r in reports], [r.findings for r in reports]
+    else:
+        checked = [None] * len(subs)
     if not subs:
         raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
     compiled = CompiledTemplate(template_path(kind.template))
     if kind.city:
         written = [compiled.render(context_for(subs, kind, form), out_dir / f"tong_hop_{subs[0].year}.docx")]
     else:
-        findings = [vetted(s, form, draft) for s in subs]  # every workbook vetted before any report is written
+        # every workbook vetted before any report is written
+        findings = [vetted(s, form, draft, found) for s, found in zip(subs, checked)]
         written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
                    for s, f in zip(subs, findings)]
     if pdf:
@@ -359,9 +368,18 @@ def render_path(target: Path | str, loai: str, out: Path | str | None = None, pd
         if not files:
             raise BaocaoError("thư mục không có phiếu số liệu .xlsx nào", path=str(target))
         return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf, draft=draft)
-    sub = read_submission(target)
+    report = _checked_file(target, load_form())
+    sub = report.submission
     return render_report(sub, loai, Path(out) if out else target.with_name(output_name(sub, loai)), pdf=pdf,
-                         draft=draft)
+                         draft=draft, findings=report.findings)
+
+
+def _checked_file(path: Path | str, form: Form) -> Report:
+    """The check verb's Report of a workbook file; a file it cannot read stops here (exit 2)."""
+    report = check_file(path, form)
+    if report.refusal:
+        raise BaocaoError(report.refusal)  # the refusal already names the file
+    return report
 
 
 def types_for(sub: Submission, form: Form | None = None) -> list[str]:
