@@ -24,9 +24,8 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import meta
 
 from toolkit.atomic import atomic_path
-from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
-from toolkit.check import check_file
+from toolkit.check import check_file, check_read
 from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
 from toolkit.form import Form, ReportDef, load_form
 from toolkit.reader import read_submission
@@ -266,7 +265,7 @@ def vetted(sub: Submission, form: Form, draft: bool, findings: list[Finding] | N
     """Refuse a workbook with errors (ReportRefused); for a draft, its findings for the appendix.
 
     `findings` are those of a check already made (the check verb's Report), else it is checked here."""
-    found = check_submission(sub, form) if findings is None else findings
+    found = check_read(sub, form).findings if findings is None else findings
     if draft:
         return found
     errors = [f for f in found if f.severity == ERROR]
