@@ -24,7 +24,10 @@ from docx.shared import Cm, Pt
 FONT = "Times New Roman"
 BODY_PT = 14
 TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
-HEADER_LEFT_CM = 6.3
+# The header runs 0,75 cm into each side margin (centred) so that "UBND THÀNH PHỐ HẢI PHÒNG" (12 pt), a unit
+# name such as "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold) and "Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026"
+# (13 pt italic) each fit on one line.
+HEADER_LEFT_CM, HEADER_WIDTH_CM = 8.0, TEXT_WIDTH_CM + 1.5
 EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
@@ -188,16 +191,16 @@ def header_block(doc) -> None:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
-    _widths(table, [HEADER_LEFT_CM, TEXT_WIDTH_CM - HEADER_LEFT_CM])
+    _widths(table, [HEADER_LEFT_CM, HEADER_WIDTH_CM - HEADER_LEFT_CM])
     left, right = table.rows[0].cells
-    _cell_para(left, "{{ co_quan_chu_quan }}", size=13)
+    _cell_para(left, "{{ co_quan_chu_quan }}", size=12)
     _cell_para(left, "{{ co_quan }}", size=13, bold=True)
-    _rule(left, 2.3, 2.3, after=6)
+    _rule(left, 2.8, 2.8, after=6)
     _cell_para(left, "{{ so_ky_hieu }}", size=13, before=6)
     _drop_first_empty(left)
     _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
     _cell_para(right, "Độc lập - Tự do - Hạnh phúc", size=13.5, bold=True)
-    _rule(right, 1.5, 1.5, after=6)
+    _rule(right, 1.75, 1.75, after=6)
     _cell_para(right, "{{ dia_danh_ngay }}", size=13, italic=True, before=6)
     _drop_first_empty(right)
 
@@ -304,8 +307,9 @@ def signature_block(doc) -> None:
 def appendix(doc) -> None:
     """A draft's findings, after the signature: what the officer must fix before the report is signed."""
     tag(doc, "if du_thao")
-    _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
-          align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=18)
+    head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
+                 align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
     tag(doc, "if phu_luc")
     each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "else")
