@@ -263,7 +263,7 @@ def load_form_from(folder: Path) -> Form:
     for name, items in (base.get("choices") or {}).items():
         for c in items if isinstance(items, list) else []:
             stray += [f"form.yaml › choices › {name} › {c.get('code')}: khóa lạ '{k}' (nhãn có dấu phẩy "
-                      "phải đặt trong ngoặc kép)" for k in c if k not in ("code", "label", "abbr", "signature")]
+                      "phải đặt trong ngoặc kép)" for k in c if k not in ("code", "label", "abbr", "signature", "recalls")]
 
     sections = []
     for s in ind.get("sections", []):

@@ -349,7 +349,9 @@ def _digital(sub: Submission, form: Form) -> dict[str, list[str]]:
                    f"Tổng số TTHC thuộc thẩm quyền giải quyết là {qty(g('TTHC_TONG'), 'thủ tục')}, trong đó: {parts}.")
     if g("DVC_PHAT_SINH") is not None:
         p = percent(sub, "TL_DVC_PHAT_SINH", form)
-        gov.append(f"Số dịch vụ công trực tuyến có phát sinh hồ sơ là {qty(g('DVC_PHAT_SINH'), 'thủ tục')}"
+        online = (f" ({qty(g('DVC_PHAT_SINH_TT'), 'thủ tục')} có phát sinh hồ sơ trực tuyến)"
+                  if g("DVC_PHAT_SINH_TT") else "")
+        gov.append(f"Số dịch vụ công trực tuyến có phát sinh hồ sơ là {qty(g('DVC_PHAT_SINH'), 'thủ tục')}{online}"
                    + (f", đạt tỷ lệ {p}." if p else "."))
     if g("HS_DVCTT_TONG") is not None:
         gov.append(f"Tổng hồ sơ dịch vụ công trực tuyến tiếp nhận là {qty(g('HS_DVCTT_TONG'), 'hồ sơ')}.")
@@ -504,7 +506,8 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         **digital,
         "hai_cap": _two_tier(sub),
     }
-    officer = set().union(*(figures(x) for block in nd.values() for x in block))
+    recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
+    officer = set().union(*(figures(x) for code, block in nd.items() if code not in recalls for x in block))
     own_start, own_end = ident.start, ident.end
     return {
         "don_vi": unit,
@@ -543,10 +546,6 @@ def _two_tier(sub: Submission) -> list[str]:
     if g("BM_PHONG_CM") is not None:
         names = sub.notes.get("BM_PHONG_CM")
         out.append(f"Tổ chức bộ máy gồm {qty(g('BM_PHONG_CM'), 'phòng chuyên môn')}" + (f" ({names})." if names else "."))
-    if g("BM_NHAN_LUC_YTE") is not None:
-        out.append(f"Trạm Y tế có tổng số {qty(g('BM_NHAN_LUC_YTE'), 'nhân lực y tế')}.")
-    if g("BM_TRUONG_CL") is not None:
-        out.append(f"Duy trì hoạt động ổn định của {qty(g('BM_TRUONG_CL'), 'cơ sở giáo dục công lập')} trên địa bàn.")
     return out
 
 
