@@ -106,6 +106,17 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A report period: one row of the `ky_bao_cao` table in form.yaml."""
+
+    code: str
+    label: str
+    months: tuple[int, int] | None  # first and last calendar month; None for a topical report
+    rollup: tuple[str, ...] = ()  # the shorter periods it adds up (6T = Q1 + Q2)
+    previous: tuple[tuple[str, int], ...] = ()  # (period, year offset) holding the previous figures, best first
+
+
+@dataclass(frozen=True)
 class Unit:
     code: str
     name: str
@@ -153,15 +164,38 @@ class Form:
     def unit_by_code(self, code: str) -> Unit | None:
         return self._units.get(code)
 
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        return tuple(self._periods.values())
+
+    def period(self, ky) -> Period:
+        """The period given by its code ("6T") or its label ("6 tháng đầu năm", any case or tone placement)."""
+        wanted = label_key(ky)
+        for p in self._periods.values():
+            if wanted in (p.code.casefold(), label_key(p.label)):
+                return p
+        names = ", ".join(f"{p.code} ({p.label})" for p in self._periods.values())
+        raise BaocaoError(f"kỳ báo cáo «{ky}» không có trong danh mục; chọn một trong: {names}")
+
     def __post_init__(self) -> None:
         self._by_code = {i.code: i for i in self.indicators}
         self._meta_by_code = {m.code: m for m in self.metadata}
         self._units = {u.code: u for u in self.units}
         self._choice_keys = {name: {label_key(c.label): c for c in items} for name, items in self.choices.items()}
+        self._periods = {c.code: _period(c) for c in self.choices.get("ky_bao_cao", ())}
+
+
+def _period(c: Choice) -> Period:
+    months = c.extra.get("months")
+    return Period(c.code, c.label, tuple(months) if months else None, tuple(c.extra.get("rollup", ())),
+                  tuple((str(code), int(offset)) for code, offset in c.extra.get("previous", ())))
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
                "periods", "ratio"}
+
+
+_CHOICE_KEYS = {"code", "label", "abbr", "signature", "months", "rollup", "previous"}
 
 
 def _unknown_keys(raw: dict, where: str) -> list[str]:
@@ -231,7 +265,7 @@ def load_form_from(folder: Path) -> Form:
     for name, items in (base.get("choices") or {}).items():
         for c in items if isinstance(items, list) else []:
             stray += [f"form.yaml › choices › {name} › {c.get('code')}: khóa lạ '{k}' (nhãn có dấu phẩy "
-                      "phải đặt trong ngoặc kép)" for k in c if k not in ("code", "label", "abbr", "signature")]
+                      "phải đặt trong ngoặc kép)" for k in c if k not in _CHOICE_KEYS]
 
     sections = []
     for s in ind.get("sections", []):
@@ -342,9 +376,23 @@ def self_check(form: Form) -> list[str]:
         labels = [c.label.casefold() for c in items]
         for dup in sorted({x for x in labels if labels.count(x) > 1}):
             out.append(f"form.yaml › choices › {name}: nhãn '{dup}' bị trùng")
+    out += _periods_check(form)
     total = sum(c.extra["max"] for c in form.cqtt_criteria)
     if form.cqtt_criteria and total != 100:
         out.append(f"form.yaml › cqtt › criteria: tổng điểm tối đa là {total}, phải bằng 100")
+    return out
+
+
+def _periods_check(form: Form) -> list[str]:
+    out = []
+    codes = {p.code for p in form.periods}
+    for p in form.periods:
+        where = f"form.yaml › choices › ky_bao_cao › {p.code}"
+        if p.months and not (len(p.months) == 2 and 1 <= p.months[0] <= p.months[1] <= 12):
+            out.append(f"{where}: months phải là [tháng đầu, tháng cuối] trong khoảng 1-12")
+        for ref in (*p.rollup, *(code for code, _ in p.previous)):
+            if ref not in codes:
+                out.append(f"{where}: tham chiếu kỳ không có trong danh mục '{ref}'")
     return out
 
 
