@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Callable
 
 from toolkit.findings import ERROR, Finding
-from toolkit.form import Form, nfc
+from toolkit.form import Form, label_key, nfc
 from toolkit.submission import Row, Submission
 from toolkit.vnformat import fmt_date, fmt_number
 
@@ -134,7 +134,7 @@ def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     code, name = sub.get("MA_DVHC"), sub.get("TEN_DON_VI")
     unit = form.unit_by_code(code) if code else None
-    if unit and name and unit.name != name:
+    if unit and name and label_key(unit.name) != label_key(name):
         out.append(make(sub, "don-vi-khong-khop", ERROR, sub.loc("TEN_DON_VI"),
                         f"Tên đơn vị «{name}» không khớp mã {code} (mã này là «{unit.name}»)", "don-vi-khong-khop"))
     period = next((p for p in form.periods if p.label == sub.period), None)

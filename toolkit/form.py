@@ -5,10 +5,8 @@ from the `Form` returned by `load_form()`.
 """
 from __future__ import annotations
 
-import csv
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -16,34 +14,21 @@ from pathlib import Path
 import yaml
 
 from toolkit.errors import BaocaoError
+from toolkit.units import Unit, province_units
+from toolkit.vnformat import label_key, nfc
 
 TYPES = ("count", "decimal", "percent", "money", "date", "text", "choice")
 NUMERIC = ("count", "decimal", "percent", "money")
 UNIT_AGGS = ("sum", "ratio", "none")
 PERIOD_AGGS = ("sum", "latest", "first", "ratio", "none")
 
+DEFAULT_PROVINCE = "Hải Phòng"
+OVERRIDE_FILE = "don_vi_sua.csv"  # beside the definition: units the package does not have right yet
+
 # Names Excel would parse as a reference rather than as a defined name.
 _A1 = re.compile(r"^\$?[A-Za-z]{1,3}\$?[0-9]+$")
 _R1C1 = re.compile(r"^[Rr][0-9]*([Cc][0-9]*)?$|^[Cc][0-9]*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-_TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
-                   ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
-                   ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))
-
-
-def label_key(text) -> str:
-    """Comparison key for labels: NFC, trimmed, case-folded, old and new tone placement alike (Hoà/Hòa)."""
-    s = nfc(str(text)).strip().casefold()
-    for old, new in _TONE_PLACEMENT:
-        if old in s:
-            s = s.replace(old, new)
-    return s
 
 
 @dataclass(frozen=True)
@@ -116,13 +101,6 @@ class Period:
     previous: tuple[tuple[str, int], ...] = ()  # (period, year offset) holding the previous figures, best first
 
 
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    kind: str
-
-
 @dataclass
 class Form:
     form_id: str
@@ -136,6 +114,7 @@ class Form:
     cqtt_criteria: tuple[Choice, ...]
     cqtt_levels: tuple[dict, ...]
     units: tuple[Unit, ...]
+    province: str = ""
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
     source: Path | None = None
@@ -163,6 +142,13 @@ class Form:
 
     def unit_by_code(self, code: str) -> Unit | None:
         return self._units.get(code)
+
+    def for_province(self, province: str | int) -> "Form":
+        """The same form for another province's units (the package's list and its rows of the override file)."""
+        name, units = province_units(province, self.source / OVERRIDE_FILE if self.source else None)
+        choices = {**self.choices, "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
+                   "don_vi_ten": tuple(Choice(u.code, u.name) for u in units)}
+        return replace(self, province=name, units=units, choices=choices)
 
     @property
     def periods(self) -> tuple[Period, ...]:
@@ -238,12 +224,6 @@ def _read_yaml(path: Path) -> dict:
         raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name}: {exc}") from exc
 
 
-def _units(path: Path) -> tuple[Unit, ...]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return tuple(Unit(r["ma_dvhc"].strip(), nfc(r["ten"].strip()), nfc(r["loai"].strip()))
-                     for r in csv.DictReader(fh))
-
-
 def load_form_from(folder: Path) -> Form:
     """Load and self-check the definition in `folder`; raise on any problem."""
     base = _read_yaml(folder / "form.yaml")
@@ -278,7 +258,7 @@ def load_form_from(folder: Path) -> Form:
 
     criteria = tuple(Choice(c["code"], nfc(c["label"]), {"max": c["max"]})
                      for c in base.get("cqtt", {}).get("criteria", []))
-    units = _units(folder / "don_vi.csv")
+    province, units = province_units(base.get("province", DEFAULT_PROVINCE), folder / OVERRIDE_FILE)
     choices: dict[str, tuple[Choice, ...]] = {
         "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
         "don_vi_ten": tuple(Choice(u.code, u.name) for u in units),
@@ -310,6 +290,7 @@ def load_form_from(folder: Path) -> Form:
         cqtt_criteria=criteria,
         cqtt_levels=tuple(base.get("cqtt", {}).get("levels", [])),
         units=units,
+        province=province,
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
         source=folder,
