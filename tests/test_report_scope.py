@@ -250,3 +250,18 @@ def test_a_clean_workbook_gets_a_signed_report(form, tmp_path):
     text = document_text(out)
     assert "DỰ THẢO" not in text and "PHỤ LỤC" not in text and "Nguyễn Thanh Ngọc" in text
     assert Path(path).stat().st_size > 0
+
+
+def test_unknown_report_tags_and_bad_own_figures_are_findings(subs, form):
+    from toolkit.check import check_read
+
+    sub = copy.copy(subs[ND])
+    row = copy.copy(sub.lists["noi_dung"][0])
+    row.cells = {**row.cells, "bao_cao": Value("bao_cao", "cchc-cds; bao-cao-la", Loc("Nội dung", "C4"))}
+    own = copy.copy(sub.lists["so_lieu_rieng"][2])  # HS_TIEP_NHAN of the sơ kết report
+    own.cells = {**own.cells, "gia_tri": Value("gia_tri", 10.5, Loc("Số liệu riêng", "C6"))}
+    sub.lists = {**sub.lists, "noi_dung": [row, *sub.lists["noi_dung"][1:]],
+                 "so_lieu_rieng": [*sub.lists["so_lieu_rieng"][:2], own, *sub.lists["so_lieu_rieng"][3:]]}
+    found = check_read(sub, form).flatten(["code", "where"])
+    assert ["bao-cao-khong-co", "Nội dung!C4"] in found
+    assert ["so-lieu-rieng-sai", "Số liệu riêng!C6"] in found
