@@ -115,6 +115,7 @@ def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool
     v["DTC_GN_TH"] = round(v["DTC_GN_KH"] * rnd.uniform(0.05, 0.5) * months / 6, 1)
     v["DVSN_TU_CHU"], v["DVSN_NN_BAO_DAM"] = r(0, 2), r(3, 15)
     v["DVC_PHAT_SINH"] = r(15, 60)
+    v["DVC_PHAT_SINH_TT"] = v["DVC_PHAT_SINH"] * 2 // 3  # derived, so the other draws stay as they were
     v["HS_TOAN_TRINH"] = round(v["HS_TRUC_TUYEN"] * rnd.uniform(0.1, 0.3))
     v["HS_MOT_PHAN"] = r(trong_ky // 2, trong_ky) - v["HS_TOAN_TRINH"] // 2
     v["HS_DVCTT_TONG"] = v["HS_TOAN_TRINH"] + v["HS_MOT_PHAN"]
