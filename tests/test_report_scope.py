@@ -265,3 +265,24 @@ def test_unknown_report_tags_and_bad_own_figures_are_findings(subs, form):
     found = check_read(sub, form).flatten(["code", "where"])
     assert ["bao-cao-khong-co", "Nội dung!C4"] in found
     assert ["so-lieu-rieng-sai", "Số liệu riêng!C6"] in found
+
+
+def test_sentence_wording_is_definition(subs, tmp_path):
+    """A city admin rewords a generated sentence in sentences.yaml; no Python changes."""
+    import shutil
+
+    from toolkit.errors import BaocaoError
+    from toolkit.form import load_form_from
+
+    folder = tmp_path / "definition"
+    shutil.copytree(ROOT / "toolkit" / "definition", folder)
+    path = folder / "sentences.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Số lượng hồ sơ đang giải quyết là",
+                                                             "Hồ sơ còn đang giải quyết:"), encoding="utf-8")
+    form = load_form_from(folder)
+    cau = unit_context(subs[ND], form, form.reports["cchc-cds"])["cau"]
+    assert "Hồ sơ còn đang giải quyết: 53 hồ sơ (trong hạn)." in cau["tthc"]
+    path.write_text(path.read_text(encoding="utf-8").replace("dem(n.HS_DANG_GQ, 'hồ sơ')", "dem(n.KHONG_CO, 'hồ sơ')"),
+                    encoding="utf-8")
+    with pytest.raises(BaocaoError, match="sentences.yaml"):
+        unit_context(subs[ND], load_form_from(folder), form.reports["cchc-cds"])

@@ -1,10 +1,11 @@
 """The docxtpl context of every report: metadata, Vietnamese numbers, citations, sentences, text blocks.
 
-Templates only place what is built here, so the wording rules live in one place:
-numbers through toolkit.vnformat, a sentence clause only when its values are
-present (never "None"), ratios from counts with round half-up, and a typed
-percentage always shown as typed: a number in a signed report is the one in the
-workbook, and one that disagrees with its counts is a checker finding to fix.
+Templates only place what is built here. The wording of generated sentences is in
+definition/sentences.yaml (toolkit.sentences renders it); this module gives it the
+figures: numbers through toolkit.vnformat, the indicator's phrase and qualifier
+("trên 450 tin bài"), ratios from counts with round half-up, and a typed percentage
+always as typed: a number in a signed report is the one in the workbook, and one
+that disagrees with its counts is a checker finding to fix.
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from typing import Any, Iterable
 from toolkit.checks_lists import citation as document_reference
 from toolkit.form import Form, ReportDef, load_form
 from toolkit.report_scope import identity, own_figures, scoped, texts
+from toolkit.sentences import num, qty, sentences as generated
 from toolkit.submission import Submission
-from toolkit.vnformat import (fmt_count, fmt_date, fmt_date_header, fmt_money, fmt_number, fmt_percent,
-                              ratio_percent, round_half_up)
+from toolkit.vnformat import fmt_date, fmt_date_header, fmt_percent, ratio_percent, round_half_up
 
 BLANK_DAY = "ngày    tháng    năm"
 QUARTERS = ("Quý I", "Quý II", "Quý III", "Quý IV")
@@ -26,22 +27,6 @@ UNIT_KINDS = ("Đặc khu", "Phường", "Xã")
 
 
 # ---------------------------------------------------------------- numbers
-
-
-def num(n: int | float) -> str:
-    """A count in prose: 05, 5.892; zero stays "0" as the seeds write it ("0 hồ sơ")."""
-    if n == 0:
-        return "0"
-    return fmt_count(int(n)) if float(n).is_integer() else fmt_number(n)
-
-
-def qty(n: int | float, unit: str) -> str:
-    return f"{num(n)} {unit}".strip()
-
-
-def _decimals(x: float) -> int:
-    text = repr(float(x))
-    return 0 if text.endswith(".0") else len(text.split(".")[1])
 
 
 def _value(sub: Submission, code: str) -> Any:
@@ -100,28 +85,6 @@ def ratios(sub: Submission, form: Form, codes: Iterable[str]) -> dict[str, dict[
         out[code] = {"ty_le": text, "tu": num(n) if n is not None else "", "mau": num(d) if d else ""}
     return out
 
-
-def breakdown(total: Any, parts: list[tuple[Any, str]]) -> str:
-    """", trong đó: …" for the non-zero parts; nothing when there are none or one part is the whole."""
-    shown = [(v, text) for v, text in parts if v]
-    if not shown or (len(shown) == 1 and shown[0][0] == total):
-        return ""
-    return ", trong đó: " + "; ".join(text for _, text in shown)
-
-
-def _join(parts: Iterable[str | None], sep: str = "; ") -> str:
-    return sep.join(p for p in parts if p)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
-
-
-def _items(sub: Submission, form: Form, codes: Iterable[str]) -> list[str]:
-    """"Label: 05 unit." for each present count, in the order given."""
-    return [f"Không có {_lower_first(form.indicator(code).label)}." if sub.get(code) == 0
-            else f"{form.indicator(code).label}: {stated(sub, form, code)}." for code in codes
-            if sub.get(code) is not None]
 
 
 # ---------------------------------------------------------------- metadata
@@ -214,233 +177,6 @@ def document_sentences(rows: list, unit: dict[str, str]) -> list[str]:
     return out
 
 
-# ---------------------------------------------------------------- generated sentences per data block
-
-
-def _tthc(sub: Submission, form: Form) -> list[str]:
-    g, out = sub.get, []
-    if g("TTHC_TONG") is not None:
-        s = f"Số thủ tục hành chính thuộc thẩm quyền giải quyết là {qty(g('TTHC_TONG'), 'thủ tục')}"
-        if g("TTHC_CONG_KHAI") is not None:
-            s += f", trong đó {qty(g('TTHC_CONG_KHAI'), 'thủ tục')} được công khai"
-        out.append(s + ".")
-    if g("HS_TIEP_NHAN") is not None:
-        out.append(f"Tổng số hồ sơ tiếp nhận là {stated(sub, form, 'HS_TIEP_NHAN')}" + breakdown(
-            g("HS_TIEP_NHAN"), [(g("HS_TRONG_KY"), qty(g("HS_TRONG_KY") or 0, "hồ sơ trong kỳ")),
-                                (g("HS_KY_TRUOC"), qty(g("HS_KY_TRUOC") or 0, "hồ sơ từ kỳ trước"))]) + ".")
-    online = percent(sub, "TL_HS_TRUC_TUYEN", form)
-    if g("HS_TRUC_TUYEN") is not None and g("HS_TRONG_KY"):
-        s = (f"Hồ sơ tiếp nhận trực tuyến trên tổng hồ sơ tiếp nhận trong kỳ là {num(g('HS_TRUC_TUYEN'))}/"
-             f"{num(g('HS_TRONG_KY'))} hồ sơ, đạt {online}")
-        direct = ratios(sub, form, ["TY_LE_TRUC_TIEP"]).get("TY_LE_TRUC_TIEP")
-        extra = _join([None if g("HS_TRUC_TIEP") is None else "không có hồ sơ nộp trực tiếp" if g("HS_TRUC_TIEP") == 0
-                       else f"hồ sơ trực tiếp {qty(g('HS_TRUC_TIEP'), 'hồ sơ')}, chiếm {direct['ty_le']}",
-                       f"hồ sơ qua dịch vụ bưu chính công ích {qty(g('HS_BUU_CHINH'), 'hồ sơ')}"
-                       if g("HS_BUU_CHINH") else None])
-        out.append(s + (f"; {extra}." if extra else "."))
-    elif online:
-        out.append(f"Tỷ lệ hồ sơ nộp trực tuyến đạt {online}.")
-    if g("HS_DA_GQ") is not None:
-        parts = []
-        on_time = _value(sub, "HS_TRUOC_DUNG_HAN")
-        rate = percent(sub, "TL_HS_DUNG_HAN", form)
-        if g("HS_TRUOC_DUNG_HAN") is not None:
-            parts.append(f"{qty(on_time, 'hồ sơ')} được giải quyết trước hạn và đúng hạn")
-        elif on_time is not None:
-            parts.append(_join([f"{qty(g('HS_TRUOC_HAN'), 'hồ sơ')} giải quyết trước hạn"
-                                if g("HS_TRUOC_HAN") is not None else None,
-                                f"{qty(g('HS_DUNG_HAN'), 'hồ sơ')} giải quyết đúng hạn"
-                                if g("HS_DUNG_HAN") is not None else None], ", "))
-        if parts and rate:
-            parts[-1] += f", đạt tỷ lệ {rate}"
-        if g("HS_QUA_HAN") is not None:
-            rows = sub.lists.get("ho_so_qua_han", [])
-            detail = "; ".join(
-                f"{qty(r.get('so_ho_so'), 'hồ sơ')} lĩnh vực {_lower_first(r.get('linh_vuc') or '')}"
-                + (f" ({r.get('nguyen_nhan')})" if r.get("nguyen_nhan") else "")
-                for r in rows if r.get("so_ho_so"))
-            parts.append("không có hồ sơ quá hạn" if g("HS_QUA_HAN") == 0 else
-                         f"{qty(g('HS_QUA_HAN'), 'hồ sơ')} quá hạn" + (f" (gồm: {detail})" if detail else ""))
-        if g("HS_TU_CHOI"):
-            parts.append(f"{qty(g('HS_TU_CHOI'), 'hồ sơ')} từ chối, không giải quyết (có lý do)")
-        if g("HS_RUT"):
-            parts.append(f"{qty(g('HS_RUT'), 'hồ sơ')} rút")
-        resolved = ratios(sub, form, ["TY_LE_DA_GIAI_QUYET"]).get("TY_LE_DA_GIAI_QUYET")
-        out.append(f"Tổng số hồ sơ đã giải quyết là {stated(sub, form, 'HS_DA_GQ')}"
-                   + (f" (bằng {resolved['ty_le']} số hồ sơ tiếp nhận)" if resolved else "")
-                   + (f", trong đó: {'; '.join(parts)}." if parts else "."))
-    if g("HS_DANG_GQ") is not None:
-        named = [(g("HS_DANG_TRONG_HAN"), "trong hạn"), (g("HS_DANG_QUA_HAN"), "quá hạn"),
-                 (g("HS_CHO_BO_SUNG"), "chờ bổ sung")]
-        named = [(v, label) for v, label in named if v]
-        s = f"Số lượng hồ sơ đang giải quyết là {qty(g('HS_DANG_GQ'), 'hồ sơ')}"
-        if len(named) == 1 and named[0][0] == g("HS_DANG_GQ"):
-            s += f" ({named[0][1]})"
-        elif named:
-            s += ", trong đó: " + "; ".join(f"{qty(v, 'hồ sơ')} {label}" for v, label in named)
-        out.append(s + ".")
-    if g("HS_PHI_DIA_GIOI") is not None:
-        out.append("Chưa phát sinh hồ sơ tiếp nhận không phụ thuộc địa giới hành chính." if g("HS_PHI_DIA_GIOI") == 0
-                   else f"Tiếp nhận {qty(g('HS_PHI_DIA_GIOI'), 'hồ sơ')} không phụ thuộc địa giới hành chính.")
-    if g("PAKN_NHAN") is not None:
-        if g("PAKN_NHAN") == 0:
-            out.append("Không tiếp nhận phản ánh, kiến nghị nào về quy định thủ tục hành chính.")
-        else:
-            s = f"Tiếp nhận {qty(g('PAKN_NHAN'), 'phản ánh, kiến nghị')} về quy định thủ tục hành chính"
-            if g("PAKN_DA_XU_LY") is not None:
-                s += f", đã xử lý {qty(g('PAKN_DA_XU_LY'), 'phản ánh, kiến nghị')}"
-            out.append(s + ".")
-    if g("TL_HAI_LONG") is not None:
-        out.append(f"Tỷ lệ người dân, tổ chức hài lòng đạt {fmt_percent(g('TL_HAI_LONG'))}.")
-    digital = _items(sub, form, ("HS_SO_HOA", "HS_KQ_DIEN_TU", "HS_TAI_SU_DUNG"))
-    if digital:
-        out.append("Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính: " + "; ".join(_lower_first(x[:-1]) for x in digital)
-                   + ".")
-    return out
-
-
-def _staff(sub: Submission) -> list[str]:
-    g, out = sub.get, []
-    for given, present, who in (("CC_BIEN_CHE", "CC_CO_MAT", "công chức"), ("VC_BIEN_CHE", "VC_CO_MAT", "viên chức")):
-        parts = []
-        if g(given) is not None:
-            parts.append(f"tổng số biên chế {who} được giao trong năm: {qty(g(given), 'người')}")
-        if g(present) is not None:
-            parts.append(f"số {who} có mặt đến thời điểm báo cáo: {qty(g(present), 'người')}")
-        if parts:
-            out.append(_join(parts)[0].upper() + _join(parts)[1:] + ".")
-    if g("HD_LAO_DONG") is not None:
-        out.append(f"Hợp đồng lao động: {qty(g('HD_LAO_DONG'), 'người')}.")
-    if g("CV_TINH_GIAN") is not None:
-        out.append("Số biên chế đã tinh giản trong kỳ báo cáo: "
-                   + ("Không." if g("CV_TINH_GIAN") == 0 else f"{qty(g('CV_TINH_GIAN'), 'người')}."))
-    return out
-
-
-def _finance(sub: Submission, form: Form, ky: dict) -> list[str]:
-    g, out = sub.get, []
-    for done, plan, rate, what in (("NS_THU_TH", "NS_THU_KH", "TL_THU_NS", f"Kết quả thu ngân sách nhà nước {ky['ten']}"),
-                                   ("DTC_GN_TH", "DTC_GN_KH", "TL_GIAI_NGAN", "Kết quả giải ngân vốn đầu tư công")):
-        if g(done) is None:
-            continue
-        s = f"{what}: {fmt_money(g(done))}"
-        p = percent(sub, rate, form)
-        if p and g(plan):
-            s += f", bằng {p} kế hoạch ({fmt_money(g(plan))})"
-        elif g(plan):
-            s += f" (kế hoạch: {fmt_money(g(plan))})"
-        out.append(s + ".")
-    if g("DVSN_TU_CHU") is not None:
-        out.append(f"Có {qty(g('DVSN_TU_CHU'), 'đơn vị sự nghiệp')} được giao quyền tự chủ tài chính.")
-    if g("DVSN_NN_BAO_DAM") is not None:
-        out.append(f"Có {qty(g('DVSN_NN_BAO_DAM'), 'đơn vị sự nghiệp công lập')} do Nhà nước bảo đảm chi thường xuyên.")
-    return out
-
-
-def _digital(sub: Submission, form: Form) -> dict[str, list[str]]:
-    g = sub.get
-    gov, econ, society, infra, safety = [], [], [], [], []
-    if g("DVC_TOAN_TRINH") is not None or g("DVC_MOT_PHAN") is not None:
-        parts = _join([f"dịch vụ công trực tuyến toàn trình là {qty(g('DVC_TOAN_TRINH'), 'thủ tục')}"
-                       if g("DVC_TOAN_TRINH") is not None else None,
-                       f"dịch vụ công trực tuyến một phần là {qty(g('DVC_MOT_PHAN'), 'thủ tục')}"
-                       if g("DVC_MOT_PHAN") is not None else None], ", ")
-        gov.append(f"Số {parts}." if g("TTHC_TONG") is None else
-                   f"Tổng số TTHC thuộc thẩm quyền giải quyết là {qty(g('TTHC_TONG'), 'thủ tục')}, trong đó: {parts}.")
-    if g("DVC_PHAT_SINH") is not None:
-        p = percent(sub, "TL_DVC_PHAT_SINH", form)
-        online = (f" ({qty(g('DVC_PHAT_SINH_TT'), 'thủ tục')} có phát sinh hồ sơ trực tuyến)"
-                  if g("DVC_PHAT_SINH_TT") else "")
-        gov.append(f"Số dịch vụ công trực tuyến có phát sinh hồ sơ là {qty(g('DVC_PHAT_SINH'), 'thủ tục')}{online}"
-                   + (f", đạt tỷ lệ {p}." if p else "."))
-    if g("HS_DVCTT_TONG") is not None:
-        gov.append(f"Tổng hồ sơ dịch vụ công trực tuyến tiếp nhận là {qty(g('HS_DVCTT_TONG'), 'hồ sơ')}.")
-    for total, online, rate, what in (("HS_TOAN_TRINH", "HS_TOAN_TRINH_TT", "TL_TOAN_TRINH_TT", "toàn trình"),
-                                      ("HS_MOT_PHAN", "HS_MOT_PHAN_TT", "TL_MOT_PHAN_TT", "một phần")):
-        if g(total) is None:
-            continue
-        s = f"Tổng số hồ sơ của dịch vụ công trực tuyến {what} là {qty(g(total), 'hồ sơ')}"
-        if g(online) is not None:
-            s += f", trong đó {qty(g(online), 'hồ sơ')} nộp trực tuyến"
-        p = percent(sub, rate, form)
-        gov.append(s + (f", đạt tỷ lệ {p}." if p else "."))
-    if g("TL_KY_SO") is not None:
-        gov.append(f"Tỷ lệ văn bản đi được ký số đạt {fmt_percent(g('TL_KY_SO'))}.")
-    if g("TTHC_NVTC") is not None:
-        s = f"Tổng số TTHC có yêu cầu nghĩa vụ tài chính là {qty(g('TTHC_NVTC'), 'thủ tục')}"
-        if g("TTHC_TICH_HOP_TT") is not None:
-            s += f"; số TTHC đã được tích hợp, triển khai thanh toán trực tuyến là {qty(g('TTHC_TICH_HOP_TT'), 'thủ tục')}"
-            p = percent(sub, "TL_TICH_HOP_TT", form)
-            s += f", đạt tỷ lệ {p}" if p else ""
-        if g("TTHC_PHAT_SINH_PHI") is not None:
-            s += f"; số TTHC đã phát sinh phí, lệ phí là {qty(g('TTHC_PHAT_SINH_PHI'), 'thủ tục')}"
-        econ.append(s + ".")
-    pay = percent(sub, "TL_THANH_TOAN_TT", form)
-    if g("HS_CO_PHI") is not None or pay:
-        s = _join([f"Số hồ sơ TTHC có phát sinh phí, lệ phí là {qty(g('HS_CO_PHI'), 'hồ sơ')}"
-                   if g("HS_CO_PHI") is not None else None,
-                   f"số hồ sơ thanh toán trực tuyến là {qty(g('HS_THANH_TOAN_TT'), 'hồ sơ')}"
-                   if g("HS_THANH_TOAN_TT") is not None else None,
-                   f"tỷ lệ thanh toán trực tuyến đạt {pay}" if pay else None])
-        econ.append(s[0].upper() + s[1:] + ".")
-    if g("TL_CQ_INTERNET") is not None:
-        infra.append(f"Tỷ lệ cơ quan, đơn vị có Internet băng rộng đạt {fmt_percent(g('TL_CQ_INTERNET'))}.")
-    if g("TO_CNS") is not None:
-        society.append(f"Trên địa bàn có {qty(g('TO_CNS'), 'tổ công nghệ số cộng đồng')}.")
-    if g("CNS_TAP_HUAN") is not None:
-        society.append(f"Tổ chức {qty(g('CNS_TAP_HUAN'), 'buổi')} tập huấn, hướng dẫn kỹ năng số cho người dân.")
-    for count, base, rate, what, unit in (("VNEID_TAI_KHOAN", "DAN_SO", "TL_VNEID",
-                                           "Số tài khoản định danh điện tử VNeID được kích hoạt", "tài khoản"),
-                                          ("HO_HP_SMART", "HO_TONG", "TL_HP_SMART",
-                                           "Số hộ gia đình cài đặt ứng dụng Hải Phòng Smart", "hộ")):
-        p = percent(sub, rate, form)
-        if g(count) is not None:
-            society.append(f"{what} là {qty(g(count), unit)}" + (f", đạt tỷ lệ {p}." if p else "."))
-        elif p:
-            society.append(f"{what.replace('Số ', 'Tỷ lệ ', 1)} đạt {p}.")
-    if g("SU_CO_ATTT") is not None:
-        safety.append("Trong kỳ không phát sinh sự cố an toàn, an ninh thông tin mạng." if g("SU_CO_ATTT") == 0 else
-                      f"Trong kỳ phát sinh {qty(g('SU_CO_ATTT'), 'sự cố')} an toàn, an ninh thông tin mạng.")
-    return {"chinh_quyen_so": gov, "kinh_te_so": econ, "xa_hoi_so": society, "ha_tang_so": infra, "attt": safety,
-            "tat_ca": gov + econ + infra + society + safety}
-
-
-_DOC_TYPES = (("VB_QD", "TY_LE_VB_QD"), ("VB_KH", "TY_LE_VB_KH"), ("VB_CV", "TY_LE_VB_CV"),
-              ("VB_TB", "TY_LE_VB_TB"), ("VB_TTR", "TY_LE_VB_TTR"), ("VB_KHAC", "TY_LE_VB_KHAC"))
-
-
-def _direction(sub: Submission, form: Form) -> list[str]:
-    """Documents issued by type ("12 quyết định (11,3%)"), the plan's tasks and the city's tasks with their
-    completion ratio ("đã hoàn thành 20/25 nhiệm vụ, đạt 80%"); zero parts left out."""
-    g, out = sub.get, []
-    share = ratios(sub, form, [r for _, r in _DOC_TYPES])
-    if g("VB_TONG") is not None:
-        parts = [(g(c), stated(sub, form, c) + (f" ({share[r]['ty_le']})" if r in share else ""))
-                 for c, r in _DOC_TYPES if g(c) is not None]
-        detail = breakdown(g("VB_TONG"), parts)
-        out.append(f"Trong kỳ đã ban hành {stated(sub, form, 'VB_TONG')} chỉ đạo, điều hành về cải cách hành chính"
-                   + (f" (gồm: {detail[len(', trong đó: '):]})." if detail else "."))
-    for total, prefix, done, ratio, rest in (
-            ("KH_NV_TONG", "Kế hoạch cải cách hành chính năm có", "KH_NV_HOAN_THANH", "TY_LE_KH_NV_HOAN_THANH",
-             ("KH_NV_THUONG_XUYEN", "KH_NV_DANG_TH", "KH_NV_CHUA_DEN_HAN", "KH_NV_QUA_HAN")),
-            ("NV_TP_TONG", "Ủy ban nhân dân thành phố, Chủ tịch Ủy ban nhân dân thành phố giao", "NV_TP_HT_DUNG_HAN",
-             "TY_LE_NV_TP_DUNG_HAN", ("NV_TP_HT_QUA_HAN", "NV_TP_DANG_TH", "NV_TP_QUA_HAN"))):
-        if g(total) is None:
-            continue
-        rate = ratios(sub, form, [ratio]).get(ratio)
-        parts = [(g(done), f"{form.indicator(done).label.lower()} {rate['tu']}/{rate['mau']} nhiệm vụ, đạt "
-                           f"{rate['ty_le']}" if rate and g(done) else stated(sub, form, done))]
-        parts += [(g(c), stated(sub, form, c)) for c in rest]
-        out.append(f"{prefix} {stated(sub, form, total)}" + breakdown(g(total), parts) + ".")
-    return out
-
-
-def _group(form: Form, section: str, stt: int) -> tuple[str, ...]:
-    """Indicator codes of one group of the definition (indicators.yaml), in its order."""
-    sec = next(x for x in form.sections if x.id == section)
-    return tuple(f.code for f in sec.groups[stt - 1].indicators)
-
-
 _FIGURE = re.compile(r"(\d+(?:[.,/]\d+)*)(?:\s*(%|[^\W\d_]+))?")
 
 
@@ -492,20 +228,18 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
     groups = {c.code: [r for r in docs if r.get("nhom") == c.label] for c in form.choices["nhom_noi_dung"]}
     nd = texts(sub, kind, form)
     cqtt_rows = sub.lists.get("cqtt", [])
-    digital = _digital(sub, form)
-    sentences = {
-        "chi_dao": _direction(sub, form),
-        "tuyen_truyen": _items(sub, form, _group(form, "CD", 5)),
-        "kiem_tra": _items(sub, form, _group(form, "CD", 4)),
-        "the_che": _items(sub, form, _group(form, "TC", 1)),
-        "tthc": _tthc(sub, form),
-        "bo_may": _items(sub, form, _group(form, "BM", 1)),
-        "bien_che": _staff(sub),
-        "cong_vu": _items(sub, form, _group(form, "CV", 2)),
-        "tai_chinh": _finance(sub, form, ky),
-        **digital,
-        "hai_cap": _two_tier(sub),
-    }
+    percents = [f.code for f in form.indicators if f.type == "percent"]
+    sentences = generated(sub, form, {
+        "n": {f.code: sub.get(f.code) for f in form.indicators},
+        "so": {f.code: stated(sub, form, f.code) for f in form.indicators},
+        "pt": {code: percent(sub, code, form) for code in percents},
+        "tl": {code: ratios(sub, form, [code]).get(code) for code in form.ratios},
+        "ten": {f.code: f.label for f in form.indicators},
+        "ghi_chu": {f.code: sub.notes.get(f.code) for f in form.indicators},
+        "ky": ky,
+        "qua_han": [{c: r.get(c) for c in ("so_ho_so", "linh_vuc", "nguyen_nhan")}
+                    for r in sub.lists.get("ho_so_qua_han", [])],
+    })
     recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
     officer = set().union(*(figures(x) for code, block in nd.items() if code not in recalls for x in block))
     own_start, own_end = ident.start, ident.end
@@ -532,21 +266,6 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                            f"{fmt_date(end)}:" if start and end else "Kết quả giải quyết thủ tục hành chính:"),
         "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY")),
     }
-
-
-def _two_tier(sub: Submission) -> list[str]:
-    """Seed 002's staffing and structure lines, from the same counts as the CCHC report."""
-    g, out = sub.get, []
-    if g("CC_CO_MAT") is not None:
-        out.append(f"Tổng số công chức hiện có: {qty(g('CC_CO_MAT'), 'người')}.")
-    if g("CC_BIEN_CHE") is not None:
-        out.append(f"Biên chế công chức được giao năm {sub.year}: {qty(g('CC_BIEN_CHE'), 'biên chế')}.")
-        if g("CC_CO_MAT") is not None and g("CC_BIEN_CHE") > g("CC_CO_MAT"):
-            out.append(f"Hiện còn thiếu {qty(g('CC_BIEN_CHE') - g('CC_CO_MAT'), 'biên chế')} so với chỉ tiêu được giao.")
-    if g("BM_PHONG_CM") is not None:
-        names = sub.notes.get("BM_PHONG_CM")
-        out.append(f"Tổ chức bộ máy gồm {qty(g('BM_PHONG_CM'), 'phòng chuyên môn')}" + (f" ({names})." if names else "."))
-    return out
 
 
 def _score(x: Any) -> str:
