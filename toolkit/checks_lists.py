@@ -11,14 +11,12 @@ from datetime import date, timedelta
 from typing import Callable
 
 from toolkit.findings import Finding
-from toolkit.form import Form, nfc
+from toolkit.form import Form, label_key, nfc
 from toolkit.submission import Row, Submission
 from toolkit.vnformat import fmt_date, fmt_number
 
 _SO = re.compile(r"^\d{1,5}(/\d{4})?$")
 _KY_HIEU = re.compile(r"^[A-ZĐ][A-Za-zĐđ0-9&]*([-/][A-ZĐ][A-Za-zĐđ0-9&]*)*$")
-_PERIOD_MONTHS = {"Q1": (1, 3), "Q2": (4, 6), "Q3": (7, 9), "Q4": (10, 12), "6T": (1, 6), "9T": (1, 9),
-                  "NAM": (1, 12)}
 
 MakeFinding = Callable[..., Finding]
 
@@ -126,13 +124,13 @@ def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     code, name = sub.get("MA_DVHC"), sub.get("TEN_DON_VI")
     unit = form.unit_by_code(code) if code else None
-    if unit and name and unit.name != name:
+    if unit and name and label_key(unit.name) != label_key(name):
         out.append(make(sub, "don-vi-khong-khop", sub.loc("TEN_DON_VI"), name=name, code=code,
                         expected=unit.name))
-    period = next((c for c in form.choices["ky_bao_cao"] if c.label == sub.period), None)
+    period = next((p for p in form.periods if p.label == sub.period), None)
     year, start, end = sub.year, *sub.window
-    if period and period.code in _PERIOD_MONTHS and isinstance(year, int) and start and end:
-        m0, m1 = _PERIOD_MONTHS[period.code]
+    if period and period.months and isinstance(year, int) and start and end:
+        m0, m1 = period.months
         p_start = date(year, m0, 1)
         p_end = (date(year + 1, 1, 1) if m1 == 12 else date(year, m1 + 1, 1)) - timedelta(days=1)
         lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))

@@ -60,7 +60,9 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     import os
     from datetime import datetime, time, timedelta
 
+    from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
+    from toolkit.store import save_consolidation
     from toolkit.synthetic import generate
 
     form = load_form()
@@ -79,7 +81,9 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
         generate(synth, "Q2", 2026, [nlb], form=form)
     store = out_dir / "kho_du_lieu.sqlite"
     out = out_dir / "tong_hop_6_thang_2026.xlsx"
-    res = consolidate(out_dir / "phieu", "6T", 2026, out, store=store)
+    res = consolidate(out_dir / "phieu", "6T", 2026, form=form)
+    save_consolidation(store, res)
+    write_city_workbook(res, out)
     console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
                   f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")
     console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "

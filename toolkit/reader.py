@@ -17,13 +17,12 @@ from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
 from defusedxml.common import DefusedXmlException
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit import layout as L
 from toolkit.catalogue import message
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
-from toolkit.submission import Loc, Problem, Row, Submission, Value
+from toolkit.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.vnformat import fmt_number
 from toolkit.vnnum import NumberError, parse_number
 from toolkit.xlsx_scan import formula_cells
@@ -102,7 +101,7 @@ class _Sheet:
                    [tuple(m) for m in (sheet.merged_cell_ranges or [])])
 
     def loc(self, r: int, c: int) -> Loc:
-        return Loc(self.name, xl_rowcol_to_cell(r, c))
+        return Loc(self.name, cell_name(r, c))
 
     def cell(self, r: int, c: int) -> Any:
         row = self.rows[r] if r < len(self.rows) else []

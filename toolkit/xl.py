@@ -66,11 +66,13 @@ def tao_bao_cao() -> None:
 def tong_hop() -> None:
     """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
     with _handler("Tổng hợp") as book:
+        from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
 
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
-        res = consolidate(folder, period, year, out)
+        res = consolidate(folder, period, year)
+        write_city_workbook(res, out)
         _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
 
@@ -78,12 +80,14 @@ def tong_hop() -> None:
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with _handler("Báo cáo tổng hợp") as book:
+        from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
         from toolkit.reports import render_batch
 
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
-        res = consolidate(folder, period, year, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
+        res = consolidate(folder, period, year)
+        write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         paths = [row.path for row in res.rows if row.path]
         if not paths:
             raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
