@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from toolkit.checker import check_submission
+from toolkit.check import check_file
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
 from toolkit.store import Store, Stored, rollup
 from toolkit.vnformat import ratio_percent
@@ -30,15 +30,6 @@ WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
-
-
-def check(sub, form: Form, previous=None) -> list[Finding]:
-    """The checker's findings; a checker crash on one file is a finding, not the end of the run."""
-    try:
-        return list(check_submission(sub, form=form, previous=previous))
-    except Exception as exc:  # one file's checker failure must not stop the other 113: it is listed
-        return [Finding("kiem-tra-that-bai", ERROR, sub.path.name, "", "",
-                        f"Không kiểm tra được tệp này ({type(exc).__name__}: {exc}); báo cho người quản trị")]
 
 
 def file_hash(path: Path) -> str:
@@ -63,8 +54,6 @@ def _previous_from(store_path: str | None, form: Form, sub):
 
 def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     """Read and check one file (runs in a worker process); a small picklable dict."""
-    from toolkit.reader import read_submission
-
     path_str, store_path = job
     path = Path(path_str)
     form = load_form()
@@ -73,16 +62,15 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
                            "received": datetime.fromtimestamp(stat.st_mtime), "hash": file_hash(path),
                            "refused": None}
-    try:
-        sub = read_submission(path, form)
-    except BaocaoError as exc:
-        out["refused"] = str(exc).removeprefix(f"{path_str}: ")
+    report = check_file(path, form, lambda sub: _previous_from(store_path, form, sub))
+    if report.refusal:
+        out["refused"] = report.refusal.removeprefix(f"{path_str}: ")
         return out
-    findings = check(sub, form, _previous_from(store_path, form, sub))
+    sub = report.submission
     values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
     out.update(unit=sub.unit_code, unit_name=sub.unit_name, period=sub.period, year=sub.year,
                version=sub.version, window_to=sub.window[1], values=values,
-               findings=[f.as_dict() for f in findings],
+               findings=[f.as_dict() for f in report.findings],
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
                       for p in sub.problems if p.code in DRIFT_CODES])
     return out
