@@ -75,7 +75,8 @@ def _compiled(text: str) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, d
         one = env.from_string(raw["chi_tieu"])
         sentences = {name: [env.from_string(t) for t in items] for name, items in raw["cau"].items()}
     except (yaml.YAMLError, KeyError, TypeError, jinja2.TemplateSyntaxError) as exc:
-        raise BaocaoError(f"tệp câu văn sentences.yaml có lỗi: {exc}") from None
+        raise BaocaoError("tệp câu văn sentences.yaml sai cú pháp (YAML hoặc mẫu Jinja); xem lại phần vừa sửa",
+                          detail=str(exc)) from None
     return groups, one, sentences
 
 
@@ -93,5 +94,6 @@ def sentences(sub: Submission, form: Form, values: dict[str, Any]) -> dict[str, 
             out[name] = [s for c in group_codes(form, section, int(number)) if values["n"][c] is not None
                          for s in _lines(one.render(env_values, c=c))]
     except jinja2.UndefinedError as exc:
-        raise BaocaoError(f"tệp câu văn sentences.yaml dùng tên không có: {exc.message}", path=str(sub.path)) from None
+        raise BaocaoError("tệp câu văn sentences.yaml dùng một tên không có trong số liệu (xem đầu tệp đó)",
+                          path=str(sub.path), detail=str(exc.message)) from None
     return out
