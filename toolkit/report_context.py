@@ -233,7 +233,8 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         "n": {f.code: sub.get(f.code) for f in form.indicators},
         "so": {f.code: stated(sub, form, f.code) for f in form.indicators},
         "pt": {code: percent(sub, code, form) for code in percents},
-        "tl": {code: ratios(sub, form, [code]).get(code) for code in form.ratios},
+        # only the ratios this report type states (form.yaml reports › ratios)
+        "tl": {code: ratios(sub, form, [code]).get(code) if code in kind.ratios else None for code in form.ratios},
         "ten": {f.code: f.label for f in form.indicators},
         "ghi_chu": {f.code: sub.notes.get(f.code) for f in form.indicators},
         "ky": ky,
