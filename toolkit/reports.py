@@ -66,8 +66,9 @@ def _filters() -> dict[str, Any]:
 
 
 def unbroken_year(text: str) -> str:
-    """"… cuối năm 2026" with non-breaking spaces in "cuối năm 2026", so a title never leaves the year alone."""
-    return re.sub(r"(\S+) (năm|NĂM) (\d{4})", "\\1\u00a0\\2\u00a0\\3", str(text))
+    """A period name ("6 tháng đầu năm 2026") joined by non-breaking spaces: a title breaks before or after
+    it, never inside it, so no title line is left holding "2026" or "đầu năm 2026" alone."""
+    return str(text).replace(" ", "\u00a0")
 
 
 def make_env() -> jinja2.Environment:
