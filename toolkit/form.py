@@ -99,7 +99,7 @@ class ReportDef:
     label: str  # short name an officer picks in sheet Báo cáo
     title: str
     template: str
-    periods: tuple[str, ...] | None = None  # period labels accepted; None = any
+    periods: tuple[str, ...] | None = None  # labels of the periods accepted (form.yaml names codes); None = any
     blocks: tuple[str, ...] = ()  # muc_noi_dung codes its template prints
     ratios: tuple[str, ...] = ()  # codes of the `ratios` it states
     city: bool = False  # the synthesis of many units, not one unit's report
@@ -296,10 +296,12 @@ def load_form_from(folder: Path) -> Form:
         "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
         "don_vi_ten": tuple(Choice(u.code, u.name) for u in units),
     }
+    # a report type names its periods by code (Q1, 6T); a submission carries the label
+    period_labels = {str(c["code"]): nfc(str(c["label"])) for c in (base.get("choices") or {}).get("ky_bao_cao", [])}
     reports = {str(r["code"]): ReportDef(
         code=str(r["code"]), label=nfc(str(r.get("label", r["code"]))), title=nfc(str(r.get("title", ""))),
         template=str(r.get("template", "")),
-        periods=tuple(nfc(str(x)) for x in r["periods"]) if r.get("periods") else None,
+        periods=tuple(period_labels.get(str(x), str(x)) for x in r["periods"]) if r.get("periods") else None,
         blocks=tuple(r.get("blocks") or ()), ratios=tuple(r.get("ratios") or ()), city=bool(r.get("city")),
         options=dict(r.get("options") or {})) for r in base.get("reports", [])}
     ratios = {str(r["code"]): RatioDef(str(r["code"]), nfc(str(r.get("label", ""))), tuple(r.get("of") or ()),
@@ -420,6 +422,8 @@ def self_check(form: Form) -> list[str]:
         out += [f"{where}: mục nội dung '{b}' không có trong danh mục muc_noi_dung" for b in r.blocks
                 if b not in blocks]
         out += [f"{where}: tỷ lệ '{x}' không có trong ratios" for x in r.ratios if x not in form.ratios]
+        labels = {c.label for c in form.choices.get("ky_bao_cao", ())}
+        out += [f"{where}: kỳ '{x}' không có trong ky_bao_cao" for x in r.periods or () if x not in labels]
     for x in form.ratios.values():
         where = f"form.yaml › ratios › {x.code}"
         if len(x.of) != 2 or any(c not in codes for c in x.of):
