@@ -79,9 +79,9 @@ def test_status_sheet_lists_114_units_with_statuses(city):
     assert {c for c, s in status.items() if s == "nộp muộn"} == city["plan"]["late"]
     assert {codes[4], codes[5]} <= {c for c, s in status.items() if s == "có lỗi"}
     assert status[codes[8]] == "đã nộp"
-    totals = {r[1]: r[3] for r in rows[1:6]}
-    assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Hợp lệ (không có lỗi)": city["res"].valid,
-                      "Nộp muộn": 2, "Chưa nộp": 2}
+    totals = {r[1]: r[3] for r in rows[1:7]}
+    assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Tỷ lệ đã nộp (%)": 98.25,
+                      "Hợp lệ (không có lỗi)": city["res"].valid, "Nộp muộn": 2, "Chưa nộp": 2}
     excluded = " ".join(str(r[1]) + " " + str(r[5]) for r in rows[head + 115:] if r[1])
     assert "ghi chu.xlsx" in excluded and "Khác kỳ" in excluded and "Bản cũ" in excluded
     assert "~$" not in excluded and "quy/DU_LIEU_MAU_" in excluded  # relative to the consolidated folder

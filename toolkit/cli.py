@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
     s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
+    s.add_argument("--nam", type=int, help="với tong-hop: năm báo cáo")
+    s.add_argument("--kho", type=Path, help="với tong-hop: kho SQLite (kỳ trước, cộng dồn các quý)")
     s.set_defaults(run=cmd_bao_cao)
 
     s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
@@ -138,8 +141,27 @@ def cmd_kiem_tra(args) -> int:
 def cmd_bao_cao(args) -> int:
     from toolkit.reports import render_path
 
+    if args.loai == "tong-hop":
+        return _city_report(args)
+    if args.ky or args.nam or args.kho:
+        raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
     for path in render_path(args.target, args.loai, args.out, pdf=args.pdf):
         print(f"Đã ghi báo cáo: {path}")
+    return 0
+
+
+def _city_report(args) -> int:
+    """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
+    from toolkit.city_report import render_city_report
+    from toolkit.consolidate import consolidate
+
+    res = consolidate(args.target, args.ky, args.nam, store=args.kho)
+    if res.inferred:
+        print(res.inferred_note)
+    code = res.form.period(res.period).code
+    out = args.out or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
+    for path in render_city_report(res, out, pdf=args.pdf):
+        print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
     return 0
 
 

@@ -24,7 +24,7 @@ from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
 from toolkit.store import Store, Stored, rollup
-from toolkit.vnformat import ratio_percent
+from toolkit.vnformat import period_year, ratio_percent
 
 WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
@@ -109,6 +109,16 @@ class Consolidation:
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None  # the consolidated folder: file names are shown relative to it
+    inferred: bool = False  # the period was not given but taken from the files
+
+    @property
+    def inferred_note(self) -> str:
+        """What the user is told when the period was taken from the files."""
+        if not self.inferred:
+            return ""
+        n = sum(1 for f in self.files if not f["refused"] and f["period"] == self.period and f["year"] == self.year)
+        return (f"Kỳ báo cáo lấy theo các phiếu: {period_year(self.period, self.year)} ({n} phiếu); muốn kỳ khác "
+                "thì ghi --ky và --nam.")
 
     def relative(self, path: str) -> str:
         """A file as the city officer knows it: relative to the consolidated folder."""
@@ -142,6 +152,11 @@ class Consolidation:
     @property
     def received(self) -> int:
         return sum(r.status != ST_MISSING for r in self.rows)
+
+    @property
+    def received_rate(self) -> float | None:
+        """Per cent of the units that sent a file of the period."""
+        return ratio_percent(self.received, self.expected)
 
     @property
     def valid(self) -> int:
@@ -201,9 +216,12 @@ def _deadline(form: Form, res_window_to: date | None, override: date | None) -> 
     return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
 
 
-def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = None,
+def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
                 store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
+
+    Without `ky` and `nam` the period is the one most files are of (`Consolidation.inferred`
+    says so, for the caller to tell the user).
 
     A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
     up from its shorter periods: the files of this folder first, then, with `store`,
@@ -214,11 +232,14 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
-    period, year = form.period(ky), int(nam)
     known_store = str(store) if store and Path(store).exists() else None
     results = read_all(list_workbooks(folder), known_store, workers)
+    inferred = not ky or not nam
+    if inferred:
+        ky, nam = _most_common_period(form, results, folder)
+    period, year = form.period(ky), int(nam)
     result = _assemble(form, period.label, year, results, deadline)
-    result.folder = folder
+    result.folder, result.inferred = folder, inferred
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
     try:
@@ -238,6 +259,20 @@ def cells_with(findings: list[dict], severity: str) -> int:
     """How many cells carry a finding of `severity`: two rules failing on one typed cell count once."""
     return len({(f.get("file"), f.get("sheet"), f.get("cell")) if f.get("cell") else id(f)
                 for f in findings if f["severity"] == severity})
+
+
+def _most_common_period(form: Form, results: list[dict], folder: Path) -> tuple[str, int]:
+    """The (period, year) most workbooks of known units are of; the later one on a tie."""
+    known = {u.code for u in form.units}
+    counts: dict[tuple[str, int], int] = {}
+    for res in results:
+        if not res["refused"] and res["unit"] in known and res["period"] and res["year"]:
+            counts[(res["period"], res["year"])] = counts.get((res["period"], res["year"]), 0) + 1
+    if not counts:
+        raise BaocaoError("không có phiếu số liệu nào đọc được để biết kỳ báo cáo; hãy ghi rõ --ky và --nam",
+                          path=str(folder))
+    order = [p.label for p in form.periods]
+    return max(counts, key=lambda k: (counts[k], k[1], order.index(k[0]) if k[0] in order else -1))
 
 
 def _as_stored(res: dict) -> Stored:

@@ -115,6 +115,7 @@ class Form:
     cqtt_levels: tuple[dict, ...]
     units: tuple[Unit, ...]
     province: str = ""
+    city_report: dict = field(default_factory=dict)
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
     source: Path | None = None
@@ -291,6 +292,7 @@ def load_form_from(folder: Path) -> Form:
         cqtt_levels=tuple(base.get("cqtt", {}).get("levels", [])),
         units=units,
         province=province,
+        city_report=dict(base.get("city_report") or {}),
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
         source=folder,
