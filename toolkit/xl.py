@@ -23,7 +23,7 @@ import xlwings as xw
 
 import toolkit
 from toolkit.check import check_grid
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
 from toolkit.form import label_key, load_form
 from toolkit.reader import as_text
@@ -120,9 +120,10 @@ def _handler(action: str) -> Iterator[Any]:
         yield book
     except BaocaoError as exc:
         _status(book, f"{action}: {exc}")
-    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details
-        _status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
-                      "và gửi nội dung ô này cho người quản trị.")
+    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
+        log = log_failure(exc, f"{action} {book.fullname}")
+        _status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
+                      "cài đặt» và gửi tệp đó cho người quản trị.")
 
 
 def _named(book, name: str):
