@@ -23,7 +23,7 @@ import xlsxwriter
 from toolkit.atomic import atomic_path
 from toolkit.consolidate import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
 from toolkit.findings import SEVERITY_VI
-from toolkit.form import Field
+from toolkit.form import NATIONAL, Field
 from toolkit.vnformat import period_year
 
 KEY_RATIOS = ("TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN")
@@ -113,7 +113,8 @@ def _name_width(res: Consolidation) -> float:
 
 
 def _whole(res: Consolidation) -> str:
-    return "TOÀN THÀNH PHỐ" if res.form.province.startswith("Thành phố") else "TOÀN TỈNH"
+    name = res.form.province
+    return "TOÀN QUỐC" if name == NATIONAL else "TOÀN THÀNH PHỐ" if name.startswith("Thành phố") else "TOÀN TỈNH"
 
 
 def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:

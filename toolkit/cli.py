@@ -118,7 +118,6 @@ def cmd_tong_hop(args) -> int:
 
     from toolkit import vnformat
     from toolkit.city_workbook import write_city_workbook
-    from toolkit.consolidate import consolidate
     from toolkit.store import save_consolidation
 
     deadline = None
@@ -127,7 +126,7 @@ def cmd_tong_hop(args) -> int:
             deadline = datetime.strptime(args.han, "%d/%m/%Y").date()
         except ValueError:
             raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
-    res = consolidate(args.folder, args.ky, args.nam, deadline=deadline, store=args.kho)
+    res = _consolidate(args.folder, args.ky, args.nam, deadline=deadline, store=args.kho)
     stored = save_consolidation(args.kho, res) if args.kho else 0
     write_city_workbook(res, args.out)
     errors = sum(r.errors for r in res.rows)
@@ -138,6 +137,16 @@ def cmd_tong_hop(args) -> int:
         print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới.")
     print(f"Đã ghi sổ tổng hợp: {args.out}")
     return 1 if res.has_errors else 0
+
+
+def _consolidate(folder: Path, ky, nam, **options):
+    """`consolidate()` with a progress bar on a terminal when the folder holds many files."""
+    from toolkit.consolidate import consolidate, list_workbooks
+    from toolkit.progress import file_progress
+
+    total = len(list_workbooks(folder)) if folder.is_dir() else 0
+    with file_progress(total, "Đọc và kiểm tra phiếu") as step:
+        return consolidate(folder, ky, nam, progress=step, **options)
 
 
 def cmd_kiem_tra(args) -> int:
@@ -162,9 +171,8 @@ def cmd_bao_cao(args) -> int:
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
     from toolkit.city_report import render_city_report
-    from toolkit.consolidate import consolidate
 
-    res = consolidate(args.target, args.ky, args.nam, store=args.kho)
+    res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
     if res.inferred:
         print(res.inferred_note)
     code = res.form.period(res.period).code

@@ -17,9 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from toolkit.check import check_file
+from toolkit.checker import sheet_rules
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
@@ -41,6 +42,7 @@ def file_hash(path: Path) -> str:
 
 
 _STORES: dict[str, Store] = {}
+_FORM: Form | None = None  # the form of this run in a worker process (set by read_all)
 
 
 def _previous_from(store_path: str | None, form: Form, sub):
@@ -56,7 +58,7 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     """Read and check one file (runs in a worker process); a small picklable dict."""
     path_str, store_path = job
     path = Path(path_str)
-    form = load_form()
+    form = _FORM or load_form()
     stat = path.stat()
     # the time received is the file's modification time (a copy into the folder keeps it)
     out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
@@ -177,15 +179,37 @@ def list_workbooks(folder: Path) -> list[Path]:
                   and not p.name.startswith("~$") and p.is_file())
 
 
-def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS) -> list[dict]:
-    """process_file over every path, in a process pool when it pays off."""
+def _init_worker(form: Form) -> None:
+    global _FORM
+    _FORM = form
+
+
+def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS, form: Form | None = None,
+             progress: Callable[[int], None] | None = None) -> list[dict]:
+    """process_file over every path, in path order; `progress(n)` after each n files done.
+
+    A pool pays off from about 8 files. Its workers are forked after the form and its
+    compiled rules are loaded here, so they start with both instead of building them again.
+    """
+    form = form or load_form()
+    sheet_rules(form)
     jobs = [(str(p), store_path) for p in paths]
+    done: list[dict] = []
     if len(jobs) < 8 or workers < 2:
-        return [process_file(j) for j in jobs]
-    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores.
-    chunk = max(1, len(jobs) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(process_file, jobs, chunksize=chunk))
+        _init_worker(form)
+        for job in jobs:
+            done.append(process_file(job))
+            if progress:
+                progress(1)
+        return done
+    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores
+    chunk = max(1, min(64, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(form,)) as pool:
+        for res in pool.map(process_file, jobs, chunksize=chunk):
+            done.append(res)
+            if progress:
+                progress(1)
+    return done
 
 
 def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
@@ -217,7 +241,8 @@ def _deadline(form: Form, res_window_to: date | None, override: date | None) -> 
 
 
 def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
-                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
+                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None,
+                progress: Callable[[int], None] | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
 
     Without `ky` and `nam` the period is the one most files are of (`Consolidation.inferred`
@@ -233,7 +258,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
     known_store = str(store) if store and Path(store).exists() else None
-    results = read_all(list_workbooks(folder), known_store, workers)
+    results = read_all(list_workbooks(folder), known_store, workers, form, progress)
     inferred = not ky or not nam
     if inferred:
         ky, nam = _most_common_period(form, results, folder)
@@ -253,6 +278,16 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
             db.close()
     result.totals = city_totals(form, result.rows)
     return result
+
+
+def regional(res: Consolidation, form: Form) -> Consolidation:
+    """The consolidation of one province (`form` names its units) out of a national one, without reading
+    a file again: its units, the files of its units, its totals."""
+    units = {u.code for u in form.units}
+    files = [f for f in res.files if not f["refused"] and f["unit"] in units]
+    part = _assemble(form, res.period, res.year, files, None)
+    part.folder, part.totals = res.folder, city_totals(form, part.rows)
+    return part
 
 
 def cells_with(findings: list[dict], severity: str) -> int:
