@@ -232,7 +232,8 @@ def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # libyaml's safe loader when PyYAML has it: 5x faster, same safe subset
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name} (sai cú pháp YAML hoặc không mở được)",
                           detail=str(exc)) from None

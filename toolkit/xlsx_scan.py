@@ -1,35 +1,43 @@
 """What calamine does not show: formulas and error values in input cells.
 
 Streams the sheet XML straight from the zip with defusedxml (no entity
-expansion, no external entities), so a hostile file cannot blow up memory.
+expansion, no external entities), so a hostile file cannot blow up memory; the
+sheet list is read with a pattern over the bytes, which expands nothing either.
 """
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
 from pathlib import Path
 
-from defusedxml.ElementTree import fromstring, iterparse
+from defusedxml.ElementTree import iterparse
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _COL = re.compile(r"^([A-Z]+)")
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
+_ATTR = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """Attributes of one start tag, prefixes dropped, entities resolved (nothing is expanded)."""
+    return {k.decode().rsplit(":", 1)[-1]: html.unescape((v or w).decode("utf-8", "replace"))
+            for k, v, w in _ATTR.findall(tag)}
 
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> path of its XML part inside the zip."""
-    ids = {}
-    with zf.open("xl/workbook.xml") as fh:  # the sheet list comes first; the many defined names after it are skipped
-        for _, el in iterparse(fh, events=("end",)):
-            if el.tag == f"{_NS}sheet":
-                ids[el.get("name")] = el.get(_REL)
-            elif el.tag == f"{_NS}sheets":
-                break
-    rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") or "" for r in rels}
-    return {name: (t.lstrip("/") if t.startswith("/") else posixpath.join("xl", t))
-            for name, t in ((name, targets.get(rid, "")) for name, rid in ids.items())}
+    """Sheet name -> path of its XML part inside the zip.
+
+    The <sheet> and <Relationship> tags are picked out of the bytes: an XML parse of
+    workbook.xml (its many defined names) cost more than reading the input cells.
+    """
+    sheets = [_attributes(m.group(0)) for m in _SHEET.finditer(zf.read("xl/workbook.xml"))]
+    rels = [_attributes(m.group(0)) for m in _RELATION.finditer(zf.read("xl/_rels/workbook.xml.rels"))]
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    return {s.get("name", ""): (t.lstrip("/") if t.startswith("/") else posixpath.join("xl", t))
+            for s in sheets for t in (targets.get(s.get("id"), ""),)}
 
 
 def formula_cells(path: Path, columns: dict[str, str]) -> dict[str, dict[str, tuple[str, str | None]]]:
