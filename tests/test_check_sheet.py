@@ -106,14 +106,14 @@ def _counts(path: Path, form) -> tuple[int, int]:
     return len(report.errors), len(report.warnings)
 
 
-def _sheet(rows: list[list]) -> tuple[tuple[int, int], dict[str, str]]:
-    """(errors, warnings) of the summary and check id -> verdict, from the Kiểm tra sheet's grid."""
+def _sheet(rows: list[list], column: int = VERDICT) -> tuple[tuple[int, int], dict[str, str]]:
+    """(errors, warnings) of the summary and check id -> verdict (or another column), from the Kiểm tra grid."""
     def num(v):
         return int(float(v)) if v not in ("", None) else 0
     counts = (num(rows[1][1]), num(rows[2][1]))
     body = rows[HEADER_ROW + 1:]
     body = body[:next(i for i, r in enumerate(body) if not r or not r[0])]
-    return counts, {r[0]: r[VERDICT] for r in body}
+    return counts, {r[0]: r[column] for r in body}
 
 
 def test_percent_cells_read_both_ways_of_typing(corpus, form):
@@ -171,6 +171,11 @@ def test_libreoffice_counts_equal_kiem_tra_for_every_file(corpus, form, tmp_path
         if excel != python or verdicts != expected:
             bad.append((name, python, excel, {k: (verdicts.get(k), v) for k, v in expected.items()
                                               if verdicts.get(k) != v}))
+        said = _sheet(rows, COLUMNS.index("Thông báo"))[1]
+        decisions = sheet_decisions(read_submission(path, form), form)
+        wrong = {k: (said.get(k), d.message) for k, d in decisions.items() if said.get(k) != d.message}
+        if wrong and name != "ty_le_go_chu":
+            bad.append((name, "thông báo", wrong))
     Path(outdir / "parity.md").write_text("| tệp | kiem-tra lỗi | kiem-tra cảnh báo | Excel lỗi | Excel cảnh báo |\n"
                                           "|---|---|---|---|---|\n" + "\n".join(table) + "\n", encoding="utf-8")
     print("\n" + (outdir / "parity.md").read_text(encoding="utf-8"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
+from toolkit import catalogue
 from toolkit.checks_lists import cqtt_total, metadata_findings, row_findings
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Form, load_form
@@ -19,8 +20,6 @@ from toolkit.rules import Missing, Node, Outcome, Ref, evaluate, linear, value_o
 from toolkit.submission import Loc, Submission
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
-# Reader problems that do not block a submission.
-_PROBLEM_WARNINGS = {"ma-khong-xac-dinh", "cong-thuc-trong-o-nhap"}
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
 OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -74,25 +73,24 @@ def _message(template: str, sub: Submission, form: Form, left: Any, right: Any) 
     return re.sub(r"\{(\w+)\}", repl, template)
 
 
-def blank_message(out: Outcome, form: Form) -> str:
-    """ "Văn bản khác để trống; nếu đủ thì phải là 8" (rules_excel words it the same in Excel)."""
-    text = ", ".join(leaf_label(x, form) for x in out.blanks) + " để trống"
-    if out.need is None:
-        return text
-    return (text + "; nếu đủ thì " + ("tổng " if len(out.blanks) > 1 else "")
-            + f"phải {'ít nhất ' if out.at_least else ''}là {fmt_number(out.need)}")
+def blank_fields(out: Outcome, form: Form) -> dict[str, str]:
+    """The catalogue fields of "Văn bản khác để trống; nếu đủ thì phải là 8" (rules_excel words it the same)."""
+    need = "" if out.need is None else (
+        "; nếu đủ thì " + ("tổng " if len(out.blanks) > 1 else "")
+        + f"phải {'ít nhất ' if out.at_least else ''}là {fmt_number(out.need)}")
+    return {"blank": ", ".join(leaf_label(x, form) for x in out.blanks), "need": need}
 
 
-def _finding(sub: Submission, code: str, severity: str, loc: Loc | None, message: str, rule: str,
-             values: dict | None = None) -> Finding:
-    return Finding(code=code, severity=severity, file=str(sub.path), sheet=loc.sheet if loc else "",
-                   cell=loc.cell if loc else "", message=message, rule=rule, values=values or {})
+def _finding(sub: Submission, code: str, loc: Loc | None, rule: str = "", values: dict | None = None, /, *,
+             severity: str = "", message: str = "", **fields) -> Finding:
+    """A finding of `code`, worded and graded by its catalogue entry unless given (the rules.yaml rules)."""
+    return Finding(code=code, severity=severity or catalogue.severity(code), file=str(sub.path),
+                   sheet=loc.sheet if loc else "", cell=loc.cell if loc else "",
+                   message=message or catalogue.message(code, **fields), rule=rule or code, values=values or {})
 
 
-def _one(sub: Submission, check: Check, severity: str, loc: Loc | None, message: str, code: str,
-         values: dict | None = None) -> Decision:
-    f = _finding(sub, code, severity, loc, message, check.id, values)
-    return Decision(VERDICT[severity], [f], message, loc)
+def _one(f: Finding, link: Loc | None) -> Decision:
+    return Decision(VERDICT[f.severity], [f], f.message, link)
 
 
 def _zero_blank(lookup: Callable[[Node], Any]) -> Callable[[Node], Any]:
@@ -132,14 +130,14 @@ def _decide_rule_verdict(check: Check, sub: Submission, form: Form) -> Decision:
     link = sub.loc(first) if first else None  # the sheet links a rule to its first value
     if out.verdict == "blank":
         blank = next((x.code for x in out.blanks if isinstance(x, Ref)), first)
-        decision = _one(sub, check, WARNING, sub.loc(blank), blank_message(out, form), "thieu-so-lieu-thanh-phan")
-        decision.link = link
-        return decision
+        return _one(_finding(sub, "thieu-so-lieu-thanh-phan", sub.loc(blank), rule.id, **blank_fields(out, form)),
+                    link)
     left, right = out.left, out.right
     if left is None and rule.tree is not None:  # decided with blank parts: show them as 0, as Excel does
         left, right = (value_of(side, _zero_blank(lookup)) for side in (rule.tree.left, rule.tree.right))
     values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
-    return _one(sub, check, rule.severity, link, _message(rule.message, sub, form, left, right), rule.id, values)
+    return _one(_finding(sub, rule.id, link, rule.id, values, severity=rule.severity,
+                         message=_message(rule.message, sub, form, left, right)), link)
 
 
 def ratio_check(reported: float, num: float, den: float) -> str:
@@ -158,18 +156,18 @@ def _decide_ratio(check: Check, sub: Submission, form: Form) -> Decision:
     verdict = ratio_check(v, n, d)
     if verdict == "ok":
         return Decision(OK)
-    exact = round_half_up(100 * n / d, 2)
     kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
-    msg = (f"{f.label} ghi {fmt_number(v)}% nhưng {fmt_number(n)}/{fmt_number(d)} = "
-           f"{fmt_number(exact, 2, fixed=True)}%: {kind}")
-    return _one(sub, check, verdict, sub.loc(f.code), msg, "ty-le-khong-khop", {f.code: v, num: n, den: d})
+    return _one(_finding(sub, "ty-le-khong-khop", sub.loc(f.code), check.id, {f.code: v, num: n, den: d},
+                         severity=verdict, label=f.label, value=fmt_number(v), num=fmt_number(n), den=fmt_number(d),
+                         exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind),
+                sub.loc(f.code))
 
 
 def _decide_required(check: Check, sub: Submission, form: Form) -> Decision:
     f = check.field
     if sub.get(f.code) not in (None, ""):
         return Decision(OK)
-    return _one(sub, check, ERROR, sub.loc(f.code), f"Chưa nhập «{f.label}» (bắt buộc)", "thieu-gia-tri-bat-buoc")
+    return _one(_finding(sub, "thieu-gia-tri-bat-buoc", sub.loc(f.code), check.id, label=f.label), sub.loc(f.code))
 
 
 def bounds_message(n: int) -> str:
@@ -185,9 +183,8 @@ def _decide_bounds(check: Check, sub: Submission, form: Form) -> Decision:
         if (f.min is not None and v < f.min) or (f.max is not None and v > f.max):
             lo = fmt_number(f.min) if f.min is not None else "-∞"
             hi = fmt_number(f.max) if f.max is not None else "+∞"
-            found.append(_finding(sub, "ngoai-gioi-han", ERROR, sub.loc(f.code),
-                                  f"{f.label} = {fmt_number(v)} nằm ngoài khoảng cho phép [{lo}; {hi}]",
-                                  check.id, {f.code: v}))
+            found.append(_finding(sub, "ngoai-gioi-han", sub.loc(f.code), f.code, {f.code: v}, label=f.label,
+                                  value=fmt_number(v), lo=lo, hi=hi))
     if not found:
         return Decision(OK)
     return Decision("LỖI", found, bounds_message(len(found)))  # the red cells show where
@@ -198,7 +195,7 @@ def rows_message(first: str, n: int) -> str:
 
 
 def _decide_rows(check: Check, sub: Submission, form: Form, found: list[Finding]) -> Decision:
-    mine = [f for f in found if f.code == check.id]
+    mine = [f for f in found if f.code == check.id]  # the row checks' ids are their finding codes
     if not mine:
         return Decision(OK if sub.lists.get(check.list_id) else SKIP)
     return Decision("LỖI", mine, rows_message(mine[0].message, len(mine)), Loc(mine[0].sheet, mine[0].cell))
@@ -234,8 +231,7 @@ def check_submission(sub: Submission, form: Form | None = None,
                      previous: Submission | None = None) -> list[Finding]:
     """All findings of one submission; `previous` enables the cross-period rules."""
     form = form or load_form()
-    findings = [_finding(sub, p.code, WARNING if p.code in _PROBLEM_WARNINGS else ERROR, p.loc, p.message,
-                         p.field) for p in sub.problems]
+    findings = [_finding(sub, p.code, p.loc, p.field, message=p.message) for p in sub.problems]
     decisions = sheet_decisions(sub, form)
     bounds = [f for d in decisions.values() for f in d.findings if f.code == "ngoai-gioi-han"]
     findings += bounds
@@ -250,7 +246,6 @@ def _cross_period(sub: Submission, prev: Submission) -> list[Finding]:
     now, before = sub.get("HS_KY_TRUOC"), prev.get("HS_DANG_GQ")
     if now is None or before is None or now == before:
         return []
-    return [_finding(sub, "ky-truoc-khong-khop", ERROR, sub.loc("HS_KY_TRUOC"),
-                     f"Hồ sơ từ kỳ trước chuyển sang ({fmt_number(now)}) phải bằng hồ sơ đang giải quyết cuối "
-                     f"kỳ trước ({fmt_number(before)}, {prev.path.name}!{prev.loc('HS_DANG_GQ')})",
-                     "ky-truoc-khong-khop", {"HS_KY_TRUOC": now, "HS_DANG_GQ_KY_TRUOC": before})]
+    return [_finding(sub, "ky-truoc-khong-khop", sub.loc("HS_KY_TRUOC"), "",
+                     {"HS_KY_TRUOC": now, "HS_DANG_GQ_KY_TRUOC": before}, now=fmt_number(now),
+                     before=fmt_number(before), where=f"{prev.path.name}!{prev.loc('HS_DANG_GQ')}")]

@@ -106,7 +106,9 @@ def cmd_tong_hop(args) -> int:
     from datetime import datetime
 
     from toolkit import vnformat
+    from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
+    from toolkit.store import save_consolidation
 
     deadline = None
     if args.han:
@@ -114,13 +116,15 @@ def cmd_tong_hop(args) -> int:
             deadline = datetime.strptime(args.han, "%d/%m/%Y").date()
         except ValueError:
             raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
-    res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=deadline, store=args.kho)
+    res = consolidate(args.folder, args.ky, args.nam, deadline=deadline, store=args.kho)
+    stored = save_consolidation(args.kho, res) if args.kho else 0
+    write_city_workbook(res, args.out)
     errors = sum(r.errors for r in res.rows)
     print(f"Tổng hợp {vnformat.period_year(res.period, res.year)}: {res.received}/{res.expected} đơn vị đã nộp, "
           f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "
           f"{errors} lỗi; {len(res.excluded)} tệp không đưa vào tổng hợp.")
     if args.kho:
-        print(f"Kho dữ liệu {args.kho}: thêm {res.stored} bản nộp mới.")
+        print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới.")
     print(f"Đã ghi sổ tổng hợp: {args.out}")
     return 1 if res.has_errors else 0
 

@@ -20,6 +20,7 @@ ROW_CHECKS = (
     ("vb-ky-hieu-sai-dang", "van_ban", "ky_hieu",
      "Ký hiệu văn bản đúng dạng (chữ in hoa nối bằng dấu gạch ngang, ví dụ QĐ-UBND)"),
     ("vb-loai-ky-hieu", "van_ban", "ky_hieu", "Loại văn bản khớp với ký hiệu (Kế hoạch: KH-…, Quyết định: QĐ-…)"),
+    ("vb-cong-van-ky-hieu", "van_ban", "ky_hieu", "Công văn không mang ký hiệu của loại văn bản khác"),
     ("vb-ngay-sau-bao-cao", "van_ban", "ngay", "Ngày ban hành văn bản không sau ngày ký báo cáo"),
     ("vb-trung-so-khac-ngay", "van_ban", "ngay", "Cùng số và ký hiệu trong một năm thì cùng ngày ban hành"),
     ("cqtt-diem-vuot-toi-da", "cqtt", "diem_tu_cham", "Điểm tự chấm không lớn hơn điểm tối đa"),

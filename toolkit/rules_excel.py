@@ -342,16 +342,19 @@ def row_formula(check_id: str, c: dict[str, str], first: dict[str, str], form: F
         ok = f'AND({bad}=0,ISNUMBER(FIND("|"&LEFT({sym},1)&"|","{UPPER}")))'
         return (f'IF(LEN({sym})=0,"",IF({ok},"",{cite}&": ký hiệu «"&{sym}&"» không đúng dạng (chữ in hoa nối bằng '
                 f'dấu gạch ngang, không có khoảng trắng, ví dụ QĐ-UBND)"))')
-    if check_id == "vb-loai-ky-hieu":
+    if check_id in ("vb-loai-ky-hieu", "vb-cong-van-ky-hieu"):
         head = f'LEFT({sym},MIN(FIND("-",{sym}&"-"),FIND("/",{sym}&"/"))-1)'
         want = f'INDEX({abbr},MATCH({c["loai"]}&"",{labels},0))&""'
         owned = f"AND(LEN({head})>0,SUMPRODUCT(--EXACT({abbr},{head}))>0)"
         owner = f"INDEX({labels},MATCH({head},{abbr},0))"
-        wrong = (f'{cite}&": loại «"&{c["loai"]}&"» phải có ký hiệu bắt đầu bằng «"&{want}&"-», nhưng ký hiệu là «"'
-                 f'&{sym}&"»"&IF({owned}," (là ký hiệu của "&{owner}&")","")')
-        letter = f'{cite}&": công văn không có ký hiệu loại văn bản, nhưng ký hiệu «"&{sym}&"» là của "&{owner}'
-        return (f'IF(OR(LEN({sym})=0,ISNA(MATCH({c["loai"]}&"",{labels},0))),"",IF(AND(LEN({want})>0,'
-                f'NOT(EXACT({head},{want}))),{wrong},IF(AND(LEN({want})=0,{owned}),{letter},"")))')
+        if check_id == "vb-loai-ky-hieu":
+            bad = f"AND(LEN({want})>0,NOT(EXACT({head},{want})))"
+            text = (f'{cite}&": loại «"&{c["loai"]}&"» phải có ký hiệu bắt đầu bằng «"&{want}&"-», nhưng ký hiệu là «"'
+                    f'&{sym}&"»"&IF({owned}," (là ký hiệu của "&{owner}&")","")')
+        else:
+            bad = f"AND(LEN({want})=0,{owned})"
+            text = f'{cite}&": công văn không có ký hiệu loại văn bản, nhưng ký hiệu «"&{sym}&"» là của "&{owner}'
+        return f'IF(OR(LEN({sym})=0,ISNA(MATCH({c["loai"]}&"",{labels},0))),"",IF({bad},{text},""))'
     if check_id == "vb-ngay-sau-bao-cao":
         report = "IF(ISNUMBER(NGAY_BAO_CAO),NGAY_BAO_CAO,DEN_NGAY)"
         return (f'IF(AND(ISNUMBER({c["ngay"]}),ISNUMBER({report})),IF({c["ngay"]}>{report},{cite}&": ngày ban hành '

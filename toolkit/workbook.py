@@ -204,11 +204,12 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
          "và thông tin người ký.", fmt.text),
         ("2. Sheet «Số liệu»: mỗi dòng một chỉ tiêu; chỉ nhập vào cột «Giá trị» (ô nền xanh). "
          "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không.", fmt.text),
-        ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm nhập số từ 0 đến 100, không gõ dấu %. "
+        ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm gõ 99,2 hoặc 99,2% đều được (ô tự thêm dấu %). "
          "Số tiền tính bằng triệu đồng.", fmt.text),
         ("4. Các sheet «Văn bản», «Hồ sơ quá hạn», «Chính quyền thân thiện», «Nội dung» là các bảng: "
          "mỗi dòng một mục; gõ tiếp vào dòng ngay dưới bảng để bảng tự mở rộng.", fmt.text),
-        ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước). "
+        ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước), "
+         "tô đỏ ô sai ở các sheet nhập; ô thành phần để trống được hiểu là chưa biết, sheet nói cần bao nhiêu. "
          "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại và ghi chú nếu đúng.", fmt.text),
         ("6. Không đổi tên sheet, không xóa cột «Mã» và không sửa mã chỉ tiêu: phần mềm tổng hợp "
          "tìm số liệu theo mã.", fmt.text),
