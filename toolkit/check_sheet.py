@@ -134,6 +134,10 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         verdict, message, target = _formulas(check, form, names, ranges, span, r)
         ws.write_string(r, 0, check.id, fmt.code)
         ws.write_string(r, 1, check.text, fmt.label)
+        # Neither Excel nor LibreOffice grows a row for wrapped text written by a program: size it here.
+        lines = max(_lines(check.text, WIDTHS[1]), _lines(d.message, WIDTHS[COLUMNS.index("Thông báo")]))
+        if lines > 1:
+            ws.set_row(r, 15.5 * lines)
         ws.write_string(r, 2, SEVERITY_TEXT[check.severity], fmt.center)
         ws.write_formula(r, VERDICT_COL, "=" + verdict, fmt.center_bold, d.verdict)
         v = _verdict_cell(r)
@@ -154,11 +158,11 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
             "format": wb.add_format({"bg_color": colour})})
     note = last + 2
     ws.write_string(note, 0, "Kiểm tra chạy bằng nút «Kiểm tra» (hoặc lệnh baocao kiem-tra), không có công thức:",
-                    fmt.group)
+                    fmt.title_small)
     for i, (cid, text) in enumerate(BUTTON_ONLY, start=note + 1):
         ws.write_string(i, 0, cid, fmt.code)
         ws.write_string(i, 1, text, fmt.label)
-        ws.write_string(i, 2, "chạy bằng nút Kiểm tra", fmt.hint)
+        ws.write_string(i, VERDICT_COL, "chạy bằng nút Kiểm tra", fmt.center)
     ws.set_column(min(HIDDEN.values()), max(HIDDEN.values()), None, None, {"hidden": True})
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.set_paper(9)
@@ -166,6 +170,11 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW)
     ws.protect("", {"format_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped text takes in a column `width` characters wide (Times New Roman 11-12)."""
+    return max(1, -(-len(text) * 100 // (width * 130)))
 
 
 def results_row(form: Form) -> int:
