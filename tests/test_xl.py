@@ -8,7 +8,6 @@ import os
 import re
 from datetime import date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import openpyxl
 import pytest

@@ -16,7 +16,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from toolkit import layout as L
 from toolkit import rules_excel as X
 from toolkit.form import Form
-from toolkit.rulebook import BUTTON_ONLY, ROW_CHECKS, Check, checks, leaf_label
+from toolkit.rulebook import BUTTON_ONLY, RATIO_SLIP, ROW_CHECKS, Check, checks, leaf_label
 from toolkit.rules import refs
 
 COLUMNS = ("Mã", "Nội dung kiểm tra", "Mức độ", "Kết quả", "Số lỗi", "Số cảnh báo", "Thông báo", "Ô cần sửa")
@@ -65,7 +65,7 @@ def _list_rows(form: Form, rows_written: dict[str, int]) -> dict[str, tuple[int,
             for lst in form.lists}
 
 
-def write_row_checks(wb, form: Form, rows_written: dict[str, int], cached: Cached, fmt) -> None:
+def write_row_checks(wb, form: Form, rows_written: dict[str, int], cached: Cached) -> None:
     """Hidden columns of row-check formulas on the list sheets, and their red marks on the input cells."""
     names = _cells(wb)
     span = _list_rows(form, rows_written)
@@ -142,7 +142,7 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         ws.write_formula(r, VERDICT_COL, "=" + verdict, fmt.center_bold, d.verdict)
         v = _verdict_cell(r)
         if check.kind in ("bounds", "rows"):
-            ws.write_formula(r, 4, "=" + _count_expr(check, form, ranges, span), fmt.center, d.errors)
+            ws.write_formula(r, 4, "=" + _count_expr(check, form, span), fmt.center, d.errors)
         else:
             ws.write_formula(r, 4, f'=IF({v}="{X.FAIL["error"]}",1,0)', fmt.center, d.errors)
         ws.write_formula(r, 5, f'=IF({v}="{X.WARN}",1,0)', fmt.center, d.warnings)
@@ -182,7 +182,7 @@ def results_row(form: Form) -> int:
     return HEADER_ROW + 1 + len(checks(form)) + 2 + len(BUTTON_ONLY) + 2
 
 
-def _count_expr(check: Check, form: Form, ranges, span) -> str:
+def _count_expr(check: Check, form: Form, span) -> str:
     if check.kind == "bounds":
         return X.out_of_bounds(form.indicators, form.metadata, L.data_value_range())
     return X.count_text(_helper_range(check, form, span))
@@ -216,12 +216,10 @@ def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[st
         first = rule.fields[0] if rule.fields else next(iter(check.inputs), None)
         return parts["verdict"], parts["message"], _name_link(names, first) if first else ""
     if check.kind == "ratio":
-        from toolkit.checker import RATIO_SLIP
-
         verdict, message = X.ratio_cells(check.field, *check.ratio, RATIO_SLIP)
         return verdict, f'IF(OR({v}="{X.OK}",{v}="{X.SKIP}"),"",{message})', _name_link(names, check.field.code)
     if check.kind == "bounds":
-        n = _count_expr(check, form, ranges, span)
+        n = _count_expr(check, form, span)
         return (f'IF(({n})>0,"{X.FAIL["error"]}","{X.OK}")',
                 f'IF(({n})>0,"Có "&({n})&" số liệu nằm ngoài giới hạn cho phép; xem các ô tô màu đỏ","")', "")
     if check.kind == "rows":

@@ -15,12 +15,11 @@ from toolkit import catalogue
 from toolkit.checks_lists import cqtt_total, metadata_findings, row_findings
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Form, load_form
-from toolkit.rulebook import Check, checks, leaf_label
+from toolkit.rulebook import RATIO_SLIP, Check, checks, leaf_label
 from toolkit.rules import Missing, Node, Outcome, Ref, evaluate, linear, value_of
 from toolkit.submission import Loc, Submission
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
-RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
 OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
 EXCEL_EPOCH = date(1899, 12, 30)
 VERDICT = {"ok": OK, "skip": SKIP, ERROR: "LỖI", WARNING: "CẢNH BÁO"}

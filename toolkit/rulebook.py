@@ -36,6 +36,8 @@ BUTTON_ONLY = (
     ("o-khong-doc-duoc", "Ô nhập đọc được (không chứa chữ trong ô số, không chứa công thức)"),
 )
 
+RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
+
 _OPS = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">", "+": "+", "-": "−", "*": "×", "/": ":"}
 
 

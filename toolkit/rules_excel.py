@@ -381,7 +381,8 @@ def row_formula(check_id: str, c: dict[str, str], first: dict[str, str], form: F
     if check_id == "cqtt-tthc-qua-han":
         words = form.rule_knobs.get("cqtt_tthc_on_time_words", [])
         has = ",".join(f'ISNUMBER(SEARCH({q(w)},{name}&""))' for w in words) or "FALSE"
+        overdue = vn_number("HS_QUA_HAN", 0)
         return (f'IF(AND({has},ISNUMBER(HS_QUA_HAN),ISNUMBER({top}),ISNUMBER({score})),IF(AND(HS_QUA_HAN>0,'
-                f'{score}>={top}),"Tiêu chí «"&{name}&"» không thể đạt điểm tối đa khi có "&{vn_number("HS_QUA_HAN", 0)}'
+                f'{score}>={top}),"Tiêu chí «"&{name}&"» không thể đạt điểm tối đa khi có "&{overdue}'
                 f'&" hồ sơ giải quyết quá hạn ({hs_qua_han_cell})",""),"")')
     raise ValueError(check_id)

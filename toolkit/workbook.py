@@ -173,7 +173,7 @@ def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | 
     _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
     if cached is not None:  # the first pass is only read back, for its values
         write_check_sheet(wb, check, form, fmt, rows_written, cached)
-        write_row_checks(wb, form, rows_written, cached, fmt)
+        write_row_checks(wb, form, rows_written, cached)
         mark_inputs(wb, form)
     if extra:
         extra(wb, fmt)
