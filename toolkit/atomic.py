@@ -1,13 +1,38 @@
 """Outputs appear whole or not at all: write to a sibling temporary name, then rename."""
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, os_reason
+
+
+def _prefix(target: Path) -> str:
+    """Temporaries of `target` are ".~{stem}.{pid}.{random}{suffix}": hidden, never taken for an input
+    (toolkit.consolidate skips dot files), and the pid tells whether their writer is still alive."""
+    return f".~{target.stem}."
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete temporaries of `target` left by a run that was killed (its process no longer exists)."""
+    for tmp in target.parent.glob(f"{glob.escape(_prefix(target))}*{glob.escape(target.suffix)}"):
+        pid = tmp.name[len(_prefix(target)):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 @contextmanager
@@ -16,9 +41,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".~" + target.stem, suffix=target.suffix, dir=target.parent)
+        _remove_leftovers(target)
+        fd, name = tempfile.mkstemp(prefix=f"{_prefix(target)}{os.getpid()}.", suffix=target.suffix,
+                                    dir=target.parent)
     except OSError as exc:
-        raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {exc.strerror}") from exc
+        raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {os_reason(exc)}",
+                          detail=str(exc)) from None
     os.close(fd)
     tmp = Path(name)
     umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode a plain open() would
@@ -28,7 +56,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, target)
     except OSError as exc:
-        raise BaocaoError(f"Không ghi được tệp {target}: {exc.strerror}") from exc
+        raise BaocaoError(f"Không ghi được tệp {target}: {os_reason(exc)}", detail=str(exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

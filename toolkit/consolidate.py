@@ -13,6 +13,7 @@ duplicate submissions are all kept in the result and listed in the city workbook
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,12 +25,14 @@ from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
 from toolkit.store import Store, Stored, rollup
-from toolkit.vnformat import ratio_percent
+from toolkit.reader import as_text
+from toolkit.vnformat import period_year, ratio_percent
 
 WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
+SUPERSEDED = "Bản cũ"  # reason of an older copy replaced by a resubmission (it is not left out)
 
 
 def file_hash(path: Path) -> str:
@@ -68,7 +71,9 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
         return out
     sub = report.submission
     values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
-    out.update(unit=sub.unit_code, unit_name=sub.unit_name, period=sub.period, year=sub.year,
+    typed = sub.meta.get("MA_DVHC")  # an unknown code is no value, yet the city officer must see what was typed
+    out.update(unit=sub.unit_code, unit_typed=as_text(typed.raw) if typed and typed.raw is not None else "",
+               unit_name=sub.unit_name, period=sub.period, year=sub.year,
                version=sub.version, window_to=sub.window[1], values=values,
                findings=[f.as_dict() for f in report.findings],
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
@@ -85,6 +90,7 @@ class UnitRow:
     file: str = ""
     path: str = ""
     received: datetime | None = None
+    file_hash: str = ""
     deadline: date | None = None
     late: bool = False
     errors: int = 0
@@ -107,6 +113,33 @@ class Consolidation:
     excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
+    inferred: bool = False  # the period was not asked for: it is the one most files carry
+    folder: Path | None = None  # the consolidated folder: file names are shown relative to it
+
+    def relative(self, path: str) -> str:
+        """A file as the city officer knows it: relative to the consolidated folder."""
+        if not path or self.folder is None:
+            return path
+        try:
+            return Path(path).relative_to(self.folder).as_posix()
+        except ValueError:
+            return path
+
+    def ranks(self, code: str) -> dict[str, int]:
+        """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
+        vals = sorted(((r.value(code), r.unit.code) for r in self.rows
+                       if r.status != ST_MISSING and isinstance(r.value(code), (int, float))), reverse=True)
+        ranks: dict[str, int] = {}
+        for i, (v, unit) in enumerate(vals):
+            ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
+        return ranks
+
+    def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
+        """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
+        got = sorted((r for r in self.rows if r.status != ST_MISSING and isinstance(r.value(code), (int, float))),
+                     key=lambda r: (-r.value(code), r.unit.code))
+        top = got[:n]
+        return top, got[max(len(top), len(got) - n):]
 
     @property
     def expected(self) -> int:
@@ -128,11 +161,39 @@ class Consolidation:
     def has_errors(self) -> bool:
         return any(r.errors for r in self.rows) or any(f["refused"] for f in self.files)
 
+    @property
+    def left_out(self) -> list[tuple[str, str]]:
+        """Files that are in no unit row (an older copy replaced by a resubmission is not left out)."""
+        return [(f, why) for f, why in self.excluded if not why.startswith(SUPERSEDED)]
+
+    def periods(self) -> Counter:
+        """(period label, year) -> how many readable files carry it."""
+        return period_counts(self.files)
+
+    def nothing_usable(self) -> str:
+        """Why the consolidation holds no unit's figures (Vietnamese, with a hint), or "" when it does."""
+        if self.received:
+            return ""
+        if not self.files:
+            return "thư mục không có tệp .xlsx/.xlsm nào"
+        common = self.periods().most_common(1)
+        if not common:
+            return f"không đọc được tệp nào trong {len(self.files)} tệp của thư mục"
+        (label, year), count = common[0]
+        code = self.form.period(label).code
+        return (f"không có phiếu nào của kỳ {period_year(self.period, self.year)}; {count}/{len(self.files)} tệp là "
+                f"của kỳ {period_year(label, year)}: có thể cần --ky {code} --nam {year}")
+
 
 def list_workbooks(folder: Path) -> list[Path]:
-    """Every .xlsx/.xlsm under `folder`, Excel's "~$" lock files left out."""
+    """Every .xlsx/.xlsm under `folder`; left out: Excel's "~$" lock files, our own unfinished outputs
+    (".~name…", see toolkit.atomic) and other hidden files (macOS "._name")."""
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")
-                  and not p.name.startswith("~$") and p.is_file())
+                  and not p.name.startswith(("~$", ".")) and p.is_file())
+
+
+def period_counts(results: list[dict]) -> Counter:
+    return Counter((r["period"], r["year"]) for r in results if not r["refused"] and r["period"] and r["year"])
 
 
 def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS) -> list[dict]:
@@ -174,9 +235,11 @@ def _deadline(form: Form, res_window_to: date | None, override: date | None) -> 
     return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
 
 
-def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = None,
+def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
                 store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
+
+    Without `ky` or `nam`, the period (or year) is the one most readable files carry (`inferred`).
 
     A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
     up from its shorter periods: the files of this folder first, then, with `store`,
@@ -187,10 +250,21 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
-    period, year = form.period(ky), int(nam)
+    wanted = form.period(ky).label if ky else None
     known_store = str(store) if store and Path(store).exists() else None
     results = read_all(list_workbooks(folder), known_store, workers)
-    result = _assemble(form, period.label, year, results, deadline)
+    label, year = wanted, int(nam) if nam else None
+    if label is None or year is None:
+        carried = [k for k, _ in period_counts(results).most_common()
+                   if (label is None or k[0] == label) and (year is None or k[1] == year)]
+        if not carried:
+            raise BaocaoError("không xác định được kỳ báo cáo: không có phiếu đọc được nào"
+                              + (" của kỳ đã chọn" if ky or nam else "") + "; hãy ghi rõ --ky và --nam",
+                              path=str(folder))
+        label, year = carried[0]
+    result = _assemble(form, label, year, results, deadline)
+    result.inferred = not (ky and nam)
+    result.folder = folder
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
     try:
@@ -206,10 +280,17 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     return result
 
 
+def cells_with(findings: list[dict], severity: str) -> int:
+    """How many cells carry a finding of `severity`: two rules failing on one typed cell count once."""
+    return len({(f.get("file"), f.get("sheet"), f.get("cell")) if f.get("cell") else id(f)
+                for f in findings if f["severity"] == severity})
+
+
 def _as_stored(res: dict) -> Stored:
-    errors = sum(f["severity"] == ERROR for f in res["findings"])
+    findings = res["findings"]
     return Stored(0, res["unit"], res["unit_name"] or "", res["period"], res["year"], 0, res["name"], res["hash"],
-                  res["received"], errors, len(res["findings"]) - errors, res["findings"], res["values"])
+                  res["received"], cells_with(findings, ERROR), cells_with(findings, WARNING), findings,
+                  res["values"])
 
 
 def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
@@ -241,23 +322,22 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
             excluded.append((name, f"Khác kỳ: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
             continue
         if res["unit"] not in rows:
-            excluded.append((name, f"Mã đơn vị «{res['unit'] or 'trống'}» không thuộc danh sách "
-                                   f"{len(rows)} đơn vị"))
+            excluded.append((name, f"Mã đơn vị «{res['unit'] or res.get('unit_typed') or 'trống'}» không thuộc "
+                                   f"danh sách {len(rows)} đơn vị"))
             continue
         best = chosen.get(res["unit"])
         copies[res["unit"]] = copies.get(res["unit"], 0) + 1
         if best is None or (res["mtime"], res["path"]) > (best["mtime"], best["path"]):
             if best is not None:
-                excluded.append((best["path"], f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
+                excluded.append((best["path"], f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
             chosen[res["unit"]] = res
         else:
-            excluded.append((name, f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
+            excluded.append((name, f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
     for code, res in chosen.items():
         row = rows[code]
-        row.file, row.path, row.received = res["name"], res["path"], res["received"]
+        row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
         row.values, row.findings = res["values"], res["findings"]
-        row.errors = sum(f["severity"] == ERROR for f in res["findings"])
-        row.warnings = sum(f["severity"] == WARNING for f in res["findings"])
+        row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
         row.deadline = _deadline(form, res["window_to"], deadline)
         if copies[code] > 1:
             row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
@@ -271,9 +351,9 @@ def _set_status(row: UnitRow) -> None:
 
 
 def _fill_row(row: UnitRow, stored: Stored, form: Form, deadline: date | None, note: str = "") -> None:
-    row.file, row.path, row.received = stored.file, stored.file, stored.received_at
+    row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
     row.values, row.findings = stored.values, stored.findings
-    row.errors, row.warnings = stored.errors, stored.warnings
+    row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
     row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], deadline)
     row.note = note
     _set_status(row)

@@ -23,7 +23,7 @@ import xlwings as xw
 
 import toolkit
 from toolkit.check import check_grid
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.findings import ERROR, SEVERITY_VI, Report
 from toolkit.form import label_key, load_form
 from toolkit.reader import as_text
@@ -66,6 +66,8 @@ def tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year)
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, out)
         _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
@@ -81,10 +83,10 @@ def bao_cao_tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
         res = consolidate(folder, period, year)
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         paths = [row.path for row in res.rows if row.path]
-        if not paths:
-            raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
         out = render_batch(paths, _city_report(), here)[0]
         _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
 
@@ -116,9 +118,10 @@ def _handler(action: str) -> Iterator[Any]:
         yield book
     except BaocaoError as exc:
         _status(book, f"{action}: {exc}")
-    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details
-        _status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
-                      "và gửi nội dung ô này cho người quản trị.")
+    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
+        log = log_failure(exc, f"{action} {book.fullname}")
+        _status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
+                      "cài đặt» và gửi tệp đó cho người quản trị.")
 
 
 def _named(book, name: str):
