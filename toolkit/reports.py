@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
-from docx.shared import Cm
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import DocxTemplate
 from jinja2 import meta
 
 from toolkit.atomic import atomic_path
@@ -29,7 +28,7 @@ from toolkit.check import check_file, check_read
 from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
 from toolkit.form import Form, ReportDef, load_form
 from toolkit.reader import read_submission
-from toolkit.report_context import city_context, unit_context
+from toolkit.report_context import unit_context
 from toolkit.report_scope import fed_types
 from toolkit.submission import Submission
 from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
@@ -193,39 +192,6 @@ class _Rendering(DocxTemplate):
                 yield rel_key, self._fill(entry[0], part, context).encode(entry[1])
 
 
-# ---------------------------------------------------------------- chart (Pillow)
-
-
-def chart_png(bars: list[tuple[str, float]]) -> bytes | None:
-    """A horizontal bar chart of percentages per unit as PNG, or None when Pillow is missing."""
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:
-        return None
-    if not bars:
-        return None
-    row = max(18, min(44, 2000 // len(bars)))
-    width, left, top = 1600, 520, 20
-    height = top * 2 + row * len(bars)
-    img = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(img)
-    try:
-        font = ImageFont.truetype("DejaVuSans.ttf", int(row * 0.55))
-    except OSError:
-        font = ImageFont.load_default()
-    scale = (width - left - 160) / 100
-    for i, (name, value) in enumerate(bars):
-        y = top + i * row
-        draw.text((left - 12, y + row / 2), name, fill="black", font=font, anchor="rm")
-        draw.rectangle([left, y + row * 0.15, left + value * scale, y + row * 0.85], fill=(46, 94, 170))
-        draw.text((left + value * scale + 8, y + row / 2), fmt_percent(value, fixed=True), fill="black",
-                  font=font, anchor="lm")
-    draw.line([left, top, left, height - top], fill="black", width=2)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
 # ---------------------------------------------------------------- contexts
 
 
@@ -243,19 +209,19 @@ def _draft(ctx: dict[str, Any], findings: list[Finding] | None) -> None:
     ctx["phu_luc"] = [f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}" for f in findings or []]
 
 
-def context_for(subs: Submission | list[Submission], kind: ReportDef, form: Form | None = None,
-                missing: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
-    """The template context of report `kind`; `findings` given makes it a draft with them in an appendix."""
+def _unit(kind: ReportDef) -> ReportDef:
+    if kind.city:  # the city report is a writer of a consolidation (toolkit.city_report)
+        raise BaocaoError("báo cáo tổng hợp lập từ cả thư mục phiếu, cùng lần tổng hợp với sổ tổng hợp: "
+                          "baocao bao-cao THU_MUC --loai tong-hop [--ky KỲ --nam NĂM]")
+    return kind
+
+
+def context_for(sub: Submission, kind: ReportDef, form: Form | None = None,
+                findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The template context of unit report `kind`; `findings` given makes it a draft with them in an appendix."""
     form = form or load_form()
-    if kind.city:
-        subs = subs if isinstance(subs, list) else [subs]
-        ctx = city_context(subs, missing, form)
-        png = chart_png(ctx["bieu_do"])
-        # the picture needs the document being rendered, hence a callable resolved per render
-        ctx["bieu_do_anh"] = (lambda doc: InlineImage(doc, io.BytesIO(png), width=Cm(16))) if png else ""
-    else:
-        _check_period(subs, kind, form)
-        ctx = unit_context(subs, form, kind)
+    _check_period(sub, _unit(kind), form)
+    ctx = unit_context(sub, form, kind)
     ctx.update(kind.options)
     ctx["loai_bao_cao"] = kind.title
     _draft(ctx, findings)
@@ -303,19 +269,18 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
     return pdfs
 
 
-def render_report(sub: Submission | list[Submission], loai: str, out: Path | str, pdf: bool = False,
-                  missing: list[str] | None = None, draft: bool = False,
+def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False, draft: bool = False,
                   findings: list[Finding] | None = None) -> list[Path]:
-    """Write one report (and its PDF when asked); returns the files written.
+    """Write one unit report (and its PDF when asked); returns the files written.
 
-    A unit report from a workbook with errors is refused (ReportRefused) unless `draft`,
+    A report from a workbook with errors is refused (ReportRefused) unless `draft`,
     which writes it marked "DỰ THẢO" with the findings in an appendix."""
     form = load_form()
-    kind = report_type(loai, form)
+    kind = _unit(report_type(loai, form))
     out = Path(out)
-    findings = None if kind.city else vetted(sub, form, draft, findings)
+    findings = vetted(sub, form, draft, findings)
     compiled = CompiledTemplate(template_path(kind.template))
-    written = [compiled.render(context_for(sub, kind, form, missing=missing, findings=findings), out)]
+    written = [compiled.render(context_for(sub, kind, form, findings=findings), out)]
     if pdf:
         written += to_pdf(written, out.parent)
     return written
@@ -327,13 +292,12 @@ def output_name(sub: Submission, loai: str) -> str:
 
 def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pdf: bool = False,
                  subs: list[Submission] | None = None, draft: bool = False) -> list[Path]:
-    """Render `loai` for every workbook (or the given Submissions), compiling the template once.
+    """Render unit report `loai` for every workbook (or the given Submissions), compiling the template once.
 
-    For the city synthesis the workbooks together make a single report. Unit reports are
-    all refused when one workbook has errors, unless `draft` (see render_report).
+    Every report is refused when one workbook has errors, unless `draft` (see render_report).
     """
     form = load_form()
-    kind = report_type(loai, form)
+    kind = _unit(report_type(loai, form))
     out_dir = Path(out_dir)
     if subs is None:
         reports = [_checked_file(p, form) for p in paths]
@@ -343,13 +307,10 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
     if not subs:
         raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
     compiled = CompiledTemplate(template_path(kind.template))
-    if kind.city:
-        written = [compiled.render(context_for(subs, kind, form), out_dir / f"tong_hop_{subs[0].year}.docx")]
-    else:
-        # every workbook vetted before any report is written
-        findings = [vetted(s, form, draft, found) for s, found in zip(subs, checked)]
-        written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
-                   for s, f in zip(subs, findings)]
+    # every workbook vetted before any report is written
+    findings = [vetted(s, form, draft, found) for s, found in zip(subs, checked)]
+    written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
+               for s, f in zip(subs, findings)]
     if pdf:
         written += to_pdf(written, out_dir)
     return written
@@ -392,7 +353,8 @@ def types_for(sub: Submission, form: Form | None = None) -> list[str]:
 
 
 def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
-    """The demo's reports: each report each sample declares, then the city synthesis of all.
+    """The demo's reports: each unit report each sample declares (the city report is made from the
+    consolidation, toolkit.city_report).
 
     The samples keep the seeds' own mistakes for the checker to find, so their reports are
     drafts: "DỰ THẢO" in the header and the findings in an appendix.
@@ -404,5 +366,4 @@ def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
         fitting = [s for s in subs if not kind.city and code in types_for(s, form)]
         if fitting:
             written += render_batch([], code, out_dir, subs=fitting, draft=True)
-    written += render_batch([], "tong-hop", out_dir, subs=subs)
     return written

@@ -1,9 +1,10 @@
 """Build the Word report templates in templates/ with python-docx (a maintainer's tool, not shipped).
 
 The committed .docx files are what the package reads (templates/README.md lists every
-variable). This script writes them, and tests/test_templates.py proves the committed files
-equal its output part by part: change the layout here, run `python tools/template_build.py`
-and commit both.
+variable). This script writes the four unit report templates, and tests/test_templates.py
+proves the committed files equal its output part by part: change their layout here, run
+`python tools/template_build.py` and commit both. The city report template
+(bao_cao_tong_hop.docx) is edited in Word directly and not written here.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
 Times New Roman, two-column borderless header, rules drawn as paragraph borders.
@@ -577,41 +578,11 @@ def build_cqtt(doc) -> None:
     signature_block(doc)
 
 
-def build_tong_hop(doc) -> None:
-    """The city synthesis of all units: submissions, totals, a table with ranks, a chart."""
-    _intro(doc, "Tổng hợp kết quả cải cách hành chính {{ ky.ten }}",
-           "của các xã, phường, đặc khu trên địa bàn thành phố")
-    h1(doc, "I. TÌNH HÌNH GỬI BÁO CÁO")
-    body(doc, "Có {{ nop.da_nop }}/{{ nop.tong }} đơn vị gửi phiếu số liệu (đạt {{ nop.ty_le }}); "
-              "{{ nop.chua_nop }} đơn vị chưa gửi.")
-    tag(doc, "if nop.ds_chua_nop")
-    body(doc, "Các đơn vị chưa gửi: {{ nop.ds_chua_nop }}.")
-    tag(doc, "endif")
-    each(doc, "canh_bao", "{{ x }}")
-    h1(doc, "II. KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")
-    each(doc, "tong_hop", "- {{ x }}")
-    body(doc, "Kết quả của từng đơn vị (xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn):")
-    grid_table(doc, ["Stt", "Đơn vị", "Hồ sơ tiếp nhận", "Đã giải quyết", "Trước hạn, đúng hạn",
-                     "Trực tuyến", "Chỉ tiêu đã nhập", "Xếp hạng"],
-               ["{{ r.stt }}", "{{ r.ten }}!", "{{ r.tiep_nhan }}", "{{ r.da_giai_quyet }}", "{{ r.dung_han }}",
-                "{{ r.truc_tuyen }}", "{{ r.day_du }}", "{{ r.hang }}"],
-               [1.0, 3.8, 2.0, 2.0, 2.1, 1.9, 1.9, 1.8], "don_vi_bang")
-    tag(doc, "if bieu_do_anh")
-    _para(doc, "{{ bieu_do_anh }}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    body(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn theo đơn vị", italic=True,
-         align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, size=12)
-    tag(doc, "endif")
-    closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, "
-                 "đặc khu trên địa bàn thành phố./.")
-    signature_block(doc)
-
-
 BUILDERS = {
     "bao_cao_cchc.docx": build_cchc,
     "bao_cao_cchc_cds.docx": build_cchc_cds,
     "so_ket_2_cap.docx": build_so_ket,
     "chinh_quyen_than_thien.docx": build_cqtt,
-    "bao_cao_tong_hop.docx": build_tong_hop,
 }
 
 
