@@ -320,7 +320,25 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     return cases
 
 
+def run_measured(argv: list[str]) -> tuple[int, str, float, float]:
+    """`baocao ARGV` in a fresh process: exit code, first line it printed, seconds, peak memory in MB."""
+    import os
+    import subprocess
+    import time
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    output = proc.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    first = next((line for line in output.splitlines() if line.strip()), "")
+    return proc.returncode, first, time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
 if __name__ == "__main__":
+    # `python tests/bad_inputs.py OUT_DIR`: build the corpus and print, for every case, what `baocao kiem-tra`
+    # (or `baocao tong-hop` for a folder) answers: the table of the closing note of issue 11.
     from toolkit.datafile import load_data
     from toolkit.demo import sample_files
     from toolkit.form import load_form
@@ -330,5 +348,10 @@ if __name__ == "__main__":
     form = load_form()
     sample = next(p for p in sample_files() if p.stem.startswith("nghi_duong"))
     filled = build(form, out / "_goc.xlsx", load_data(sample, form))
-    for case, (path, kind, expected) in build_cases(filled, out).items():
-        print(f"{case:24} {kind:8} {expected:28} {path.name}")
+    runs = [(case, ["kiem-tra", str(path)]) for case, (path, _, _) in build_cases(filled, out).items()]
+    runs += [(case, argv) for case, (argv, _, _) in build_folder_cases(filled, out / "thu_muc").items()]
+    print("| # | case | exit | first line of the message | s | peak MB |\n|---|---|---|---|---|---|")
+    for i, (case, argv) in enumerate(runs, start=1):
+        code, first, seconds, peak = run_measured(argv)
+        first = first.replace(str(out) + "/", "").replace("|", "\\|")
+        print(f"| {i} | {case} | {code} | {first[:110]} | {seconds:.2f} | {peak:.0f} |")
