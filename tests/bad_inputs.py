@@ -320,20 +320,28 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     return cases
 
 
+# Runs `baocao ARGV` and prints its exit code and peak memory last. Linux keeps a process's peak memory across
+# exec, so a child forked from this (large) process would report ours: this small launcher forks it instead.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *sys.argv[1:]], stderr=subprocess.STDOUT)
+_, status, usage = os.wait4(proc.pid, 0)
+print(f"\\n{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
 def run_measured(argv: list[str]) -> tuple[int, str, float, float]:
     """`baocao ARGV` in a fresh process: exit code, first line it printed, seconds, peak memory in MB."""
-    import os
     import subprocess
     import time
 
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    output = proc.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    first = next((line for line in output.splitlines() if line.strip()), "")
-    return proc.returncode, first, time.perf_counter() - start, usage.ru_maxrss / 1024
+    output = subprocess.run([sys.executable, "-c", _LAUNCHER, *argv], capture_output=True).stdout
+    seconds = time.perf_counter() - start
+    *lines, last = output.decode("utf-8", "replace").rstrip("\n").splitlines()
+    code, peak_kb = map(int, last.split())
+    first = next((line for line in lines if line.strip()), "")
+    return code, first, seconds, peak_kb / 1024
 
 
 if __name__ == "__main__":
