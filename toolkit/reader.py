@@ -155,6 +155,8 @@ def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
                 raw = parse_number(raw, percent=kind == "percent")
             except NumberError as exc:
                 return None, str(exc)
+        elif kind == "percent":  # a percent-formatted cell holds the fraction: 99,2% is 0.992, 100% is 1
+            raw = round(raw * 100, 10)
         if kind == "count":
             if float(raw) != int(raw):
                 return None, f"«{_vn_plain(raw)}» không phải số nguyên"

@@ -24,18 +24,12 @@ import xlwings as xw
 import toolkit
 from toolkit.check import check_grid
 from toolkit.errors import BaocaoError, log_failure
-from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
+from toolkit.findings import ERROR, SEVERITY_VI, Report
 from toolkit.form import label_key, load_form
 from toolkit.reader import as_text
+from toolkit.sheet_edit import mark, put, write_table
 from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
-                          NAME_STATUS, NAME_YEAR, report_types)
-
-INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
-MARK_COLOR = {ERROR: "#FFC7CE", "warning": "#FFEB9C"}
-_PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
-                     "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
-                     "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
-                     "AllowUsingPivotTables")
+                          NAME_STATUS, NAME_YEAR, RESULT_COLUMNS, report_types)
 
 
 # Handlers --------------------------------------------------------------------------------------------
@@ -45,9 +39,9 @@ def kiem_tra() -> None:
     """Kiểm tra: check the workbook as it is on screen (unsaved edits count)."""
     with _handler("Kiểm tra") as book:
         findings = _live_report(book).findings
-        _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
-                     [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
-        _mark(book, findings)
+        write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                    [(f.code, f.message, SEVERITY_VI.get(f.severity, f.severity), f.where) for f in findings])
+        mark(book, findings, _named(book, NAME_MARKED))
         errors = sum(f.severity == ERROR for f in findings)
         verdict = "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
         _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}")
@@ -72,6 +66,8 @@ def tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year)
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, out)
         _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
@@ -87,8 +83,8 @@ def bao_cao_tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
         res = consolidate(folder, period, year)
-        if not res.received:
-            raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
         _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
@@ -104,7 +100,8 @@ def kiem_tra_cai_dat() -> None:
                 ("baocao", metadata.version("baocao"), str(Path(toolkit.__file__).parent), "có"),
                 ("Tệp Excel", "", book.fullname, "")]
         rows += [(label, "", module, _importable(module)) for module, label in parts]
-        _write_table(book, ("Thành phần", "Phiên bản", "Đường dẫn", "Trạng thái"), rows)
+        write_table(_named(book, NAME_RESULTS), ("Thành phần", "Đường dẫn", "Phiên bản", "Trạng thái"),
+                    [(name, path, version, state) for name, version, path, state in rows])
         _status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
 
 
@@ -137,7 +134,7 @@ def _named(book, name: str):
 
 def _status(book, text: str) -> None:
     try:
-        _named(book, NAME_STATUS).value = text
+        put(_named(book, NAME_STATUS), text)
     except BaocaoError as exc:
         # No status cell: xlwings shows this message in its error box, in Vietnamese rather than empty.
         raise BaocaoError(f"{text} ({exc})") from None
@@ -154,54 +151,6 @@ def _importable(module: str) -> str:
     except ImportError as exc:
         return f"lỗi: thiếu thư viện {exc.name or exc}; hãy cài lại baocao"
     return "có"
-
-
-def _write_table(book, header: tuple[str, ...], rows: list[tuple]) -> None:
-    """Replace the table under the XL_KET_QUA header with `rows`."""
-    top = _named(book, NAME_RESULTS)
-    sheet, r0, c0 = top.sheet, top.row, top.column
-    last = max(sheet.used_range.last_cell.row, r0 + 1)
-    sheet.range((r0 + 1, c0), (last, c0 + len(header) - 1)).clear_contents()
-    sheet.range((r0, c0)).value = [list(header)]
-    if rows:
-        sheet.range((r0 + 1, c0)).value = [list(r) for r in rows]
-
-
-def _mark(book, findings: list[Finding]) -> None:
-    """Colour the cells of the findings; cells coloured by the previous run get their input colour back."""
-    memory = _named(book, NAME_MARKED)
-    previous = [p.rsplit("!", 1) for p in str(memory.value or "").split(";") if "!" in p]
-    wanted = {}
-    for f in findings:
-        if f.sheet and f.cell and wanted.get((f.sheet, f.cell)) != ERROR:
-            wanted[(f.sheet, f.cell)] = f.severity
-    sheets = {s.name for s in book.sheets}
-    for sheet_name in sorted(({s for s, _ in previous} | {s for s, _ in wanted}) & sheets):
-        sheet = book.sheets[sheet_name]
-        with _editable(sheet):
-            for s, cell in previous:
-                if s == sheet_name and (s, cell) not in wanted:
-                    sheet.range(cell).color = INPUT_COLOR
-            for (s, cell), severity in wanted.items():
-                if s == sheet_name:
-                    sheet.range(cell).color = MARK_COLOR.get(severity, MARK_COLOR["warning"])
-    memory.value = ";".join(f"{s}!{c}" for s, c in wanted if s in sheets)
-
-
-@contextmanager
-def _editable(sheet) -> Iterator[None]:
-    """Excel refuses to colour cells of a protected sheet: lift the password-less protection meanwhile
-    and put it back with the same permissions (Windows Excel; other engines have no protection here)."""
-    api = sheet.api
-    protected = bool(getattr(api, "ProtectContents", False))
-    if protected:
-        keep = {flag: getattr(api.Protection, flag) for flag in _PROTECTION_FLAGS}
-        api.Unprotect("")
-    try:
-        yield
-    finally:
-        if protected:
-            api.Protect("", **keep)
 
 
 def _report_code(label: Any) -> str:

@@ -22,6 +22,7 @@ import xlsxwriter
 
 from toolkit import layout as L
 from toolkit.atomic import atomic_path
+from toolkit.check_sheet import PANEL_ROWS, results_row
 from toolkit.errors import BaocaoError
 from toolkit.form import Form, load_form
 from toolkit.workbook import CREATED, build
@@ -48,6 +49,8 @@ INTAKE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("MakeReport", "Tạo báo c�
                   ("CheckSetup", "Kiểm tra cài đặt"))
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
                 ("CheckSetup", "Kiểm tra cài đặt"))
+RESULT_COLUMNS = ("Mã lỗi", "Thông báo", "Mức độ", "Vị trí")  # the table the «Kiểm tra» button writes
+RESULT_ROWS = 300  # rows below it formatted for the results (wrapped messages)
 
 def macro_source(name: str) -> str:
     """A .bas file of the package, with the CRLF line ends the VBA editor uses."""
@@ -139,6 +142,57 @@ def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
     ws.hide()
 
 
+def _intake_panel(wb, form: Form, fmt) -> None:
+    """Kiểm tra opens with the buttons in its frozen top rows, beside the report type and the status; the
+    other sheets the officer works on get the «Kiểm tra» button and the status in their frozen rows."""
+    fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
+    ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
+    report_row, status_row = PANEL_ROWS
+    for r in range(1, status_row + 1):
+        ws.set_row(r, 26)
+    report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
+              "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
+    ws.write_string(report_row, 0, "Loại báo cáo:", fp["label"])
+    ws.write_blank(report_row, 1, None, fp["input"])
+    ws.data_validation(report_row, 1, report_row, 1, report)
+    wb.define_name(NAME_REPORT_TYPE, f"='{L.SHEET_CHECK}'!{_abs(report_row, 1)}")
+    ws.write_string(status_row, 0, "Trạng thái:", fp["label"])
+    ws.merge_range(status_row, 1, status_row, 6, "", fp["status"])
+    wb.define_name(NAME_STATUS, f"='{L.SHEET_CHECK}'!{_abs(status_row, 1)}")
+    rows = {"CheckWorkbook": 1, "CheckSetup": 2, "MakeReport": report_row}  # «Tạo báo cáo» beside its type
+    for macro, caption in INTAKE_BUTTONS:
+        ws.insert_button(rows[macro], 2, {"macro": macro, "caption": caption, "width": 150, "height": 32,
+                                    "x_offset": 4, "y_offset": 1})
+    head = results_row(form)
+    ws.write_string(head - 1, 0, "Kết quả khi bấm nút «Kiểm tra» (gồm cả các kiểm tra không có công thức)",
+                    fp["label"])
+    for c, name in enumerate(RESULT_COLUMNS):
+        ws.write_string(head, c, name, fp["head"])
+    for r in range(head + 1, head + 1 + RESULT_ROWS):
+        ws.write_blank(r, 1, None, fmt.text)
+    wb.define_name(NAME_RESULTS, f"='{L.SHEET_CHECK}'!{_abs(head, 0)}")
+    check_macro, check_caption = INTAKE_BUTTONS[0]
+    for sheet, row, col in _button_places(form):
+        other = wb.get_worksheet_by_name(sheet)
+        other.set_row(row, 26)
+        other.insert_button(row, col, {"macro": check_macro, "caption": check_caption, "width": 120,
+                                       "height": 32, "x_offset": 2, "y_offset": 1})
+        other.write_formula(row, col + 2, f'={NAME_STATUS}&""', fp["status_mirror"], "")
+
+
+def _button_places(form: Form) -> list[tuple[str, int, int]]:
+    """(sheet, row, column) of the «Kiểm tra» button on each input sheet: in the frozen rows above the headers,
+    left on Thông tin chung and Số liệu (an empty row), right of the short subtitle on the list sheets."""
+    places = [(L.SHEET_META, L.HEADER_ROW - 1, 0), (L.SHEET_DATA, L.HEADER_ROW - 1, 0)]
+    for lst in form.lists:
+        places.append((lst.sheet, 1, min(3, len(lst.columns) - 2)))
+    return places
+
+
+def _abs(r: int, c: int) -> str:
+    return xlsxwriter.utility.xl_rowcol_to_cell(r, c, True, True)
+
+
 def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, dict | None]],
            buttons: tuple[tuple[str, str], ...], fmt: dict) -> None:
     """Labelled input cells from row `top`, the status cell, the buttons to their right and the results header.
@@ -160,7 +214,7 @@ def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, 
         ws.insert_button(top + i, col + 3, {"macro": macro, "caption": caption, "width": 150, "height": 34,
                                             "x_offset": 8, "y_offset": 3})
     head = top + max(len(rows), len(buttons)) + 1
-    for c, name in enumerate(("Mức độ", "Vị trí", "Thông báo", "Mã lỗi")):
+    for c, name in enumerate(RESULT_COLUMNS):
         ws.write_string(head, col + c, name, fmt["head"])
     wb.define_name(NAME_RESULTS, f"='{sheet}'!{cell(head, col)}")
 
@@ -171,6 +225,7 @@ def _panel_formats(wb, base) -> dict:
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
             "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
+            "status_mirror": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
             "title": wb.add_format({**base, "bold": True, "font_size": 14})}
 
 
@@ -182,16 +237,7 @@ def build_intake(form: Form, out: Path | str, data: dict | None = None) -> Path:
     """The intake workbook of `form` (filled from `data` when given) with the Kiểm tra / Tạo báo cáo /
     Kiểm tra cài đặt buttons."""
     def extra(wb, fmt) -> None:
-        fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
-        ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
-        col = 5  # right of the live-rule table (columns A:D) with one empty column between
-        for c, width in enumerate((16, 24, 70, 24)):
-            ws.set_column(col + c, col + c, width)
-        ws.write_string(0, col, "KIỂM TRA VÀ BÁO CÁO BẰNG PHẦN MỀM", fp["title"])
-        report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
-                  "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
-        _panel(wb, ws, L.SHEET_CHECK, 1, col, [(NAME_REPORT_TYPE, "Loại báo cáo", report)],
-               INTAKE_BUTTONS, fp)
+        _intake_panel(wb, form, fmt)
         _conf_sheet(wb)
         _tools_sheet(wb, {NAME_REPORT_LIST: [label for _, label in report_types()]})
         _add_vba(wb, ("IntakeButtons.bas",))
