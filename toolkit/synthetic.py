@@ -78,13 +78,13 @@ def shapes(form: Form) -> tuple[list[tuple[str, list[str]]], list[tuple[list[str
     return identities, bounds
 
 
-def _draw(ind, rnd: random.Random, scale: float) -> int | float:
+def _draw(ind, rnd: random.Random, scale: float, least: float = 1) -> int | float:
     """A plausible figure of an indicator nobody splits: its bounds, its type, flows grow with the period."""
     lo = ind.min if ind.min is not None else 0
     if ind.type == "percent":
         return round(rnd.uniform(max(lo, 85.0), ind.max if ind.max is not None else 100.0), 1)
     top = 2000 * scale if ind.periods == "sum" else 200  # a flow of a quarter, or a stock
-    x = math.exp(rnd.uniform(0, math.log(top)))  # log-uniform: units differ by orders of magnitude
+    x = math.exp(rnd.uniform(math.log(least), math.log(max(top, least))))  # log-uniform: units differ widely
     if ind.max is not None:
         x = min(x, ind.max)
     x = max(x, lo)
@@ -127,14 +127,14 @@ def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool
     in_parts = {p for _, parts in identities for p in parts}
     totals = {t for t, _ in identities}
     # a total is at least 20 so that each of its parts can be more than nothing
-    v: dict[str, Any] = {i.code: max(_draw(i, rnd, scale), 20 if i.code in totals else 0) for i in form.indicators
+    v: dict[str, Any] = {i.code: _draw(i, rnd, scale, 20 if i.code in totals else 1) for i in form.indicators
                          if i.numeric and not i.ratio and i.code not in in_parts}
     pending = list(identities)
     while pending:
         ready = [(t, parts) for t, parts in pending if t in v]
         if not ready:  # parts of totals nobody set: give the first open total a value of its own
             ready = [pending[0]]
-            v[ready[0][0]] = max(_draw(inds[ready[0][0]], rnd, scale), 20)
+            v[ready[0][0]] = _draw(inds[ready[0][0]], rnd, scale, 20)
         for total, parts in ready:
             pending.remove((total, parts))
             free = [p for p in parts if p not in v]
