@@ -67,6 +67,8 @@ CORPUS = {
         {"tieu_chi": d["danh_sach"]["cqtt"][0]["tieu_chi"], "tieu_chi_thanh_phan":
          "100% hồ sơ thủ tục hành chính giải quyết trước và trong thời gian quy định", "diem_toi_da": 2,
          "diem_tu_cham": 2})),
+    "don_vi_sai_ten": ("nghi_duong", lambda d: d["thong_tin"].update(TEN_DON_VI="Xã Nguyễn Lương Bằng")),
+    "ky_ngoai_thoi_gian": ("nghi_duong", lambda d: d["thong_tin"].update(TU_NGAY=date(2025, 1, 1))),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
 }

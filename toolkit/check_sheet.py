@@ -218,6 +218,12 @@ def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[st
     if check.kind == "ratio":
         verdict, message = X.ratio_cells(check.field, *check.ratio, RATIO_SLIP)
         return verdict, f'IF(OR({v}="{X.OK}",{v}="{X.SKIP}"),"",{message})', _name_link(names, check.field.code)
+    if check.kind == "unit-name":
+        verdict, message = X.unit_name_cells("DM_DON_VI_MA", "DM_DON_VI_TEN")
+        return verdict, message, _name_link(names, "TEN_DON_VI")
+    if check.kind == "period-window":
+        verdict, message = X.period_window_cells(form.periods, form.rule_knobs.get("window_lead_days", 31))
+        return verdict, message, _name_link(names, "TU_NGAY")
     if check.kind == "bounds":
         n = _count_expr(check, form, span)
         return (f'IF(({n})>0,"{X.FAIL["error"]}","{X.OK}")',

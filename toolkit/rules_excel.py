@@ -292,6 +292,34 @@ def cqtt_total_cells(crit, crit_rng: str, max_rng: str, score_rng: str) -> tuple
     return verdict, message, f"(MATCH({label},{crit_rng},0)+ROW({crit_rng})-1)"
 
 
+def unit_name_cells(codes: str, names: str) -> tuple[str, str]:
+    """The unit name is the one of its code (`codes`/`names`: the parallel lists of units)."""
+    found = f'INDEX({names},MATCH(MA_DVHC&"",{codes},0))'
+    skip = f'OR(LEN(MA_DVHC&"")=0,LEN(TEN_DON_VI&"")=0,ISNA(MATCH(MA_DVHC&"",{codes},0)))'
+    verdict = f'IF({skip},{q(SKIP)},IF({found}=TEN_DON_VI&"",{q(OK)},{q(FAIL["error"])}))'
+    message = (f'IF({skip},"",IF({found}=TEN_DON_VI&"","","Tên đơn vị «"&TEN_DON_VI&"» không khớp mã "&MA_DVHC'
+               f'&" (mã này là «"&{found}&"»)"))')
+    return verdict, message
+
+
+def period_window_cells(periods, lead_days: int) -> tuple[str, str]:
+    """The data window lies in the period of the year (`checks_lists.period_window`); `periods` are the
+    form's periods, those with months being dated."""
+    dated = [p for p in periods if p.months]
+    labels = "{" + ",".join(q(p.label) for p in dated) + "}"
+    idx = f'MATCH(KY_BAO_CAO&"",{labels},0)'
+    first = "{" + ",".join(str(p.months[0]) for p in dated) + "}"
+    last = "{" + ",".join(str(p.months[1]) for p in dated) + "}"
+    start = f"DATE(NAM_BAO_CAO,INDEX({first},{idx}),1)"
+    end = f"(DATE(NAM_BAO_CAO,INDEX({last},{idx})+1,1)-1)"
+    skip = "OR(ISNA({0}),NOT(ISNUMBER(NAM_BAO_CAO)),NOT(ISNUMBER(TU_NGAY)),NOT(ISNUMBER(DEN_NGAY)))".format(idx)
+    fail = f"OR(TU_NGAY<{start}-{lead_days},DEN_NGAY>{end},DEN_NGAY<{start})"
+    verdict = f'IF({skip},{q(SKIP)},IF({fail},{q(FAIL["error"])},{q(OK)}))'
+    text = join(q("Khoảng số liệu "), vn_date("TU_NGAY"), q(" – "), vn_date("DEN_NGAY"), q(" không nằm trong kỳ "),
+                'KY_BAO_CAO&""', q(" năm "), 'NAM_BAO_CAO&""', q(" ("), vn_date(start), q(" – "), vn_date(end), q(")"))
+    return verdict, f'IF({skip},"",IF({fail},{text},""))'
+
+
 # --- Row checks of the list sheets: one formula per row, "" or the row's message ------------------------
 
 ALLOWED_SYMBOL = "ABCDEFGHIJKLMNOPQRSTUVWXYZĐabcdefghijklmnopqrstuvwxyzđ0123456789&-/"
