@@ -217,3 +217,18 @@ def test_blank_template_says_what_is_missing(corpus, form):
     assert errors == len(required)
     assert verdicts["tthc-tiep-nhan"] == "CHƯA ĐỦ SỐ LIỆU"
 
+
+
+def test_failing_inputs_are_marked_live_with_the_annotated_copys_colours(corpus, form):
+    from toolkit.annotate import FILL
+
+    wb = openpyxl.load_workbook(corpus["tiep_nhan_sai"])
+    ws = wb[L.SHEET_DATA]
+    cell = read_submission(corpus["tiep_nhan_sai"], form).loc("HS_TIEP_NHAN").cell
+    rules = [r for cf in ws.conditional_formatting if cell in str(cf.sqref) for r in cf.rules]
+    colours = {r.dxf.fill.bgColor.rgb[-6:]: r.formula[0] for r in rules}
+    assert colours.keys() == {FILL["error"].fgColor.rgb[-6:], FILL["warning"].fgColor.rgb[-6:]}
+    assert f"'{L.SHEET_CHECK}'!" in colours[FILL["error"].fgColor.rgb[-6:]]
+    docs = wb["Văn bản"]
+    symbol = [r for cf in docs.conditional_formatting if str(cf.sqref).startswith("C") for r in cf.rules]
+    assert symbol and all(r.dxf.fill.bgColor.rgb.endswith(FILL["error"].fgColor.rgb[-6:]) for r in symbol)

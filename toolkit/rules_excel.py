@@ -264,6 +264,59 @@ def out_of_bounds(indicators: tuple[Field, ...], metadata: tuple[Field, ...], va
     return "+".join(terms)
 
 
+def counted(verdict_cell: str, verdict: str) -> str:
+    """1 when the row's verdict is `verdict` (its error or warning count)."""
+    return f'IF({verdict_cell}={q(verdict)},1,0)'
+
+
+def total(first: str, last: str) -> str:
+    return f"SUM({first}:{last})"
+
+
+def when_failed(verdict_cell: str, expr_: str) -> str:
+    """`expr_` (a message, a link) only while the row neither holds nor lacks data."""
+    return f'IF(OR({verdict_cell}={q(OK)},{verdict_cell}={q(SKIP)}),"",{expr_})'
+
+
+def bounds_cells(n: str) -> tuple[str, str]:
+    """Verdict and message of the bounds row, `n` counting the values out of bounds (`checker.bounds_message`)."""
+    return (f'IF(({n})>0,{q(FAIL["error"])},{q(OK)})',
+            f'IF(({n})>0,"Có "&({n})&" số liệu nằm ngoài giới hạn cho phép; xem các ô tô màu đỏ","")')
+
+
+def rows_cells(rng: str, table: str) -> tuple[str, str, str]:
+    """Verdict, message and first failing sheet row of a row check whose per-row messages are in `rng`;
+    `table` is the list's input range (nothing typed there: not enough data; `checker.rows_message`)."""
+    n = count_text(rng)
+    used = f"SUMPRODUCT(--(LEN({table})>0))"
+    verdict = f'IF({n}>0,{q(FAIL["error"])},IF({used}=0,{q(SKIP)},{q(OK)}))'
+    row = first_text_row(rng)
+    message = f'IF({n}>0,INDEX({rng},{row}-ROW({rng})+1)&IF({n}>1," (và "&({n}-1)&" dòng khác)",""),"")'
+    return verdict, message, row
+
+
+def name_link(sheet: str, cell: str) -> str:
+    return f'HYPERLINK("#\'{sheet}\'!{cell}","{sheet}!{cell}")'
+
+
+def marked(cell: str, field: Field, verdict_cells: list[str], verdict: str) -> str | None:
+    """Conditional-format rule of an input cell: one of its checks says `verdict` on the Kiểm tra sheet
+    (`verdict_cells` qualified with the sheet), or, for LỖI, the value is out of its bounds."""
+    conds = [f"{v}={q(verdict)}" for v in verdict_cells]
+    if verdict == FAIL["error"] and field.numeric:
+        x = f"({cell}*100)" if field.type == "percent" else cell
+        bad = ([f"{x}<{field.min!r}"] if field.min is not None else []) + (
+            [f"{x}>{field.max!r}"] if field.max is not None else [])
+        if bad:
+            conds.append(f"AND(ISNUMBER({cell}),{_any(bad)})")
+    return f"=OR({','.join(conds)})" if conds else None
+
+
+def row_marked(helper_cell: str) -> str:
+    """Conditional-format rule of a list cell: its row check has a message."""
+    return f"=LEN({helper_cell})>0"
+
+
 def count_text(rng: str) -> str:
     """Cells of `rng` holding a non-empty text (a row check's message)."""
     return f"SUMPRODUCT(--(LEN({rng})>0))"
