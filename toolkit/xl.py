@@ -76,9 +76,9 @@ def tong_hop() -> None:
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with _handler("Báo cáo tổng hợp") as book:
+        from toolkit.city_report import render_city_report
         from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
-        from toolkit.reports import render_batch
 
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
@@ -86,9 +86,8 @@ def bao_cao_tong_hop() -> None:
         if res.nothing_usable():
             raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
-        paths = [row.path for row in res.rows if row.path]
-        out = render_batch(paths, _city_report(), here)[0]
-        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
+        out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
+        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
 
 
 def kiem_tra_cai_dat() -> None:
@@ -160,12 +159,6 @@ def _report_code(label: Any) -> str:
         if label_key(text) in (label_key(code), label_key(name)):
             return code
     raise BaocaoError("hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại")
-
-
-def _city_report() -> str:
-    from toolkit.reports import REPORT_TYPES
-
-    return next(t.code for t in REPORT_TYPES.values() if t.city)
 
 
 def _beside(book) -> tuple[Path, str]:
