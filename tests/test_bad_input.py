@@ -31,7 +31,8 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "million-rows", "vietnamese-file-name", "nfd-text", "unknown-code", "choice-not-in-list",
          "window-outside-period", "count-2-pow-63", "number-1e27", "number-1e300-in-percent", "infinity", "nan",
          "time-in-number", "duration-in-number", "bool-in-number", "date-in-number", "iso-date-cell-in-number",
-         "time-in-date", "year-9999", "error-in-date", "control-characters", "bad-boolean-cell", "bad-shared-string",
+         "time-in-date", "year-9999", "error-in-date", "control-characters", "deleted-indicator-row", "bad-boolean-cell",
+         "bad-shared-string",
          "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels"]
 
 

@@ -91,6 +91,10 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
     Code("kiem-tra-that-bai", ERROR, "Không kiểm tra được",
          "Không kiểm tra được tệp này do lỗi của phần mềm; hãy báo cho người quản trị",
          "Gửi tệp cho người quản trị kèm nhật ký (chạy lại với --chi-tiet)"),
+    # City consolidation
+    Code("tep-khong-tong-hop", WARNING, "Tệp không đưa vào tổng hợp", "{reason}",
+         "Xem lý do (khác kỳ, mã đơn vị lạ, bản cũ, không đọc được, không lưu được vào kho); sửa tệp rồi tổng hợp "
+         "lại, hoặc bỏ tệp khỏi thư mục"),
     # Metadata, documents, Chính quyền thân thiện
     Code("don-vi-khong-khop", ERROR, "Tên đơn vị không khớp mã",
          "Tên đơn vị «{name}» không khớp mã {code} (mã này là «{expected}»)",
