@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from toolkit.check import check_file
-from toolkit.checker import sheet_rules
+from toolkit.rulebook import checks
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
@@ -225,7 +225,7 @@ def read_all(paths: list[Path], store_path: str | None = None, workers: int = WO
     compiled rules are loaded here, so they start with both instead of building them again.
     """
     form = form or load_form()
-    sheet_rules(form)
+    checks(form)
     jobs = [(str(p), store_path) for p in paths]
     done: list[dict] = []
     if len(jobs) < 8 or workers < 2:
