@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any, Callable
 
 from toolkit import catalogue
-from toolkit.checks_lists import cqtt_total, period_bounds, period_window, row_findings, unit_name
+from toolkit.checks_lists import (cqtt_total, period_bounds, period_window, report_part_findings, row_findings,
+                                  unit_name)
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Form, load_form
 from toolkit.rulebook import RATIO_SLIP, Check, checks, leaf_label
@@ -252,6 +253,7 @@ def check_submission(sub: Submission, form: Form | None = None,
     bounds = [f for d in decisions.values() for f in d.findings if f.code == "ngoai-gioi-han"]
     findings += bounds
     findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
+    findings += report_part_findings(sub, form, _finding)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings

@@ -50,10 +50,18 @@ def kiem_tra() -> None:
 def tao_bao_cao() -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
     with _handler("Tạo báo cáo") as book:
-        from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
+        from toolkit.reports import ReportRefused, render_report as render  # docxtpl loads only when needed
         code = _report_code(_named(book, NAME_REPORT_TYPE).value)
         folder, stem = _beside(book)
-        out = render(_live_report(book).submission, code, folder / f"{stem}_{code}.docx")
+        report = _live_report(book)
+        try:
+            out = render(report.submission, code, folder / f"{stem}_{code}.docx", findings=report.findings)
+        except ReportRefused as refused:  # the same refusal as `baocao bao-cao`: the errors listed, no report
+            write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                        [(f.code, f.message, SEVERITY_VI[f.severity], f.where) for f in refused.findings])
+            mark(book, refused.findings, _named(book, NAME_MARKED))
+            _status(book, f"Chưa lập báo cáo lúc {_now()}: phiếu còn {len(refused.findings)} lỗi (xem danh sách)")
+            return
         _status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
 
 
