@@ -32,6 +32,8 @@ ROW_CHECKS = (
 BUTTON_ONLY = (
     ("ky-truoc-khong-khop", "Hồ sơ từ kỳ trước bằng hồ sơ đang giải quyết cuối kỳ trước (cần phiếu kỳ trước)"),
     ("o-khong-doc-duoc", "Ô nhập đọc được (không chứa chữ trong ô số, không chứa công thức)"),
+    ("bao-cao-khong-co", "Cột «Báo cáo» chỉ ghi loại báo cáo có trong danh mục"),
+    ("so-lieu-rieng-sai", "Số liệu riêng của từng báo cáo đúng kiểu và giới hạn của chỉ tiêu"),
 )
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
