@@ -137,6 +137,7 @@ def test_technical_detail_only_with_chi_tiet(cases):
 
 
 def test_a_huge_number_still_gives_a_report(cases, tmp_path):
-    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
+    # the workbook has errors (the huge number among them), so only a draft is written
+    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam", "--du-thao",
                      "--out", str(tmp_path / "bao_cao.docx"))
     assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr
