@@ -137,6 +137,11 @@ def test_technical_detail_only_with_chi_tiet(cases):
 
 
 def test_a_huge_number_still_gives_a_report(cases, tmp_path):
-    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
-                     "--out", str(tmp_path / "bao_cao.docx"))
+    """Its findings refuse the signed report (exit 1, listed in Vietnamese); the draft is still written."""
+    args = ("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
+            "--out", str(tmp_path / "bao_cao.docx"))
+    refused = run_cli(*args)
+    assert refused.returncode == 1 and "lớn bất thường" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "bao_cao.docx").exists()
+    result = run_cli(*args, "--du-thao")
     assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr
