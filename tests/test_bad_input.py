@@ -31,7 +31,8 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "million-rows", "vietnamese-file-name", "nfd-text", "unknown-code", "choice-not-in-list",
          "window-outside-period", "count-2-pow-63", "number-1e27", "number-1e300-in-percent", "infinity", "nan",
          "time-in-number", "duration-in-number", "bool-in-number", "date-in-number", "iso-date-cell-in-number",
-         "time-in-date", "year-9999", "error-in-date", "control-characters", "bad-boolean-cell", "bad-shared-string",
+         "time-in-date", "year-9999", "error-in-date", "control-characters", "deleted-indicator-row", "bad-boolean-cell",
+         "bad-shared-string",
          "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels"]
 
 
@@ -136,8 +137,7 @@ def test_technical_detail_only_with_chi_tiet(cases):
     assert "Chi tiết kỹ thuật: CalamineError: Cell string index not found" in detailed.stderr
 
 
-def test_a_huge_number_still_gives_a_report(cases, tmp_path):
-    """Its findings refuse the signed report (exit 1, listed in Vietnamese); the draft is still written."""
+def test_a_huge_number_is_a_finding_of_the_report_and_its_draft(cases, tmp_path):
     args = ("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
             "--out", str(tmp_path / "bao_cao.docx"))
     refused = run_cli(*args)
