@@ -49,4 +49,6 @@ def print_submission(sub: Submission, console: Console | None = None) -> None:
     lists = ", ".join(f"{lst.sheet}: {len(sub.lists.get(lst.id, []))} dòng" for lst in form.lists)
     console.print(f"{filled}/{len(form.indicators)} chỉ tiêu có số liệu; {lists}.")
     for p in sub.problems:
-        console.print(f"[yellow]{escape(str(p.loc))}[/yellow] {escape(p.message)}")
+        # a message quotes what the cell holds, which may be pages long: clipped, and not run through rich's
+        # highlighter, whose regexes take minutes on such a text
+        console.print(f"[yellow]{escape(str(p.loc))}[/yellow] {escape(clip(p.message, 300))}", highlight=False)
