@@ -137,7 +137,9 @@ def test_technical_detail_only_with_chi_tiet(cases):
     assert "Chi tiết kỹ thuật: CalamineError: Cell string index not found" in detailed.stderr
 
 
-def test_a_huge_number_still_gives_a_report(cases, tmp_path):
-    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
-                     "--out", str(tmp_path / "bao_cao.docx"))
-    assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr
+def test_a_huge_number_is_named_by_bao_cao_and_a_draft_is_still_made(cases, tmp_path):
+    argv = ["bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam", "--out", str(tmp_path / "bc.docx")]
+    refused = run_cli(*argv)
+    assert refused.returncode == 1 and "1 × 10^27 lớn bất thường" in refused.stderr, refused.stderr
+    draft = run_cli(*argv, "--du-thao")
+    assert draft.returncode == 0 and (tmp_path / "bc.docx").exists(), draft.stderr
