@@ -137,9 +137,11 @@ def test_technical_detail_only_with_chi_tiet(cases):
     assert "Chi tiết kỹ thuật: CalamineError: Cell string index not found" in detailed.stderr
 
 
-def test_a_huge_number_is_named_by_bao_cao_and_a_draft_is_still_made(cases, tmp_path):
-    argv = ["bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam", "--out", str(tmp_path / "bc.docx")]
-    refused = run_cli(*argv)
-    assert refused.returncode == 1 and "1 × 10^27 lớn bất thường" in refused.stderr, refused.stderr
-    draft = run_cli(*argv, "--du-thao")
-    assert draft.returncode == 0 and (tmp_path / "bc.docx").exists(), draft.stderr
+def test_a_huge_number_is_a_finding_of_the_report_and_its_draft(cases, tmp_path):
+    args = ("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
+            "--out", str(tmp_path / "bao_cao.docx"))
+    refused = run_cli(*args)
+    assert refused.returncode == 1 and "lớn bất thường" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "bao_cao.docx").exists()
+    result = run_cli(*args, "--du-thao")
+    assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr

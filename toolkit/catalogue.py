@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.findings import ERROR, SEVERITY_VI, WARNING
+from toolkit.vnformat import clip
 
 
 
@@ -21,7 +22,8 @@ class Code:
     action: str  # what the officer should do
 
     def message(self, **fields) -> str:
-        return self.template.format(**fields)
+        # a value typed by the user may be a whole page of text: quote its start only
+        return self.template.format(**{k: clip(v) if isinstance(v, str) else v for k, v in fields.items()})
 
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in (
