@@ -22,8 +22,8 @@ class Code:
     action: str  # what the officer should do
 
     def message(self, **fields) -> str:
-        # a value typed by the user may be a whole page of text: quote its start only
-        return self.template.format(**{k: clip(v) if isinstance(v, str) else v for k, v in fields.items()})
+        # a value typed by the user may be a whole page of text: quote its start only (a long label stays whole)
+        return self.template.format(**{k: clip(v, 300) if isinstance(v, str) else v for k, v in fields.items()})
 
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in (
