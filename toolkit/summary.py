@@ -48,4 +48,5 @@ def print_submission(sub: Submission, console: Console | None = None) -> None:
     lists = ", ".join(f"{lst.sheet}: {len(sub.lists.get(lst.id, []))} dòng" for lst in form.lists)
     console.print(f"{filled}/{len(form.indicators)} chỉ tiêu có số liệu; {lists}.")
     for p in sub.problems:
-        console.print(f"[yellow]{p.loc}[/yellow] {p.message}")
+        # no highlighting: rich's highlighter takes seconds over a cell of 40.000 characters
+        console.print(f"[yellow]{p.loc}[/yellow] {clip(p.message, 500)}", highlight=False)
