@@ -230,6 +230,6 @@ class FakeComSheet:
 
 def test_protection_is_lifted_and_restored_with_the_same_permissions():
     api = FakeComSheet()
-    with xl._editable(SimpleNamespace(api=api)):
+    with xl._editable(SimpleNamespace(api=api, book=SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(name="excel"))))):
         assert api.calls == [("Unprotect", "")]
     assert api.calls[1] == ("Protect", "", {f: f == "AllowFormattingRows" for f in xl._PROTECTION_FLAGS})

@@ -33,7 +33,30 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
     s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), help="thư mục ghi tệp .xlsm")
+    s.add_argument("--may-chu", metavar="URL", help="địa chỉ máy chủ baocao của thành phố: tạo phiếu cho từng đơn "
+                   "vị, nút bấm chạy trên máy chủ (máy của đơn vị chỉ cần Excel)")
+    s.add_argument("--khoa", type=Path, metavar="KHOA.csv", help="tệp khóa do «baocao server cap-khoa» ghi ra "
+                   "(dùng cùng --may-chu)")
     s.set_defaults(run=cmd_tao_xlsm)
+
+    s = sub.add_parser("server", help="máy chủ của thành phố: nút bấm cho phiếu không cần Python, nhận phiếu, "
+                       "trang theo dõi (cần cài «baocao[server]»)")
+    server = s.add_subparsers(dest="server_command", metavar="VIỆC", required=True)
+    s = server.add_parser("chay", help="chạy máy chủ")
+    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố (phiên bản, khóa)")
+    s.add_argument("--thu-muc", required=True, type=Path, help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
+    s.add_argument("--ky", required=True, help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
+    s.add_argument("--nam", required=True, type=int, help="năm báo cáo")
+    s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--dia-chi", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
+    s.add_argument("--cong", type=int, default=8000, help="cổng (mặc định 8000)")
+    s.add_argument("--dia-chi-cong-khai", metavar="URL", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
+    s.set_defaults(run=cmd_server_chay)
+    s = server.add_parser("cap-khoa", help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
+    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố")
+    s.add_argument("--don-vi", nargs="*", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị)")
+    s.add_argument("--ra", required=True, type=Path, metavar="KHOA.csv", help="tệp CSV ghi mã, tên đơn vị và khóa")
+    s.set_defaults(run=cmd_server_cap_khoa)
 
     s = sub.add_parser("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
                        "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
@@ -93,28 +116,57 @@ def cmd_doc(args) -> int:
 
 
 def cmd_tao_xlsm(args) -> int:
-    from toolkit.xlsm import build_all
+    from toolkit.xlsm import build_all, build_units
 
-    for out in build_all(args.thu_muc):
+    if bool(args.may_chu) != bool(args.khoa):
+        raise BaocaoError("--may-chu và --khoa phải dùng cùng nhau (khóa cấp bằng «baocao server cap-khoa»)")
+    outs = build_units(args.may_chu, args.khoa, args.thu_muc) if args.may_chu else build_all(args.thu_muc)
+    for out in outs:
         print(f"Đã tạo tệp có nút bấm: {out}")
+    return 0
+
+
+def _date(text: str | None):
+    from datetime import datetime
+
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise BaocaoError(f"hạn nộp «{text}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
+
+
+def cmd_server_chay(args) -> int:
+    try:
+        from toolkit.server import Settings, serve
+    except ImportError as exc:
+        raise BaocaoError(f"chưa cài phần máy chủ (thiếu {exc.name}): pip install \"baocao[server]\"") from None
+    from toolkit.store import period_code
+    from toolkit.form import load_form
+
+    period_code(load_form(), args.ky)  # a wrong period is refused before the server starts
+    serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai),
+          host=args.dia_chi, port=args.cong)
+    return 0
+
+
+def cmd_server_cap_khoa(args) -> int:
+    from toolkit.server_keys import issue_to_csv
+
+    n = issue_to_csv(args.kho, args.don_vi, args.ra)
+    print(f"Đã cấp {n} khóa, ghi vào {args.ra}. Tạo phiếu cho các đơn vị: baocao tao-xlsm --may-chu URL "
+          f"--khoa {args.ra} --thu-muc THU_MUC; giữ kín tệp khóa.")
     return 0
 
 
 def cmd_tong_hop(args) -> int:
     """Exit 0 when every consolidated file is clean, 1 when a file has errors or could not be read
     (the city workbook is written either way), 2 when the folder or an option is unusable."""
-    from datetime import datetime
-
     from toolkit import vnformat
     from toolkit.consolidate import consolidate
 
-    deadline = None
-    if args.han:
-        try:
-            deadline = datetime.strptime(args.han, "%d/%m/%Y").date()
-        except ValueError:
-            raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
-    res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=deadline, store=args.kho)
+    res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=_date(args.han), store=args.kho)
     errors = sum(r.errors for r in res.rows)
     print(f"Tổng hợp {vnformat.period_year(res.period, res.year)}: {res.received}/{res.expected} đơn vị đã nộp, "
           f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "

@@ -11,6 +11,7 @@ Reports and consolidation are imported inside their handlers so that a click on
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -19,21 +20,27 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-import xlwings as xw
+# xlwings' remote interpreter (the city server) is licensed PolyForm Noncommercial, which permits government
+# institutions; xlwings reads the key when it is imported.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-import toolkit
-from toolkit import layout as L
-from toolkit import reader
-from toolkit.checker import check_submission
-from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, SEVERITY_VI, Finding
-from toolkit.form import label_key, load_form
-from toolkit.submission import Loc, Problem, Submission
-from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
+import xlwings as xw  # noqa: E402
+
+import toolkit  # noqa: E402
+from toolkit import layout as L  # noqa: E402
+from toolkit import reader  # noqa: E402
+from toolkit.checker import check_submission  # noqa: E402
+from toolkit.errors import BaocaoError  # noqa: E402
+from toolkit.findings import ERROR, SEVERITY_VI, Finding  # noqa: E402
+from toolkit.form import label_key, load_form  # noqa: E402
+from toolkit.submission import Loc, Problem, Submission  # noqa: E402
+from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
                           NAME_STATUS, NAME_YEAR, report_types)
 
 INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
 MARK_COLOR = {ERROR: "#FFC7CE", "warning": "#FFEB9C"}
+# Macros of macros/RemoteButtons.bas that lift and restore a sheet's protection in Excel.
+MACRO_LIFT, MACRO_RESTORE = "LiftProtection", "RestoreProtection"
 _PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
                      "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
                      "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
@@ -43,43 +50,60 @@ _PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFor
 # Handlers --------------------------------------------------------------------------------------------
 
 
-def kiem_tra() -> None:
-    """Kiểm tra: check the workbook as it is on screen (unsaved edits count)."""
-    with _handler("Kiểm tra") as book:
-        findings = check_submission(_live_submission(book), load_form())
-        _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
-                     [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
-        _mark(book, findings)
-        errors = sum(f.severity == ERROR for f in findings)
-        verdict = "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
-        _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}")
+def kiem_tra(book=None) -> None:
+    """Kiểm tra: check the workbook as it is on screen (unsaved edits count).
+
+    `book` is given by the city server (toolkit.server); Excel's RunPython passes none."""
+    with handler("Kiểm tra", book) as book:
+        findings = check_and_show(book)[1]
+        status(book, f"Kiểm tra xong lúc {_now()}: {verdict(findings)}")
 
 
-def tao_bao_cao() -> None:
+def check_and_show(book, form=None) -> tuple[Submission, list[Finding]]:
+    """Check the live workbook, write the results table and colour the cells (Kiểm tra, and Nộp on the server)."""
+    sub = _live_submission(book, form)
+    findings = check_submission(sub, form or load_form())
+    _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
+                 [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
+    _mark(book, findings)
+    return sub, findings
+
+
+def verdict(findings: list[Finding]) -> str:
+    errors = sum(f.severity == ERROR for f in findings)
+    return "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
+
+
+def tao_bao_cao(book=None) -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
-    with _handler("Tạo báo cáo") as book:
-        from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
-        code = _report_code(_named(book, NAME_REPORT_TYPE).value)
-        folder, stem = _beside(book)
-        out = render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
-        _status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
+    with handler("Tạo báo cáo", book) as book:
+        out = render_chosen(book, *_beside(book))
+        status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
+
+
+def render_chosen(book, folder: Path, stem: str) -> list[Path]:
+    """The report type chosen in the dropdown, rendered from the live workbook into `folder`."""
+    from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
+
+    code = _report_code(_named(book, NAME_REPORT_TYPE).value)
+    return render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
 
 
 def tong_hop() -> None:
     """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
-    with _handler("Tổng hợp") as book:
+    with handler("Tổng hợp") as book:
         from toolkit.consolidate import consolidate
 
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year, out)
-        _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
+        status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
 
 
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
-    with _handler("Báo cáo tổng hợp") as book:
+    with handler("Báo cáo tổng hợp") as book:
         from toolkit.consolidate import consolidate
         from toolkit.reports import render_batch
 
@@ -90,12 +114,12 @@ def bao_cao_tong_hop() -> None:
         if not paths:
             raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
         out = render_batch(paths, _city_report(), here)[0]
-        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
+        status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
 
 
 def kiem_tra_cai_dat() -> None:
     """Kiểm tra cài đặt: versions and paths of Python, xlwings and baocao, and which parts are installed."""
-    with _handler("Kiểm tra cài đặt") as book:
+    with handler("Kiểm tra cài đặt") as book:
         parts = (("toolkit.checker", "Kiểm tra số liệu"), ("toolkit.reports", "Báo cáo Word"),
                  ("toolkit.consolidate", "Tổng hợp"))
         rows = [("Python", sys.version.split()[0], sys.executable, "có"),
@@ -104,23 +128,50 @@ def kiem_tra_cai_dat() -> None:
                 ("Tệp Excel", "", book.fullname, "")]
         rows += [(label, "", module, _importable(module)) for module, label in parts]
         _write_table(book, ("Thành phần", "Phiên bản", "Đường dẫn", "Trạng thái"), rows)
-        _status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
+        status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
+
+
+# The city server's side of xlwings' remote interpreter ----------------------------------------------------
+
+
+def open_posted(payload: dict):
+    """The workbook xlwings' VBA RunServerPython posted, as a book whose writes become actions (book.json())."""
+    try:
+        return xw.Book(json=payload)
+    except xw.XlwingsError:
+        raise BaocaoError(f"tệp được tạo cho phiên bản xlwings {payload.get('version')!s}, máy chủ dùng "
+                          f"{xw.__version__}; hãy xin Sở Nội vụ tệp phiếu mới và chép số liệu sang") from None
+    except Exception:
+        raise BaocaoError("dữ liệu Excel gửi lên không đúng dạng; hãy bấm lại") from None
+
+
+def status_actions(sheet_index: int, address: str, text: str) -> dict:
+    """The actions that write `text` into one cell, for a refusal the server makes without opening the book."""
+    book = xw.Book(json={"client": "VBA", "version": xw.__version__, "names": [],
+                         "book": {"name": "", "active_sheet_index": 0, "selection": None},
+                         "sheets": [{"name": f"S{i}", "values": [[]], "pictures": [], "tables": []}
+                                    for i in range(sheet_index + 1)]})
+    try:
+        book.sheets[sheet_index][address].value = text
+        return book.json()
+    finally:
+        book.close()
 
 
 # Plumbing --------------------------------------------------------------------------------------------
 
 
 @contextmanager
-def _handler(action: str) -> Iterator[Any]:
+def handler(action: str, book=None) -> Iterator[Any]:
     """The calling workbook; whatever goes wrong is written to its status cell in Vietnamese."""
-    book = xw.Book.caller()
-    _status(book, f"{action}: đang chạy…")
+    book = book or xw.Book.caller()
+    status(book, f"{action}: đang chạy…")
     try:
         yield book
     except BaocaoError as exc:
-        _status(book, f"{action}: {exc}")
+        status(book, f"{action}: {exc}")
     except Exception as exc:  # a bug: the user still gets a sentence, the admin the details
-        _status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
+        status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
                       "và gửi nội dung ô này cho người quản trị.")
 
 
@@ -133,7 +184,7 @@ def _named(book, name: str):
                           "tạo ra hoặc đã bị sửa") from None
 
 
-def _status(book, text: str) -> None:
+def status(book, text: str) -> None:
     try:
         _named(book, NAME_STATUS).value = text
     except BaocaoError as exc:
@@ -159,10 +210,19 @@ def _write_table(book, header: tuple[str, ...], rows: list[tuple]) -> None:
     top = _named(book, NAME_RESULTS)
     sheet, r0, c0 = top.sheet, top.row, top.column
     last = max(sheet.used_range.last_cell.row, r0 + 1)
-    sheet.range((r0 + 1, c0), (last, c0 + len(header) - 1)).clear_contents()
-    sheet.range((r0, c0)).value = [list(header)]
-    if rows:
-        sheet.range((r0 + 1, c0)).value = [list(r) for r in rows]
+    with _editable(sheet):
+        sheet.range((r0 + 1, c0), (last, c0 + len(header) - 1)).clear_contents()
+        sheet.range((r0, c0)).value = [list(header)]
+        if rows:
+            sheet.range((r0 + 1, c0)).value = [list(r) for r in rows]
+
+
+def write_named(book, values: dict[str, Any]) -> None:
+    """Write cells found by their defined names (all on one sheet), lifting its protection meanwhile."""
+    cells = {name: _named(book, name) for name in values}
+    with _editable(next(iter(cells.values())).sheet):
+        for name, cell in cells.items():
+            cell.value = values[name]
 
 
 def _mark(book, findings: list[Finding]) -> None:
@@ -189,7 +249,18 @@ def _mark(book, findings: list[Finding]) -> None:
 @contextmanager
 def _editable(sheet) -> Iterator[None]:
     """Excel refuses to colour cells of a protected sheet: lift the password-less protection meanwhile
-    and put it back with the same permissions (Windows Excel; other engines have no protection here)."""
+    and put it back with the same permissions (Windows Excel; other engines have no protection here).
+
+    On the city server the workbook is a copy: the lifting and restoring become actions that the
+    workbook's own macros apply in Excel around the writes (macros/RemoteButtons.bas)."""
+    if sheet.book.app.engine.name == "remote":
+        # impl: Book.macro() would append to xlwings' globally active book, wrong under concurrent requests
+        sheet.book.impl.append_json_action(func="runMacro", args=[MACRO_LIFT, sheet.name])
+        try:
+            yield
+        finally:
+            sheet.book.impl.append_json_action(func="runMacro", args=[MACRO_RESTORE, sheet.name])
+        return
     api = sheet.api
     protected = bool(getattr(api, "ProtectContents", False))
     if protected:
@@ -264,6 +335,11 @@ class _LiveSheet:
         return self.rows[:nrows]
 
 
+def live_grid(book) -> dict[str, list[list[Any]]]:
+    """Every sheet's cells as the reader sees them (what the city server keeps of a submission)."""
+    return {s.name: _LiveSheet(s).rows for s in book.sheets}
+
+
 def _as_calamine(value: Any) -> Any:
     """A cell as python-calamine gives it to the reader: "" when empty, a date for a date cell
     (xlwings gives None and a midnight datetime)."""
@@ -285,9 +361,9 @@ class _LiveBook:
         return _LiveSheet(self._book.sheets[name])
 
 
-def _live_submission(book) -> Submission:
+def _live_submission(book, form=None) -> Submission:
     """The calling workbook as a Submission, read the way toolkit.reader reads a file."""
-    form = load_form()
+    form = form or load_form()
     live, path = _LiveBook(book), Path(str(book.fullname))
     form_id, version = reader._read_stamp(live, path, form)
     sub = Submission(path=path, form_id=form_id, version=version)

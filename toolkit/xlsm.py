@@ -39,6 +39,20 @@ NAME_FOLDER = "XL_THU_MUC"
 NAME_PERIOD = "XL_KY"
 NAME_YEAR = "XL_NAM"
 NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
+# The receipt the city server writes back after Nộp.
+NAME_RECEIPT = "XL_MA_TIEP_NHAN"
+NAME_RECEIPT_VERSION = "XL_PHIEN_BAN_NOP"
+NAME_RECEIPT_TIME = "XL_THOI_GIAN_NHAN"
+# What macros/RemoteButtons.bas says when the server gives no answer (VBA source is ASCII only).
+REMOTE_MESSAGES = {
+    "XL_DANG_GUI": "Đang gửi phiếu tới máy chủ của thành phố…",
+    "XL_LOI_KET_NOI": "Không kết nối được máy chủ của thành phố: kiểm tra mạng/Internet của máy rồi bấm lại; nếu "
+                      "vẫn không được, báo bộ phận công nghệ thông tin của Sở Nội vụ",
+    "XL_LOI_KHONG_TRA_LOI": "Máy chủ của thành phố không trả lời (quá thời gian chờ hoặc đường truyền bị ngắt); "
+                            "phiếu chưa được kiểm tra hay nộp. Chờ một lát rồi bấm lại.",
+    "XL_LOI_AP_DUNG": "Excel không ghi được kết quả máy chủ gửi về vào phiếu; bấm lại, nếu vẫn lỗi hãy báo Sở "
+                      "Nội vụ kèm nội dung ô này",
+}
 
 SHEET_CONF = "xlwings.conf"  # the name xlwings' VBA looks for
 SHEET_TOOLS = "Công cụ"
@@ -46,6 +60,10 @@ SHEET_CITY = "Tổng hợp thành phố"
 
 INTAKE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("MakeReport", "Tạo báo cáo"),
                   ("CheckSetup", "Kiểm tra cài đặt"))
+REMOTE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("SubmitWorkbook", "Nộp"), ("MakeReport", "Tạo báo cáo"))
+# xlwings' remote-interpreter client, from the installed package (what "xlwings quickstart --server" imports).
+REMOTE_CLIENT = ("Remote.bas", "IWebAuthenticator.cls", "WebClient.cls", "WebRequest.cls", "WebResponse.cls",
+                 "WebHelpers.bas")
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
                 ("CheckSetup", "Kiểm tra cài đặt"))
 
@@ -74,22 +92,29 @@ def _xlwings_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def xlwings_modules() -> list[tuple[str, str, bool]]:
-    """xlwings' standalone VBA: (name, source, is_class) read from the installed package."""
+def xlwings_modules(remote: bool = False) -> list[tuple[str, str, bool]]:
+    """xlwings' standalone VBA: (name, source, is_class) read from the installed package; with `remote`,
+    also the client of xlwings' remote interpreter (RunServerPython)."""
     from pyopenvba import ExcelFile
 
     folder = _xlwings_dir()
     with ExcelFile(folder / "quickstart_standalone.xlsm") as book:
         dictionary = book.get_module("Dictionary")  # the Mac replacement for Scripting.Dictionary
-    return [("xlwings", (folder / "xlwings.bas").read_text(encoding="ascii"), False),
-            ("Dictionary", dictionary, True)]
+    modules = [("xlwings", (folder / "xlwings.bas").read_text(encoding="ascii"), False),
+               ("Dictionary", dictionary, True)]
+    for name in REMOTE_CLIENT if remote else ():
+        text = (folder / "addin" / name).read_text(encoding="ascii").replace("\r\n", "\n")
+        # An exported class starts with a VERSION/BEGIN..END header that the VBA project does not store.
+        text = text[text.index("Attribute VB_Name"):].replace("\n", "\r\n")
+        modules.append((Path(name).stem, text, name.endswith(".cls")))
+    return modules
 
 
-def vba_project(sheet_count: int, bas_files: tuple[str, ...]) -> bytes:
+def vba_project(sheet_count: int, bas_files: tuple[str, ...], remote: bool = False) -> bytes:
     """vbaProject.bin for a workbook of `sheet_count` sheets holding the given macro files."""
     from pyopenvba import ExcelFile, VBAModuleKind
 
-    modules = [(Path(f).stem, macro_source(f), False) for f in bas_files] + xlwings_modules()
+    modules = [(Path(f).stem, macro_source(f), False) for f in bas_files] + xlwings_modules(remote)
     with tempfile.TemporaryDirectory() as tmp:
         # A bare workbook with as many sheets makes pyOpenVBA add the document modules
         # Sheet1..N that XlsxWriter's default code names refer to.
@@ -115,9 +140,9 @@ def report_types() -> list[tuple[str, str]]:
     return [(t.code, t.title) for t in REPORT_TYPES.values() if not t.city]
 
 
-def _conf_sheet(wb: xlsxwriter.Workbook) -> None:
+def _conf_sheet(wb: xlsxwriter.Workbook, rows: list[tuple[str, str]] | None = None) -> None:
     ws = wb.add_worksheet(SHEET_CONF)
-    for r, (key, value) in enumerate(xlwings_conf()):
+    for r, (key, value) in enumerate(xlwings_conf() if rows is None else rows):
         ws.write_string(r, 0, key)
         if value:
             ws.write_string(r, 1, value)
@@ -126,11 +151,15 @@ def _conf_sheet(wb: xlsxwriter.Workbook) -> None:
     ws.hide()
 
 
-def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
-    """Hidden sheet: the dropdown lists and the memory of coloured cells."""
+def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]], texts: dict[str, str] | None = None) -> None:
+    """Hidden sheet: the dropdown lists, the memory of coloured cells and the texts macros show (`texts`)."""
     ws = wb.add_worksheet(SHEET_TOOLS)
     ws.write_string(0, 0, "Ô đã tô màu ở lần kiểm tra trước")
     wb.define_name(NAME_MARKED, f"='{SHEET_TOOLS}'!$B$1")
+    for r, (name, text) in enumerate((texts or {}).items(), start=2):
+        ws.write_string(r, 0, name)
+        ws.write_string(r, 1, text)
+        wb.define_name(name, f"='{SHEET_TOOLS}'!$B${r + 1}")
     for c, (name, items) in enumerate(lists.items(), start=3):
         for r, item in enumerate(items):
             ws.write_string(r, c, item)
@@ -140,19 +169,22 @@ def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
 
 
 def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, dict | None]],
-           buttons: tuple[tuple[str, str], ...], fmt: dict) -> None:
+           buttons: tuple[tuple[str, str], ...], fmt: dict, shown: tuple[tuple[str, str, str], ...] = ()) -> None:
     """Labelled input cells from row `top`, the status cell, the buttons to their right and the results header.
 
-    `fields` are (defined name, label, data validation or None)."""
+    `fields` are (defined name, label, data validation or None); `shown` are locked cells under the
+    status, (defined name, label, text), that only the buttons write."""
     def cell(r, c):
         return xlsxwriter.utility.xl_rowcol_to_cell(r, c, True, True)
 
-    rows = fields + [(NAME_STATUS, "Trạng thái", None)]
+    rows = fields + [(NAME_STATUS, "Trạng thái", None)] + [(n, label, None) for n, label, _ in shown]
+    texts = {n: text for n, _, text in shown}
     for i, (name, label, valid) in enumerate(rows):
         r = top + i
         ws.set_row(r, 30)
         ws.write_string(r, col, label, fmt["label"])
-        ws.merge_range(r, col + 1, r, col + 2, "", fmt["status" if name == NAME_STATUS else "input"])
+        kind = "status" if name == NAME_STATUS else "shown" if name in texts else "input"
+        ws.merge_range(r, col + 1, r, col + 2, texts.get(name, ""), fmt[kind])
         wb.define_name(name, f"='{sheet}'!{cell(r, col + 1)}")
         if valid:
             ws.data_validation(r, col + 1, r, col + 1, valid)
@@ -170,31 +202,47 @@ def _panel_formats(wb, base) -> dict:
             "input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA"}),
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
+            "shown": wb.add_format({**base, "border": 1}),
             "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
             "title": wb.add_format({**base, "bold": True, "font_size": 14})}
 
 
-def _add_vba(wb, bas_files: tuple[str, ...]) -> None:
-    wb.add_vba_project(io.BytesIO(vba_project(len(wb.worksheets()), bas_files)), is_stream=True)
+def _add_vba(wb, bas_files: tuple[str, ...], remote: bool = False) -> None:
+    wb.add_vba_project(io.BytesIO(vba_project(len(wb.worksheets()), bas_files, remote)), is_stream=True)
 
 
-def build_intake(form: Form, out: Path | str, data: dict | None = None) -> Path:
+def build_intake(form: Form, out: Path | str, data: dict | None = None, server: tuple[str, str] | None = None
+                 ) -> Path:
     """The intake workbook of `form` (filled from `data` when given) with the Kiểm tra / Tạo báo cáo /
-    Kiểm tra cài đặt buttons."""
+    Kiểm tra cài đặt buttons, run by Python on the PC.
+
+    With `server` = (URL, unit key) the buttons are Kiểm tra / Nộp / Tạo báo cáo, run by the city's
+    baocao server through xlwings' RunServerPython: the PC needs Excel only."""
     def extra(wb, fmt) -> None:
         fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
         ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
         col = 5  # right of the live-rule table (columns A:D) with one empty column between
         for c, width in enumerate((16, 24, 70, 24)):
             ws.set_column(col + c, col + c, width)
-        ws.write_string(0, col, "KIỂM TRA VÀ BÁO CÁO BẰNG PHẦN MỀM", fp["title"])
+        ws.write_string(0, col, "KIỂM TRA, NỘP VÀ BÁO CÁO" if server else "KIỂM TRA VÀ BÁO CÁO BẰNG PHẦN MỀM",
+                        fp["title"])
         report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
                   "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
-        _panel(wb, ws, L.SHEET_CHECK, 1, col, [(NAME_REPORT_TYPE, "Loại báo cáo", report)],
-               INTAKE_BUTTONS, fp)
-        _conf_sheet(wb)
-        _tools_sheet(wb, {NAME_REPORT_LIST: [label for _, label in report_types()]})
-        _add_vba(wb, ("IntakeButtons.bas",))
+        fields = [(NAME_REPORT_TYPE, "Loại báo cáo", report)]
+        lists = {NAME_REPORT_LIST: [label for _, label in report_types()]}
+        if server is None:
+            _panel(wb, ws, L.SHEET_CHECK, 1, col, fields, INTAKE_BUTTONS, fp)
+            _conf_sheet(wb)
+            _tools_sheet(wb, lists)
+            _add_vba(wb, ("IntakeButtons.bas",))
+            return
+        url, key = server
+        _panel(wb, ws, L.SHEET_CHECK, 1, col, fields, REMOTE_BUTTONS, fp,
+               shown=(("XL_MAY_CHU", "Máy chủ", url), (NAME_RECEIPT, "Mã tiếp nhận", ""),
+                      (NAME_RECEIPT_VERSION, "Phiên bản đã nộp", ""), (NAME_RECEIPT_TIME, "Thời gian nhận", "")))
+        _conf_sheet(wb, [("BAOCAO_MAY_CHU", url), ("AUTH", key)])
+        _tools_sheet(wb, lists, REMOTE_MESSAGES)
+        _add_vba(wb, ("RemoteButtons.bas",), remote=True)
 
     return build(form, Path(out), data, extra=extra)
 
@@ -224,6 +272,23 @@ def build_city(form: Form, out: Path | str) -> Path:
         _tools_sheet(wb, {NAME_PERIOD_LIST: form.choice_labels("ky_bao_cao")})
         _add_vba(wb, ("CityButtons.bas",))
         wb.close()
+    return out
+
+
+def build_units(url: str, key_file: Path, folder: Path | str) -> list[Path]:
+    """One workbook per unit of the key file, its code and name filled in, its buttons on the city server."""
+    from toolkit.server_keys import read_csv
+
+    if not url.startswith(("https://", "http://")):
+        raise BaocaoError(f"địa chỉ máy chủ «{url}» phải bắt đầu bằng https://")
+    form = load_form()
+    out = []
+    for code, key in read_csv(key_file):
+        unit = form.unit_by_code(code)
+        if unit is None:
+            raise BaocaoError(f"mã đơn vị «{code}» không có trong danh sách", path=str(key_file))
+        data = {"thong_tin": {"MA_DVHC": unit.code, "TEN_DON_VI": unit.name}}
+        out.append(build_intake(form, Path(folder) / f"phieu_{unit.code}.xlsm", data, server=(url.rstrip("/"), key)))
     return out
 
 
