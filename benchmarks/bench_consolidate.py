@@ -52,10 +52,12 @@ def peak_rss_mb() -> float:
 
 
 def run_baocao(folder: Path) -> dict:
+    from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
 
     t = time.perf_counter()
-    res = consolidate(folder, "6T", 2026, folder.parent / "tong_hop_bench.xlsx")
+    res = consolidate(folder, "6T", 2026)
+    write_city_workbook(res, folder.parent / "tong_hop_bench.xlsx")
     return {"seconds": time.perf_counter() - t, "files": len(res.files), "received": res.received,
             "total": res.totals.get("HS_TIEP_NHAN")}
 

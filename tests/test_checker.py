@@ -175,9 +175,10 @@ def test_cli_exit_codes_json_and_annotated_copy(built, blank, tmp_path):
     out = tmp_path / "ghi chú.xlsx"
     result = run_cli("kiem-tra", str(nd), "--json", "--ghi-ra", str(out))
     assert result.returncode == 1, result.stderr
-    payload = json.loads(result.stdout)
-    assert {"code", "severity", "file", "sheet", "cell", "message"} <= set(payload[0])
-    assert {p["severity"] for p in payload} == {"error"}
+    [report] = json.loads(result.stdout)
+    assert report["exit_code"] == 1 and report["valid"] is False and report["refusal"] is None
+    assert {"code", "severity", "file", "sheet", "cell", "message"} <= set(report["findings"][0])
+    assert {p["severity"] for p in report["findings"]} == {"error"}
     assert nd.read_bytes() == before
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == "Lỗi phát hiện"

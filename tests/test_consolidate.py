@@ -10,6 +10,7 @@ import pytest
 from conftest import run_cli, soffice_convert
 from toolkit import synthetic as S
 from toolkit.city_workbook import SHEET_STATUS, SHEET_TABLE, TABLE_HEAD
+from toolkit.city_workbook import write_city_workbook
 from toolkit.consolidate import consolidate
 from toolkit.reader import read_submission
 from toolkit.vnformat import ratio_percent
@@ -54,7 +55,8 @@ def city(tmp_path_factory, form):
     S.generate(inbox / "quy", "Q1", YEAR, [form.units[10]], form=form)
     before = _sha(inbox)
     out = root / "tong_hop.xlsx"
-    res = consolidate(inbox, "6 tháng đầu năm", YEAR, out)
+    res = consolidate(inbox, "6 tháng đầu năm", YEAR)
+    write_city_workbook(res, out)
     return {"res": res, "out": out, "inbox": inbox, "before": before, "plan": plan, "codes": codes,
             "dup": (older, dup_unit), "root": root}
 
@@ -197,3 +199,18 @@ def test_analysis_frames(city):
     wide = wide_frame(long)
     assert len(wide) == 112
     assert wide["HS_TIEP_NHAN"].sum() == city["res"].totals["HS_TIEP_NHAN"]
+
+
+def test_consolidate_is_pure_and_imports_no_writer(tmp_path, form):
+    """consolidate() writes nothing, and importing it loads neither the city workbook nor XlsxWriter."""
+    import subprocess
+    import sys
+
+    S.generate(tmp_path / "in", "Q1", YEAR, form.units[:3], form=form)
+    before = sorted(tmp_path.rglob("*"))
+    res = consolidate(tmp_path / "in", "Q1", YEAR, store=tmp_path / "kho.db")
+    assert res.received == 3 and sorted(tmp_path.rglob("*")) == before
+    code = ("import sys, toolkit.consolidate; "
+            "print(sorted(m for m in sys.modules if m in ('toolkit.city_workbook', 'xlsxwriter')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -62,3 +62,25 @@ def test_self_check_names_file_and_entry(tmp_path, form, edit, expected):
         load_form_from(_broken_copy(tmp_path, form, edit))
     assert "indicators.yaml ›" in str(err.value)
     assert expected in str(err.value)
+
+
+def test_periods_are_one_table(form):
+    six = form.period("6 tháng đầu năm")
+    assert form.period("6t") is six and six.code == "6T" and six.months == (1, 6)
+    assert six.rollup == ("Q1", "Q2") and six.previous[0] == ("NAM", -1)
+    assert form.period("Quý I").previous == (("Q4", -1), ("NAM", -1))
+    assert form.period("CD").months is None
+    assert [p.label for p in form.periods] == form.choice_labels("ky_bao_cao")
+    with pytest.raises(BaocaoError, match="«Q5» không có trong danh mục"):
+        form.period("Q5")
+
+
+def test_period_table_refers_only_to_its_own_periods(tmp_path, form):
+    folder = tmp_path / "definition"
+    shutil.copytree(form.source, folder)
+    path = folder / "form.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["choices"]["ky_bao_cao"][4]["rollup"] = ["Q1", "Q7"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(BaocaoError, match="ky_bao_cao › 6T: tham chiếu kỳ không có trong danh mục 'Q7'"):
+        load_form_from(folder)

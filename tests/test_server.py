@@ -120,8 +120,10 @@ def status(model, path) -> str:
 
 
 def kiem_tra_json(path) -> list[dict]:
+    """The findings `baocao kiem-tra --json` prints for one file."""
     done = run_cli("kiem-tra", "--json", str(path))
-    return json.loads(done.stdout)
+    [report] = json.loads(done.stdout)
+    return report["findings"]
 
 
 # The workbook and its VBA ------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import synthetic as S
+from toolkit.city_workbook import write_city_workbook
 from toolkit.consolidate import consolidate, consolidate_store
 from toolkit.reader import read_submission
-from toolkit.store import Store
+from toolkit.store import Store, save_consolidation
 from toolkit.vnformat import ratio_percent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,10 +65,13 @@ def test_consolidation_from_store_matches_folder(tmp_path, form):
     S.generate(tmp_path / "in", "Q1", 2026, form.units[:30], form=form)
     kho = tmp_path / "kho.db"
     direct = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
+    assert not kho.exists()  # consolidation is pure: only the store writer writes
+    assert save_consolidation(kho, direct) == 30
     again = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
-    assert direct.stored == 30 and again.stored == 0  # re-running adds no versions
-    stored = consolidate_store(kho, "Quý I", 2026, tmp_path / "tu_kho.xlsx")
+    assert save_consolidation(kho, again) == 0  # re-running adds no versions
+    stored = consolidate_store(kho, "Quý I", 2026)
     assert stored.totals == direct.totals and stored.received == 30
+    write_city_workbook(stored, tmp_path / "tu_kho.xlsx")
     assert (tmp_path / "tu_kho.xlsx").exists()
 
 
@@ -81,12 +85,28 @@ def test_rolled_up_unit_in_half_year_consolidation(tmp_path, form):
     q1 = S.unit_values(form, units[0].code, "Q1", 2026)
     q2 = S.unit_values(form, units[0].code, "Q2", 2026)
     assert rolled[0].value("HS_TRONG_KY") == q1["HS_TRONG_KY"] + q2["HS_TRONG_KY"]
+    assert not (tmp_path / "kho.db").exists()  # the parts came from the folder; nothing was written
+
+
+def test_rollup_takes_a_part_from_the_store_when_the_folder_lacks_it(tmp_path, form):
+    units = form.units[:3]
+    S.generate(tmp_path / "q1", "Q1", 2026, units, form=form)
+    S.generate(tmp_path / "q2", "Q2", 2026, units, form=form)
+    kho = tmp_path / "kho.db"
+    save_consolidation(kho, consolidate(tmp_path / "q1", "Q1", 2026))
+    res = consolidate(tmp_path / "q2", "6T", 2026, store=kho)  # Quý I only in the store
+    q1 = S.unit_values(form, units[1].code, "Q1", 2026)
+    q2 = S.unit_values(form, units[1].code, "Q2", 2026)
+    row = next(r for r in res.rows if r.unit.code == units[1].code)
+    assert row.value("HS_TRONG_KY") == q1["HS_TRONG_KY"] + q2["HS_TRONG_KY"] and "Cộng dồn" in row.note
+    assert res.received == 3
 
 
 SCRIPT = """
 import sys
 from toolkit.consolidate import consolidate
-consolidate(sys.argv[1], "Q3", 2026, store=sys.argv[2])
+from toolkit.store import save_consolidation
+save_consolidation(sys.argv[2], consolidate(sys.argv[1], "Q3", 2026, store=sys.argv[2]))
 """
 
 

@@ -105,7 +105,7 @@ def city(tmp_path_factory, form):
 
 
 def test_live_submission_reads_what_the_reader_reads(intake):
-    live = xl._live_submission(remote_book(intake))
+    live = xl._live_report(remote_book(intake)).submission
     saved = read_submission(intake)
     assert {c: v.value for c, v in live.values.items()} == {c: v.value for c, v in saved.values.items()}
     assert {c: (v.value, v.loc) for c, v in live.meta.items()} == {c: (v.value, v.loc) for c, v in saved.meta.items()}

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from toolkit.annotate import write_annotated
-from toolkit.checker import check_submission
+from toolkit.check import check_file
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, SEVERITY_VI, Finding
+from toolkit.findings import ERROR, SEVERITY_VI, Report
 from toolkit.form import load_form
 from toolkit.reader import read_submission
 
@@ -23,32 +23,22 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
     form = load_form()
     prev = read_submission(previous, form) if previous else None
-    findings: list[Finding] = []
-    refused: list[str] = []
-    for path in files:
-        try:
-            sub = read_submission(path, form)
-        except BaocaoError as exc:
-            refused.append(str(exc))
-            continue
-        found = check_submission(sub, form, prev)
-        findings += found
-        if annotate:
-            write_annotated(path, found, annotate)
-    _print(findings, refused, as_json, annotate)
-    if refused:
-        return 2
-    return 1 if any(f.severity == ERROR for f in findings) else 0
+    reports = [check_file(path, form, prev) for path in files]
+    if annotate and reports[0].refusal:
+        annotate = None  # nothing was read, so there is nothing to annotate
+    elif annotate:
+        write_annotated(files[0], reports[0].findings, annotate)
+    _print(reports, as_json, annotate)
+    return max(r.exit_code for r in reports)
 
 
-def _print(findings: list[Finding], refused: list[str], as_json: bool, annotate: Path | None) -> None:
-    console = Console(soft_wrap=True)
+def _print(reports: list[Report], as_json: bool, annotate: Path | None) -> None:
     if as_json:
-        payload = [f.as_dict() for f in findings]
-        payload += [{"code": "khong-doc-duoc", "severity": "error", "file": r.split(": ", 1)[0], "sheet": "",
-                     "cell": "", "message": r} for r in refused]
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
         return
+    console = Console(soft_wrap=True)
+    refused = [r.refusal for r in reports if r.refusal]
+    findings = [f for r in reports for f in r.findings]
     for r in refused:
         print(f"Lỗi: {r}", file=sys.stderr)
     if findings and not console.is_terminal:  # piped or logged: one finding per line, nothing cut

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from toolkit import catalogue
 from toolkit.checks_lists import list_findings
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Field, Form, load_form
@@ -17,8 +18,6 @@ from toolkit.rules import Node, Ref, Rule, evaluate, excel_expr, load_rules, rat
 from toolkit.submission import Loc, Submission
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
-# Reader problems that do not block a submission.
-_PROBLEM_WARNINGS = {"ma-khong-xac-dinh", "cong-thuc-trong-o-nhap"}
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
 VERDICT = {"ok": "OK", "skip": "BỎ QUA", ERROR: "LỖI", WARNING: "CẢNH BÁO"}
 
@@ -63,10 +62,12 @@ def _message(template: str, sub: Submission, form: Form, left: Any, right: Any) 
     return re.sub(r"\{(\w+)\}", repl, template)
 
 
-def _finding(sub: Submission, code: str, severity: str, loc: Loc | None, message: str, rule: str,
-             values: dict | None = None) -> Finding:
-    return Finding(code=code, severity=severity, file=str(sub.path), sheet=loc.sheet if loc else "",
-                   cell=loc.cell if loc else "", message=message, rule=rule, values=values or {})
+def _finding(sub: Submission, code: str, loc: Loc | None, rule: str = "", values: dict | None = None, /, *,
+             severity: str = "", message: str = "", **fields) -> Finding:
+    """A finding of `code`, worded and graded by its catalogue entry unless given (the rules.yaml rules)."""
+    return Finding(code=code, severity=severity or catalogue.severity(code), file=str(sub.path),
+                   sheet=loc.sheet if loc else "", cell=loc.cell if loc else "",
+                   message=message or catalogue.message(code, **fields), rule=rule or code, values=values or {})
 
 
 def _rule_sheet_rule(rule: Rule, form: Form) -> SheetRule:
@@ -79,8 +80,8 @@ def _rule_sheet_rule(rule: Rule, form: Form) -> SheetRule:
             return out.verdict, None
         loc = sub.loc(first_code) if first_code else None
         values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
-        return rule.severity, _finding(sub, rule.id, rule.severity, loc,
-                                       _message(rule.message, sub, form, out.left, out.right), rule.id, values)
+        return rule.severity, _finding(sub, rule.id, loc, rule.id, values, severity=rule.severity,
+                                       message=_message(rule.message, sub, form, out.left, out.right))
     fail = VERDICT[rule.severity]
     return SheetRule(rule.id, rule.description or f"{rule.kind}: {', '.join(rule.fields)}", rule.severity,
                      decide, to_excel(rule, list_ranges(form), fail), _excel_message(rule, form))
@@ -120,12 +121,11 @@ def _ratio_sheet_rule(field: Field, num: str, den: str, form: Form) -> SheetRule
         verdict = ratio_check(v, n, d)
         if verdict == "ok":
             return "ok", None
-        exact = round_half_up(100 * n / d, 2)
         kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
-        msg = (f"{field.label} ghi {fmt_number(v)}% nhưng {fmt_number(n)}/{fmt_number(d)} = "
-               f"{fmt_number(exact, 2, fixed=True)}%: {kind}")
-        return verdict, _finding(sub, "ty-le-khong-khop", verdict, sub.loc(field.code), msg,
-                                 ratio_rule_id(field), {field.code: v, num: n, den: d})
+        return verdict, _finding(sub, "ty-le-khong-khop", sub.loc(field.code), ratio_rule_id(field),
+                                 {field.code: v, num: n, den: d}, severity=verdict, label=field.label,
+                                 value=fmt_number(v), num=fmt_number(n), den=fmt_number(d),
+                                 exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind)
     v, n, d = field.code, num, den
     exact = f"{n}/{d}*100"
     rounded = ",".join(f"ABS({v}-ROUND({exact},{k}))<=1E-9" for k in (0, 1, 2))
@@ -142,11 +142,10 @@ def _required_sheet_rule(field: Field) -> SheetRule:
     def decide(sub: Submission) -> tuple[str, Finding | None]:
         if sub.get(field.code) not in (None, ""):
             return "ok", None
-        return ERROR, _finding(sub, "thieu-gia-tri-bat-buoc", ERROR, sub.loc(field.code),
-                               f"Chưa nhập «{field.label}» (bắt buộc)", rule_id)
+        return ERROR, _finding(sub, "thieu-gia-tri-bat-buoc", sub.loc(field.code), rule_id, label=field.label)
     return SheetRule(rule_id, f"{field.code} phải được nhập",
                      ERROR, decide, f'=IF(LEN({field.code}&"")>0,"OK","LỖI")',
-                     f'"Chưa nhập «{field.label}» (bắt buộc)"')
+                     '"' + catalogue.message("thieu-gia-tri-bat-buoc", label=field.label) + '"')
 
 
 def _negative_sheet_rule(form: Form) -> SheetRule:
@@ -194,9 +193,8 @@ def _bounds(sub: Submission, form: Form) -> list[Finding]:
         if (f.min is not None and v < f.min) or (f.max is not None and v > f.max):
             lo = fmt_number(f.min) if f.min is not None else "-∞"
             hi = fmt_number(f.max) if f.max is not None else "+∞"
-            out.append(_finding(sub, "ngoai-gioi-han", ERROR, sub.loc(f.code),
-                                f"{f.label} = {fmt_number(v)} nằm ngoài khoảng cho phép [{lo}; {hi}]",
-                                f.code, {f.code: v}))
+            out.append(_finding(sub, "ngoai-gioi-han", sub.loc(f.code), f.code, {f.code: v}, label=f.label,
+                                value=fmt_number(v), lo=lo, hi=hi))
     return out
 
 
@@ -204,8 +202,7 @@ def check_submission(sub: Submission, form: Form | None = None,
                      previous: Submission | None = None) -> list[Finding]:
     """All findings of one submission; `previous` enables the cross-period rules."""
     form = form or load_form()
-    findings = [_finding(sub, p.code, WARNING if p.code in _PROBLEM_WARNINGS else ERROR, p.loc, p.message,
-                         p.field) for p in sub.problems]
+    findings = [_finding(sub, p.code, p.loc, p.field, message=p.message) for p in sub.problems]
     findings += _bounds(sub, form)
     for rule in sheet_rules(form):
         _, finding = rule.decide(sub)
@@ -221,7 +218,6 @@ def _cross_period(sub: Submission, prev: Submission) -> list[Finding]:
     now, before = sub.get("HS_KY_TRUOC"), prev.get("HS_DANG_GQ")
     if now is None or before is None or now == before:
         return []
-    return [_finding(sub, "ky-truoc-khong-khop", ERROR, sub.loc("HS_KY_TRUOC"),
-                     f"Hồ sơ từ kỳ trước chuyển sang ({fmt_number(now)}) phải bằng hồ sơ đang giải quyết cuối "
-                     f"kỳ trước ({fmt_number(before)}, {prev.path.name}!{prev.loc('HS_DANG_GQ')})",
-                     "ky-truoc-khong-khop", {"HS_KY_TRUOC": now, "HS_DANG_GQ_KY_TRUOC": before})]
+    return [_finding(sub, "ky-truoc-khong-khop", sub.loc("HS_KY_TRUOC"), "",
+                     {"HS_KY_TRUOC": now, "HS_DANG_GQ_KY_TRUOC": before}, now=fmt_number(now),
+                     before=fmt_number(before), where=f"{prev.path.name}!{prev.loc('HS_DANG_GQ')}")]

@@ -10,15 +10,13 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Callable
 
-from toolkit.findings import ERROR, Finding
-from toolkit.form import Form, nfc
+from toolkit.findings import Finding
+from toolkit.form import Form, label_key, nfc
 from toolkit.submission import Row, Submission
 from toolkit.vnformat import fmt_date, fmt_number
 
 _SO = re.compile(r"^\d{1,5}(/\d{4})?$")
 _KY_HIEU = re.compile(r"^[A-ZĐ][A-Za-zĐđ0-9&]*([-/][A-ZĐ][A-Za-zĐđ0-9&]*)*$")
-_PERIOD_MONTHS = {"Q1": (1, 3), "Q2": (4, 6), "Q3": (7, 9), "Q4": (10, 12), "6T": (1, 6), "9T": (1, 9),
-                  "NAM": (1, 12)}
 
 MakeFinding = Callable[..., Finding]
 
@@ -51,37 +49,30 @@ def _documents(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
         name = citation(row)
         cell = row.cells.get("ky_hieu")
         if so and not _SO.match(str(so)):
-            out.append(make(sub, "vb-so-sai-dang", ERROR, row.cells["so"].loc,
-                            f"{name}: số «{so}» không đúng dạng (số thứ tự, văn bản QPPL kèm năm: 01/2026)",
-                            "vb-so-sai-dang", {"so": so}))
+            out.append(make(sub, "vb-so-sai-dang", row.cells["so"].loc, "", {"so": so}, name=name, so=so))
         if sym and not _KY_HIEU.match(str(sym)):
-            out.append(make(sub, "vb-ky-hieu-sai-dang", ERROR, cell.loc,
-                            f"{name}: ký hiệu «{sym}» không đúng dạng (chữ in hoa nối bằng dấu gạch ngang, "
-                            "không có khoảng trắng, ví dụ QĐ-UBND)", "vb-ky-hieu-sai-dang", {"ky_hieu": sym}))
+            out.append(make(sub, "vb-ky-hieu-sai-dang", cell.loc, "", {"ky_hieu": sym}, name=name, ky_hieu=sym))
         if kind in abbr and sym:
             head = re.split(r"[-/]", str(sym))[0]
             want = abbr[kind]
             if want and head != want:
                 other = f" (là ký hiệu của {owner[head]})" if head in owner else ""
-                out.append(make(sub, "vb-loai-ky-hieu", ERROR, cell.loc,
-                                f"{name}: loại «{kind}» phải có ký hiệu bắt đầu bằng «{want}-», nhưng ký hiệu là "
-                                f"«{sym}»{other}", "vb-loai-ky-hieu", {"loai": kind, "ky_hieu": sym}))
+                out.append(make(sub, "vb-loai-ky-hieu", cell.loc, "", {"loai": kind, "ky_hieu": sym}, name=name,
+                                loai=kind, want=want, ky_hieu=sym, other=other))
             elif not want and head in owner:
-                out.append(make(sub, "vb-loai-ky-hieu", ERROR, cell.loc,
-                                f"{name}: công văn không có ký hiệu loại văn bản, nhưng ký hiệu «{sym}» là của "
-                                f"{owner[head]}", "vb-loai-ky-hieu", {"loai": kind, "ky_hieu": sym}))
+                out.append(make(sub, "vb-cong-van-ky-hieu", cell.loc, "", {"loai": kind, "ky_hieu": sym},
+                                name=name, ky_hieu=sym, owner=owner[head]))
         if isinstance(day, date) and isinstance(report_date, date) and day > report_date:
-            out.append(make(sub, "vb-ngay-sau-bao-cao", ERROR, row.cells["ngay"].loc,
-                            f"{name}: ngày ban hành sau {date_name} ({fmt_date(report_date)})",
-                            "vb-ngay-sau-bao-cao", {"ngay": day, "ngay_bao_cao": report_date}))
+            out.append(make(sub, "vb-ngay-sau-bao-cao", row.cells["ngay"].loc, "",
+                            {"ngay": day, "ngay_bao_cao": report_date}, name=name, date_name=date_name,
+                            date=fmt_date(report_date)))
         if so and sym and isinstance(day, date):
             key = (str(so), nfc(str(sym)), day.year)
             if key in seen and seen[key][0] != day:
                 first = seen[key][1]
-                out.append(make(sub, "vb-trung-so-khac-ngay", ERROR, row.cells["ngay"].loc,
-                                f"{name}: cùng số, ký hiệu với văn bản ở {first.cells['ngay'].loc} nhưng khác ngày "
-                                f"({fmt_date(seen[key][0])})", "vb-trung-so-khac-ngay",
-                                {"ngay": day, "ngay_khac": seen[key][0]}))
+                out.append(make(sub, "vb-trung-so-khac-ngay", row.cells["ngay"].loc, "",
+                                {"ngay": day, "ngay_khac": seen[key][0]}, name=name, first=first.cells["ngay"].loc,
+                                other_date=fmt_date(seen[key][0])))
             seen.setdefault(key, (day, row))
     return out
 
@@ -95,17 +86,15 @@ def _cqtt(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
         top, score = row.get("diem_toi_da"), row.get("diem_tu_cham")
         by_criterion[row.get("tieu_chi")].append(row)
         if isinstance(top, (int, float)) and isinstance(score, (int, float)) and score > top:
-            out.append(make(sub, "cqtt-diem-vuot-toi-da", ERROR, row.cells["diem_tu_cham"].loc,
-                            f"Điểm tự chấm ({fmt_number(score)}) lớn hơn điểm tối đa ({fmt_number(top)}) của "
-                            f"tiêu chí thành phần «{row.get('tieu_chi_thanh_phan')}»", "cqtt-diem-vuot-toi-da"))
+            out.append(make(sub, "cqtt-diem-vuot-toi-da", row.cells["diem_tu_cham"].loc, score=fmt_number(score),
+                            top=fmt_number(top), criterion=row.get("tieu_chi_thanh_phan")))
         text = (row.get("tieu_chi_thanh_phan") or "").casefold()
         overdue = sub.get("HS_QUA_HAN")
         if words and all(w in text for w in words) and isinstance(overdue, (int, float)) and overdue > 0 \
                 and isinstance(score, (int, float)) and isinstance(top, (int, float)) and score >= top:
-            out.append(make(sub, "cqtt-tthc-qua-han", ERROR, row.cells["diem_tu_cham"].loc,
-                            f"Tiêu chí «{row.get('tieu_chi_thanh_phan')}» không thể đạt điểm tối đa khi có "
-                            f"{fmt_number(overdue)} hồ sơ giải quyết quá hạn ({sub.loc('HS_QUA_HAN')})",
-                            "cqtt-tthc-qua-han", {"HS_QUA_HAN": overdue, "diem_tu_cham": score}))
+            out.append(make(sub, "cqtt-tthc-qua-han", row.cells["diem_tu_cham"].loc, "",
+                            {"HS_QUA_HAN": overdue, "diem_tu_cham": score}, criterion=row.get("tieu_chi_thanh_phan"),
+                            overdue=fmt_number(overdue), where=sub.loc("HS_QUA_HAN")))
     for crit in form.cqtt_criteria:
         crit_rows = by_criterion.get(crit.label, [])
         maxima = [r.get("diem_toi_da") for r in crit_rows if isinstance(r.get("diem_toi_da"), (int, float))]
@@ -115,9 +104,8 @@ def _cqtt(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
         complete = all(isinstance(r.get("diem_tu_cham"), (int, float)) for r in crit_rows)
         if total > limit + 1e-9 or (complete and abs(total - limit) > 1e-9):
             need = "bằng" if complete else "không vượt quá"
-            out.append(make(sub, "cqtt-tong-diem-toi-da", ERROR, crit_rows[0].cells["diem_toi_da"].loc,
-                            f"Tổng điểm tối đa các tiêu chí thành phần của «{crit.label}» là {fmt_number(total)}, "
-                            f"phải {need} {fmt_number(limit)}", "cqtt-tong-diem-toi-da"))
+            out.append(make(sub, "cqtt-tong-diem-toi-da", crit_rows[0].cells["diem_toi_da"].loc,
+                            criterion=crit.label, total=fmt_number(total), need=need, limit=fmt_number(limit)))
     return out
 
 
@@ -136,20 +124,20 @@ def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     code, name = sub.get("MA_DVHC"), sub.get("TEN_DON_VI")
     unit = form.unit_by_code(code) if code else None
-    if unit and name and unit.name != name:
-        out.append(make(sub, "don-vi-khong-khop", ERROR, sub.loc("TEN_DON_VI"),
-                        f"Tên đơn vị «{name}» không khớp mã {code} (mã này là «{unit.name}»)", "don-vi-khong-khop"))
-    period = next((c for c in form.choices["ky_bao_cao"] if c.label == sub.period), None)
+    if unit and name and label_key(unit.name) != label_key(name):
+        out.append(make(sub, "don-vi-khong-khop", sub.loc("TEN_DON_VI"), name=name, code=code,
+                        expected=unit.name))
+    period = next((p for p in form.periods if p.label == sub.period), None)
     year, start, end = sub.year, *sub.window
-    if period and period.code in _PERIOD_MONTHS and isinstance(year, int) and start and end:
-        m0, m1 = _PERIOD_MONTHS[period.code]
+    if period and period.months and isinstance(year, int) and start and end:
+        m0, m1 = period.months
         p_start = date(year, m0, 1)
         p_end = (date(year + 1, 1, 1) if m1 == 12 else date(year, m1 + 1, 1)) - timedelta(days=1)
         lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
         if start < p_start - lead or end > p_end or end < p_start:
-            out.append(make(sub, "ky-ngoai-thoi-gian", ERROR, sub.loc("TU_NGAY"),
-                            f"Khoảng số liệu {fmt_date(start)} – {fmt_date(end)} không nằm trong kỳ {period.label} "
-                            f"năm {year} ({fmt_date(p_start)} – {fmt_date(p_end)})", "ky-ngoai-thoi-gian"))
+            out.append(make(sub, "ky-ngoai-thoi-gian", sub.loc("TU_NGAY"), start=fmt_date(start),
+                            end=fmt_date(end), period=period.label, year=year, p_start=fmt_date(p_start),
+                            p_end=fmt_date(p_end)))
     return out
 
 

@@ -142,10 +142,9 @@ def cmd_server_chay(args) -> int:
         from toolkit.server import Settings, serve
     except ImportError as exc:
         raise BaocaoError(f"chưa cài phần máy chủ (thiếu {exc.name}): pip install \"baocao[server]\"") from None
-    from toolkit.store import period_code
     from toolkit.form import load_form
 
-    period_code(load_form(), args.ky)  # a wrong period is refused before the server starts
+    load_form().period(args.ky)  # a wrong period is refused before the server starts
     serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai),
           host=args.dia_chi, port=args.cong)
     return 0
@@ -164,15 +163,19 @@ def cmd_tong_hop(args) -> int:
     """Exit 0 when every consolidated file is clean, 1 when a file has errors or could not be read
     (the city workbook is written either way), 2 when the folder or an option is unusable."""
     from toolkit import vnformat
+    from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
+    from toolkit.store import save_consolidation
 
-    res = consolidate(args.folder, args.ky, args.nam, args.out, deadline=_date(args.han), store=args.kho)
+    res = consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
+    stored = save_consolidation(args.kho, res) if args.kho else 0
+    write_city_workbook(res, args.out)
     errors = sum(r.errors for r in res.rows)
     print(f"Tổng hợp {vnformat.period_year(res.period, res.year)}: {res.received}/{res.expected} đơn vị đã nộp, "
           f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "
           f"{errors} lỗi; {len(res.excluded)} tệp không đưa vào tổng hợp.")
     if args.kho:
-        print(f"Kho dữ liệu {args.kho}: thêm {res.stored} bản nộp mới.")
+        print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới.")
     print(f"Đã ghi sổ tổng hợp: {args.out}")
     return 1 if res.has_errors else 0
 

@@ -1,5 +1,9 @@
 """City consolidation: read and check every unit workbook in a folder, then one row per unit.
 
+`consolidate()` is a pure step: it returns a `Consolidation` and writes nothing. The
+city workbook (toolkit.city_workbook), the history store (`store.save_consolidation`)
+and the city report are writers that take it.
+
 Files are read and checked in a 2-process pool (the work is CPU-bound Python; the
 GIL would keep threads on one core). Each worker returns a small plain dict, not
 the whole `Submission`, so pickling stays cheap. Nothing is dropped silently:
@@ -15,26 +19,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from toolkit.checker import check_submission
+from toolkit.check import check_file
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
-from toolkit.store import Store, Stored, period_code, period_label
+from toolkit.store import Store, Stored, rollup
 from toolkit.vnformat import ratio_percent
 
 WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
-
-
-def check(sub, form: Form, previous=None) -> list[Finding]:
-    """The checker's findings; a checker crash on one file is a finding, not the end of the run."""
-    try:
-        return list(check_submission(sub, form=form, previous=previous))
-    except Exception as exc:  # one file's checker failure must not stop the other 113: it is listed
-        return [Finding("kiem-tra-that-bai", ERROR, sub.path.name, "", "",
-                        f"Không kiểm tra được tệp này ({type(exc).__name__}: {exc}); báo cho người quản trị")]
 
 
 def file_hash(path: Path) -> str:
@@ -59,24 +54,23 @@ def _previous_from(store_path: str | None, form: Form, sub):
 
 def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     """Read and check one file (runs in a worker process); a small picklable dict."""
-    from toolkit.reader import read_submission
-
     path_str, store_path = job
     path = Path(path_str)
     form = load_form()
     stat = path.stat()
+    # the time received is the file's modification time (a copy into the folder keeps it)
     out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
-                           "hash": file_hash(path), "refused": None}
-    try:
-        sub = read_submission(path, form)
-    except BaocaoError as exc:
-        out["refused"] = str(exc).removeprefix(f"{path_str}: ")
+                           "received": datetime.fromtimestamp(stat.st_mtime), "hash": file_hash(path),
+                           "refused": None}
+    report = check_file(path, form, lambda sub: _previous_from(store_path, form, sub))
+    if report.refusal:
+        out["refused"] = report.refusal.removeprefix(f"{path_str}: ")
         return out
-    findings = check(sub, form, _previous_from(store_path, form, sub))
+    sub = report.submission
     values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
     out.update(unit=sub.unit_code, unit_name=sub.unit_name, period=sub.period, year=sub.year,
                version=sub.version, window_to=sub.window[1], values=values,
-               findings=[f.as_dict() for f in findings],
+               findings=[f.as_dict() for f in report.findings],
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
                       for p in sub.problems if p.code in DRIFT_CODES])
     return out
@@ -113,7 +107,6 @@ class Consolidation:
     excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
-    stored: int = 0
 
     @property
     def expected(self) -> int:
@@ -175,44 +168,60 @@ def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
     return totals
 
 
-def _received(res: dict) -> datetime:
-    return datetime.fromtimestamp(res["mtime"])
-
-
 def _deadline(form: Form, res_window_to: date | None, override: date | None) -> date | None:
     if override:
         return override
     return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
 
 
-def consolidate(folder: Path | str, ky: str, nam: int, out: Path | str | None = None,
-                deadline: date | None = None, store: Path | str | None = None,
-                workers: int = WORKERS) -> Consolidation:
-    """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`.
+def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = None,
+                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
+    """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
 
-    With `store`, every readable submission is saved (a new version when its content
-    changed) and a unit with no file for a long period (6 tháng, 9 tháng, năm) is
-    rolled up from its stored quarters. With `out`, the city workbook is written.
+    A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
+    up from its shorter periods: the files of this folder first, then, with `store`,
+    the versions kept there. The store (read only here) also gives the checker each
+    unit's previous period.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
-    form = load_form()
-    label = period_label(form, ky)
-    if store:  # create the schema first: the workers open the store read-only for previous periods
-        Store(store, form).close()
-    results = read_all(list_workbooks(folder), str(store) if store else None, workers)
-    result = _assemble(form, label, int(nam), results, deadline)
-    if store:
-        with Store(store, form) as db:
-            result.stored = _save(db, result, results)
-            _fill_rollups(db, result, deadline)
-    result.totals = city_totals(form, result.rows)
-    if out:
-        from toolkit.city_workbook import write_city_workbook
+    form = form or load_form()
+    period, year = form.period(ky), int(nam)
+    known_store = str(store) if store and Path(store).exists() else None
+    results = read_all(list_workbooks(folder), known_store, workers)
+    result = _assemble(form, period.label, year, results, deadline)
+    own = _newest(results, year)
+    db = Store(known_store, form, readonly=True) if known_store else None
+    try:
+        def latest(unit: str, part: str) -> Stored | None:
+            found = own.get((unit, form.period(part).label))
+            return found or (db.latest(unit, part, year) if db else None)
 
-        write_city_workbook(result, Path(out))
+        _fill_rollups(result, latest, deadline)
+    finally:
+        if db:
+            db.close()
+    result.totals = city_totals(form, result.rows)
     return result
+
+
+def _as_stored(res: dict) -> Stored:
+    errors = sum(f["severity"] == ERROR for f in res["findings"])
+    return Stored(0, res["unit"], res["unit_name"] or "", res["period"], res["year"], 0, res["name"], res["hash"],
+                  res["received"], errors, len(res["findings"]) - errors, res["findings"], res["values"])
+
+
+def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
+    """This run's newest readable file per (unit, period label) of `year`: the parts of a roll-up."""
+    best: dict[tuple[str, str], dict] = {}
+    for res in results:
+        if res["refused"] or not res["unit"] or res["year"] != year:
+            continue
+        key = (res["unit"], res["period"])
+        if key not in best or (res["mtime"], res["path"]) > (best[key]["mtime"], best[key]["path"]):
+            best[key] = res
+    return {k: _as_stored(r) for k, r in best.items()}
 
 
 def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: date | None) -> Consolidation:
@@ -245,7 +254,7 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
             excluded.append((name, f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
     for code, res in chosen.items():
         row = rows[code]
-        row.file, row.path, row.received = res["name"], res["path"], _received(res)
+        row.file, row.path, row.received = res["name"], res["path"], res["received"]
         row.values, row.findings = res["values"], res["findings"]
         row.errors = sum(f["severity"] == ERROR for f in res["findings"])
         row.warnings = sum(f["severity"] == WARNING for f in res["findings"])
@@ -261,59 +270,44 @@ def _set_status(row: UnitRow) -> None:
     row.status = ST_ERRORS if row.errors else (ST_LATE if row.late else ST_OK)
 
 
-def _save(db: Store, result: Consolidation, results: list[dict]) -> int:
-    """Store every readable submission of a known unit (any period: they feed later roll-ups)."""
-    new = 0
-    known = {u.code for u in result.form.units}
-    for res in results:
-        if res["refused"] or res["unit"] not in known or not res["period"] or not res["year"]:
-            continue
-        _, added = db.add(res["unit"], res["unit_name"] or "", res["period"], res["year"], res["values"],
-                          res["name"], res["hash"], _received(res), res["findings"], res["version"])
-        new += added
-    return new
+def _fill_row(row: UnitRow, stored: Stored, form: Form, deadline: date | None, note: str = "") -> None:
+    row.file, row.path, row.received = stored.file, stored.file, stored.received_at
+    row.values, row.findings = stored.values, stored.findings
+    row.errors, row.warnings = stored.errors, stored.warnings
+    row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], deadline)
+    row.note = note
+    _set_status(row)
 
 
-def _fill_rollups(db: Store, result: Consolidation, deadline: date | None) -> None:
-    if period_code(result.form, result.period) not in ("6T", "9T", "NAM"):
+def _fill_rollups(result: Consolidation, latest, deadline: date | None) -> None:
+    """Roll up each unit with no file for a long period from `latest(unit, part)` of every part."""
+    form = result.form
+    parts = form.period(result.period).rollup
+    if not parts:
         return
     for row in result.rows:
         if row.status != ST_MISSING:
             continue
-        rolled: Stored | None = db.rollup(row.unit.code, result.period, result.year)
-        if rolled is None:
-            continue
-        row.file, row.path, row.received = rolled.file, rolled.file, rolled.received_at
-        row.values = rolled.values
-        row.findings, row.errors, row.warnings = rolled.findings, rolled.errors, rolled.warnings
-        row.deadline = _deadline(result.form, rolled.values.get("DEN_NGAY", (None,))[0], deadline)
-        row.note = "Cộng dồn từ các quý đã lưu trong kho (không có tệp riêng cho kỳ này)"
-        _set_status(row)
+        rolled = rollup(form, result.period, result.year, [latest(row.unit.code, p) for p in parts])
+        if rolled is not None:
+            _fill_row(row, rolled, form, deadline, "Cộng dồn từ các quý (không có tệp riêng cho kỳ này)")
 
 
-def consolidate_store(store: Path | str, ky: str, nam: int, out: Path | str | None = None,
-                      deadline: date | None = None) -> Consolidation:
+def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | None = None,
+                      form: Form | None = None) -> Consolidation:
     """The same consolidation from the store alone (the newest version of each unit, or a roll-up)."""
     if not Path(store).exists():
         raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
-    form = load_form()
-    label = period_label(form, ky)
-    result = Consolidation(form, label, int(nam), [UnitRow(u) for u in form.units], [], [], [])
-    with Store(store, form) as db:
+    form = form or load_form()
+    label, year = form.period(ky).label, int(nam)
+    result = Consolidation(form, label, year, [UnitRow(u) for u in form.units], [], [], [])
+    with Store(store, form, readonly=True) as db:
         for row in result.rows:
-            s = db.latest(row.unit.code, label, int(nam))
-            if s is None:
-                continue
-            row.file, row.path, row.received = s.file, s.file, s.received_at
-            row.values, row.findings, row.errors, row.warnings = s.values, s.findings, s.errors, s.warnings
-            row.deadline = _deadline(form, s.values.get("DEN_NGAY", (None,))[0], deadline)
-            _set_status(row)
-        _fill_rollups(db, result, deadline)
+            stored = db.latest(row.unit.code, label, year)
+            if stored is not None:
+                _fill_row(row, stored, form, deadline)
+        _fill_rollups(result, lambda unit, part: db.latest(unit, part, year), deadline)
     result.totals = city_totals(form, result.rows)
-    if out:
-        from toolkit.city_workbook import write_city_workbook
-
-        write_city_workbook(result, Path(out))
     return result
 
 

@@ -16,12 +16,12 @@ from toolkit.consolidate import ST_ERRORS, ST_LATE, ST_MISSING, consolidate_stor
 from toolkit.errors import BaocaoError
 from toolkit.form import Form
 from toolkit.intake import last_attempts
-from toolkit.store import Store, period_label
+from toolkit.store import Store
 
 
 def unit_rows(store: Path, period: str, year: int, deadline: date | None, form: Form) -> list[dict[str, Any]]:
-    result = consolidate_store(store, period, year, deadline=deadline)
-    label = period_label(form, period)
+    result = consolidate_store(store, period, year, deadline=deadline, form=form)
+    label = form.period(period).label
     with Store(store, form) as db:
         versions = {(u, f): v for u, f, v in db.db.execute(
             "SELECT unit, file, version FROM submission WHERE period=? AND year=?", (label, year))}
@@ -45,7 +45,7 @@ def city_report(store: Path, folder: Path, period: str, year: int, form: Form) -
     """The city synthesis from the newest received workbook of each unit (kept by toolkit.intake)."""
     from toolkit.reports import render_batch
 
-    label = period_label(form, period)
+    label = form.period(period).label
     with Store(store, form) as db:
         files = [folder / "phieu" / s.file for s in (db.latest(u, label, year) for u in db.units(label, year))
                  if s is not None and (folder / "phieu" / s.file).exists()]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from toolkit.checker import check_submission
+from toolkit.check import check_file
 from toolkit.datafile import load_data
 from toolkit.form import load_form
-from toolkit.reader import read_submission
+from toolkit.submission import Submission
 from toolkit.workbook import build
 
 TEMPLATE_NAME = "mau_phieu_so_lieu.xlsx"
@@ -30,27 +30,27 @@ def run_demo(out_dir: Path) -> int:
     filled = []
     for data_file in sample_files():
         path = build(form, out_dir / "phieu" / f"{data_file.stem}.xlsx", load_data(data_file, form))
-        sub = read_submission(path)
+        report = check_file(path, form)
+        sub = report.submission
         values = sum(v.value is not None for v in sub.values.values())
         docs = len(sub.lists.get("van_ban", []))
         console.print(f"Phiếu mẫu: {path} — {sub.unit_name}, {sub.period} {sub.year}: "
                       f"{values} chỉ tiêu, {docs} văn bản đọc lại từ tệp")
-        findings = check_submission(sub, form)
-        errors = [f for f in findings if f.severity == "error"]
-        console.print(f"  Kiểm tra: {len(errors)} lỗi, {len(findings) - len(errors)} cảnh báo", highlight=False)
-        for f in findings:
-            console.print(f"    [{'red' if f in errors else 'yellow'}]{f.where}[/] {f.message}", highlight=False)
-        filled.append(path)
+        console.print(f"  Kiểm tra: {len(report.errors)} lỗi, {len(report.warnings)} cảnh báo", highlight=False)
+        for f in report.findings:
+            console.print(f"    [{'red' if f in report.errors else 'yellow'}]{f.where}[/] {f.message}",
+                          highlight=False)
+        filled.append(sub)
     city_demo(console, out_dir, filled)
     from toolkit.reports import sample_reports  # imported here: docxtpl loads only when reports are made
 
-    for report in sample_reports(filled, out_dir / "bao_cao"):
+    for report in sample_reports([sub.path for sub in filled], out_dir / "bao_cao"):
         console.print(f"Báo cáo Word: {report}")
     console.print(f"[bold green]Xong.[/bold green] Kết quả nằm trong thư mục {out_dir.resolve()}")
     return 0
 
 
-def city_demo(console, out_dir: Path, filled: list[Path]) -> Path:
+def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     """City workbook "6 tháng đầu năm 2026": the two real samples plus synthetic workbooks for 112 units.
 
     Nguyễn Lương Bằng's real sample is Quý I only. Calling it a 6-month report would
@@ -60,16 +60,17 @@ def city_demo(console, out_dir: Path, filled: list[Path]) -> Path:
     import os
     from datetime import datetime, time, timedelta
 
+    from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
+    from toolkit.store import save_consolidation
     from toolkit.synthetic import generate
 
     form = load_form()
     subs = {}
-    for path in filled:  # received two days after the data window: the real samples are on time
-        sub = read_submission(path)
-        subs[sub.unit_code] = path
+    for sub in filled:  # received two days after the data window: the real samples are on time
+        subs[sub.unit_code] = sub.path
         stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0)).timestamp()
-        os.utime(path, (stamp, stamp))
+        os.utime(sub.path, (stamp, stamp))
     others = [u for u in form.units if u.code not in subs]
     codes = [u.code for u in others]
     missing, late, broken = set(codes[10:13]), set(codes[20:24]), set(codes[30:33])
@@ -80,7 +81,9 @@ def city_demo(console, out_dir: Path, filled: list[Path]) -> Path:
         generate(synth, "Q2", 2026, [nlb], form=form)
     store = out_dir / "kho_du_lieu.sqlite"
     out = out_dir / "tong_hop_6_thang_2026.xlsx"
-    res = consolidate(out_dir / "phieu", "6T", 2026, out, store=store)
+    res = consolidate(out_dir / "phieu", "6T", 2026, form=form)
+    save_consolidation(store, res)
+    write_city_workbook(res, out)
     console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
                   f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")
     console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "

@@ -32,9 +32,16 @@ class Finding:
 
 @dataclass
 class Report:
-    """All findings of one or more files."""
+    """The outcome of checking one file: its findings, or the reason it was refused.
+
+    `valid` is True when nothing blocks the file (warnings allowed); `exit_code`
+    is what the command returns for it: 0 valid, 1 findings that are errors, 2 refused.
+    """
 
     findings: list[Finding] = field(default_factory=list)
+    file: str = ""
+    refusal: str = ""  # Vietnamese reason the file could not be read at all
+    submission: Any = field(default=None, repr=False, compare=False)  # the Submission read, when read
 
     @property
     def errors(self) -> list[Finding]:
@@ -46,8 +53,18 @@ class Report:
 
     @property
     def valid(self) -> bool:
-        return not self.errors
+        return not self.refusal and not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.refusal else (1 if self.errors else 0)
 
     def flatten(self, keys: list[str]) -> list[list[Any]]:
         """[[f.key1, f.key2], ...]: keeps test assertions to one line."""
         return [[getattr(f, k) for k in keys] for f in self.findings]
+
+    def as_dict(self) -> dict[str, Any]:
+        """What `baocao kiem-tra --json` prints for this file."""
+        return {"file": self.file, "valid": self.valid, "exit_code": self.exit_code,
+                "errors": len(self.errors), "warnings": len(self.warnings), "refusal": self.refusal or None,
+                "findings": [f.as_dict() for f in self.findings]}

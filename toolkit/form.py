@@ -5,10 +5,8 @@ from the `Form` returned by `load_form()`.
 """
 from __future__ import annotations
 
-import csv
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -16,34 +14,21 @@ from pathlib import Path
 import yaml
 
 from toolkit.errors import BaocaoError
+from toolkit.units import Unit, province_units
+from toolkit.vnformat import label_key, nfc
 
 TYPES = ("count", "decimal", "percent", "money", "date", "text", "choice")
 NUMERIC = ("count", "decimal", "percent", "money")
 UNIT_AGGS = ("sum", "ratio", "none")
 PERIOD_AGGS = ("sum", "latest", "first", "ratio", "none")
 
+DEFAULT_PROVINCE = "Hải Phòng"
+OVERRIDE_FILE = "don_vi_sua.csv"  # beside the definition: units the package does not have right yet
+
 # Names Excel would parse as a reference rather than as a defined name.
 _A1 = re.compile(r"^\$?[A-Za-z]{1,3}\$?[0-9]+$")
 _R1C1 = re.compile(r"^[Rr][0-9]*([Cc][0-9]*)?$|^[Cc][0-9]*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-_TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
-                   ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
-                   ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))
-
-
-def label_key(text) -> str:
-    """Comparison key for labels: NFC, trimmed, case-folded, old and new tone placement alike (Hoà/Hòa)."""
-    s = nfc(str(text)).strip().casefold()
-    for old, new in _TONE_PLACEMENT:
-        if old in s:
-            s = s.replace(old, new)
-    return s
 
 
 @dataclass(frozen=True)
@@ -106,10 +91,14 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Unit:
+class Period:
+    """A report period: one row of the `ky_bao_cao` table in form.yaml."""
+
     code: str
-    name: str
-    kind: str
+    label: str
+    months: tuple[int, int] | None  # first and last calendar month; None for a topical report
+    rollup: tuple[str, ...] = ()  # the shorter periods it adds up (6T = Q1 + Q2)
+    previous: tuple[tuple[str, int], ...] = ()  # (period, year offset) holding the previous figures, best first
 
 
 @dataclass
@@ -125,6 +114,7 @@ class Form:
     cqtt_criteria: tuple[Choice, ...]
     cqtt_levels: tuple[dict, ...]
     units: tuple[Unit, ...]
+    province: str = ""
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
     source: Path | None = None
@@ -153,15 +143,45 @@ class Form:
     def unit_by_code(self, code: str) -> Unit | None:
         return self._units.get(code)
 
+    def for_province(self, province: str | int) -> "Form":
+        """The same form for another province's units (the package's list and its rows of the override file)."""
+        name, units = province_units(province, self.source / OVERRIDE_FILE if self.source else None)
+        choices = {**self.choices, "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
+                   "don_vi_ten": tuple(Choice(u.code, u.name) for u in units)}
+        return replace(self, province=name, units=units, choices=choices)
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        return tuple(self._periods.values())
+
+    def period(self, ky) -> Period:
+        """The period given by its code ("6T") or its label ("6 tháng đầu năm", any case or tone placement)."""
+        wanted = label_key(ky)
+        for p in self._periods.values():
+            if wanted in (p.code.casefold(), label_key(p.label)):
+                return p
+        names = ", ".join(f"{p.code} ({p.label})" for p in self._periods.values())
+        raise BaocaoError(f"kỳ báo cáo «{ky}» không có trong danh mục; chọn một trong: {names}")
+
     def __post_init__(self) -> None:
         self._by_code = {i.code: i for i in self.indicators}
         self._meta_by_code = {m.code: m for m in self.metadata}
         self._units = {u.code: u for u in self.units}
         self._choice_keys = {name: {label_key(c.label): c for c in items} for name, items in self.choices.items()}
+        self._periods = {c.code: _period(c) for c in self.choices.get("ky_bao_cao", ())}
+
+
+def _period(c: Choice) -> Period:
+    months = c.extra.get("months")
+    return Period(c.code, c.label, tuple(months) if months else None, tuple(c.extra.get("rollup", ())),
+                  tuple((str(code), int(offset)) for code, offset in c.extra.get("previous", ())))
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
                "periods", "ratio"}
+
+
+_CHOICE_KEYS = {"code", "label", "abbr", "signature", "months", "rollup", "previous"}
 
 
 def _unknown_keys(raw: dict, where: str) -> list[str]:
@@ -204,12 +224,6 @@ def _read_yaml(path: Path) -> dict:
         raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name}: {exc}") from exc
 
 
-def _units(path: Path) -> tuple[Unit, ...]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return tuple(Unit(r["ma_dvhc"].strip(), nfc(r["ten"].strip()), nfc(r["loai"].strip()))
-                     for r in csv.DictReader(fh))
-
-
 def load_form_from(folder: Path) -> Form:
     """Load and self-check the definition in `folder`; raise on any problem."""
     base = _read_yaml(folder / "form.yaml")
@@ -231,7 +245,7 @@ def load_form_from(folder: Path) -> Form:
     for name, items in (base.get("choices") or {}).items():
         for c in items if isinstance(items, list) else []:
             stray += [f"form.yaml › choices › {name} › {c.get('code')}: khóa lạ '{k}' (nhãn có dấu phẩy "
-                      "phải đặt trong ngoặc kép)" for k in c if k not in ("code", "label", "abbr", "signature")]
+                      "phải đặt trong ngoặc kép)" for k in c if k not in _CHOICE_KEYS]
 
     sections = []
     for s in ind.get("sections", []):
@@ -244,7 +258,7 @@ def load_form_from(folder: Path) -> Form:
 
     criteria = tuple(Choice(c["code"], nfc(c["label"]), {"max": c["max"]})
                      for c in base.get("cqtt", {}).get("criteria", []))
-    units = _units(folder / "don_vi.csv")
+    province, units = province_units(base.get("province", DEFAULT_PROVINCE), folder / OVERRIDE_FILE)
     choices: dict[str, tuple[Choice, ...]] = {
         "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
         "don_vi_ten": tuple(Choice(u.code, u.name) for u in units),
@@ -276,6 +290,7 @@ def load_form_from(folder: Path) -> Form:
         cqtt_criteria=criteria,
         cqtt_levels=tuple(base.get("cqtt", {}).get("levels", [])),
         units=units,
+        province=province,
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
         source=folder,
@@ -342,9 +357,23 @@ def self_check(form: Form) -> list[str]:
         labels = [c.label.casefold() for c in items]
         for dup in sorted({x for x in labels if labels.count(x) > 1}):
             out.append(f"form.yaml › choices › {name}: nhãn '{dup}' bị trùng")
+    out += _periods_check(form)
     total = sum(c.extra["max"] for c in form.cqtt_criteria)
     if form.cqtt_criteria and total != 100:
         out.append(f"form.yaml › cqtt › criteria: tổng điểm tối đa là {total}, phải bằng 100")
+    return out
+
+
+def _periods_check(form: Form) -> list[str]:
+    out = []
+    codes = {p.code for p in form.periods}
+    for p in form.periods:
+        where = f"form.yaml › choices › ky_bao_cao › {p.code}"
+        if p.months and not (len(p.months) == 2 and 1 <= p.months[0] <= p.months[1] <= 12):
+            out.append(f"{where}: months phải là [tháng đầu, tháng cuối] trong khoảng 1-12")
+        for ref in (*p.rollup, *(code for code, _ in p.previous)):
+            if ref not in codes:
+                out.append(f"{where}: tham chiếu kỳ không có trong danh mục '{ref}'")
     return out
 
 

@@ -25,9 +25,8 @@ import xlsxwriter
 from toolkit import xl
 from toolkit.atomic import atomic_path
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR
 from toolkit.form import Form
-from toolkit.store import Store, period_code
+from toolkit.store import Store
 from toolkit.xlsm import NAME_RECEIPT, NAME_RECEIPT_TIME, NAME_RECEIPT_VERSION
 
 ATTEMPTS = """
@@ -51,13 +50,14 @@ class Receipt:
 
 
 def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
-    return f"{unit}-{period_code(form, period)}{year}-V{version}-{content_hash[:8].upper()}"
+    return f"{unit}-{form.period(period).code}{year}-V{version}-{content_hash[:8].upper()}"
 
 
 def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Receipt | None:
     """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
     with xl.handler("Nộp", book) as book:
-        sub, findings = xl.check_and_show(book, form)
+        report = xl.check_and_show(book, form)
+        sub = report.submission
         if sub.unit_code != unit:
             name = form.unit_by_code(unit).name if form.unit_by_code(unit) else unit
             raise BaocaoError(f"khóa trong tệp này là của {name} (mã {unit}) nhưng phiếu ghi mã đơn vị "
@@ -65,18 +65,17 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
                               "đúng tệp thành phố đã cấp cho đơn vị")
         if not sub.period or not isinstance(sub.year, int):
             raise BaocaoError("hãy chọn kỳ báo cáo và nhập năm ở sheet «Thông tin chung» rồi bấm Nộp lại")
-        errors = sum(f.severity == ERROR for f in findings)
-        if errors:
-            _log_attempt(store_path, unit, sub.period, sub.year, errors, len(findings) - errors)
-            xl.status(book, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(findings)}. Sửa các ô tô đỏ theo "
+        if not report.valid:
+            _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
+            xl.status(book, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ theo "
                             "bảng bên dưới rồi bấm «Nộp» lại.")
             return None
-        receipt = _store(book, sub, unit, [f.as_dict() for f in findings], store_path, folder, form)
+        receipt = _store(book, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
         xl.write_named(book, {NAME_RECEIPT: receipt.code, NAME_RECEIPT_VERSION: receipt.version,
                               NAME_RECEIPT_TIME: f"{receipt.received_at:%H:%M:%S %d/%m/%Y}"})
         again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
         xl.status(book, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận {receipt.code}, "
-                        f"phiên bản {receipt.version}; {xl.verdict(findings)}.")
+                        f"phiên bản {receipt.version}; {xl.verdict(report)}.")
         return receipt
     return None
 
@@ -93,7 +92,7 @@ def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
 def _store(book, sub, unit: str, findings: list[dict], store_path: Path, folder: Path, form: Form) -> Receipt:
     grid = xl.live_grid(book)
     digest = _content_hash(grid)
-    rel = f"{period_code(form, sub.period)}_{sub.year}/{unit}_{digest[:16]}.xlsx"
+    rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
     target = folder / rel
     if not target.exists():
         write_grid(grid, target)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import python_calamine as pc
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit import layout as L
+from toolkit.catalogue import message
 from toolkit.errors import BaocaoError
 from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
-from toolkit.submission import Loc, Problem, Row, Submission, Value
+from toolkit.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.vnnum import NumberError, parse_number
 from toolkit.xlsx_scan import formula_cells
 
@@ -80,15 +80,19 @@ def sniff(path: Path) -> None:
 class _Sheet:
     """A sheet as a grid of rows from row 0, column 0 (Excel A1)."""
 
-    def __init__(self, book: pc.CalamineWorkbook, name: str):
+    def __init__(self, name: str, rows: list[list[Any]], merged: list[tuple] | None = None):
         self.name = name
+        self.rows = rows
+        self.merged = merged or []
+
+    @classmethod
+    def from_calamine(cls, book: pc.CalamineWorkbook, name: str) -> "_Sheet":
         sheet = book.get_sheet_by_name(name)
-        self.rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
-        self.truncated = sheet.height > MAX_ROWS
-        self.merged = [tuple(m) for m in (sheet.merged_cell_ranges or [])]
+        return cls(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
+                   [tuple(m) for m in (sheet.merged_cell_ranges or [])])
 
     def loc(self, r: int, c: int) -> Loc:
-        return Loc(self.name, xl_rowcol_to_cell(r, c))
+        return Loc(self.name, cell_name(r, c))
 
     def cell(self, r: int, c: int) -> Any:
         row = self.rows[r] if r < len(self.rows) else []
@@ -138,7 +142,7 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
         if isinstance(raw, str):
             return _parse_date(raw)
         return None, "không đọc được ngày"
-    text = _as_text(raw)
+    text = as_text(raw)
     if kind == "choice":
         match = form.choice_by_label(field.choices, text)
         if match is None:
@@ -156,7 +160,8 @@ def _vn_plain(x: float) -> str:
     return str(x).replace(".", ",")
 
 
-def _as_text(raw: Any) -> str:
+def as_text(raw: Any) -> str:
+    """A cell as the text the user sees (whole numbers without ".0", dates as dd/mm/yyyy)."""
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, (datetime, date)):
@@ -173,13 +178,13 @@ def _parse_date(text: str) -> tuple[date | None, str | None]:
     return None, f"«{text}» không phải ngày hợp lệ (dạng ngày/tháng/năm, ví dụ 09/01/2026)"
 
 
-def _read_stamp(book: pc.CalamineWorkbook, path: Path, form: Form) -> tuple[str, str]:
-    if L.SHEET_LISTS not in book.sheet_names:
+def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tuple[str, str]:
+    if label_key(L.SHEET_LISTS) not in sheets:
         raise BaocaoError(
             f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
             "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path))
-    sheet = _Sheet(book, L.SHEET_LISTS)
-    stamp = {label_key(r[0]): _as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    sheet = sheet_at(sheets[label_key(L.SHEET_LISTS)])
+    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
     form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
     if form_id != form.form_id:
         raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
@@ -189,6 +194,11 @@ def _read_stamp(book: pc.CalamineWorkbook, path: Path, form: Form) -> tuple[str,
             f"phiếu phiên bản {version or 'không rõ'}, phần mềm đang dùng phiên bản {form.version}; "
             "hãy chép số liệu sang mẫu mới (lệnh «baocao tao-mau»)", path=str(path))
     return form_id, version
+
+
+def _problem(sub: Submission, code: str, loc: Loc, field: str = "", /, **fields) -> None:
+    """Note a problem, worded by its catalogue entry."""
+    sub.problems.append(Problem(code, loc, message(code, **fields), field))
 
 
 def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Submission,
@@ -211,20 +221,17 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         loc = sheet.loc(r, value_col)
         field = by_code.get(code)
         if field is None:
-            sub.problems.append(Problem("ma-khong-xac-dinh", sheet.loc(r, code_col),
-                                        f"Mã «{code}» không có trong biểu mẫu; dòng này không được đọc", code))
+            _problem(sub, "ma-khong-xac-dinh", sheet.loc(r, code_col), code, code=code)
             continue
         if code in target:
-            sub.problems.append(Problem("ma-trung", sheet.loc(r, code_col),
-                                        f"Mã «{code}» xuất hiện lần nữa (đã có ở {target[code].loc})", code))
+            _problem(sub, "ma-trung", sheet.loc(r, code_col), code, code=code, first=target[code].loc)
             continue
         if any(r0 <= r <= r1 for r0, r1 in merged_rows):
-            sub.problems.append(Problem("o-bi-gop", loc, f"Ô giá trị của «{field.label}» bị gộp (merge) "
-                                        "với ô khác; hãy bỏ gộp ô", code))
+            _problem(sub, "o-bi-gop", loc, code, label=field.label)
         raw = sheet.cell(r, value_col)
         value, reason = _convert(field, raw, form)
         if reason:
-            sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{field.label}: {reason}", code))
+            _problem(sub, "gia-tri-khong-doc-duoc", loc, code, label=field.label, reason=reason)
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
@@ -232,23 +239,20 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
                 sub.notes[code] = nfc(text).strip()
     for f in fields:
         if f.code not in target:
-            sub.problems.append(Problem("thieu-chi-tieu", Loc(sheet.name, "A1"),
-                                        f"Không tìm thấy dòng có mã «{f.code}» ({f.label}) trong sheet "
-                                        f"«{sheet.name}»", f.code))
+            _problem(sub, "thieu-chi-tieu", Loc(sheet.name, "A1"), f.code, code=f.code, label=f.label,
+                     sheet=sheet.name)
 
 
 def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> list[Row]:
     labels = tuple(c.label for c in lst.columns)
     found = sheet.find_header(labels)
     if found is None:
-        sub.problems.append(Problem("thieu-tieu-de-bang", Loc(sheet.name, "A1"),
-                                    f"Sheet «{sheet.name}» không có dòng tiêu đề bảng (cột «{labels[0]}»)"))
+        _problem(sub, "thieu-tieu-de-bang", Loc(sheet.name, "A1"), sheet=sheet.name, column=labels[0])
         return []
     head, cols = found
     for c in lst.columns:
         if c.label not in cols:
-            sub.problems.append(Problem("thieu-cot", sheet.loc(head, 0),
-                                        f"Bảng «{sheet.name}» thiếu cột «{c.label}»"))
+            _problem(sub, "thieu-cot", sheet.loc(head, 0), sheet=sheet.name, column=c.label)
     rows: list[Row] = []
     for r in range(head + 1, len(sheet.rows)):
         cells = {c.code: sheet.cell(r, cols[c.label]) for c in lst.columns if c.label in cols}
@@ -261,29 +265,30 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
             loc = sheet.loc(r, cols[c.label])
             value, reason = _convert(c, cells[c.code], form)
             if reason:
-                sub.problems.append(Problem("gia-tri-khong-doc-duoc", loc, f"{c.label}: {reason}", c.code))
+                _problem(sub, "gia-tri-khong-doc-duoc", loc, c.code, label=c.label, reason=reason)
             row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
         rows.append(row)
     return rows
 
 
-def _scan_formulas(path: Path, sheet: _Sheet, sub: Submission) -> None:
+def _scan_formulas(path: Path, sub: Submission) -> None:
     """Formulas typed over input cells (the value is only the last result) and error values."""
     by_cell = {v.loc.cell: v for v in sub.values.values()}
+    if not by_cell:
+        return
+    sheet = next(iter(sub.values.values())).loc.sheet
     column = "".join(ch for ch in next(iter(by_cell), "E") if ch.isalpha())
-    for cell, (formula, error) in formula_cells(path, sheet.name, column).items():
+    for cell, (formula, error) in formula_cells(path, sheet, column).items():
         value = by_cell.get(cell)
         if value is None:
             continue
-        loc = Loc(sheet.name, cell)
+        loc = Loc(sheet, cell)
         if error:
-            sub.problems.append(Problem("loi-cong-thuc", loc, f"Ô giá trị của {value.code} báo lỗi {error}"
-                                        + (f" (công thức {formula})" if formula else ""), value.code))
+            _problem(sub, "loi-cong-thuc", loc, value.code, code=value.code, error=error,
+                     formula=f" (công thức {formula})" if formula else "")
             sub.values[value.code] = Value(value.code, None, loc, error)
         elif formula:
-            sub.problems.append(Problem("cong-thuc-trong-o-nhap", loc, f"Ô giá trị của {value.code} chứa công "
-                                        f"thức {formula}; phần mềm dùng kết quả đã lưu, hãy nhập số trực tiếp",
-                                        value.code))
+            _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
 
 
 def read_submission(path: Path | str, form: Form | None = None) -> Submission:
@@ -299,23 +304,8 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
         raise BaocaoError(f"không đọc được sổ tính Excel ({type(exc).__name__}); hãy mở và lưu lại bằng "
                           "Excel", path=str(path)) from None
     try:
-        form_id, version = _read_stamp(book, path, form)
-        sub = Submission(path=path, form_id=form_id, version=version)
-        names = {label_key(n): n for n in book.sheet_names}
-        for required in (L.SHEET_META, L.SHEET_DATA):
-            if label_key(required) not in names:
-                raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path))
-        _values_sheet(_Sheet(book, names[label_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
-        data = _Sheet(book, names[label_key(L.SHEET_DATA)])
-        _values_sheet(data, form.indicators, form, sub, sub.values, True)
-        _scan_formulas(path, data, sub)
-        for lst in form.lists:
-            if label_key(lst.sheet) not in names:
-                sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
-                                            f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
-                sub.lists[lst.id] = []
-                continue
-            sub.lists[lst.id] = _list_sheet(_Sheet(book, names[label_key(lst.sheet)]), lst, form, sub)
+        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, name), path, form)
+        _scan_formulas(path, sub)
     except BaocaoError:
         raise
     except Exception as exc:
@@ -323,4 +313,43 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
                           path=str(path)) from None
     finally:
         book.close()
+    return sub
+
+
+def read_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None,
+              name: str = "phiếu đang mở") -> Submission:
+    """Read a workbook given as its cell values, sheet name -> rows from A1 (what Excel shows on screen,
+    e.g. through xlwings); `name` is the workbook's file name for messages. Empty cells may be "" or
+    None, dates may be midnight datetimes. Merged cells and formulas are not seen this way."""
+    form = form or load_form()
+    sheets = {sheet: _Sheet(sheet, [[_grid_cell(v) for v in row] for row in rows[:MAX_ROWS]])
+              for sheet, rows in grid.items()}
+    return _read(list(sheets), sheets.__getitem__, Path(name), form)
+
+
+def _grid_cell(value: Any) -> Any:
+    """A cell as python-calamine gives it: "" when empty, a date for a date-only cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date()
+    return value
+
+
+def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form) -> Submission:
+    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked)."""
+    names = {label_key(n): n for n in sheet_names}
+    form_id, version = _read_stamp(names, sheet_at, path, form)
+    sub = Submission(path=path, form_id=form_id, version=version)
+    for required in (L.SHEET_META, L.SHEET_DATA):
+        if label_key(required) not in names:
+            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path))
+    _values_sheet(sheet_at(names[label_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
+    _values_sheet(sheet_at(names[label_key(L.SHEET_DATA)]), form.indicators, form, sub, sub.values, True)
+    for lst in form.lists:
+        if label_key(lst.sheet) not in names:
+            _problem(sub, "thieu-sheet", Loc(lst.sheet, "A1"), sheet=lst.sheet)
+            sub.lists[lst.id] = []
+            continue
+        sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
     return sub

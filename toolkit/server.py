@@ -33,7 +33,6 @@ from toolkit import intake, xl
 from toolkit.errors import BaocaoError
 from toolkit.form import Form, load_form
 from toolkit.server_keys import Keys
-from toolkit.store import period_label
 from toolkit.vnformat import period_year
 from toolkit.xlsm import NAME_STATUS
 
@@ -203,16 +202,18 @@ def create_app(settings: Settings) -> FastAPI:
         from toolkit.dashboard import unit_rows
 
         rows = unit_rows(settings.store, settings.period, settings.year, settings.deadline, server.form)
-        title = period_year(period_label(server.form, settings.period), settings.year)
+        title = period_year(server.form.period(settings.period).label, settings.year)
         return HTMLResponse(page.render(rows=rows, title=title, now=datetime.now(), deadline=settings.deadline,
                                         counts=_counts(rows)))
 
     @app.get("/tai-ve/so-tong-hop.xlsx")
     def city_workbook():
+        from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate_store
 
         out = settings.folder / "tong_hop" / f"so_tong_hop_{settings.year}.xlsx"
-        consolidate_store(settings.store, settings.period, settings.year, out, settings.deadline)
+        write_city_workbook(consolidate_store(settings.store, settings.period, settings.year, settings.deadline,
+                                              server.form), out)
         return FileResponse(out, filename=out.name)
 
     @app.get("/tai-ve/bao-cao-tong-hop.docx")

@@ -40,14 +40,6 @@ CREATE TABLE IF NOT EXISTS value (
 CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
 """
 
-# Period codes (form choices ky_bao_cao) a longer period is rolled up from.
-ROLLUP = {"6T": ("Q1", "Q2"), "9T": ("Q1", "Q2", "Q3"), "NAM": ("Q1", "Q2", "Q3", "Q4")}
-# Where the previous period's closing figures are, in order of preference (code, year offset).
-PREVIOUS = {"Q1": (("Q4", -1), ("NAM", -1)), "Q2": (("Q1", 0),), "Q3": (("Q2", 0), ("6T", 0)),
-            "Q4": (("Q3", 0), ("9T", 0)), "6T": (("NAM", -1), ("Q4", -1)),
-            "9T": (("6T", 0), ("Q2", 0)), "NAM": (("NAM", -1), ("Q4", -1))}
-
-
 @dataclass
 class Stored:
     """One stored version: values are code -> (value, "file!Sheet!Cell")."""
@@ -81,21 +73,6 @@ def _encode(value: Any) -> tuple[str, Any]:
 
 def _decode(kind: str, value: Any) -> Any:
     return date.fromisoformat(value) if kind == "d" and value else value
-
-
-def period_code(form: Form, ky: str) -> str:
-    """Code of a period given as code ("6T") or label ("6 tháng đầu năm")."""
-    wanted = str(ky).strip().casefold()
-    for c in form.choices["ky_bao_cao"]:
-        if wanted in (c.code.casefold(), c.label.casefold()):
-            return c.code
-    labels = ", ".join(f"{c.code} ({c.label})" for c in form.choices["ky_bao_cao"])
-    raise BaocaoError(f"kỳ báo cáo «{ky}» không có trong danh mục; chọn một trong: {labels}")
-
-
-def period_label(form: Form, ky: str) -> str:
-    code = period_code(form, ky)
-    return next(c.label for c in form.choices["ky_bao_cao"] if c.code == code)
 
 
 class Store:
@@ -174,75 +151,32 @@ class Store:
     def versions(self, unit: str, period: str, year: int) -> list[Stored]:
         """Every stored version, oldest first."""
         rows = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
-                               "ORDER BY version", (unit, period_label(self.form, period), year)).fetchall()
+                               "ORDER BY version", (unit, self.form.period(period).label, year)).fetchall()
         return [self._load(r) for r in rows]
 
     def latest(self, unit: str, period: str, year: int) -> Stored | None:
         """The newest version: latest time received, then highest version number."""
         row = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
                               "ORDER BY received_at DESC, version DESC LIMIT 1",
-                              (unit, period_label(self.form, period), year)).fetchone()
+                              (unit, self.form.period(period).label, year)).fetchone()
         return self._load(row) if row else None
 
     def units(self, period: str, year: int) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT unit FROM submission WHERE period=? AND year=? ORDER BY unit",
-            (period_label(self.form, period), year))]
+            (self.form.period(period).label, year))]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
 
     def rollup(self, unit: str, period: str, year: int) -> Stored | None:
-        """The unit's figures for a long period from its stored shorter periods (6T = Q1 + Q2, ...).
-
-        Each indicator follows its `periods` aggregation: sum adds, latest takes the
-        last component (a stock at the end), first the first one (an opening balance),
-        ratio is recomputed from the rolled-up counts, none stays empty. None when a
-        component period is missing: a partial roll-up would understate the period.
-        """
-        parts = ROLLUP.get(period_code(self.form, period))
-        if not parts:
-            return None
-        comps = [self.latest(unit, p, year) for p in parts]
-        if any(c is None for c in comps):
-            return None
-        values: dict[str, tuple[Any, str]] = {}
-        for ind in self.form.indicators:
-            present = [(c, c.values[ind.code]) for c in comps if c.values.get(ind.code, (None,))[0] is not None]
-            # a sum over only some quarters would understate the period: all or nothing
-            if ind.periods == "sum" and ind.numeric and len(present) == len(comps):
-                values[ind.code] = (sum(v for _, (v, _) in present),
-                                    " + ".join(f"{c.file}!{cell}" for c, (_, cell) in present))
-            elif ind.periods == "latest":
-                v, cell = comps[-1].values.get(ind.code, (None, ""))
-                values[ind.code] = (v, f"{comps[-1].file}!{cell}" if v is not None else "")
-            elif ind.periods == "first":
-                v, cell = comps[0].values.get(ind.code, (None, ""))
-                values[ind.code] = (v, f"{comps[0].file}!{cell}" if v is not None else "")
-        for ind in self.form.indicators:
-            if ind.ratio and ind.periods == "ratio":
-                num, den = (values.get(c, (None, ""))[0] for c in ind.ratio)
-                pct = ratio_percent(num, den)
-                if pct is not None:
-                    values[ind.code] = (pct, f"= {ind.ratio[0]} / {ind.ratio[1]} (tính lại)")
-        first, last = comps[0], comps[-1]
-        for code in ("MA_DVHC", "TEN_DON_VI"):
-            if code in last.values:
-                values[code] = last.values[code]
-        values["KY_BAO_CAO"] = (period_label(self.form, period), "")
-        values["NAM_BAO_CAO"] = (year, "")
-        values["TU_NGAY"] = first.values.get("TU_NGAY", (None, ""))
-        values["DEN_NGAY"] = last.values.get("DEN_NGAY", (None, ""))
-        findings = [f for c in comps for f in c.findings]
-        received = max((c.received_at for c in comps if c.received_at), default=None)
-        return Stored(0, unit, last.unit_name, period_label(self.form, period), year, 0,
-                      " + ".join(c.file for c in comps), "+".join(c.file_hash[:12] for c in comps),
-                      received, sum(c.errors for c in comps), sum(c.warnings for c in comps),
-                      findings, values)
+        """The unit's figures for a long period from its newest stored shorter periods."""
+        parts = self.form.period(period).rollup
+        return rollup(self.form, period, year, [self.latest(unit, p, year) for p in parts]) if parts else None
 
     def previous(self, unit: str, period: str, year: int) -> Submission | None:
         """The unit's previous-period submission (for the checker's cross-period rules)."""
-        for code, offset in PREVIOUS.get(period_code(self.form, period), ()):
+        for code, offset in self.form.period(period).previous:
             stored = self.latest(unit, code, year + offset)
             if stored is not None:
                 return self.as_submission(stored)
@@ -257,3 +191,62 @@ class Store:
             target = sub.meta if code in meta_codes else sub.values
             target[code] = Value(code, v, Loc(sheet.split("!")[-1], a1))
         return sub
+
+
+def rollup(form: Form, period: str, year: int, comps: list[Stored | None]) -> Stored | None:
+    """A unit's figures for a long period from its shorter periods (6T = Q1 + Q2), in period order.
+
+    Each indicator follows its `periods` aggregation: sum adds, latest takes the
+    last component (a stock at the end), first the first one (an opening balance),
+    ratio is recomputed from the rolled-up counts, none stays empty. None when a
+    component period is missing: a partial roll-up would understate the period.
+    """
+    if not comps or any(c is None for c in comps):
+        return None
+    label = form.period(period).label
+    values: dict[str, tuple[Any, str]] = {}
+    for ind in form.indicators:
+        present = [(c, c.values[ind.code]) for c in comps if c.values.get(ind.code, (None,))[0] is not None]
+        # a sum over only some quarters would understate the period: all or nothing
+        if ind.periods == "sum" and ind.numeric and len(present) == len(comps):
+            values[ind.code] = (sum(v for _, (v, _) in present),
+                                " + ".join(f"{c.file}!{cell}" for c, (_, cell) in present))
+        elif ind.periods == "latest":
+            v, cell = comps[-1].values.get(ind.code, (None, ""))
+            values[ind.code] = (v, f"{comps[-1].file}!{cell}" if v is not None else "")
+        elif ind.periods == "first":
+            v, cell = comps[0].values.get(ind.code, (None, ""))
+            values[ind.code] = (v, f"{comps[0].file}!{cell}" if v is not None else "")
+    for ind in form.indicators:
+        if ind.ratio and ind.periods == "ratio":
+            num, den = (values.get(c, (None, ""))[0] for c in ind.ratio)
+            pct = ratio_percent(num, den)
+            if pct is not None:
+                values[ind.code] = (pct, f"= {ind.ratio[0]} / {ind.ratio[1]} (tính lại)")
+    first, last = comps[0], comps[-1]
+    for code in ("MA_DVHC", "TEN_DON_VI"):
+        if code in last.values:
+            values[code] = last.values[code]
+    values["KY_BAO_CAO"] = (label, "")
+    values["NAM_BAO_CAO"] = (year, "")
+    values["TU_NGAY"] = first.values.get("TU_NGAY", (None, ""))
+    values["DEN_NGAY"] = last.values.get("DEN_NGAY", (None, ""))
+    findings = [f for c in comps for f in c.findings]
+    received = max((c.received_at for c in comps if c.received_at), default=None)
+    return Stored(0, last.unit, last.unit_name, label, year, 0,
+                  " + ".join(c.file for c in comps), "+".join(c.file_hash[:12] for c in comps),
+                  received, sum(c.errors for c in comps), sum(c.warnings for c in comps), findings, values)
+
+
+def save_consolidation(path: Path | str, res) -> int:
+    """The store writer: every readable file of a known unit that the consolidation `res` read
+    (any period: they feed later roll-ups); the number of new versions."""
+    known = {u.code for u in res.form.units}
+    new = 0
+    with Store(path, res.form) as db:
+        for f in res.files:
+            if f["refused"] or f["unit"] not in known or not f["period"] or not f["year"]:
+                continue
+            new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
+                          f["hash"], f["received"], f["findings"], f["version"])[1]
+    return new

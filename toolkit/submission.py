@@ -18,6 +18,16 @@ class Loc:
         return f"{self.sheet}!{self.cell}"
 
 
+def cell_name(row: int, col: int) -> str:
+    """A1 name of a zero-based cell (here so that reading needs no writer library)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
 @dataclass(frozen=True)
 class Value:
     code: str

@@ -25,24 +25,22 @@ from xml.sax.saxutils import escape
 
 from toolkit.atomic import atomic_path
 from toolkit.form import Form, Unit, load_form
-from toolkit.store import period_code, period_label
 from toolkit.vnformat import ratio_percent
 from toolkit.workbook import build
 
 DEMO_NOTE = "Dữ liệu mô phỏng, không phải số liệu thật"
 PREFIX = "DU_LIEU_MAU_"
-# Data windows: the usual 15th-to-14th convention (see DOMAIN.md); (start month, end month).
-WINDOWS = {"Q1": (12, 3), "Q2": (3, 6), "Q3": (6, 9), "Q4": (9, 12), "6T": (12, 6), "9T": (12, 9),
-           "NAM": (12, 12), "CD": (12, 6)}
+TOPICAL_MONTHS = (1, 6)  # a topical report (no months in the definition) is given a half-year of data
 _SENTINEL = 7_000_000_000
 _NUM = re.compile(rb"<v>(7000\d{6})</v>")
 _STR = re.compile("§([A-Z_]+)§".encode())
 
 
-def window(period: str, year: int) -> tuple[date, date]:
-    start_m, end_m = WINDOWS[period]
-    start = date(year - 1 if start_m >= end_m else year, start_m, 15)
-    return start, date(year, end_m, 14)
+def window(form: Form, period: str, year: int) -> tuple[date, date]:
+    """The data window by the usual 15th-to-14th convention (see DOMAIN.md): Quý I runs 15/12 – 14/3."""
+    first, last = form.period(period).months or TOPICAL_MONTHS
+    start = date(year - 1, 12, 15) if first == 1 else date(year, first - 1, 15)
+    return start, date(year, last, 14)
 
 
 def file_name(unit: Unit, period: str, year: int, copy: int = 0) -> str:
@@ -52,7 +50,8 @@ def file_name(unit: Unit, period: str, year: int, copy: int = 0) -> str:
 def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool = False) -> dict[str, Any]:
     """Every numeric indicator of one unit, consistent with the form's identities."""
     rnd = random.Random(f"{unit_code}/{period}/{year}")
-    months = {"Q1": 3, "Q2": 3, "Q3": 3, "Q4": 3, "6T": 6, "9T": 9, "NAM": 12}.get(period, 6)
+    first, last = form.period(period).months or TOPICAL_MONTHS
+    months = last - first + 1
     r = rnd.randint
     v: dict[str, Any] = {}
     v["VB_QD"], v["VB_KH"], v["VB_CV"], v["VB_TB"], v["VB_TTR"], v["VB_KHAC"] = (
@@ -141,11 +140,11 @@ def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool
 
 def unit_data(form: Form, unit: Unit, period: str, year: int, broken: bool = False) -> dict[str, Any]:
     """A data dict for `workbook.build()` (same shape as toolkit/samples/*.yaml)."""
-    code = period_code(form, period)
-    start, end = window(code, year)
-    values = unit_values(form, unit.code, code, year, broken)
+    p = form.period(period)
+    start, end = window(form, p.code, year)
+    values = unit_values(form, unit.code, p.code, year, broken)
     return {
-        "thong_tin": {"MA_DVHC": unit.code, "TEN_DON_VI": unit.name, "KY_BAO_CAO": period_label(form, code),
+        "thong_tin": {"MA_DVHC": unit.code, "TEN_DON_VI": unit.name, "KY_BAO_CAO": p.label,
                       "NAM_BAO_CAO": year, "TU_NGAY": start, "DEN_NGAY": end,
                       "DIA_DANH": f"{unit.name} (dữ liệu mô phỏng)", "NGUOI_LAP": DEMO_NOTE},
         "so_lieu": values,
@@ -160,7 +159,7 @@ class Patcher:
 
     def __init__(self, form: Form, period: str, year: int, workdir: Path):
         self.form = form
-        self.period, self.year = period_code(form, period), year
+        self.period, self.year = form.period(period).code, year
         sample = unit_data(form, form.units[0], period, year)
         self.codes = list(sample["so_lieu"]) + ["HO_SO_QUA_HAN"]
         fake = dict(sample)
@@ -195,7 +194,7 @@ def _xml_number(x: Any) -> bytes:
 
 def received_at(form: Form, period: str, year: int, unit_code: str, late: bool) -> datetime:
     """A deterministic time received: a few days after the window, or after the deadline when late."""
-    end = window(period_code(form, period), year)[1]
+    end = window(form, period, year)[1]
     rnd = random.Random(f"nhan/{unit_code}/{period}/{year}")
     days = form.deadline_days + rnd.randint(2, 9) if late else rnd.randint(1, form.deadline_days)
     return datetime.combine(end + timedelta(days=days), time(8 + rnd.randint(0, 8), rnd.randint(0, 59)))
@@ -209,7 +208,7 @@ def generate(folder: Path | str, period: str, year: int, units: list[Unit] | Non
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     units = list(form.units if units is None else units)
-    code = period_code(form, period)
+    code = form.period(period).code
     patcher = Patcher(form, code, year, folder) if fast else None
     paths = []
     for unit in units:

@@ -1,4 +1,4 @@
-"""Vietnamese number and date conventions, one rule each, used by every output.
+"""Vietnamese number, date and text conventions, one rule each, used by every output.
 
 Thousands with ".", decimals with ","; percentages rounded half-up (one rule
 everywhere, also in the checker); counts below 10 written "05" in prose; header
@@ -6,6 +6,7 @@ dates "ngày 05 tháng 01 năm 2026" with day < 10 and months 1, 2 zero-padded.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -13,6 +14,24 @@ from typing import Any
 from babel.numbers import format_decimal
 
 LOCALE = "vi_VN"
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+_TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
+                   ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
+                   ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))
+
+
+def label_key(text) -> str:
+    """Comparison key for labels: NFC, trimmed, case-folded, old and new tone placement alike (Hoà/Hòa)."""
+    s = nfc(str(text)).strip().casefold()
+    for old, new in _TONE_PLACEMENT:
+        if old in s:
+            s = s.replace(old, new)
+    return s
 
 
 def round_half_up(x: float, digits: int = 2) -> float:

@@ -27,13 +27,11 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings as xw  # noqa: E402
 
 import toolkit  # noqa: E402
-from toolkit import layout as L  # noqa: E402
-from toolkit import reader  # noqa: E402
-from toolkit.checker import check_submission  # noqa: E402
+from toolkit.check import check_grid  # noqa: E402
 from toolkit.errors import BaocaoError  # noqa: E402
-from toolkit.findings import ERROR, SEVERITY_VI, Finding  # noqa: E402
-from toolkit.form import label_key, load_form  # noqa: E402
-from toolkit.submission import Loc, Problem, Submission  # noqa: E402
+from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report  # noqa: E402
+from toolkit.form import Form, label_key, load_form  # noqa: E402
+from toolkit.reader import as_text  # noqa: E402
 from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
                           NAME_STATUS, NAME_YEAR, report_types)
 
@@ -55,23 +53,23 @@ def kiem_tra(book=None) -> None:
 
     `book` is given by the city server (toolkit.server); Excel's RunPython passes none."""
     with handler("Kiểm tra", book) as book:
-        findings = check_and_show(book)[1]
-        status(book, f"Kiểm tra xong lúc {_now()}: {verdict(findings)}")
+        report = check_and_show(book)
+        status(book, f"Kiểm tra xong lúc {_now()}: {verdict(report)}")
 
 
-def check_and_show(book, form=None) -> tuple[Submission, list[Finding]]:
+def check_and_show(book, form: Form | None = None) -> Report:
     """Check the live workbook, write the results table and colour the cells (Kiểm tra, and Nộp on the server)."""
-    sub = _live_submission(book, form)
-    findings = check_submission(sub, form or load_form())
+    report = _live_report(book, form)
+    findings = report.findings
     _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
                  [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
     _mark(book, findings)
-    return sub, findings
+    return report
 
 
-def verdict(findings: list[Finding]) -> str:
-    errors = sum(f.severity == ERROR for f in findings)
-    return "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
+def verdict(report: Report) -> str:
+    errors = len(report.errors)
+    return "không có lỗi" if not report.findings else f"{errors} lỗi, {len(report.findings) - errors} cảnh báo"
 
 
 def tao_bao_cao(book=None) -> None:
@@ -86,17 +84,19 @@ def render_chosen(book, folder: Path, stem: str) -> list[Path]:
     from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
 
     code = _report_code(_named(book, NAME_REPORT_TYPE).value)
-    return render(_live_submission(book), code, folder / f"{stem}_{code}.docx")
+    return render(_live_report(book).submission, code, folder / f"{stem}_{code}.docx")
 
 
 def tong_hop() -> None:
     """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
     with handler("Tổng hợp") as book:
+        from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
 
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
-        res = consolidate(folder, period, year, out)
+        res = consolidate(folder, period, year)
+        write_city_workbook(res, out)
         status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
 
@@ -104,12 +104,14 @@ def tong_hop() -> None:
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with handler("Báo cáo tổng hợp") as book:
+        from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
         from toolkit.reports import render_batch
 
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
-        res = consolidate(folder, period, year, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
+        res = consolidate(folder, period, year)
+        write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         paths = [row.path for row in res.rows if row.path]
         if not paths:
             raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
@@ -274,7 +276,7 @@ def _editable(sheet) -> Iterator[None]:
 
 
 def _report_code(label: Any) -> str:
-    text = reader._as_text(label) if label not in (None, "") else ""
+    text = as_text(label) if label not in (None, "") else ""
     for code, name in report_types():
         if label_key(text) in (label_key(code), label_key(name)):
             return code
@@ -301,7 +303,7 @@ def _beside(book) -> tuple[Path, str]:
 
 def _city_inputs(book) -> tuple[Path, str, int]:
     folder = str(_named(book, NAME_FOLDER).value or "").strip().strip('"')
-    period = reader._as_text(_named(book, NAME_PERIOD).value or "")
+    period = as_text(_named(book, NAME_PERIOD).value or "")
     year = _named(book, NAME_YEAR).value
     if not folder or not Path(folder).is_dir():
         raise BaocaoError(f"không tìm thấy thư mục «{folder}»; hãy nhập đường dẫn thư mục chứa các phiếu")
@@ -321,66 +323,18 @@ def _slug(text: str) -> str:
 # Reading the live workbook ----------------------------------------------------------------------------
 
 
-class _LiveSheet:
-    """The part of python-calamine's sheet API that toolkit.reader uses, over values read through xlwings."""
-
-    def __init__(self, sheet):
-        last = sheet.used_range.last_cell
-        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
-        self.rows = [[_as_calamine(v) for v in row] for row in values]
-        self.height = len(self.rows)
-        self.merged_cell_ranges: list = []  # merged inputs are reported by the file checker
-
-    def to_python(self, skip_empty_area: bool = False, nrows: int | None = None) -> list[list[Any]]:
-        return self.rows[:nrows]
-
-
 def live_grid(book) -> dict[str, list[list[Any]]]:
-    """Every sheet's cells as the reader sees them (what the city server keeps of a submission)."""
-    return {s.name: _LiveSheet(s).rows for s in book.sheets}
+    """Every sheet's values from A1 as the workbook shows them (what the city server keeps of a submission)."""
+    grid = {}
+    for sheet in book.sheets:
+        last = sheet.used_range.last_cell
+        grid[sheet.name] = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
+    return grid
 
 
-def _as_calamine(value: Any) -> Any:
-    """A cell as python-calamine gives it to the reader: "" when empty, a date for a date cell
-    (xlwings gives None and a midnight datetime)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and value.time() == datetime.min.time():
-        return value.date()
-    return value
-
-
-class _LiveBook:
-    """The part of python-calamine's workbook API that toolkit.reader uses."""
-
-    def __init__(self, book):
-        self._book = book
-        self.sheet_names = [s.name for s in book.sheets]
-
-    def get_sheet_by_name(self, name: str) -> _LiveSheet:
-        return _LiveSheet(self._book.sheets[name])
-
-
-def _live_submission(book, form=None) -> Submission:
-    """The calling workbook as a Submission, read the way toolkit.reader reads a file."""
-    form = form or load_form()
-    live, path = _LiveBook(book), Path(str(book.fullname))
-    form_id, version = reader._read_stamp(live, path, form)
-    sub = Submission(path=path, form_id=form_id, version=version)
-    names = {label_key(n): n for n in live.sheet_names}
-    for required in (L.SHEET_META, L.SHEET_DATA):
-        if label_key(required) not in names:
-            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)")
-    reader._values_sheet(reader._Sheet(live, names[label_key(L.SHEET_META)]), form.metadata, form, sub,
-                         sub.meta, False)
-    reader._values_sheet(reader._Sheet(live, names[label_key(L.SHEET_DATA)]), form.indicators, form, sub,
-                         sub.values, True)
-    for lst in form.lists:
-        if label_key(lst.sheet) in names:
-            sub.lists[lst.id] = reader._list_sheet(reader._Sheet(live, names[label_key(lst.sheet)]), lst, form,
-                                                   sub)
-        else:
-            sub.lists[lst.id] = []
-            sub.problems.append(Problem("thieu-sheet", Loc(lst.sheet, "A1"),
-                                        f"Thiếu sheet «{lst.sheet}» (bị xóa hoặc đổi tên)"))
-    return sub
+def _live_report(book, form: Form | None = None) -> Report:
+    """The calling workbook as it is on screen (unsaved edits count), checked; a refusal is raised."""
+    report = check_grid(live_grid(book), form or load_form(), name=str(book.fullname))
+    if report.refusal:
+        raise BaocaoError(report.refusal)
+    return report
