@@ -417,3 +417,17 @@ def test_a_version_received_after_the_deadline_is_late(city, books, form):
 
     rows = {r["code"]: r for r in unit_rows(city["store"], "6T", 2026, date(2026, 6, 19), form)}
     assert rows[books["unit"]]["status"] == "nộp muộn" and rows[books["unit"]]["version"] == 2
+
+
+def test_cli_refusals_are_vietnamese(tmp_path):
+    done = run_cli("tao-xlsm", "--may-chu", "https://baocao.example", "--thu-muc", str(tmp_path))
+    assert done.returncode == 2 and "--may-chu và --khoa phải dùng cùng nhau" in done.stderr
+    done = run_cli("server", "cap-khoa", "--kho", str(tmp_path / "kho.sqlite"), "--don-vi", "99999", "--ra",
+                   str(tmp_path / "khoa.csv"))
+    assert done.returncode == 2 and "mã đơn vị không có trong danh sách: 99999" in done.stderr
+    (tmp_path / "khoa.csv").write_text("ma,khoa\n1,2\n", encoding="utf-8")
+    done = run_cli("tao-xlsm", "--may-chu", "https://baocao.example", "--khoa", str(tmp_path / "khoa.csv"))
+    assert done.returncode == 2 and "không phải tệp khóa" in done.stderr
+    done = run_cli("server", "chay", "--kho", str(tmp_path / "kho.sqlite"), "--thu-muc", str(tmp_path), "--ky",
+                   "Q7", "--nam", "2026")
+    assert done.returncode == 2 and "kỳ báo cáo «Q7» không có trong danh mục" in done.stderr

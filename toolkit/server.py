@@ -131,7 +131,7 @@ class Server:
                 self.report(book, unit, base_url)
             return book.json()
         finally:
-            book.close()
+            xl.close_posted(book)
 
     def report(self, book, unit: str, base_url: str) -> None:
         """Tạo báo cáo: render on the server; the status cell gets the download link."""

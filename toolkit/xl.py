@@ -147,6 +147,16 @@ def open_posted(payload: dict):
         raise BaocaoError("dữ liệu Excel gửi lên không đúng dạng; hãy bấm lại") from None
 
 
+def close_posted(book) -> None:
+    """Forget a posted workbook. xlwings keeps it in its list of books and caches every range read, keyed by
+    the sheet's values (an unbounded lru_cache): on a server running for a whole reporting period that only
+    grows, so both are emptied after each request."""
+    from xlwings.pro import _xlremote
+
+    book.close()
+    _xlremote.get_range_api.cache_clear()
+
+
 def status_actions(sheet_index: int, address: str, text: str) -> dict:
     """The actions that write `text` into one cell, for a refusal the server makes without opening the book."""
     book = xw.Book(json={"client": "VBA", "version": xw.__version__, "names": [],
@@ -157,7 +167,7 @@ def status_actions(sheet_index: int, address: str, text: str) -> dict:
         book.sheets[sheet_index][address].value = text
         return book.json()
     finally:
-        book.close()
+        close_posted(book)
 
 
 # Plumbing --------------------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ def build_units(url: str, key_file: Path, folder: Path | str) -> list[Path]:
     from toolkit.server_keys import read_csv
 
     if not url.startswith(("https://", "http://")):
-        raise BaocaoError(f"địa chỉ máy chủ «{url}» phải bắt đầu bằng https://")
+        raise BaocaoError(f"địa chỉ máy chủ «{url}» phải bắt đầu bằng https:// (http:// chỉ để thử trên một máy)")
     form = load_form()
     out = []
     for code, key in read_csv(key_file):
