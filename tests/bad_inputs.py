@@ -10,7 +10,7 @@ import re
 import sys
 import unicodedata
 import zipfile
-from datetime import date
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -54,24 +54,43 @@ def _sheet_part(src: Path, sheet: str) -> str:
         return _sheet_paths(zf)[sheet]
 
 
-def _value_cell(src: Path, code: str) -> str:
+def _value_loc(src: Path, code: str):
     from toolkit.reader import read_submission
-    return read_submission(src).loc(code).cell
+    return read_submission(src).loc(code)
 
 
-def _error_cell(src: Path, out: Path, code: str, error: str) -> Path:
-    part, cell = _sheet_part(src, L.SHEET_DATA), _value_cell(src, code)
+def _raw_cell(src: Path, out: Path, code: str, attrs: str, inner: str) -> Path:
+    """Copy `src` with the value cell of `code` written as raw XML: <c r=.. {attrs}>{inner}</c>."""
+    loc = _value_loc(src, code)
+    part = _sheet_part(src, loc.sheet)
 
     def change(name, data):
         if name != part:
             return data
         text = data.decode("utf-8")
         def replace(m):
-            attrs = re.sub(r' t="[^"]*"', "", m.group(1))
-            return f'<c r="{cell}"{attrs} t="e"><f>{error}+1</f><v>{error}</v></c>'
-        text = re.sub(rf'<c r="{cell}"([^>]*?)(/>|>.*?</c>)', replace, text, count=1)
-        return text.encode("utf-8")
+            style = re.search(r' s="\d+"', m.group(1))
+            return f'<c r="{loc.cell}"{style.group(0) if style else ""} {attrs}>{inner}</c>'
+        return re.sub(rf'<c r="{loc.cell}"([^>]*?)(/>|>.*?</c>)', replace, text, count=1).encode("utf-8")
     return _rezip(src, out, change)
+
+
+def _error_cell(src: Path, out: Path, code: str, error: str) -> Path:
+    return _raw_cell(src, out, code, 't="e"', f"<f>{error}+1</f><v>{error}</v>")
+
+
+def _change_part(src: Path, out: Path, part_of, edit) -> Path:
+    """Copy `src` passing one part (found by `part_of(src)`) through `edit(bytes)`; None drops the part."""
+    part = part_of(src)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                data = edit(data)
+                if data is None:
+                    continue
+            zout.writestr(item.filename, data)
+    return out
 
 
 def _million_rows(src: Path, out: Path) -> Path:
@@ -206,6 +225,52 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     add("choice-not-in-list", _openpyxl(filled, f / "ky_la.xlsx", bad_choice), "finding", "gia-tri-khong-doc-duoc")
     add("window-outside-period", _openpyxl(filled, f / "ngoai_ky.xlsx", lambda wb: wb[L.SHEET_META].cell(
         _rows(wb[L.SHEET_META])["DEN_NGAY"], 3, date(2026, 9, 30))), "finding", "ky-ngoai-thoi-gian")
+
+    # Round 2: numbers beyond reason, every cell type calamine returns, library failures told in Vietnamese.
+    add("count-2-pow-63", _openpyxl(filled, f / "so_2_mu_63.xlsx", _set_values({"HS_RUT": str(2**63)})),
+        "finding", "so-qua-lon")
+    add("number-1e27", _openpyxl(filled, f / "so_1e27.xlsx", _set_values({"HS_TIEP_NHAN": 1e27})),
+        "finding", "so-qua-lon")
+    add("number-1e300-in-percent", _raw_cell(filled, f / "ty_le_1e300.xlsx", "TL_HS_DUNG_HAN", "", "<v>1e300</v>"),
+        "finding", "so-qua-lon")
+    add("infinity", _raw_cell(filled, f / "vo_cuc.xlsx", "HS_TU_CHOI", "", "<v>INF</v>"),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("nan", _raw_cell(filled, f / "nan.xlsx", "HS_TU_CHOI", "", "<v>NaN</v>"), "finding",
+        "gia-tri-khong-doc-duoc")
+    add("time-in-number", _openpyxl(filled, f / "gio_trong_o_so.xlsx", _set_values({"HS_RUT": time(12, 30)})),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("duration-in-number", _openpyxl(filled, f / "khoang_gio.xlsx",
+                                        _set_values({"HS_RUT": timedelta(hours=30)})),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("bool-in-number", _openpyxl(filled, f / "dung_sai.xlsx", _set_values({"HS_RUT": True})),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("date-in-number", _openpyxl(filled, f / "ngay_trong_o_so.xlsx",
+                                    _set_values({"HS_RUT": date(2026, 1, 29)})), "finding", "gia-tri-khong-doc-duoc")
+    add("iso-date-cell-in-number", _raw_cell(filled, f / "o_kieu_d.xlsx", "HS_RUT", 't="d"',
+                                             "<v>2026-01-05T12:30:00</v>"), "finding", "gia-tri-khong-doc-duoc")
+    add("time-in-date", _raw_cell(filled, f / "gio_trong_o_ngay.xlsx", "TU_NGAY", "", "<v>0.5208333</v>"),
+        "finding", "gia-tri-khong-doc-duoc")
+    add("year-9999", _openpyxl(filled, f / "nam_9999.xlsx", lambda wb: wb[L.SHEET_META].cell(
+        _rows(wb[L.SHEET_META])["DEN_NGAY"], 3, date(9999, 12, 31))), "finding", "gia-tri-khong-doc-duoc")
+    add("error-in-date", _error_cell(filled, f / "loi_na_ngay.xlsx", "TU_NGAY", "#N/A"), "finding", "loi-cong-thuc")
+    add("control-characters", _openpyxl(filled, f / "ky_tu_dieu_khien.xlsx", lambda wb: wb[L.SHEET_META].cell(
+        _rows(wb[L.SHEET_META])["TEN_DON_VI"], 3, "Xã Nghi\u200b Dương\u202e")), "finding",
+        "gia-tri-khong-doc-duoc")
+    add("bad-boolean-cell", _raw_cell(filled, f / "o_bool_hong.xlsx", "HS_RUT", 't="b"', "<v>2</v>"),
+        "refuse", "tệp hỏng")
+    add("bad-shared-string", _raw_cell(filled, f / "chuoi_hong.xlsx", "HS_RUT", 't="s"', "<v>99999</v>"),
+        "refuse", "tệp hỏng")
+    data_part = lambda src: _sheet_part(src, L.SHEET_DATA)  # noqa: E731
+    add("dtd-in-sheet", _change_part(filled, f / "dtd_trong_sheet.xlsx", data_part, lambda d: d.replace(
+        b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>', 1).replace(b"</sheetData>", b"</sheetData>"
+                                                                           b"<!-- <f>1</f> -->", 1)),
+        "ok-or-refuse", "không an toàn")
+    add("broken-sheet-xml", _change_part(filled, f / "xml_hong.xlsx", data_part,
+                                         lambda d: d[:d.index(b"</sheetData>") // 2]), "ok-or-refuse", "tệp hỏng")
+    add("missing-sheet-part", _change_part(filled, f / "mat_phan_sheet.xlsx", data_part, lambda d: None),
+        "refuse", "tệp hỏng")
+    add("missing-workbook-rels", _change_part(filled, f / "mat_rels.xlsx", lambda src: "xl/_rels/workbook.xml.rels",
+                                              lambda d: None), "refuse", "tệp hỏng")
     return cases
 
 

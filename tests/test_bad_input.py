@@ -17,8 +17,8 @@ def cases(built, tmp_path_factory):
     return build_cases(built["nghi_duong_6t_2026"][0], tmp_path_factory.mktemp("bad"))
 
 
-def test_the_folder_holds_at_least_25_broken_inputs(cases):
-    assert len(cases) >= 25
+def test_the_folder_holds_at_least_45_broken_inputs(cases):
+    assert len(cases) >= 45 and set(cases) == set(CASES)
 
 
 CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", "empty", "lock-file",
@@ -26,7 +26,10 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "rows-inserted", "merged-inputs", "text-in-number", "vn-numbers-ambiguous", "negative-count",
          "formula-in-input", "ref-error", "div0-error", "dates-as-text", "zip-bomb", "xml-external-entity",
          "million-rows", "vietnamese-file-name", "nfd-text", "unknown-code", "choice-not-in-list",
-         "window-outside-period"]
+         "window-outside-period", "count-2-pow-63", "number-1e27", "number-1e300-in-percent", "infinity", "nan",
+         "time-in-number", "duration-in-number", "bool-in-number", "date-in-number", "iso-date-cell-in-number",
+         "time-in-date", "year-9999", "error-in-date", "control-characters", "bad-boolean-cell", "bad-shared-string",
+         "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -61,3 +64,36 @@ def test_hostile_files_end_fast_in_bounded_memory_without_traceback(cases, name)
     assert "Traceback" not in result.stderr
     assert result.returncode in (0, 1, 2), result.stderr
     assert elapsed < 60, f"{name} took {elapsed:.1f}s"
+
+
+def _exception_names() -> set[str]:
+    """Every exception class name a library could leak: builtins, calamine, defusedxml, decimal, zip, SQLite."""
+    import builtins
+    import decimal
+    import sqlite3
+    import zipfile
+
+    import defusedxml.common
+    import python_calamine
+
+    names = set()
+    for module in (builtins, python_calamine, defusedxml.common, decimal, zipfile, sqlite3):
+        names |= {n for n in dir(module) if n[0].isupper() and isinstance(getattr(module, n), type)
+                  and issubclass(getattr(module, n), BaseException)}
+    return names | {"Traceback", "usage:", "error:"}
+
+
+ENGLISH = _exception_names()
+
+
+@pytest.mark.parametrize("command", [["kiem-tra"], ["kiem-tra", "--json"], ["doc"]])
+def test_no_output_of_the_corpus_names_an_english_exception(cases, capsys, command):
+    from toolkit.cli import main
+
+    for name, (path, _, _) in cases.items():
+        code = main([*command, str(path)])
+        out = capsys.readouterr()
+        text = out.out + out.err
+        assert code in (0, 1, 2), (name, text)
+        leaked = sorted(n for n in ENGLISH if n in text)
+        assert not leaked, (name, leaked, text[-500:])

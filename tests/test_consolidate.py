@@ -1,6 +1,8 @@
 """City consolidation on real files: statuses, totals, duplicates, text safety, LibreOffice, CLI."""
 import hashlib
 import os
+import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from conftest import run_cli, soffice_convert
 from toolkit import synthetic as S
-from toolkit.city_workbook import SHEET_STATUS, SHEET_TABLE, TABLE_HEAD
+from toolkit.city_workbook import SHEET_STATUS, TABLE_HEAD, axis_floor, table_sheets
 from toolkit.city_workbook import write_city_workbook
 from toolkit.consolidate import consolidate
 from toolkit.reader import read_submission
@@ -77,38 +79,46 @@ def test_status_sheet_lists_114_units_with_statuses(city):
     assert {c for c, s in status.items() if s == "nộp muộn"} == city["plan"]["late"]
     assert {codes[4], codes[5]} <= {c for c, s in status.items() if s == "có lỗi"}
     assert status[codes[8]] == "đã nộp"
-    totals = {r[1]: r[2] for r in rows[1:6]}
+    totals = {r[1]: r[3] for r in rows[1:6]}
     assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Hợp lệ (không có lỗi)": city["res"].valid,
                       "Nộp muộn": 2, "Chưa nộp": 2}
-    excluded = " ".join(str(r[1]) + " " + str(r[2]) for r in rows[head + 115:] if r[1])
+    excluded = " ".join(str(r[1]) + " " + str(r[5]) for r in rows[head + 115:] if r[1])
     assert "ghi chu.xlsx" in excluded and "Khác kỳ" in excluded and "Bản cũ" in excluded
-    assert "~$" not in excluded
+    assert "~$" not in excluded and "quy/DU_LIEU_MAU_" in excluded  # relative to the consolidated folder
+
+
+def _table(book: Path, res) -> tuple[list[dict], dict]:
+    """The Tổng hợp sheets joined again: one dict per unit row and the total row, by indicator code."""
+    wb = openpyxl.load_workbook(book, read_only=True)
+    units, total = [{} for _ in range(114)], {}
+    for name in table_sheets(res):
+        rows = list(wb[name].iter_rows(values_only=True))
+        codes = rows[TABLE_HEAD + 1]
+        assert rows[TABLE_HEAD + 2 + 114][0] == "TỔNG CỘNG TOÀN THÀNH PHỐ"
+        for k, r in enumerate(rows[TABLE_HEAD + 2:TABLE_HEAD + 2 + 114]):
+            units[k].update({c: v for c, v in zip(codes, r) if c})
+        total.update({c: v for c, v in zip(codes, rows[TABLE_HEAD + 2 + 114]) if c})
+    return units, total
 
 
 def test_city_totals_are_sums_and_ratios_of_sums(city, form):
-    ws = openpyxl.load_workbook(city["out"], read_only=True)[SHEET_TABLE]
-    rows = list(ws.iter_rows(values_only=True))
-    codes = rows[TABLE_HEAD + 1]
-    col = {c: i for i, c in enumerate(codes) if c}
-    units = rows[TABLE_HEAD + 2:TABLE_HEAD + 2 + 114]
-    total = rows[TABLE_HEAD + 2 + 114]
-    assert total[0] == "TỔNG CỘNG TOÀN THÀNH PHỐ"
+    units, total = _table(city["out"], city["res"])
+    assert set(total) == {i.code for i in form.indicators} | {"HANG_TL_HS_DUNG_HAN", "HANG_TL_HS_TRUC_TUYEN"}
     averaged_differs = False
     for ind in form.indicators:
-        got = total[col[ind.code]]
+        got = total[ind.code]
         if ind.units == "sum":
-            assert got == pytest.approx(sum(r[col[ind.code]] or 0 for r in units)), ind.code
+            assert got == pytest.approx(sum(r[ind.code] or 0 for r in units)), ind.code
         elif ind.units == "ratio":
             num, den = ind.ratio
-            pairs = [(r[col[num]], r[col[den]]) for r in units
-                     if r[col[num]] is not None and r[col[den]] is not None]
+            pairs = [(r[num], r[den]) for r in units if r[num] is not None and r[den] is not None]
             assert got == ratio_percent(sum(p[0] for p in pairs), sum(p[1] for p in pairs)), ind.code
-            pcts = [r[col[ind.code]] for r in units if r[col[ind.code]] is not None]
+            pcts = [r[ind.code] for r in units if r[ind.code] is not None]
             averaged_differs |= abs(sum(pcts) / len(pcts) - got) > 0.01
         else:
             assert got is None, ind.code
     assert averaged_differs  # the mean of percentages would have given another figure
-    rank = [r[col["HANG_TL_HS_DUNG_HAN"]] for r in units if r[col["HANG_TL_HS_DUNG_HAN"]] is not None]
+    rank = [r["HANG_TL_HS_DUNG_HAN"] for r in units if r["HANG_TL_HS_DUNG_HAN"] is not None]
     assert min(rank) == 1 and len(rank) == 112
 
 
@@ -131,12 +141,18 @@ def test_text_starting_with_equals_stays_text(city):
 def test_provenance_and_findings_sheets(city):
     wb = openpyxl.load_workbook(city["out"], read_only=True)
     src = list(wb["Nguồn"].iter_rows(min_row=4, values_only=True))
-    assert all(r[5] and "!" in r[5] for r in src)
+    assert len(src) == 112  # one line per unit that sent a file, not one per value
     row = next(r for r in city["res"].rows if r.status == "đã nộp")
-    ref = next(r[5] for r in src if r[0] == row.unit.code and r[2] == "HS_TIEP_NHAN")
-    assert ref == f"{row.file}!{read_submission(Path(row.path)).loc('HS_TIEP_NHAN')}"
+    line = next(r for r in src if r[0] == row.unit.code)
+    assert line[2] == row.file and line[5] == row.file_hash[:16]
+    loc = read_submission(Path(row.path)).loc("HS_TIEP_NHAN")  # inside the range the sheet names
+    sheet_area = next(a for a in line[3].split("; ") if a.startswith(f"{loc.sheet}!"))
+    first, last = (int(x.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for x in sheet_area.split("!")[1].split(":"))
+    assert first <= int(loc.cell[1:]) <= last
     errors = list(wb["Lỗi"].iter_rows(min_row=4, values_only=True))
     assert any(r[0] == city["codes"][5] and r[4] and r[5] == "LỖI" for r in errors)
+    every = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v]
+    assert not [v for v in every if str(city["root"]) in v]  # file names relative to the folder
     with zipfile.ZipFile(city["out"]) as zf:  # two native charts (openpyxl does not load charts back)
         assert sum(n.startswith("xl/charts/chart") for n in zf.namelist()) == 2
 
@@ -170,13 +186,35 @@ def test_demo_city_workbook_opens_in_libreoffice(tmp_path):
 
     assert run_demo(tmp_path / "demo") == 0
     book = tmp_path / "demo" / "tong_hop_6_thang_2026.xlsx"
-    csv = soffice_convert(book, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                          tmp_path / "lo")
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "lo").glob("*.csv")))
-    assert "Số đơn vị phải nộp,114" in text and "Xã Nghi Dương" in text
-    assert "TỔNG CỘNG TOÀN THÀNH PHỐ" in text  # the Tổng hợp sheet was exported too
+    pdf = soffice_convert(book, "pdf", tmp_path / "lo")
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    text = "\n".join(pages)
+    assert re.search(r"Số đơn vị phải nộp +114", text) and "Xã Nghi Dương" in text
+    assert "TỔNG CỘNG TOÀN THÀNH PHỐ" in text and "BIỂU ĐỒ" in text  # every sheet printed
+    assert len([p for p in pages if p.strip()]) <= 30  # it was 282 pages before print setup
     assert len(list((tmp_path / "demo" / "phieu" / "mo_phong").glob("DU_LIEU_MAU_*.xlsx"))) == 110
-    assert csv.exists()
+
+
+def test_every_sheet_prints_one_page_wide_with_titles(city):
+    wb = openpyxl.load_workbook(city["out"])
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize == 9, ws.title
+        assert setup.fitToWidth in (None, 1), ws.title  # absent means 1 in the file format
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        if ws.title != "Biểu đồ":
+            assert ws.print_title_rows, ws.title
+
+
+def test_two_rules_on_one_cell_count_one_error(city):
+    row = next(r for r in city["res"].rows if r.unit.code == city["codes"][4])  # HS_TIEP_NHAN + 7
+    cells = [(f["sheet"], f["cell"]) for f in row.findings if f["severity"] == "error"]
+    assert len(cells) > len(set(cells)) and row.errors == len(set(cells))
+
+
+def test_chart_axis_shows_the_differences():
+    assert axis_floor([95.8, 99.9, 100.0]) == 95 and axis_floor([12.0, 80.0]) == 0
 
 
 def test_cli_tong_hop_exit_codes(city, tmp_path):

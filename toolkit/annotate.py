@@ -28,7 +28,7 @@ def write_annotated(source: Path, findings: list[Finding], out: Path) -> Path:
     try:
         wb = openpyxl.load_workbook(source, keep_vba=keep_vba)
     except Exception as exc:
-        raise BaocaoError(f"không mở được để ghi chú ({type(exc).__name__})", path=str(source)) from None
+        raise BaocaoError("không mở được để ghi chú", path=str(source), detail=f"{type(exc).__name__}: {exc}") from None
     by_cell: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.sheet in wb.sheetnames and f.cell:

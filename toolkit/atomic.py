@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, os_reason
 
 
 @contextmanager
@@ -18,7 +18,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".~" + target.stem, suffix=target.suffix, dir=target.parent)
     except OSError as exc:
-        raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {exc.strerror}") from exc
+        raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {os_reason(exc)}",
+                          detail=str(exc)) from None
     os.close(fd)
     tmp = Path(name)
     umask = os.umask(0)  # mkstemp makes the file 0600; give it the mode a plain open() would
@@ -28,7 +29,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, target)
     except OSError as exc:
-        raise BaocaoError(f"Không ghi được tệp {target}: {exc.strerror}") from exc
+        raise BaocaoError(f"Không ghi được tệp {target}: {os_reason(exc)}", detail=str(exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

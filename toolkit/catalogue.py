@@ -25,9 +25,32 @@ class Code:
 
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in (
+    # Refusing a file: nothing in it can be read (the message names the file and the reason)
+    Code("khong-tim-thay-tep", ERROR, "Không tìm thấy tệp", "không tìm thấy tệp",
+         "Kiểm tra lại đường dẫn và tên tệp"),
+    Code("khong-phai-so-tinh", ERROR, "Không phải sổ tính Excel", "tệp không phải sổ tính Excel (.xlsx)",
+         "Mở bằng Excel và lưu lại dạng Excel Workbook (.xlsx)"),
+    Code("tep-hong", ERROR, "Tệp hỏng", "tệp hỏng hoặc không đầy đủ, không đọc được nội dung; hãy mở và lưu lại "
+         "bằng Excel", "Mở tệp bằng Excel, lưu lại rồi gửi lại; nếu Excel cũng không mở được, hãy lấy bản sao lưu"),
+    Code("tep-co-mat-khau", ERROR, "Tệp có mật khẩu", "tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại",
+         "Mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › Bảo vệ sổ làm việc) rồi gửi lại"),
+    Code("tep-qua-lon", ERROR, "Tệp quá lớn", "tệp quá lớn so với một phiếu số liệu",
+         "Xóa dữ liệu thừa (ảnh, sheet, hàng nghìn dòng trống có định dạng) rồi lưu lại"),
+    Code("noi-dung-khong-an-toan", ERROR, "Nội dung không an toàn",
+         "tệp chứa nội dung không an toàn (khai báo DTD, thực thể XML hoặc tệp nén bất thường), từ chối đọc; hãy "
+         "mở và lưu lại bằng Excel", "Tệp không do Excel tạo ra; hãy chép số liệu sang mẫu mới"),
+    Code("sai-bieu-mau", ERROR, "Không phải phiếu của biểu mẫu này",
+         "không phải phiếu số liệu của biểu mẫu này (khác biểu mẫu, khác phiên bản hoặc thiếu sheet chính)",
+         "Dùng mẫu tạo bởi «baocao tao-mau», chép số liệu sang nếu cần"),
+    Code("loi-doc-khong-mong-doi", ERROR, "Lỗi đọc ngoài dự kiến",
+         "phần mềm gặp lỗi khi đọc tệp này; chi tiết đã ghi vào nhật ký cho người quản trị",
+         "Gửi tệp cho người quản trị"),
     # Reading the workbook
     Code("gia-tri-khong-doc-duoc", ERROR, "Giá trị không đọc được", "{label}: {reason}",
          "Nhập lại ô bằng một số (hoặc ngày, hoặc mục trong danh sách chọn) đúng kiểu của chỉ tiêu"),
+    Code("so-qua-lon", ERROR, "Số lớn bất thường",
+         "{label}: {value} lớn bất thường (vượt {limit}); số liệu của một xã không lớn như vậy",
+         "Kiểm tra lại ô: có thể gõ thừa chữ số hoặc dán nhầm dữ liệu"),
     Code("ma-khong-xac-dinh", WARNING, "Mã chỉ tiêu lạ", "Mã «{code}» không có trong biểu mẫu; dòng này không "
          "được đọc", "Không sửa cột Mã; nếu đã sửa, hãy trả lại mã gốc hoặc dùng mẫu mới"),
     Code("ma-trung", ERROR, "Mã chỉ tiêu lặp lại", "Mã «{code}» xuất hiện lần nữa (đã có ở {first})",

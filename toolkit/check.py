@@ -30,7 +30,7 @@ def check_file(path: Path | str, form: Form | None = None, previous: Previous = 
     try:
         sub = read_submission(path, form)
     except BaocaoError as exc:
-        return Report(file=str(path), refusal=str(exc))
+        return Report(file=str(path), refusal=str(exc), refusal_code=exc.code, detail=exc.detail)
     return _check(sub, form, previous)
 
 
@@ -41,7 +41,7 @@ def check_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None, pr
     try:
         sub = read_grid(grid, form, name)
     except BaocaoError as exc:
-        return Report(file=name, refusal=str(exc))
+        return Report(file=name, refusal=str(exc), refusal_code=exc.code, detail=exc.detail)
     return _check(sub, form, previous)
 
 

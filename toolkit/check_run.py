@@ -17,7 +17,7 @@ from toolkit.reader import read_submission
 
 
 def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,
-              previous: Path | None = None) -> int:
+              previous: Path | None = None, details: bool = False) -> int:
     """0: no error (warnings allowed); 1: errors found; 2: a file is not a readable intake workbook."""
     if annotate and len(files) != 1:
         raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
@@ -28,19 +28,21 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         annotate = None  # nothing was read, so there is nothing to annotate
     elif annotate:
         write_annotated(files[0], reports[0].findings, annotate)
-    _print(reports, as_json, annotate)
+    _print(reports, as_json, annotate, details)
     return max(r.exit_code for r in reports)
 
 
-def _print(reports: list[Report], as_json: bool, annotate: Path | None) -> None:
+def _print(reports: list[Report], as_json: bool, annotate: Path | None, details: bool) -> None:
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
         return
     console = Console(soft_wrap=True)
-    refused = [r.refusal for r in reports if r.refusal]
+    refused = [r for r in reports if r.refusal]
     findings = [f for r in reports for f in r.findings]
     for r in refused:
-        print(f"Lỗi: {r}", file=sys.stderr)
+        print(f"Lỗi: {r.refusal}", file=sys.stderr)
+        if details and r.detail:
+            print(f"Chi tiết kỹ thuật: {r.detail}", file=sys.stderr)
     if findings and not console.is_terminal:  # piped or logged: one finding per line, nothing cut
         for f in findings:
             print(f"{SEVERITY_VI[f.severity]}\t{Path(f.file).name}\t{f.where}\t{f.code}\t{f.message}")

@@ -1,7 +1,7 @@
 """The `baocao` command: each subcommand parses its arguments, calls the library, prints the result.
 
 Exit codes: 0 success, 1 the data has errors, 2 a file cannot be used (unreadable,
-foreign, missing), 3 an unexpected failure (a bug; BAOCAO_DEBUG=1 shows details).
+foreign, missing), 3 an unexpected failure (a bug; --chi-tiet or the log shows details).
 """
 from __future__ import annotations
 
@@ -12,26 +12,33 @@ import sys
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.errors import BaocaoError
+from toolkit.argparse_vi import year
+from toolkit.errors import BaocaoError, log_failure
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="baocao", description="Báo cáo cải cách hành chính cấp xã: "
-                                "phiếu Excel, kiểm tra, tổng hợp và báo cáo Word.")
-    p.add_argument("--version", action="version", version=f"baocao {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="LỆNH")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--chi-tiet", action="store_true",
+                        help="khi có lỗi, in thêm chi tiết kỹ thuật (cho người quản trị)")
+    p = argparse.ArgumentParser(prog="baocao", parents=[common], description="Báo cáo cải cách hành chính "
+                                "cấp xã: phiếu Excel, kiểm tra, tổng hợp và báo cáo Word.")
+    p.add_argument("--version", action="version", version=f"baocao {__version__}", help="in phiên bản rồi thoát")
+    sub = p.add_subparsers(dest="command", metavar="LỆNH", title="lệnh")
 
-    s = sub.add_parser("tao-mau", help="tạo phiếu số liệu Excel (trống hoặc điền từ tệp dữ liệu)")
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)  # --chi-tiet also after the command
+
+    s = command("tao-mau", help="tạo phiếu số liệu Excel (trống hoặc điền từ tệp dữ liệu)")
     s.add_argument("--out", required=True, type=Path, help="tệp .xlsx cần tạo")
     s.add_argument("--du-lieu", type=Path, help="tệp dữ liệu YAML để điền vào phiếu")
     s.set_defaults(run=cmd_tao_mau)
 
-    s = sub.add_parser("doc", help="đọc một phiếu đã điền và in số liệu kèm vị trí ô")
-    s.add_argument("file", type=Path)
+    s = command("doc", help="đọc một phiếu đã điền và in số liệu kèm vị trí ô")
+    s.add_argument("file", type=Path, metavar="FILE", help="phiếu .xlsx/.xlsm cần đọc")
     s.add_argument("--json", action="store_true", help="in dạng JSON")
     s.set_defaults(run=cmd_doc)
 
-    s = sub.add_parser("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
+    s = command("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
     s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), help="thư mục ghi tệp .xlsm")
     s.add_argument("--may-chu", metavar="URL", help="địa chỉ máy chủ baocao của thành phố: tạo phiếu cho từng đơn "
                    "vị, nút bấm chạy trên máy chủ (máy của đơn vị chỉ cần Excel)")
@@ -39,44 +46,45 @@ def _parser() -> argparse.ArgumentParser:
                    "(dùng cùng --may-chu)")
     s.set_defaults(run=cmd_tao_xlsm)
 
-    s = sub.add_parser("server", help="máy chủ của thành phố: nút bấm cho phiếu không cần Python, nhận phiếu, "
-                       "trang theo dõi (cần cài «baocao[server]»)")
+    s = command("server", help="máy chủ của thành phố: nút bấm cho phiếu không cần Python, nhận phiếu, "
+                "trang theo dõi (cần cài «baocao[server]»)")
     server = s.add_subparsers(dest="server_command", metavar="VIỆC", required=True)
-    s = server.add_parser("chay", help="chạy máy chủ")
+    s = server.add_parser("chay", parents=[common], help="chạy máy chủ")
     s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố (phiên bản, khóa)")
     s.add_argument("--thu-muc", required=True, type=Path, help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
     s.add_argument("--ky", required=True, help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
-    s.add_argument("--nam", required=True, type=int, help="năm báo cáo")
+    s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
     s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
     s.add_argument("--dia-chi", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
     s.add_argument("--cong", type=int, default=8000, help="cổng (mặc định 8000)")
     s.add_argument("--dia-chi-cong-khai", metavar="URL", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
     s.set_defaults(run=cmd_server_chay)
-    s = server.add_parser("cap-khoa", help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
+    s = server.add_parser("cap-khoa", parents=[common],
+                          help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
     s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố")
     s.add_argument("--don-vi", nargs="*", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị)")
     s.add_argument("--ra", required=True, type=Path, metavar="KHOA.csv", help="tệp CSV ghi mã, tên đơn vị và khóa")
     s.set_defaults(run=cmd_server_cap_khoa)
 
-    s = sub.add_parser("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
+    s = command("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
                        "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
     s.add_argument("folder", type=Path, metavar="THU_MUC", help="thư mục chứa phiếu .xlsx/.xlsm (đọc cả thư mục con)")
     s.add_argument("--ky", required=True, help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»)")
-    s.add_argument("--nam", required=True, type=int, help="năm báo cáo")
+    s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
     s.add_argument("--out", required=True, type=Path, help="tệp .xlsx tổng hợp cần tạo")
     s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
     s.add_argument("--kho", type=Path, help="kho SQLite lưu lịch sử các bản nộp")
     s.set_defaults(run=cmd_tong_hop)
 
-    s = sub.add_parser("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
-    s.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
+    s.add_argument("files", nargs="+", type=Path, metavar="FILE", help="phiếu .xlsx/.xlsm cần kiểm tra")
     s.add_argument("--json", action="store_true", help="in danh sách lỗi dạng JSON")
     s.add_argument("--ghi-ra", type=Path, metavar="OUT.xlsx",
                    help="ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một tệp)")
     s.add_argument("--ky-truoc", type=Path, metavar="FILE", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
     s.set_defaults(run=cmd_kiem_tra)
 
-    s = sub.add_parser("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
+    s = command("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
     s.add_argument("target", type=Path, metavar="FILE_OR_FOLDER", help="phiếu .xlsx hoặc thư mục chứa các phiếu")
     s.add_argument("--loai", required=True, metavar="LOAI",
                    help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
@@ -85,8 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
     s.set_defaults(run=cmd_bao_cao)
 
-    s = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
-    s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"))
+    s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
+    s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"), metavar="THU_MUC",
+                   help="thư mục ghi kết quả (mặc định baocao_demo)")
     s.set_defaults(run=cmd_demo)
     return p
 
@@ -183,7 +192,8 @@ def cmd_tong_hop(args) -> int:
 def cmd_kiem_tra(args) -> int:
     from toolkit.check_run import run_check
 
-    return run_check(args.files, as_json=args.json, annotate=args.ghi_ra, previous=args.ky_truoc)
+    return run_check(args.files, as_json=args.json, annotate=args.ghi_ra, previous=args.ky_truoc,
+                     details=args.chi_tiet)
 
 
 def cmd_bao_cao(args) -> int:
@@ -210,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except BaocaoError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
+        if exc.detail and args.chi_tiet:
+            print(f"Chi tiết kỹ thuật: {exc.detail}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # output piped into head/less that closed early: not an error
         sys.stderr.close()
@@ -217,11 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: say so plainly, no traceback unless asked
+    except Exception as exc:  # a bug: say so plainly, the details go to the log (and to --chi-tiet)
         if os.environ.get("BAOCAO_DEBUG"):
             raise
-        print(f"Lỗi không mong đợi ({type(exc).__name__}: {exc}). Chạy lại với BAOCAO_DEBUG=1 để xem chi "
-              "tiết và báo cho người quản trị.", file=sys.stderr)
+        log = log_failure(exc, " ".join(sys.argv))
+        print(f"Lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy gửi tệp này cho người quản "
+              "trị (chạy lại với --chi-tiet để xem ngay).", file=sys.stderr)
+        if args.chi_tiet:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
         return 3
 
 

@@ -85,6 +85,7 @@ class UnitRow:
     file: str = ""
     path: str = ""
     received: datetime | None = None
+    file_hash: str = ""
     deadline: date | None = None
     late: bool = False
     errors: int = 0
@@ -107,6 +108,32 @@ class Consolidation:
     excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None  # the consolidated folder: file names are shown relative to it
+
+    def relative(self, path: str) -> str:
+        """A file as the city officer knows it: relative to the consolidated folder."""
+        if not path or self.folder is None:
+            return path
+        try:
+            return Path(path).relative_to(self.folder).as_posix()
+        except ValueError:
+            return path
+
+    def ranks(self, code: str) -> dict[str, int]:
+        """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
+        vals = sorted(((r.value(code), r.unit.code) for r in self.rows
+                       if r.status != ST_MISSING and isinstance(r.value(code), (int, float))), reverse=True)
+        ranks: dict[str, int] = {}
+        for i, (v, unit) in enumerate(vals):
+            ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
+        return ranks
+
+    def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
+        """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
+        got = sorted((r for r in self.rows if r.status != ST_MISSING and isinstance(r.value(code), (int, float))),
+                     key=lambda r: (-r.value(code), r.unit.code))
+        top = got[:n]
+        return top, got[max(len(top), len(got) - n):]
 
     @property
     def expected(self) -> int:
@@ -191,6 +218,7 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     known_store = str(store) if store and Path(store).exists() else None
     results = read_all(list_workbooks(folder), known_store, workers)
     result = _assemble(form, period.label, year, results, deadline)
+    result.folder = folder
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
     try:
@@ -206,10 +234,17 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     return result
 
 
+def cells_with(findings: list[dict], severity: str) -> int:
+    """How many cells carry a finding of `severity`: two rules failing on one typed cell count once."""
+    return len({(f.get("file"), f.get("sheet"), f.get("cell")) if f.get("cell") else id(f)
+                for f in findings if f["severity"] == severity})
+
+
 def _as_stored(res: dict) -> Stored:
-    errors = sum(f["severity"] == ERROR for f in res["findings"])
+    findings = res["findings"]
     return Stored(0, res["unit"], res["unit_name"] or "", res["period"], res["year"], 0, res["name"], res["hash"],
-                  res["received"], errors, len(res["findings"]) - errors, res["findings"], res["values"])
+                  res["received"], cells_with(findings, ERROR), cells_with(findings, WARNING), findings,
+                  res["values"])
 
 
 def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
@@ -254,10 +289,9 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
             excluded.append((name, f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
     for code, res in chosen.items():
         row = rows[code]
-        row.file, row.path, row.received = res["name"], res["path"], res["received"]
+        row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
         row.values, row.findings = res["values"], res["findings"]
-        row.errors = sum(f["severity"] == ERROR for f in res["findings"])
-        row.warnings = sum(f["severity"] == WARNING for f in res["findings"])
+        row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
         row.deadline = _deadline(form, res["window_to"], deadline)
         if copies[code] > 1:
             row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
@@ -271,9 +305,9 @@ def _set_status(row: UnitRow) -> None:
 
 
 def _fill_row(row: UnitRow, stored: Stored, form: Form, deadline: date | None, note: str = "") -> None:
-    row.file, row.path, row.received = stored.file, stored.file, stored.received_at
+    row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
     row.values, row.findings = stored.values, stored.findings
-    row.errors, row.warnings = stored.errors, stored.warnings
+    row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
     row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], deadline)
     row.note = note
     _set_status(row)

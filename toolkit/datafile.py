@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, os_reason
 from toolkit.form import Form, nfc
 
 KEYS = ("thong_tin", "so_lieu", "ghi_chu", "danh_sach")
@@ -28,7 +28,7 @@ def load_data(path: Path | str, form: Form) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise BaocaoError(f"không đọc được tệp dữ liệu ({exc.strerror})", path=str(path)) from None
+        raise BaocaoError(f"không đọc được tệp dữ liệu ({os_reason(exc)})", path=str(path), detail=str(exc)) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (dòng {where.line + 1})" if where else ""

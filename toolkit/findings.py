@@ -41,6 +41,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     file: str = ""
     refusal: str = ""  # Vietnamese reason the file could not be read at all
+    refusal_code: str = ""  # its kind, a catalogue code (tep-hong, sai-bieu-mau, ...)
+    detail: str = field(default="", repr=False)  # technical text of a refusal, for --chi-tiet only
     submission: Any = field(default=None, repr=False, compare=False)  # the Submission read, when read
 
     @property
@@ -67,4 +69,5 @@ class Report:
         """What `baocao kiem-tra --json` prints for this file."""
         return {"file": self.file, "valid": self.valid, "exit_code": self.exit_code,
                 "errors": len(self.errors), "warnings": len(self.warnings), "refusal": self.refusal or None,
+                "refusal_code": self.refusal_code or None,
                 "findings": [f.as_dict() for f in self.findings]}

@@ -221,7 +221,8 @@ def _read_yaml(path: Path) -> dict:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name}: {exc}") from exc
+        raise BaocaoError(f"Không đọc được tệp định nghĩa {path.name} (sai cú pháp YAML hoặc không mở được)",
+                          detail=str(exc)) from None
 
 
 def load_form_from(folder: Path) -> Form:

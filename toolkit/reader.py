@@ -8,18 +8,22 @@ reading. A file that is not this form's workbook is refused with a Vietnamese
 """
 from __future__ import annotations
 
+import math
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
+from defusedxml.common import DefusedXmlException
 
 from toolkit import layout as L
 from toolkit.catalogue import message
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
 from toolkit.submission import Loc, Problem, Row, Submission, Value, cell_name
+from toolkit.vnformat import fmt_number
 from toolkit.vnnum import NumberError, parse_number
 from toolkit.xlsx_scan import formula_cells
 
@@ -27,6 +31,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
 MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
+# Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
+# hold exactly: a larger number is a typing slip or a hostile file, never data.
+MAX_FIGURE = 10**12
+MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside are slips (Excel's calendar starts in 1900)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
@@ -36,26 +44,26 @@ def sniff(path: Path) -> None:
     """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file."""
     name = path.name
     if not path.exists():
-        raise BaocaoError("không tìm thấy tệp", path=str(path))
+        raise BaocaoError("không tìm thấy tệp", path=str(path), code="khong-tim-thay-tep")
     if not path.is_file():
-        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=str(path))
+        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=str(path), code="khong-tim-thay-tep")
     size = path.stat().st_size
     if size == 0:
-        raise BaocaoError("tệp rỗng (0 byte)", path=str(path))
+        raise BaocaoError("tệp rỗng (0 byte)", path=str(path), code="khong-phai-so-tinh")
     if size > MAX_FILE_BYTES:
         raise BaocaoError(f"tệp quá lớn ({size // 1048576} MB); phiếu số liệu chỉ vài trăm KB",
-                          path=str(path))
+                          path=str(path), code="tep-qua-lon")
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == OLE_MAGIC:  # an OLE container: an encrypted .xlsx or an old .xls
         if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
             raise BaocaoError("tệp được đặt mật khẩu; hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › "
-                              "Bảo vệ sổ làm việc) rồi gửi lại", path=str(path))
+                              "Bảo vệ sổ làm việc) rồi gửi lại", path=str(path), code="tep-co-mat-khau")
         raise BaocaoError("tệp định dạng Excel 97-2003 (.xls); hãy mở bằng Excel và lưu lại dạng "
-                          "Excel Workbook (.xlsx)", path=str(path))
+                          "Excel Workbook (.xlsx)", path=str(path), code="khong-phai-so-tinh")
     if not head.startswith(b"PK"):
         raise BaocaoError(f"{name} không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
-                          path=str(path))
+                          path=str(path), code="khong-phai-so-tinh")
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -64,17 +72,18 @@ def sniff(path: Path) -> None:
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
                         and info.file_size > 10 * 1024 * 1024:
-                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=str(path))
+                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=str(path),
+                                      code="noi-dung-khong-an-toan")
             if total > MAX_UNPACKED_BYTES:
-                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path))
+                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path), code="tep-qua-lon")
     except zipfile.BadZipFile:
         raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
-                          path=str(path)) from None
+                          path=str(path), code="tep-hong") from None
     if "content.xml" in names and "mimetype" in names:
         raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
-                          path=str(path))
+                          path=str(path), code="khong-phai-so-tinh")
     if "xl/workbook.xml" not in names:
-        raise BaocaoError("tệp nén không phải sổ tính Excel", path=str(path))
+        raise BaocaoError("tệp nén không phải sổ tính Excel", path=str(path), code="khong-phai-so-tinh")
 
 
 class _Sheet:
@@ -108,8 +117,19 @@ class _Sheet:
         return None
 
 
-def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
-    """Typed value of a cell for `field`, or (None, reason) when it cannot be read."""
+def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None, dict]:
+    """Typed value of a cell for `field`; when it cannot be taken, (None, finding code, its fields)."""
+    value, reason = _typed(field, raw, form)
+    if reason:
+        return None, "gia-tri-khong-doc-duoc", {"label": field.label, "reason": reason}
+    if isinstance(value, (int, float)) and abs(value) > MAX_FIGURE:
+        return None, "so-qua-lon", {"label": field.label, "value": fmt_number(value),
+                                    "limit": fmt_number(MAX_FIGURE)}
+    return value, None, {}
+
+
+def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
+    """Typed value of a cell for `field`, or (None, reason) when it is not of the field's type."""
     if isinstance(raw, str):
         raw = nfc(raw).strip()
         if raw == "":
@@ -118,10 +138,18 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
             return None, f"ô chứa lỗi công thức {raw}"
     if isinstance(raw, bool):
         return None, "ô chứa giá trị TRUE/FALSE, không phải số liệu"
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return None, "ô chứa giá trị vô cực hoặc không xác định (NaN), không phải số"
     kind = field.type
+    if isinstance(raw, time):
+        return (as_text(raw), None) if kind == "text" else (None, f"ô chứa giờ ({raw:%H:%M}), không phải "
+                                                             + ("ngày" if kind == "date" else "số liệu"))
+    if isinstance(raw, timedelta):
+        return (as_text(raw), None) if kind == "text" else (None, f"ô chứa khoảng thời gian ({as_text(raw)}), "
+                                                             "không phải số liệu")
     if kind in ("count", "decimal", "percent", "money"):
-        if isinstance(raw, (datetime, date, timedelta)):
-            return None, "ô chứa ngày/giờ, không phải số"
+        if isinstance(raw, (datetime, date)):
+            return None, f"ô chứa ngày ({as_text(raw)}), không phải số; hãy đặt định dạng ô là Number"
         if isinstance(raw, str):
             try:
                 raw = parse_number(raw, percent=kind == "percent")
@@ -133,15 +161,12 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
             return int(raw), None
         return (int(raw) if float(raw).is_integer() else float(raw)), None
     if kind == "date":
-        if isinstance(raw, datetime):
-            return raw.date(), None
-        if isinstance(raw, date):
-            return raw, None
-        if isinstance(raw, (int, float)) and 1 <= raw < 2958466:
-            return _EXCEL_EPOCH + timedelta(days=int(raw)), None
-        if isinstance(raw, str):
-            return _parse_date(raw)
-        return None, "không đọc được ngày"
+        day = _as_date(raw)
+        if isinstance(day, str):
+            return None, day
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            return None, f"ngày {as_text(day)} nằm ngoài khoảng hợp lý ({MIN_YEAR}–{MAX_YEAR})"
+        return day, None
     text = as_text(raw)
     if kind == "choice":
         match = form.choice_by_label(field.choices, text)
@@ -149,6 +174,20 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
             return None, f"«{text}» không có trong danh mục"
         return match.label, None
     return text, None
+
+
+def _as_date(raw: Any) -> date | str:
+    """The date in a cell, or why there is none."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (int, float)) and 1 <= raw < 2958466:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))
+    if isinstance(raw, str):
+        day, reason = _parse_date(raw)
+        return day or reason
+    return "không đọc được ngày"
 
 
 def _raw(raw: Any, value: Any) -> Any:
@@ -165,7 +204,10 @@ def as_text(raw: Any) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, (datetime, date)):
-        return raw.strftime("%d/%m/%Y")
+        return f"{raw.day:02d}/{raw.month:02d}/{raw.year}"
+    if isinstance(raw, timedelta):
+        minutes = int(raw.total_seconds() // 60)
+        return f"{minutes // 60}:{minutes % 60:02d}"
     return nfc(str(raw)).strip()
 
 
@@ -182,17 +224,17 @@ def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tup
     if label_key(L.SHEET_LISTS) not in sheets:
         raise BaocaoError(
             f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
-            "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path))
+            "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path), code="sai-bieu-mau")
     sheet = sheet_at(sheets[label_key(L.SHEET_LISTS)])
     stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
     form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
     if form_id != form.form_id:
         raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
-                          path=str(path))
+                          path=str(path), code="sai-bieu-mau")
     if version != form.version:
         raise BaocaoError(
             f"phiếu phiên bản {version or 'không rõ'}, phần mềm đang dùng phiên bản {form.version}; "
-            "hãy chép số liệu sang mẫu mới (lệnh «baocao tao-mau»)", path=str(path))
+            "hãy chép số liệu sang mẫu mới (lệnh «baocao tao-mau»)", path=str(path), code="sai-bieu-mau")
     return form_id, version
 
 
@@ -208,7 +250,7 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
     found = sheet.find_header(wanted)
     if found is None or L.HEAD_VALUE not in found[1]:
         raise BaocaoError(f"sheet «{sheet.name}» thiếu dòng tiêu đề có cột «{L.HEAD_CODE}» và "
-                          f"«{L.HEAD_VALUE}»", path=str(sub.path))
+                          f"«{L.HEAD_VALUE}»", path=str(sub.path), code="sai-bieu-mau")
     head, cols = found
     code_col, value_col, note = cols[L.HEAD_CODE], cols[L.HEAD_VALUE], cols.get(L.HEAD_NOTE)
     by_code = {f.code: f for f in fields}
@@ -229,9 +271,9 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         if any(r0 <= r <= r1 for r0, r1 in merged_rows):
             _problem(sub, "o-bi-gop", loc, code, label=field.label)
         raw = sheet.cell(r, value_col)
-        value, reason = _convert(field, raw, form)
-        if reason:
-            _problem(sub, "gia-tri-khong-doc-duoc", loc, code, label=field.label, reason=reason)
+        value, problem, fields = _convert(field, raw, form)
+        if problem:
+            _problem(sub, problem, loc, code, **fields)
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
@@ -263,9 +305,9 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
             if c.code not in cells:
                 continue
             loc = sheet.loc(r, cols[c.label])
-            value, reason = _convert(c, cells[c.code], form)
-            if reason:
-                _problem(sub, "gia-tri-khong-doc-duoc", loc, c.code, label=c.label, reason=reason)
+            value, problem, fields = _convert(c, cells[c.code], form)
+            if problem:
+                _problem(sub, problem, loc, c.code, **fields)
             row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
         rows.append(row)
     return rows
@@ -273,22 +315,23 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
 
 def _scan_formulas(path: Path, sub: Submission) -> None:
     """Formulas typed over input cells (the value is only the last result) and error values."""
-    by_cell = {v.loc.cell: v for v in sub.values.values()}
-    if not by_cell:
-        return
-    sheet = next(iter(sub.values.values())).loc.sheet
-    column = "".join(ch for ch in next(iter(by_cell), "E") if ch.isalpha())
-    for cell, (formula, error) in formula_cells(path, sheet, column).items():
-        value = by_cell.get(cell)
-        if value is None:
+    for target in (sub.meta, sub.values):
+        by_cell = {v.loc.cell: v for v in target.values()}
+        if not by_cell:
             continue
-        loc = Loc(sheet, cell)
-        if error:
-            _problem(sub, "loi-cong-thuc", loc, value.code, code=value.code, error=error,
-                     formula=f" (công thức {formula})" if formula else "")
-            sub.values[value.code] = Value(value.code, None, loc, error)
-        elif formula:
-            _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
+        sheet = next(iter(target.values())).loc.sheet
+        column = "".join(ch for ch in next(iter(by_cell)) if ch.isalpha())
+        for cell, (formula, error) in formula_cells(path, sheet, column).items():
+            value = by_cell.get(cell)
+            if value is None:
+                continue
+            loc = Loc(sheet, cell)
+            if error:
+                _problem(sub, "loi-cong-thuc", loc, value.code, code=value.code, error=error,
+                         formula=f" (công thức {formula})" if formula else "")
+                target[value.code] = Value(value.code, None, loc, error)
+            elif formula:
+                _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
 
 
 def read_submission(path: Path | str, form: Form | None = None) -> Submission:
@@ -299,21 +342,36 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     try:
         book = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
-        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path)) from None
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
+                          code="tep-co-mat-khau") from None
     except Exception as exc:  # calamine raises several unrelated types for a damaged file
-        raise BaocaoError(f"không đọc được sổ tính Excel ({type(exc).__name__}); hãy mở và lưu lại bằng "
-                          "Excel", path=str(path)) from None
+        raise _refusal(exc, path) from None
     try:
         sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, name), path, form)
         _scan_formulas(path, sub)
     except BaocaoError:
         raise
     except Exception as exc:
-        raise BaocaoError(f"không đọc được nội dung sổ tính ({type(exc).__name__}: {exc})",
-                          path=str(path)) from None
+        raise _refusal(exc, path) from None
     finally:
         book.close()
     return sub
+
+
+def _refusal(exc: Exception, path: Path) -> BaocaoError:
+    """A library's failure on a hostile or damaged file, told in Vietnamese by kind; its own text is detail."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, DefusedXmlException):
+        code = "noi-dung-khong-an-toan"
+    elif isinstance(exc, MemoryError):
+        code = "tep-qua-lon"
+    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, ParseError, UnicodeDecodeError, EOFError,
+                          OSError)):
+        code = "tep-hong"
+    else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator
+        log_failure(exc, str(path))
+        code = "loi-doc-khong-mong-doi"
+    return BaocaoError(message(code), path=str(path), code=code, detail=detail)
 
 
 def read_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None,
@@ -343,7 +401,7 @@ def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path,
     sub = Submission(path=path, form_id=form_id, version=version)
     for required in (L.SHEET_META, L.SHEET_DATA):
         if label_key(required) not in names:
-            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path))
+            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path), code="sai-bieu-mau")
     _values_sheet(sheet_at(names[label_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
     _values_sheet(sheet_at(names[label_key(L.SHEET_DATA)]), form.indicators, form, sub, sub.values, True)
     for lst in form.lists:

@@ -121,8 +121,8 @@ class CompiledTemplate:
                     self.parts[str(part.partname)] = (self.env.from_string(src),
                                                       probe.get_headers_footers_encoding(xml))
         except jinja2.TemplateSyntaxError as exc:
-            raise BaocaoError(f"mẫu báo cáo sai cú pháp ở dòng {exc.lineno}: {exc.message}",
-                              path=str(self.path)) from None
+            raise BaocaoError(f"mẫu báo cáo sai cú pháp ở dòng {exc.lineno}", path=str(self.path),
+                              detail=str(exc.message)) from None
         self.variables = set().union(*(meta.find_undeclared_variables(self.env.parse(s)) for s in sources))
         # Fast path material: the package's members as bytes and document.xml around <w:body>.
         # docxtpl would re-open and re-save the whole package with python-docx for every report;

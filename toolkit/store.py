@@ -91,7 +91,8 @@ class Store:
             if not readonly:
                 self.db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise BaocaoError(f"không mở được kho dữ liệu ({exc})", path=str(self.path)) from None
+            raise BaocaoError("không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc đang bị khóa)",
+                              path=str(self.path), detail=str(exc)) from None
 
     def close(self) -> None:
         self.db.close()

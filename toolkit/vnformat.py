@@ -6,14 +6,16 @@ dates "ngày 05 tháng 01 năm 2026" with day < 10 and months 1, 2 zero-padded.
 """
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from babel.numbers import format_decimal
 
 LOCALE = "vi_VN"
+HUGE = 10**15  # from here on a float holds no decimals, and no figure of ours is this large
 
 
 def nfc(text: str) -> str:
@@ -36,12 +38,28 @@ def label_key(text) -> str:
 
 def round_half_up(x: float, digits: int = 2) -> float:
     """Round like a person does (36,698 -> 36,70), not banker's rounding."""
+    if not math.isfinite(x) or abs(x) >= HUGE:  # no decimals left to round (and beyond Decimal's 28 digits)
+        return x
     q = Decimal(1).scaleb(-digits)
     return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def fmt_number(x: float | int, max_digits: int = 2, fixed: bool = False) -> str:
-    """5892 -> "5.892"; 99.2 -> "99,2"; fixed: 36.698 -> "36,70" (a whole number stays whole)."""
+    """5892 -> "5.892"; 99.2 -> "99,2"; fixed: 36.698 -> "36,70" (a whole number stays whole).
+
+    Never raises: ∞ and NaN print as words, and a number from 10^15 on (no commune figure, a slip or a
+    hostile file) as "1,23 × 10^27", never as a 28-digit string nobody typed."""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "không xác định"
+        if math.isinf(x):
+            return "vô cực" if x > 0 else "âm vô cực"
+    if abs(x) >= HUGE:
+        with localcontext() as ctx:
+            ctx.prec = 30
+            d = Decimal(repr(x)) if isinstance(x, float) else Decimal(x)
+            exponent = d.adjusted()
+            return f"{fmt_number(float(d.scaleb(-exponent)), 2, fixed=True)} × 10^{exponent}"
     if isinstance(x, float):
         x = round_half_up(x, max_digits)
         if x.is_integer():

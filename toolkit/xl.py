@@ -28,7 +28,7 @@ import xlwings as xw  # noqa: E402
 
 import toolkit  # noqa: E402
 from toolkit.check import check_grid  # noqa: E402
-from toolkit.errors import BaocaoError  # noqa: E402
+from toolkit.errors import BaocaoError, log_failure  # noqa: E402
 from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report  # noqa: E402
 from toolkit.form import Form, label_key, load_form  # noqa: E402
 from toolkit.reader import as_text  # noqa: E402
@@ -182,9 +182,10 @@ def handler(action: str, book=None) -> Iterator[Any]:
         yield book
     except BaocaoError as exc:
         status(book, f"{action}: {exc}")
-    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details
-        status(book, f"{action}: lỗi không mong đợi ({type(exc).__name__}: {exc}). Hãy bấm «Kiểm tra cài đặt» "
-                      "và gửi nội dung ô này cho người quản trị.")
+    except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
+        log = log_failure(exc, f"{action} {book.fullname}")
+        status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
+                      "cài đặt» và gửi tệp đó cho người quản trị.")
 
 
 def _named(book, name: str):

@@ -1,0 +1,60 @@
+"""argparse speaking Vietnamese: usage, help headings and every error a user can provoke.
+
+argparse words its text through a module-level gettext `_`; this module swaps
+in a lookup of those strings (Python 3.11-3.13 wording), so `baocao` never
+answers "error: the following arguments are required" to a commune officer.
+"""
+from __future__ import annotations
+
+import argparse
+import gettext
+
+VI = {
+    "usage: ": "Cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "subcommands": "lệnh",
+    "show this help message and exit": "in hướng dẫn này rồi thoát",
+    "show program's version number and exit": "in phiên bản rồi thoát",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\nXem hướng dẫn: %(prog)s -h\n",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "không hiểu tham số: %s",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "expected one argument": "cần một giá trị",
+    "expected at most one argument": "nhận nhiều nhất một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected %s argument": "cần %s giá trị",
+    "expected %s arguments": "cần %s giá trị",
+    "invalid choice: %(value)r (choose from %(choices)s)": "không có lựa chọn %(value)r (chọn một trong: %(choices)s)",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "tùy chọn %(option)s không rõ, có thể là %(matches)s",
+    "unexpected option string: %s": "tùy chọn không mong đợi: %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "not allowed with argument %s": "không dùng cùng tham số %s",
+    "ignored explicit argument %r": "bỏ qua giá trị %r",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "không có lệnh %(parser_name)r (các lệnh: %(choices)s)",
+    "can't open '%(filename)s': %(error)s": "không mở được '%(filename)s'",
+}
+
+
+def _(text: str) -> str:
+    return VI.get(text, gettext.gettext(text))
+
+
+def _n(singular: str, plural: str, n: int) -> str:
+    return VI.get(singular if n == 1 else plural, gettext.ngettext(singular, plural, n))
+
+
+argparse._ = _
+argparse.ngettext = _n
+
+
+def year(text: str) -> int:
+    """An argparse type: a year such as 2026, refused in Vietnamese otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"«{text}» không phải năm (ví dụ 2026)") from None
+    if not 2000 <= value <= 2100:
+        raise argparse.ArgumentTypeError(f"năm {value} ngoài khoảng 2000–2100")
+    return value
