@@ -274,6 +274,52 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     return cases
 
 
+def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str], int, str]]:
+    """Folders `baocao tong-hop` must tell the truth about: name -> (arguments, exit code, text in the output)."""
+    import shutil
+
+    from toolkit.form import load_form
+    from toolkit.synthetic import generate
+
+    form = load_form()
+    units = [u for u in form.units if u.code != "11713"][:3]
+    cases: dict[str, tuple[list[str], int, str]] = {}
+
+    def make(name: str) -> Path:
+        sub = folder / name
+        sub.mkdir(parents=True, exist_ok=True)
+        return sub
+
+    def args(sub: Path, *extra: str) -> list[str]:
+        return ["tong-hop", str(sub), "--out", str(sub / "tong_hop.xlsx"), *extra]
+
+    cases["empty-folder"] = (args(make("rong"), "--ky", "6T", "--nam", "2026"), 2, "không có tệp .xlsx/.xlsm nào")
+    generate(make("ky_khac"), "6T", 2026, units, form=form)
+    cases["wrong-period-hint"] = (args(folder / "ky_khac", "--ky", "Q3", "--nam", "2026"), 2,
+                                  "có thể cần --ky 6T --nam 2026")
+    sub = make("ma_la")
+    generate(sub, "6T", 2026, units, form=form)
+    _openpyxl(filled, sub / "ma_99999.xlsx", lambda wb: wb[L.SHEET_META].cell(
+        _rows(wb[L.SHEET_META])["MA_DVHC"], 3, "99999"))
+    cases["unknown-unit-code"] = (args(sub, "--ky", "6T", "--nam", "2026"), 1, "«99999»")
+    sub = make("lan_ky")
+    generate(sub, "6T", 2026, units[:2], form=form)
+    generate(sub, "Q3", 2026, units[2:], form=form)
+    cases["other-period-left-out"] = (args(sub, "--ky", "6T", "--nam", "2026"), 1, "Khác kỳ")
+    generate(make("tu_doan_ky"), "6T", 2026, units, form=form)
+    cases["period-inferred"] = (args(folder / "tu_doan_ky"), 0, "tổng hợp kỳ 6 tháng đầu năm 2026")
+    sub = make("con_tep_tam")
+    generate(sub, "6T", 2026, units, form=form)
+    shutil.copy(filled, sub / ".~tong_hop.999999999.x1y2.xlsx")  # left by a killed run (no such process)
+    cases["killed-run-leftover"] = (args(sub, "--ky", "6T", "--nam", "2026"), 0, "3/")
+    sub = make("so_qua_lon_kho")
+    generate(sub, "6T", 2026, units, form=form)
+    _openpyxl(filled, sub / "so_2_mu_63.xlsx", _set_values({"HS_RUT": str(2**63)}))
+    cases["store-huge-number"] = (args(sub, "--ky", "6T", "--nam", "2026", "--kho", str(sub / "kho.sqlite")), 1,
+                                  "thêm 4 bản nộp mới")
+    return cases
+
+
 if __name__ == "__main__":
     from toolkit.datafile import load_data
     from toolkit.demo import sample_files

@@ -6,7 +6,10 @@ import time
 
 import pytest
 
-from bad_inputs import build_cases
+from pathlib import Path
+
+from bad_inputs import build_cases, build_folder_cases
+from conftest import run_cli
 from toolkit.checker import check_submission
 from toolkit.errors import BaocaoError
 from toolkit.reader import read_submission
@@ -97,3 +100,29 @@ def test_no_output_of_the_corpus_names_an_english_exception(cases, capsys, comma
         assert code in (0, 1, 2), (name, text)
         leaked = sorted(n for n in ENGLISH if n in text)
         assert not leaked, (name, leaked, text[-500:])
+
+
+@pytest.fixture(scope="module")
+def folders(built, tmp_path_factory):
+    return build_folder_cases(built["nghi_duong_6t_2026"][0], tmp_path_factory.mktemp("folders"))
+
+
+FOLDERS = ["empty-folder", "wrong-period-hint", "unknown-unit-code", "other-period-left-out", "period-inferred",
+           "killed-run-leftover", "store-huge-number"]
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_tong_hop_tells_the_truth(folders, name):
+    argv, code, expected = folders[name]
+    result = run_cli(*argv)
+    text = result.stdout + result.stderr
+    assert result.returncode == code, (name, text)
+    assert expected in text, (name, text)
+    assert not any(n in text for n in ENGLISH), text
+    out = Path(argv[argv.index("--out") + 1])
+    assert out.exists() == (code != 2)  # nothing usable: no 0/114 workbook
+    assert not list(out.parent.glob(".~*"))  # a killed run's temporary is gone, ours too
+
+
+def test_the_corpus_holds_at_least_45_cases_with_the_folders(cases, folders):
+    assert len(cases) + len(folders) >= 45 and set(folders) == set(FOLDERS)

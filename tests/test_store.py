@@ -61,14 +61,36 @@ def test_previous_period_feeds_the_checker(tmp_path, form):
         assert db.previous(unit.code, "Quý III", 2026) is None
 
 
+def test_versions_follow_the_time_received_not_the_order_of_writing(tmp_path, form):
+    unit, vals = form.units[0], _vals(form, form.units[0], "Q1")
+    with Store(tmp_path / "kho.db", form) as db:  # the resubmission is stored first (a concurrent run)
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "moi.xlsx", "h2", datetime(2026, 3, 18))[0] == 1
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu.xlsx", "h1", datetime(2026, 3, 16))[0] == 1
+        assert [(v.version, v.file) for v in db.versions(unit.code, "Q1", 2026)] == [(1, "cu.xlsx"), (2, "moi.xlsx")]
+        assert db.latest(unit.code, "Q1", 2026).file == "moi.xlsx"
+
+
+def test_a_file_the_store_cannot_hold_is_listed_and_the_store_stays_whole(tmp_path, form):
+    S.generate(tmp_path / "in", "Q1", 2026, form.units[:3], form=form)
+    res = consolidate(tmp_path / "in", "Q1", 2026)
+    bad = res.files[1]
+    bad["values"] = {**bad["values"], "HS_RUT": (2**64, "Số liệu!E20")}  # beyond SQLite's 64-bit integers
+    new, failed = save_consolidation(tmp_path / "kho.db", res)
+    assert new == 2 and [f for f, _ in failed] == [bad["path"]] and "kho dữ liệu" in failed[0][1]
+    with Store(tmp_path / "kho.db", form) as db:
+        assert db.count() == 2 and db.latest(bad["unit"], "Q1", 2026) is None
+        assert db.db.execute("SELECT COUNT(*) FROM value WHERE submission_id NOT IN "
+                             "(SELECT id FROM submission)").fetchone() == (0,)
+
+
 def test_consolidation_from_store_matches_folder(tmp_path, form):
     S.generate(tmp_path / "in", "Q1", 2026, form.units[:30], form=form)
     kho = tmp_path / "kho.db"
     direct = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
     assert not kho.exists()  # consolidation is pure: only the store writer writes
-    assert save_consolidation(kho, direct) == 30
+    assert save_consolidation(kho, direct) == (30, [])
     again = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
-    assert save_consolidation(kho, again) == 0  # re-running adds no versions
+    assert save_consolidation(kho, again) == (0, [])  # re-running adds no versions
     stored = consolidate_store(kho, "Quý I", 2026)
     assert stored.totals == direct.totals and stored.received == 30
     write_city_workbook(stored, tmp_path / "tu_kho.xlsx")

@@ -1,6 +1,7 @@
 """Outputs appear whole or not at all: write to a sibling temporary name, then rename."""
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from contextlib import contextmanager
@@ -10,13 +11,39 @@ from typing import Iterator
 from toolkit.errors import BaocaoError, os_reason
 
 
+def _prefix(target: Path) -> str:
+    """Temporaries of `target` are ".~{stem}.{pid}.{random}{suffix}": hidden, never taken for an input
+    (toolkit.consolidate skips dot files), and the pid tells whether their writer is still alive."""
+    return f".~{target.stem}."
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete temporaries of `target` left by a run that was killed (its process no longer exists)."""
+    for tmp in target.parent.glob(f"{glob.escape(_prefix(target))}*{glob.escape(target.suffix)}"):
+        pid = tmp.name[len(_prefix(target)):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target`."""
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".~" + target.stem, suffix=target.suffix, dir=target.parent)
+        _remove_leftovers(target)
+        fd, name = tempfile.mkstemp(prefix=f"{_prefix(target)}{os.getpid()}.", suffix=target.suffix,
+                                    dir=target.parent)
     except OSError as exc:
         raise BaocaoError(f"Không ghi được vào thư mục {target.parent}: {os_reason(exc)}",
                           detail=str(exc)) from None

@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     s = command("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
                        "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
     s.add_argument("folder", type=Path, metavar="THU_MUC", help="thư mục chứa phiếu .xlsx/.xlsm (đọc cả thư mục con)")
-    s.add_argument("--ky", required=True, help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»)")
-    s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
+    s.add_argument("--ky", help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»); mặc định: kỳ của "
+                   "phần lớn tệp trong thư mục")
+    s.add_argument("--nam", type=year, help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
     s.add_argument("--out", required=True, type=Path, help="tệp .xlsx tổng hợp cần tạo")
     s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
     s.add_argument("--kho", type=Path, help="kho SQLite lưu lịch sử các bản nộp")
@@ -169,24 +170,38 @@ def cmd_server_cap_khoa(args) -> int:
 
 
 def cmd_tong_hop(args) -> int:
-    """Exit 0 when every consolidated file is clean, 1 when a file has errors or could not be read
-    (the city workbook is written either way), 2 when the folder or an option is unusable."""
+    """Exit 0 when every unit's file was taken and none has errors; 1 when a file has errors, could not be
+    read or was left out (the city workbook is written either way); 2 when there is nothing to consolidate
+    (no workbook, none of the period) or an option is unusable: then no city workbook is written."""
     from toolkit import vnformat
     from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
     from toolkit.store import save_consolidation
 
     res = consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
-    stored = save_consolidation(args.kho, res) if args.kho else 0
+    period = vnformat.period_year(res.period, res.year)
+    if res.inferred:
+        count = res.periods()[(res.period, res.year)]
+        print(f"Không ghi đủ --ky/--nam: tổng hợp kỳ {period}, kỳ của {count}/{len(res.files)} tệp trong thư mục.")
+    empty = res.nothing_usable()
+    if empty:
+        raise BaocaoError(f"không có gì để tổng hợp: {empty}", path=str(args.folder))
+    stored, unstored = save_consolidation(args.kho, res) if args.kho else (0, [])
+    res.excluded += [(f, f"Không lưu được vào kho dữ liệu (vẫn có trong tổng hợp): {why}") for f, why in unstored]
     write_city_workbook(res, args.out)
     errors = sum(r.errors for r in res.rows)
-    print(f"Tổng hợp {vnformat.period_year(res.period, res.year)}: {res.received}/{res.expected} đơn vị đã nộp, "
-          f"{res.valid} hợp lệ, {res.late} nộp muộn, {res.expected - res.received} chưa nộp; "
-          f"{errors} lỗi; {len(res.excluded)} tệp không đưa vào tổng hợp.")
+    left_out = res.left_out
+    print(f"Tổng hợp {period}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, {res.late} nộp "
+          f"muộn, {res.expected - res.received} chưa nộp; {errors} lỗi; {len(left_out)} tệp không đưa vào tổng hợp.")
+    for path, why in left_out[:10]:
+        print(f"  {Path(path).name}: {why}")
+    if len(left_out) > 10:
+        print(f"  … và {len(left_out) - 10} tệp khác (xem sheet Lỗi của sổ tổng hợp)")
     if args.kho:
-        print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới.")
+        print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới" +
+              (f"; {len(unstored)} tệp không lưu được." if unstored else "."))
     print(f"Đã ghi sổ tổng hợp: {args.out}")
-    return 1 if res.has_errors else 0
+    return 1 if res.has_errors or left_out or unstored else 0
 
 
 def cmd_kiem_tra(args) -> int:

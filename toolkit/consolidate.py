@@ -13,6 +13,7 @@ duplicate submissions are all kept in the result and listed in the city workbook
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,12 +25,14 @@ from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
 from toolkit.store import Store, Stored, rollup
-from toolkit.vnformat import ratio_percent
+from toolkit.reader import as_text
+from toolkit.vnformat import period_year, ratio_percent
 
 WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
+SUPERSEDED = "Bản cũ"  # reason of an older copy replaced by a resubmission (it is not left out)
 
 
 def file_hash(path: Path) -> str:
@@ -68,7 +71,9 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
         return out
     sub = report.submission
     values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
-    out.update(unit=sub.unit_code, unit_name=sub.unit_name, period=sub.period, year=sub.year,
+    typed = sub.meta.get("MA_DVHC")  # an unknown code is no value, yet the city officer must see what was typed
+    out.update(unit=sub.unit_code, unit_typed=as_text(typed.raw) if typed and typed.raw is not None else "",
+               unit_name=sub.unit_name, period=sub.period, year=sub.year,
                version=sub.version, window_to=sub.window[1], values=values,
                findings=[f.as_dict() for f in report.findings],
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
@@ -108,6 +113,7 @@ class Consolidation:
     excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
+    inferred: bool = False  # the period was not asked for: it is the one most files carry
     folder: Path | None = None  # the consolidated folder: file names are shown relative to it
 
     def relative(self, path: str) -> str:
@@ -155,11 +161,39 @@ class Consolidation:
     def has_errors(self) -> bool:
         return any(r.errors for r in self.rows) or any(f["refused"] for f in self.files)
 
+    @property
+    def left_out(self) -> list[tuple[str, str]]:
+        """Files that are in no unit row (an older copy replaced by a resubmission is not left out)."""
+        return [(f, why) for f, why in self.excluded if not why.startswith(SUPERSEDED)]
+
+    def periods(self) -> Counter:
+        """(period label, year) -> how many readable files carry it."""
+        return period_counts(self.files)
+
+    def nothing_usable(self) -> str:
+        """Why the consolidation holds no unit's figures (Vietnamese, with a hint), or "" when it does."""
+        if self.received:
+            return ""
+        if not self.files:
+            return "thư mục không có tệp .xlsx/.xlsm nào"
+        common = self.periods().most_common(1)
+        if not common:
+            return f"không đọc được tệp nào trong {len(self.files)} tệp của thư mục"
+        (label, year), count = common[0]
+        code = self.form.period(label).code
+        return (f"không có phiếu nào của kỳ {period_year(self.period, self.year)}; {count}/{len(self.files)} tệp là "
+                f"của kỳ {period_year(label, year)}: có thể cần --ky {code} --nam {year}")
+
 
 def list_workbooks(folder: Path) -> list[Path]:
-    """Every .xlsx/.xlsm under `folder`, Excel's "~$" lock files left out."""
+    """Every .xlsx/.xlsm under `folder`; left out: Excel's "~$" lock files, our own unfinished outputs
+    (".~name…", see toolkit.atomic) and other hidden files (macOS "._name")."""
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")
-                  and not p.name.startswith("~$") and p.is_file())
+                  and not p.name.startswith(("~$", ".")) and p.is_file())
+
+
+def period_counts(results: list[dict]) -> Counter:
+    return Counter((r["period"], r["year"]) for r in results if not r["refused"] and r["period"] and r["year"])
 
 
 def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS) -> list[dict]:
@@ -201,9 +235,11 @@ def _deadline(form: Form, res_window_to: date | None, override: date | None) -> 
     return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
 
 
-def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = None,
+def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
                 store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
+
+    Without `ky` or `nam`, the period (or year) is the one most readable files carry (`inferred`).
 
     A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
     up from its shorter periods: the files of this folder first, then, with `store`,
@@ -214,10 +250,20 @@ def consolidate(folder: Path | str, ky: str, nam: int, deadline: date | None = N
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
-    period, year = form.period(ky), int(nam)
+    wanted = form.period(ky).label if ky else None
     known_store = str(store) if store and Path(store).exists() else None
     results = read_all(list_workbooks(folder), known_store, workers)
-    result = _assemble(form, period.label, year, results, deadline)
+    label, year = wanted, int(nam) if nam else None
+    if label is None or year is None:
+        carried = [k for k, _ in period_counts(results).most_common()
+                   if (label is None or k[0] == label) and (year is None or k[1] == year)]
+        if not carried:
+            raise BaocaoError("không xác định được kỳ báo cáo: không có phiếu đọc được nào"
+                              + (" của kỳ đã chọn" if ky or nam else "") + "; hãy ghi rõ --ky và --nam",
+                              path=str(folder))
+        label, year = carried[0]
+    result = _assemble(form, label, year, results, deadline)
+    result.inferred = not (ky and nam)
     result.folder = folder
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
@@ -276,17 +322,17 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
             excluded.append((name, f"Khác kỳ: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
             continue
         if res["unit"] not in rows:
-            excluded.append((name, f"Mã đơn vị «{res['unit'] or 'trống'}» không thuộc danh sách "
-                                   f"{len(rows)} đơn vị"))
+            excluded.append((name, f"Mã đơn vị «{res['unit'] or res.get('unit_typed') or 'trống'}» không thuộc "
+                                   f"danh sách {len(rows)} đơn vị"))
             continue
         best = chosen.get(res["unit"])
         copies[res["unit"]] = copies.get(res["unit"], 0) + 1
         if best is None or (res["mtime"], res["path"]) > (best["mtime"], best["path"]):
             if best is not None:
-                excluded.append((best["path"], f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
+                excluded.append((best["path"], f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
             chosen[res["unit"]] = res
         else:
-            excluded.append((name, f"Bản cũ: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
+            excluded.append((name, f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
     for code, res in chosen.items():
         row = rows[code]
         row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]

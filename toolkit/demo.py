@@ -82,7 +82,7 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     store = out_dir / "kho_du_lieu.sqlite"
     out = out_dir / "tong_hop_6_thang_2026.xlsx"
     res = consolidate(out_dir / "phieu", "6T", 2026, form=form)
-    save_consolidation(store, res)
+    save_consolidation(store, res)  # the demo's own files: all storable
     write_city_workbook(res, out)
     console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
                   f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")

@@ -4,6 +4,8 @@ One row per submitted version of a unit's workbook for a period, every value wit
 the cell it came from, the file hash and the time received. A resubmission with
 different content becomes a new version; older versions stay. The same file stored
 twice (same hash) is not a new version, so re-running a consolidation is harmless.
+Version n is the unit's n-th submission for the period in the order of the time received (the
+file's modification time), whatever order the files were stored in.
 
 Several consolidations may write at once: WAL journal, a busy timeout and one
 `BEGIN IMMEDIATE` transaction per submission (the version number is computed
@@ -18,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.form import Form, load_form
 from toolkit.submission import Loc, Submission, Value
 from toolkit.vnformat import ratio_percent
@@ -116,8 +118,16 @@ class Store:
             if row:
                 db.execute("COMMIT")
                 return row[0], False
-            version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? "
-                                 "AND period=? AND year=?", (unit, period, year)).fetchone()[0]
+            # Versions follow the time received, not the order of writing: a file received earlier but
+            # stored later (a concurrent run, a late copy) takes its place and later versions move up one.
+            received = received_at.isoformat(timespec="seconds") if received_at else ""
+            key = (unit, period, year)
+            version = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
+                                 "AND COALESCE(received_at, '') <= ?", (*key, received)).fetchone()[0]
+            db.execute("UPDATE submission SET version = -(version + 1) WHERE unit=? AND period=? AND year=? "
+                       "AND version >= ?", (*key, version))  # negative first: UNIQUE holds at every row
+            db.execute("UPDATE submission SET version = -version WHERE unit=? AND period=? AND year=? "
+                       "AND version < 0", key)
             cur = db.execute(
                 "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
                 "file, file_hash, received_at, stored_at, errors, warnings, findings) "
@@ -239,15 +249,20 @@ def rollup(form: Form, period: str, year: int, comps: list[Stored | None]) -> St
                   received, sum(c.errors for c in comps), sum(c.warnings for c in comps), findings, values)
 
 
-def save_consolidation(path: Path | str, res) -> int:
+def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]]]:
     """The store writer: every readable file of a known unit that the consolidation `res` read
-    (any period: they feed later roll-ups); the number of new versions."""
+    (any period: they feed later roll-ups). Returns the number of new versions and the files that
+    could not be stored, with the reason; each file is its own transaction, so the store stays whole."""
     known = {u.code for u in res.form.units}
-    new = 0
+    new, failed = 0, []
     with Store(path, res.form) as db:
         for f in res.files:
             if f["refused"] or f["unit"] not in known or not f["period"] or not f["year"]:
                 continue
-            new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
-                          f["hash"], f["received"], f["findings"], f["version"])[1]
-    return new
+            try:
+                new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
+                              f["hash"], f["received"], f["findings"], f["version"])[1]
+            except (sqlite3.DataError, sqlite3.IntegrityError, OverflowError, ValueError, TypeError) as exc:
+                log_failure(exc, f"store {f['path']}")
+                failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
+    return new, failed

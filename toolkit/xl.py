@@ -96,6 +96,8 @@ def tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year)
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, out)
         status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
@@ -111,10 +113,10 @@ def bao_cao_tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
         res = consolidate(folder, period, year)
+        if res.nothing_usable():
+            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         paths = [row.path for row in res.rows if row.path]
-        if not paths:
-            raise BaocaoError(f"thư mục {folder} không có phiếu nào của kỳ {period} năm {year}")
         out = render_batch(paths, _city_report(), here)[0]
         status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
 
