@@ -345,6 +345,7 @@ def test_dashboard_shows_the_first_submission(city, books):
     assert len(rows) == 114
     mine = rows[books["unit"]]
     assert mine[3] == "đã nộp" and mine[5] == "2" and re.fullmatch(r"\d\d:\d\d \d\d/\d\d/\d{4}", mine[4]), mine
+    assert re.fullmatch(rf"{books['unit']}-6T2026-V2-[0-9A-F]{{8}}", mine[6])  # the receipt the unit holds
     assert sum(r[3] == "chưa nộp" for r in rows.values()) == 113
 
 
@@ -399,7 +400,7 @@ def test_dashboard_after_the_rush_and_its_downloads(city, books, form):
     statuses = [r[3] for r in rows.values()]
     assert statuses.count("có lỗi") == 6 and statuses.count("đã nộp") == 108
     wrong = rows[form.units[-1].code]
-    assert wrong[3] == "có lỗi" and wrong[6] != "0" and wrong[8].startswith("Bấm Nộp lúc"), wrong
+    assert wrong[3] == "có lỗi" and wrong[7] != "0" and wrong[9].startswith("Bấm Nộp lúc"), wrong
     with urllib.request.urlopen(city["url"] + "/tai-ve/so-tong-hop.xlsx", timeout=120) as r:
         workbook = city["root"] / "tai_ve.xlsx"
         workbook.write_bytes(r.read())

@@ -15,7 +15,7 @@ from typing import Any
 from toolkit.consolidate import ST_ERRORS, ST_LATE, ST_MISSING, consolidate_store
 from toolkit.errors import BaocaoError
 from toolkit.form import Form
-from toolkit.intake import last_attempts
+from toolkit.intake import last_attempts, receipt_code
 from toolkit.store import Store
 
 
@@ -23,14 +23,16 @@ def unit_rows(store: Path, period: str, year: int, deadline: date | None, form: 
     result = consolidate_store(store, period, year, deadline=deadline, form=form)
     label = form.period(period).label
     with Store(store, form) as db:
-        versions = {(u, f): v for u, f, v in db.db.execute(
-            "SELECT unit, file, version FROM submission WHERE period=? AND year=?", (label, year))}
+        versions = {(u, f): (v, h) for u, f, v, h in db.db.execute(
+            "SELECT unit, file, version, file_hash FROM submission WHERE period=? AND year=?", (label, year))}
     tried = last_attempts(store, label, year)
     rows = []
     for r in result.rows:
+        version, digest = versions.get((r.unit.code, r.file), (None, ""))
         row = {"code": r.unit.code, "name": r.unit.name, "kind": r.unit.kind, "status": r.status,
-               "received": r.received, "version": versions.get((r.unit.code, r.file)), "errors": r.errors,
-               "warnings": r.warnings, "deadline": r.deadline, "note": r.note}
+               "received": r.received, "version": version, "errors": r.errors, "warnings": r.warnings,
+               "deadline": r.deadline, "note": r.note,
+               "receipt": receipt_code(r.unit.code, label, year, version, digest, form) if version else ""}
         if r.status == ST_MISSING and r.unit.code in tried:
             at, errors, warnings = tried[r.unit.code]
             row.update(status=ST_ERRORS, errors=errors, warnings=warnings,
