@@ -1,16 +1,21 @@
-"""Benchmark: check + consolidate N synthetic unit workbooks, baocao against a naive pandas loop.
+"""Benchmark: check + consolidate N synthetic unit workbooks, against a bare read and a naive pandas loop.
 
-    python benchmarks/bench_consolidate.py --n 3321 [--naive-limit 300]
+    python benchmarks/bench_consolidate.py --n 114            # Hải Phòng, city workbook included
+    python benchmarks/bench_consolidate.py --n 3321 --dir /tmp/bench_quoc_gia   # every unit of the 34 provinces
 
-N files = the 114 units of the form over successive periods and years (the form
-only accepts Hải Phòng's 114 unit codes, so 3,321 files are 114 units x several
-periods, not 3,321 communes); every file is read and checked, the 114 of
-"6 tháng đầu năm 2026" are consolidated into a city workbook. Each variant runs in
-its own process so its peak RSS is its own (workers included: RSS of the main
-process plus each worker's peak, an upper bound as workers peak at different
-times). The naive loop reads every sheet with pandas.read_excel and does the TTHC
-identity checks in pandas; with --naive-limit below N it runs on that many files
-and its time is extrapolated linearly, and the table says so.
+--n 114 is Hải Phòng's 114 units; --n 3321 is the 3,321 distinct units of the 34 provinces
+(the vietnam-provinces package), one "6 tháng đầu năm 2026" workbook each, checked and
+consolidated nationally and then per province (`regional`, no second read). The files are
+generated once into --dir and reused by later runs (generation is not timed).
+
+Three variants, each in its own process so its peak RSS is its own (workers included: the
+main process plus each worker's peak, an upper bound as workers peak at different times):
+- baocao: read + check + consolidate (+ the city workbook at 114), 2 worker processes;
+- read: a bare python-calamine read of every sheet of the same files, 2 worker processes;
+- naive: pandas.read_excel of every sheet and the TTHC identities in pandas, one process; with
+  --naive-limit below N it runs on that many files and its time is extrapolated (the table says so).
+Prints the table, then `ratio_vs_read:` (baocao / bare read, lower is better) and `ratio:` (naive /
+baocao, higher is better).
 """
 from __future__ import annotations
 
@@ -19,52 +24,99 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-PERIODS = ("6T", "Q1", "Q2", "Q3", "Q4", "9T", "NAM")
+WORKERS = 2
+PERIOD, YEAR = "6T", 2026
+
+
+def _forms(n: int):
+    """[(province form, its units)] covering the first n units (Hải Phòng alone for 114)."""
+    from toolkit.form import load_form
+
+    form = load_form()
+    if n == len(form.units):
+        return [(form, list(form.units))]
+    out, left = [], n
+    for name, _ in _provinces():
+        if left <= 0:
+            break
+        pform = form.for_province(name)
+        out.append((pform, list(pform.units[:left])))
+        left -= len(out[-1][1])
+    return out
+
+
+def _provinces():
+    from toolkit.units import all_provinces
+
+    return all_provinces()
 
 
 def generate(folder: Path, n: int) -> list[Path]:
-    from toolkit.form import load_form
+    """One workbook per unit, each province's files in its own sub-folder; reused when already there."""
     from toolkit.synthetic import Patcher, file_name, unit_data
 
-    form = load_form()
-    paths: list[Path] = []
-    year = 2026
-    while len(paths) < n:
-        for period in PERIODS:
-            patcher = Patcher(form, period, year, folder)
-            for unit in form.units:
-                if len(paths) == n:
-                    return paths
-                out = folder / str(year) / period / file_name(unit, period, year)
-                paths.append(patcher.write(out, unit_data(form, unit, period, year)))
-        year += 1
+    marker = folder / f".generated_{n}"
+    if marker.exists():
+        return sorted(folder.rglob("*.xlsx"))
+    paths = []
+    for pform, units in _forms(n):
+        sub = folder / pform.province.replace(" ", "_")
+        patcher = Patcher(pform, PERIOD, YEAR, folder)
+        for unit in units:
+            paths.append(patcher.write(sub / file_name(unit, PERIOD, YEAR), unit_data(pform, unit, PERIOD, YEAR)))
+    marker.write_text(str(len(paths)))
     return paths
 
 
 def peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + 2 * workers) / 1024 if workers else own / 1024
+    return (own + WORKERS * workers) / 1024 if workers else own / 1024
 
 
-def run_baocao(folder: Path) -> dict:
+def run_baocao(folder: Path, n: int) -> dict:
     from toolkit.city_workbook import write_city_workbook
-    from toolkit.consolidate import consolidate
+    from toolkit.consolidate import consolidate, regional
+    from toolkit.form import load_form
 
     t = time.perf_counter()
-    res = consolidate(folder, "6T", 2026)
-    write_city_workbook(res, folder.parent / "tong_hop_bench.xlsx")
+    forms = _forms(n)
+    if len(forms) == 1:  # one province: its city workbook is part of the run
+        res = consolidate(folder, PERIOD, YEAR, workers=WORKERS, form=forms[0][0])
+        write_city_workbook(res, folder.parent / "tong_hop_bench.xlsx")
+        parts = [res]
+    else:  # the nation, then each province cut out of it
+        res = consolidate(folder, PERIOD, YEAR, workers=WORKERS, form=load_form().national())
+        parts = [regional(res, pform) for pform, _ in forms]
     return {"seconds": time.perf_counter() - t, "files": len(res.files), "received": res.received,
-            "total": res.totals.get("HS_TIEP_NHAN")}
+            "provinces": len(parts), "total": res.totals.get("HS_TIEP_NHAN"),
+            "province_total": sum(p.totals.get("HS_TIEP_NHAN") or 0 for p in parts)}
+
+
+def _bare_read(path: str) -> int:
+    import python_calamine as pc
+
+    book = pc.CalamineWorkbook.from_path(path)
+    cells = sum(len(row) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python())
+    book.close()
+    return cells
+
+
+def run_read(paths: list[Path]) -> dict:
+    t = time.perf_counter()
+    jobs = [str(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        cells = sum(pool.map(_bare_read, jobs, chunksize=max(1, min(64, len(jobs) // (WORKERS * 4)))))
+    return {"seconds": time.perf_counter() - t, "files": len(paths), "cells": cells}
 
 
 IDENTITIES = (("HS_TIEP_NHAN", ("HS_TRONG_KY", "HS_KY_TRUOC")),
               ("HS_TRONG_KY", ("HS_TRUC_TUYEN", "HS_TRUC_TIEP", "HS_BUU_CHINH")),
-              ("HS_DA_GQ", ("HS_TRUOC_HAN", "HS_DUNG_HAN", "HS_QUA_HAN", "HS_TU_CHOI", "HS_RUT")),
+              ("HS_DA_GQ", ("HS_TRUOC_DUNG_HAN", "HS_QUA_HAN", "HS_TU_CHOI", "HS_RUT")),
               ("HS_DANG_GQ", ("HS_DANG_TRONG_HAN", "HS_DANG_QUA_HAN", "HS_CHO_BO_SUNG")),
               ("HS_TIEP_NHAN", ("HS_DA_GQ", "HS_DANG_GQ")))
 
@@ -84,7 +136,7 @@ def run_naive(paths: list[Path]) -> dict:
             findings += int(values[total] != values[list(parts)].sum())
         pct = (100 * values["HS_TRUOC_DUNG_HAN"] / values["HS_DA_GQ"]).round(2)
         findings += int(abs(pct - values["TL_HS_DUNG_HAN"]) > 0.005)
-        if meta["KY_BAO_CAO"] == "6 tháng đầu năm" and int(meta["NAM_BAO_CAO"]) == 2026:
+        if meta["KY_BAO_CAO"] == "6 tháng đầu năm" and int(meta["NAM_BAO_CAO"]) == YEAR:
             frames.append(values.rename(str(meta["MA_DVHC"])))
     table = pd.concat(frames, axis=1).T if frames else pd.DataFrame()
     total = float(table["HS_TIEP_NHAN"].sum()) if len(table) else None
@@ -92,51 +144,49 @@ def run_naive(paths: list[Path]) -> dict:
             "total": total, "findings": findings}
 
 
-def child(variant: str, folder: Path, limit: int) -> None:
-    if variant == "baocao":
-        out = run_baocao(folder)
-    else:
-        paths = sorted(folder.rglob("*.xlsx"))
-        six = [p for p in paths if p.parent.name == "6T"]  # the consolidated period first
-        out = run_naive((six + [p for p in paths if p.parent.name != "6T"])[:limit])
+def child(variant: str, folder: Path, n: int, limit: int) -> None:
+    paths = sorted(folder.rglob("*.xlsx"))
+    out = {"baocao": lambda: run_baocao(folder, n), "read": lambda: run_read(paths),
+           "naive": lambda: run_naive(paths[:limit])}[variant]()
     out["rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=114, help="number of workbooks (114 or 3321)")
-    ap.add_argument("--naive-limit", type=int, help="run the naive loop on this many files and extrapolate")
-    ap.add_argument("--child", choices=("baocao", "naive"), help=argparse.SUPPRESS)
-    ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, default=114, help="number of units (114: Hải Phòng; 3321: all 34 provinces)")
+    ap.add_argument("--dir", type=Path, help="where the workbooks are generated once and reused "
+                                             "(default /tmp/bench_baocao_N)")
+    ap.add_argument("--naive-limit", type=int, default=300, help="run the naive loop on at most this many files")
+    ap.add_argument("--child", choices=("baocao", "read", "naive"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    root = args.dir or Path(f"/tmp/bench_baocao_{args.n}")
+    folder = root / "phieu"
     if args.child:
-        child(args.child, args.dir, args.naive_limit or 10**9)
+        child(args.child, folder, args.n, args.naive_limit)
         return 0
-    limit = min(args.naive_limit or args.n, args.n)
-    with tempfile.TemporaryDirectory(prefix="bench_baocao_") as tmp:
-        folder = Path(tmp) / "phieu"
-        t = time.perf_counter()
-        generate(folder, args.n)
-        print(f"generated {args.n} workbooks in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        rows = []
-        for variant in ("baocao", "naive"):
-            done = subprocess.run([sys.executable, __file__, "--child", variant, "--dir", str(folder),
-                                   "--naive-limit", str(limit)], capture_output=True, text=True, check=True)
-            rows.append((variant, json.loads(done.stdout.strip().splitlines()[-1])))
-    (_, b), (_, nv) = rows
-    naive_s = nv["seconds"] * args.n / nv["files"]
-    print(f"{'variant':<34}{'files':>7}{'seconds':>10}{'files/s':>10}{'peak RSS MB':>13}")
-    print(f"{'baocao (2 processes)':<34}{b['files']:>7}{b['seconds']:>10.2f}{b['files'] / b['seconds']:>10.1f}"
-          f"{b['rss_mb']:>13.0f}")
-    print(f"{'naive pandas (measured)':<34}{nv['files']:>7}{nv['seconds']:>10.2f}"
-          f"{nv['files'] / nv['seconds']:>10.1f}{nv['rss_mb']:>13.0f}")
-    if nv["files"] < args.n:
-        print(f"{'naive pandas (EXTRAPOLATED)':<34}{args.n:>7}{naive_s:>10.2f}{args.n / naive_s:>10.1f}"
-              f"{'':>13}")
-        print(f"note: naive measured on {nv['files']} of {args.n} files, time extrapolated linearly")
-    if nv["files"] == args.n and nv["total"] != b["total"]:
-        print(f"note: totals differ: baocao {b['total']} naive {nv['total']}")
+    t = time.perf_counter()
+    generate(folder, args.n)
+    print(f"workbooks ready in {folder} ({time.perf_counter() - t:.1f} s, not timed below)", file=sys.stderr)
+    rows = {}
+    for variant in ("baocao", "read", "naive"):
+        done = subprocess.run([sys.executable, __file__, "--child", variant, "--n", str(args.n), "--dir", str(root),
+                               "--naive-limit", str(args.naive_limit)], capture_output=True, text=True, check=True)
+        rows[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+    b, rd, nv = rows["baocao"], rows["read"], rows["naive"]
+    naive_s = nv["seconds"] * b["files"] / nv["files"]
+    scope = "city workbook included" if b["provinces"] == 1 else f"national + {b['provinces']} provinces"
+    print(f"{'variant':<44}{'files':>7}{'seconds':>10}{'files/s':>10}{'peak RSS MB':>13}")
+    for name, r in ((f"baocao check+consolidate ({scope})", b), (f"bare calamine read ({WORKERS} processes)", rd),
+                    ("naive pandas loop (measured)", nv)):
+        print(f"{name:<44}{r['files']:>7}{r['seconds']:>10.2f}{r['files'] / r['seconds']:>10.1f}{r['rss_mb']:>13.0f}")
+    if nv["files"] < b["files"]:
+        print(f"{'naive pandas loop (EXTRAPOLATED)':<44}{b['files']:>7}{naive_s:>10.2f}{b['files'] / naive_s:>10.1f}")
+        print(f"note: naive measured on {nv['files']} of {b['files']} files, time extrapolated linearly")
+    if b["provinces"] > 1 and b["province_total"] != b["total"]:
+        print(f"note: provinces sum to {b['province_total']}, the nation to {b['total']}")
+    print(f"received {b['received']}/{b['files']} units; HS_TIEP_NHAN total {b['total']}")
+    print(f"ratio_vs_read: {b['seconds'] / rd['seconds']:.2f}")
     print(f"ratio: {naive_s / b['seconds']:.1f}")
     return 0
 

@@ -307,7 +307,7 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     generate(sub, "Q3", 2026, units[2:], form=form)
     cases["other-period-left-out"] = (args(sub, "--ky", "6T", "--nam", "2026"), 1, "Khác kỳ")
     generate(make("tu_doan_ky"), "6T", 2026, units, form=form)
-    cases["period-inferred"] = (args(folder / "tu_doan_ky"), 0, "tổng hợp kỳ 6 tháng đầu năm 2026")
+    cases["period-inferred"] = (args(folder / "tu_doan_ky"), 0, "Kỳ báo cáo lấy theo các phiếu: 6 tháng đầu năm 2026")
     sub = make("con_tep_tam")
     generate(sub, "6T", 2026, units, form=form)
     shutil.copy(filled, sub / ".~tong_hop.999999999.x1y2.xlsx")  # left by a killed run (no such process)

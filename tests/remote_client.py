@@ -1,5 +1,5 @@
-"""The Excel side of the city server, for tests: the request xlwings' VBA client sends, and a model of the
-workbook that applies the actions sent back with the protection Excel enforces.
+"""The Excel side of the city server, for tests: the request xlwings' VBA client sends, and the actions sent
+back applied to the model of Excel in tests/excel_model.py (the .xlsm's own protection enforced).
 
 The payload follows `RunServerPython` in xlwings 0.37.8's addin/Remote.bas: client "VBA", the version
 constant of the workbook's own xlwings module, the book's file name, every defined name that refers to a
@@ -20,11 +20,8 @@ from pathlib import Path
 import openpyxl
 import python_calamine as pc
 from oletools.olevba import VBA_Parser
+from excel_model import Book, ExcelError
 from openpyxl.utils import get_column_letter, range_boundaries
-
-
-class ExcelRefused(Exception):
-    """What Excel raises (run-time error 1004) on a write it does not allow."""
 
 
 def vba_modules(path: Path) -> dict[str, str]:
@@ -106,85 +103,71 @@ def post(url: str, body: bytes | dict, key: str | None, timeout: float = 60) -> 
 
 
 @functools.lru_cache(maxsize=16)
-def _file_facts(path: Path):
-    macros = set(re.findall(r"^Public Sub (\w+)\(wb As Workbook, sheetName As String\)",
-                            vba_modules(path).get("RemoteButtons", ""), re.M))
-    return openpyxl.load_workbook(path), frozenset(macros)
+def remote_macros(path: Path) -> frozenset[str]:
+    """The macros the server's runMacro actions may call: those of RemoteButtons in the file's VBA."""
+    return frozenset(re.findall(r"^Public Sub (\w+)\(wb As Workbook, sheetName As String\)",
+                                vba_modules(path).get("RemoteButtons", ""), re.M))
 
 
-class WorkbookModel:
-    """The workbook as Excel holds it while RunServerPython applies the actions: values, fills, and the
-    sheet protection and lock flags read from the file. Writes Excel refuses raise ExcelRefused; runMacro
-    runs only macros present in the file's VBA, with the effect of macros/RemoteButtons.bas."""
+class ExcelClient:
+    """What Remote.bas does with the server's answer: each action's VBA Sub run against the workbook open in
+    Excel, here tests/excel_model.Book, which enforces the .xlsm's own protection and lock flags (a refused
+    write raises ExcelError, as Excel's run-time error 1004 would). runMacro runs only macros present in the
+    file; LiftProtection / RestoreProtection do what macros/RemoteButtons.bas does with Excel's protection."""
 
     def __init__(self, path: Path, edits: dict | None = None):
-        self.wb, self.macros = _file_facts(Path(path))  # read-only here
-        self.sheets = self.wb.sheetnames
-        self.values = dict(edits or {})
-        self.fills: dict[tuple[str, str], str] = {}
-        self.protected = {ws.title: bool(ws.protection.sheet) for ws in self.wb.worksheets}
-        self.initially_protected = dict(self.protected)
-        self.saved: dict[str, bool] = {}
+        self.book = Book(path, edits)
+        self.macros = remote_macros(Path(path))
+        self.saved: dict[str, dict] = {}
         self.applied: list[str] = []
+        self.before = self.protection()
 
-    def _cells(self, a: dict):
-        sheet = self.sheets[a["sheet_position"]]
-        for r in range(a["start_row"], a["start_row"] + a["row_count"]):
-            for c in range(a["start_column"], a["start_column"] + a["column_count"]):
-                yield sheet, f"{get_column_letter(c + 1)}{r + 1}"
-
-    def _locked(self, sheet: str, cell: str) -> bool:
-        ws = self.wb[sheet]
-        for merged in ws.merged_cells.ranges:  # a merged area takes the lock flag of its first cell
-            if cell in merged:
-                cell = merged.start_cell.coordinate
-        return ws[cell].protection.locked is not False
+    def protection(self) -> dict[str, tuple[bool, dict]]:
+        return {s.name: (s.api.ProtectContents, dict(vars(s.api.Protection))) for s in self.book.sheets}
 
     def apply(self, actions: list[dict]) -> None:
         for a in actions:
             self.applied.append(a["func"])
             getattr(self, "_" + a["func"])(a)
 
+    def _range(self, a: dict):
+        sheet = self.book.sheets[a["sheet_position"]]
+        r, c = a["start_row"] + 1, a["start_column"] + 1
+        return sheet.range((r, c), (r + a["row_count"] - 1, c + a["column_count"] - 1))
+
     def _setValues(self, a):
-        cells = list(self._cells(a))
-        flat = [v for row in a["values"] for v in row]
-        for (sheet, cell), value in zip(cells, flat):
-            if self.protected[sheet] and self._locked(sheet, cell):
-                raise ExcelRefused(f"ghi vào ô khóa {sheet}!{cell} của sheet đang bảo vệ")
-            self.values[(sheet, cell)] = value
+        self._range(a).value = a["values"]
 
     def _rangeClearContents(self, a):
-        for sheet, cell in self._cells(a):
-            if self.protected[sheet] and self._locked(sheet, cell):
-                raise ExcelRefused(f"xóa ô khóa {sheet}!{cell} của sheet đang bảo vệ")
-            self.values.pop((sheet, cell), None)
+        self._range(a).clear_contents()
 
     def _setRangeColor(self, a):
-        for sheet, cell in self._cells(a):
-            if self.protected[sheet]:  # the workbooks do not allow formatting cells under protection
-                raise ExcelRefused(f"tô màu {sheet}!{cell} của sheet đang bảo vệ")
-            self.fills[(sheet, cell)] = a["args"][0]
+        self._range(a).color = a["args"][0]
 
     def _runMacro(self, a):
-        macro, sheet = a["args"][0], a["args"][1]
+        macro, sheet = a["args"]
         if macro not in self.macros:
-            raise ExcelRefused(f"không có macro {macro} trong tệp")
-        if macro == "LiftProtection" and self.protected[sheet]:
-            self.saved[sheet] = True
-            self.protected[sheet] = False
-        elif macro == "RestoreProtection" and self.saved.pop(sheet, False):
-            self.protected[sheet] = True
+            raise ExcelError(f"1004: không có macro {macro} trong tệp")
+        api = self.book.sheets[sheet].api
+        if macro == "LiftProtection" and api.ProtectContents and sheet not in self.saved:
+            self.saved[sheet] = dict(vars(api.Protection))
+            api.Unprotect("")
+        elif macro == "RestoreProtection" and sheet in self.saved:
+            api.Protect("", **self.saved.pop(sheet))
 
     def value(self, sheet: str, cell: str):
-        return self.values.get((sheet, cell))
+        c, r, _, _ = range_boundaries(cell)
+        return self.book.sheets[sheet].cells.get((r, c))
 
     def block(self, sheet: str, top_left: str, width: int) -> list[list]:
-        """Rows written from `top_left` down, until the first empty row."""
+        """Rows from `top_left` down, until the first empty row."""
         c0, r0, _, _ = range_boundaries(top_left)
-        out = []
-        r = r0
-        while any(self.values.get((sheet, f"{get_column_letter(c)}{r}")) not in (None, "")
-                  for c in range(c0, c0 + width)):
-            out.append([self.values.get((sheet, f"{get_column_letter(c)}{r}")) for c in range(c0, c0 + width)])
+        cells, out, r = self.book.sheets[sheet].cells, [], r0
+        while any(cells.get((r, c)) not in (None, "") for c in range(c0, c0 + width)):
+            out.append([cells.get((r, c)) for c in range(c0, c0 + width)])
             r += 1
         return out
+
+    def fill(self, sheet: str, cell: str):
+        c, r, _, _ = range_boundaries(cell)
+        return self.book.sheets[sheet].colors.get((r, c))

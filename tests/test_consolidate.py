@@ -79,9 +79,9 @@ def test_status_sheet_lists_114_units_with_statuses(city):
     assert {c for c, s in status.items() if s == "nộp muộn"} == city["plan"]["late"]
     assert {codes[4], codes[5]} <= {c for c, s in status.items() if s == "có lỗi"}
     assert status[codes[8]] == "đã nộp"
-    totals = {r[1]: r[3] for r in rows[1:6]}
-    assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Hợp lệ (không có lỗi)": city["res"].valid,
-                      "Nộp muộn": 2, "Chưa nộp": 2}
+    totals = {r[1]: r[3] for r in rows[1:7]}
+    assert totals == {"Số đơn vị phải nộp": 114, "Đã nộp": 112, "Tỷ lệ đã nộp (%)": 98.25,
+                      "Hợp lệ (không có lỗi)": city["res"].valid, "Nộp muộn": 2, "Chưa nộp": 2}
     excluded = " ".join(str(r[1]) + " " + str(r[5]) for r in rows[head + 115:] if r[1])
     assert "ghi chu.xlsx" in excluded and "Khác kỳ" in excluded and "Bản cũ" in excluded
     assert "~$" not in excluded and "quy/DU_LIEU_MAU_" in excluded  # relative to the consolidated folder
@@ -252,3 +252,36 @@ def test_consolidate_is_pure_and_imports_no_writer(tmp_path, form):
             "print(sorted(m for m in sys.modules if m in ('toolkit.city_workbook', 'xlsxwriter')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _on_a_terminal(args: list[str]) -> str:
+    """Run the CLI with stdout and stderr on a pseudo-terminal; what the terminal showed."""
+    import pty
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100"}
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *args], stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=300)
+    os.close(master)
+    return out.decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_only_for_many_files(tmp_path, form):
+    S.generate(tmp_path / "in", "Q1", YEAR, form.units[:60], form=form)
+    args = ["tong-hop", str(tmp_path / "in"), "--ky", "Q1", "--nam", str(YEAR), "--out", str(tmp_path / "a.xlsx")]
+    assert "Đọc và kiểm tra phiếu" in _on_a_terminal(args)
+    piped = run_cli(*args)
+    assert "Đọc và kiểm tra phiếu" not in piped.stdout + piped.stderr and "60/114" in piped.stdout
+    few = _on_a_terminal(["kiem-tra", *map(str, sorted((tmp_path / "in").glob("*.xlsx"))[:5])])
+    assert "Kiểm tra phiếu" not in few

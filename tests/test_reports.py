@@ -19,6 +19,8 @@ import pytest
 from docx import Document
 from docx.shared import Cm, Pt
 
+from toolkit.city_report import render_city_report
+from toolkit.consolidate import consolidate
 from toolkit.errors import BaocaoError
 from toolkit.reader import read_submission
 from toolkit.reports import REPORT_TYPES, CompiledTemplate, make_env, render_batch, render_report, to_pdf
@@ -37,12 +39,19 @@ def subs(built):
 
 
 @pytest.fixture(scope="session")
-def rendered(subs, tmp_path_factory):
+def rendered(subs, built, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     docs = {}
     for stem, loai in CASES:
-        sub = [subs[ND], subs[NLB]] if loai == "tong-hop" else subs[stem]
-        docs[(stem, loai)] = render_report(sub, loai, out / f"{stem}_{loai}.docx")[0]
+        if loai == "tong-hop":  # both samples in one folder: the 6-month one is counted, the quarter is not
+            folder = out / "ca_hai"
+            folder.mkdir()
+            for path, _ in built.values():
+                shutil.copy2(path, folder / path.name)
+            docs[(stem, loai)] = render_city_report(consolidate(folder, "6T", 2026),
+                                                    out / f"{stem}_{loai}.docx")[0]
+            continue
+        docs[(stem, loai)] = render_report(subs[stem], loai, out / f"{stem}_{loai}.docx")[0]
     return docs
 
 
@@ -104,9 +113,9 @@ def test_seed_sentences(rendered):
     assert "1 | Vận hành App trên thiết bị thông minh" in cq
     assert "| 05 | Các cơ quan, đơn vị |" in cq
     city = document_text(rendered[("ca_hai", "tong-hop")])
-    # ratios of the city come from summed counts: (5.792 + 6.395) / (5.839 + 6.469)
-    assert "12.187 hồ sơ giải quyết trước hạn và đúng hạn, đạt tỷ lệ 99,02%" in city
-    assert "Có 02/114 đơn vị gửi phiếu số liệu" in city
+    # only the 6-month workbook is of the period; the city ratio comes from the summed counts 5.792 / 5.839
+    assert "5.792 hồ sơ giải quyết trước hạn và đúng hạn, đạt tỷ lệ 99,20%" in city
+    assert "Có 01/114 đơn vị gửi phiếu số liệu" in city and "01 tệp thuộc kỳ khác không được cộng" in city
 
 
 @pytest.mark.parametrize("stem,loai", CASES)

@@ -101,3 +101,9 @@ def test_override_mistakes_are_named(tmp_path, form, rows, message):
 def test_unknown_province_lists_the_34(tmp_path, form):
     with pytest.raises(BaocaoError, match="«Hà Tây» không có trong danh mục 34 tỉnh, thành phố: Thành phố Hà Nội"):
         load_form_from(_definition(tmp_path, form, province="Hà Tây"))
+
+
+def test_national_form_has_every_unit_once(form):
+    nation = form.national()
+    assert len(nation.units) == 3321 and nation.unit_by_code("10507").name == "Phường Thành Đông"
+    assert len(nation.choices["don_vi_ma"]) == 3321

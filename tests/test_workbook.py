@@ -62,8 +62,9 @@ def test_every_input_cell_is_validated_unlocked_and_named(blank, form):
         expected = {"count": "whole", "percent": "decimal", "money": "decimal", "decimal": "decimal",
                     "date": "date"}[ind.type]
         assert dv.type == expected, ind.code
-        if ind.type == "percent":
-            assert (dv.formula1, dv.formula2) == ("0", "100") or ind.max != 100
+        if ind.type == "percent":  # the cell holds the fraction: 100% is 1
+            assert (dv.formula1, dv.formula2) == ("0.0", "1.0") or ind.max != 100
+            assert cell.number_format.endswith("%")
         name = wb.defined_names[ind.code]
         assert name.attr_text == f"'{L.SHEET_DATA}'!$E${rows[ind.code]}"
     meta = wb[L.SHEET_META]

@@ -8,7 +8,6 @@ import os
 import re
 from datetime import date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -17,12 +16,13 @@ import python_calamine as pc
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings as xw  # noqa: E402
 
-from toolkit import xl  # noqa: E402
+from excel_model import Book as ExcelModel, ExcelError  # noqa: E402
+from toolkit import sheet_edit, xl  # noqa: E402
 from toolkit.datafile import load_data  # noqa: E402
 from toolkit.demo import sample_files  # noqa: E402
 from toolkit.reader import read_submission  # noqa: E402
 from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
-                          NAME_STATUS, NAME_YEAR, build_city, build_intake, report_types)
+                          NAME_STATUS, NAME_YEAR, RESULT_COLUMNS, build_city, build_intake, report_types)
 
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
 
@@ -121,13 +121,13 @@ def test_kiem_tra_counts_unsaved_edits_writes_findings_and_colours(intake):
     assert re.match(r"Kiểm tra xong lúc \d\d:\d\d \d\d/\d\d/\d{4}: \d+ lỗi, \d+ cảnh báo", msg), msg
     res_sheet, res_cell = names_of(intake)[NAME_RESULTS]
     r, c = xw.utils.a1_to_tuples(res_cell)[0]
-    assert writes_at(wb, res_sheet, res_cell)[-1] == [["Mức độ", "Vị trí", "Thông báo", "Mã lỗi"]]
+    assert writes_at(wb, res_sheet, res_cell)[-1] == [list(RESULT_COLUMNS)]
     rows = writes_at(wb, res_sheet, xw.utils.col_name(c) + str(r + 1))[-1]
-    assert any(row[1] == f"{sheet}!{cell}" and row[0] == "LỖI" for row in rows), rows
-    assert any(row[1] == "Văn bản!C15" and "55/QĐ-UBND" in row[2] for row in rows)  # the seed's wrong symbol
+    assert any(row[3] == f"{sheet}!{cell}" and row[2] == "LỖI" for row in rows), rows
+    assert any(row[3] == "Văn bản!C15" and "55/QĐ-UBND" in row[1] for row in rows)  # the seed's wrong symbol
     marks = colours(wb)
-    assert marks[(sheet, cell)] == xl.MARK_COLOR["error"]
-    assert all(marks[tuple(row[1].rsplit("!", 1))] for row in rows if row[1])
+    assert marks[(sheet, cell)] == sheet_edit.MARK_COLOR["error"]
+    assert all(marks[tuple(row[3].rsplit("!", 1))] for row in rows if row[3])
     memory = written(wb, intake, NAME_MARKED)[-1][0][0]
     assert f"{sheet}!{cell}" in memory.split(";")
 
@@ -137,7 +137,7 @@ def test_kiem_tra_restores_cells_fixed_since_last_run(intake):
     mem_sheet, mem_cell = names_of(intake)[NAME_MARKED]
     wb = remote_book(intake, {(mem_sheet, mem_cell): f"{sheet}!{cell}"})
     xl.kiem_tra()
-    assert colours(wb)[(sheet, cell)] == xl.INPUT_COLOR
+    assert colours(wb)[(sheet, cell)] == sheet_edit.INPUT_COLOR
 
 
 def test_tao_bao_cao_renders_the_chosen_type_next_to_the_workbook(intake):
@@ -200,8 +200,9 @@ def test_kiem_tra_cai_dat_lists_versions_and_paths(city):
     res_sheet, res_cell = names_of(city)[NAME_RESULTS]
     r, c = xw.utils.a1_to_tuples(res_cell)[0]
     rows = writes_at(wb, res_sheet, xw.utils.col_name(c) + str(r + 1))[-1]
-    assert rows[0][:2] == ["Python", os.sys.version.split()[0]] and rows[1][:2] == ["xlwings", xw.__version__]
-    assert ["Tệp Excel", "", str(city), ""] in rows
+    assert (rows[0][0], rows[0][2]) == ("Python", os.sys.version.split()[0])
+    assert (rows[1][0], rows[1][2]) == ("xlwings", xw.__version__)
+    assert ["Tệp Excel", str(city), "", ""] in rows
 
 
 def test_a_workbook_without_status_cell_gets_a_vietnamese_error_box():
@@ -213,23 +214,95 @@ def test_a_workbook_without_status_cell_gets_a_vietnamese_error_box():
         xl.kiem_tra()
 
 
-class FakeComSheet:
-    """Excel's COM Worksheet as far as _editable uses it; only real Excel has sheet protection."""
-
-    def __init__(self):
-        self.ProtectContents = True
-        self.Protection = SimpleNamespace(**{f: f == "AllowFormattingRows" for f in xl._PROTECTION_FLAGS})
-        self.calls = []
-
-    def Unprotect(self, password):
-        self.calls.append(("Unprotect", password))
-
-    def Protect(self, password, **flags):
-        self.calls.append(("Protect", password, flags))
+# Against a model of Excel that enforces the .xlsm's own protection ----------------------------------------
 
 
-def test_protection_is_lifted_and_restored_with_the_same_permissions():
-    api = FakeComSheet()
-    with xl._editable(SimpleNamespace(api=api, book=SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(name="excel"))))):
-        assert api.calls == [("Unprotect", "")]
-    assert api.calls[1] == ("Protect", "", {f: f == "AllowFormattingRows" for f in xl._PROTECTION_FLAGS})
+@pytest.fixture
+def excel(monkeypatch):
+    """Open a workbook in the Excel model and make it the caller of the handlers."""
+    def open_(path, edits=None):
+        book = ExcelModel(path, edits)
+        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+        return book
+    return open_
+
+
+def test_the_model_enforces_the_files_protection(intake):
+    book = ExcelModel(intake)
+    check, data = book.sheets["Kiểm tra"], book.sheets["Số liệu"]
+    assert check.api.ProtectContents and data.api.ProtectContents and not book.sheets["Văn bản"].api.ProtectContents
+    with pytest.raises(ExcelError, match="1004"):
+        check.range("A1").value = "x"  # a title: locked
+    with pytest.raises(ExcelError, match="1004"):
+        data.range(names_of(intake)["HS_TIEP_NHAN"][1]).color = "#FF0000"  # no "format cells" permission
+    book.names[NAME_STATUS].refers_to_range.value = "ok"  # the status cell is unlocked
+    data.range(names_of(intake)["HS_TIEP_NHAN"][1]).value = 1  # an input cell is unlocked
+
+
+def test_handlers_never_write_a_locked_cell_of_a_protected_sheet(intake, city, excel):
+    sheet, cell = names_of(intake)["HS_TIEP_NHAN"]
+    book = excel(intake, {(sheet, cell): "năm nghìn"})
+    before = {s.name: vars(s.api.Protection) for s in book.sheets}
+    xl.kiem_tra()
+    status = book.names[NAME_STATUS].refers_to_range.value
+    assert re.match(r"Kiểm tra xong lúc .*: \d+ lỗi, \d+ cảnh báo$", status), status
+    top = book.names[NAME_RESULTS].refers_to_range
+    assert top.sheet.name == "Kiểm tra" and book.sheets["Kiểm tra"].cells[(top.row, top.column)] == "Mã lỗi"
+    assert any(w[0] == "Kiểm tra" and w[3] == f"{sheet}!{cell}" for w in book.writes)
+    assert book.sheets[sheet].range(cell).color == sheet_edit.MARK_COLOR["error"]
+    assert all(s.api.ProtectContents == ExcelModel(intake).sheets[s.name].api.ProtectContents for s in book.sheets)
+    assert {s.name: vars(s.api.Protection) for s in book.sheets} == before  # same permissions back
+    xl.kiem_tra_cai_dat()
+    assert book.names[NAME_STATUS].refers_to_range.value.startswith("Cài đặt hoạt động bình thường")
+    city_book = excel(city)
+    xl.kiem_tra_cai_dat()
+    assert city_book.names[NAME_STATUS].refers_to_range.value.startswith("Cài đặt hoạt động bình thường")
+
+
+def test_protection_comes_back_when_the_write_fails(intake):
+    book = ExcelModel(intake)
+    check = book.sheets["Kiểm tra"]
+    flags = vars(check.api.Protection).copy()
+    with pytest.raises(ZeroDivisionError):
+        with sheet_edit.editable(check):
+            check.range("A1").value = "được ghi khi đã gỡ bảo vệ"
+            1 / 0
+    assert check.api.ProtectContents and vars(check.api.Protection) == flags
+
+
+def button_anchors(path, sheet: str) -> list[tuple[int, int]]:
+    """(row, column), 0-based, of the top-left corner of every form button on `sheet`, from its VML drawing."""
+    import posixpath
+    import zipfile
+
+    def rels(zf, part):
+        folder, name = posixpath.split(part)
+        xml = zf.read(f"{folder}/_rels/{name}.rels").decode()
+        return {m[0]: posixpath.normpath(posixpath.join(folder, m[1]))
+                for m in re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', xml)}
+    with zipfile.ZipFile(path) as zf:
+        book = zf.read("xl/workbook.xml").decode()
+        rid = re.search(rf'<sheet name="{re.escape(sheet)}" sheetId="\d+"[^>]*r:id="(rId\d+)"', book).group(1)
+        part = rels(zf, "xl/workbook.xml")[rid]
+        vml = [t for t in rels(zf, part).values() if "vmlDrawing" in t]
+        out = []
+        for v in vml:
+            for shape in re.findall(r"<v:shape .*?</v:shape>", zf.read(v).decode(), re.S):
+                if 'ObjectType="Button"' in shape:
+                    col, _, row = (int(x) for x in re.search(r"<x:Anchor>([^<]*)</x:Anchor>", shape)
+                                   .group(1).split(",")[:3])
+                    out.append((row, col))
+        return out
+
+
+def test_buttons_sit_where_each_sheet_opens(intake, form):
+    """Top left, in the frozen rows, on every sheet the officer works on."""
+    wb = openpyxl.load_workbook(intake)
+    sheets = ["Thông tin chung", "Số liệu", *[lst.sheet for lst in form.lists], "Kiểm tra"]
+    for name in sheets:
+        ws = wb[name]
+        frozen = openpyxl.utils.cell.coordinate_from_string(ws.freeze_panes)[1] - 1
+        anchors = button_anchors(intake, name)
+        assert anchors, name
+        for row, col in anchors:
+            assert row < frozen and col <= 3, (name, row, col)

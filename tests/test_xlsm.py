@@ -75,7 +75,7 @@ def test_every_button_calls_an_existing_macro(xlsm, name):
     mods = modules(xlsm[name])
     defined = set().union(*(subs(src) for src in mods.values()))
     found = buttons(xlsm[name])
-    assert found == [(caption, f"[0]!{macro}") for macro, caption in EXPECTED[name][1]]
+    assert set(found) == {(caption, f"[0]!{macro}") for macro, caption in EXPECTED[name][1]}
     assert all(macro.removeprefix("[0]!") in defined for _, macro in found)
 
 

@@ -13,6 +13,7 @@ from toolkit.check import check_file
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, SEVERITY_VI, Report
 from toolkit.form import load_form
+from toolkit.progress import file_progress
 from toolkit.reader import read_submission
 
 
@@ -23,7 +24,12 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
     form = load_form()
     prev = read_submission(previous, form) if previous else None
-    reports = [check_file(path, form, prev) for path in files]
+    reports = []
+    with file_progress(len(files), "Kiểm tra phiếu", quiet=as_json) as step:
+        for path in files:
+            reports.append(check_file(path, form, prev))
+            if step:
+                step(1)
     if annotate and reports[0].refusal:
         annotate = None  # nothing was read, so there is nothing to annotate
     elif annotate:

@@ -1,37 +1,47 @@
 """The checker: every finding of a submission at once, each located to Sheet!Cell, in Vietnamese.
 
-Rule verdicts computed here are the ones the Kiểm tra sheet computes in Excel
-(`sheet_verdicts`), so a test can compare them rule by rule.
+Each check of the rulebook is decided here as the Kiểm tra sheet decides it in
+Excel (`sheet_decisions`): the same verdict, counts, message and cell, which the
+workbook writer stores as the formulas' cached results.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable
 
 from toolkit import catalogue
-from toolkit.checks_lists import list_findings
+from toolkit.checks_lists import cqtt_total, metadata_findings, row_findings
 from toolkit.findings import ERROR, WARNING, Finding
-from toolkit.form import Field, Form, load_form
-from toolkit.layout import data_value_range, list_ranges
-from toolkit.rules import Node, Ref, Rule, evaluate, excel_expr, load_rules, ratio_rules, to_excel
+from toolkit.form import Form, load_form
+from toolkit.rulebook import RATIO_SLIP, Check, checks, leaf_label
+from toolkit.rules import Missing, Node, Outcome, Ref, evaluate, linear, value_of
 from toolkit.submission import Loc, Submission
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
-RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
-VERDICT = {"ok": "OK", "skip": "BỎ QUA", ERROR: "LỖI", WARNING: "CẢNH BÁO"}
+OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
+EXCEL_EPOCH = date(1899, 12, 30)
+VERDICT = {"ok": OK, "skip": SKIP, ERROR: "LỖI", WARNING: "CẢNH BÁO"}
 
 
-@dataclass(frozen=True)
-class SheetRule:
-    """A row of the Kiểm tra sheet: id, description, severity and how Python decides it."""
+@dataclass
+class Decision:
+    """A check decided on one submission: what its Kiểm tra row shows."""
 
-    id: str
-    description: str
-    severity: str
-    decide: Callable[[Submission], tuple[str, Finding | None]]
-    formula: str  # the same decision as an Excel formula for the Kiểm tra sheet
-    message: str = ""  # Excel expression for the message shown beside a failed verdict
+    verdict: str  # ĐẠT / LỖI / CẢNH BÁO / CHƯA ĐỦ SỐ LIỆU
+    findings: list[Finding] = field(default_factory=list)
+    message: str = ""
+    link: Loc | None = None
+    cells: dict[str, Any] = field(default_factory=dict)  # a rule's outcome, left, right, d (blank = 0)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
 
 
 def _lookup(sub: Submission) -> Callable[[Node], Any]:
@@ -57,9 +67,17 @@ def _message(template: str, sub: Submission, form: Form, left: Any, right: Any) 
         key = m.group(1)
         if key in ("lhs", "rhs"):
             v = left if key == "lhs" else right
-            return fmt_value(v, "count") if isinstance(v, (int, float)) else "?"
+            return fmt_number(v) if isinstance(v, (int, float)) else "?"
         return _show(sub, form, key)
     return re.sub(r"\{(\w+)\}", repl, template)
+
+
+def blank_fields(out: Outcome, form: Form) -> dict[str, str]:
+    """The catalogue fields of "Văn bản khác để trống; nếu đủ thì phải là 8" (rules_excel words it the same)."""
+    need = "" if out.need is None else (
+        "; nếu đủ thì " + ("tổng " if len(out.blanks) > 1 else "")
+        + f"phải {'ít nhất ' if out.at_least else ''}là {fmt_number(out.need)}")
+    return {"blank": ", ".join(leaf_label(x, form) for x in out.blanks), "need": need}
 
 
 def _finding(sub: Submission, code: str, loc: Loc | None, rule: str = "", values: dict | None = None, /, *,
@@ -70,35 +88,55 @@ def _finding(sub: Submission, code: str, loc: Loc | None, rule: str = "", values
                    message=message or catalogue.message(code, **fields), rule=rule or code, values=values or {})
 
 
-def _rule_sheet_rule(rule: Rule, form: Form) -> SheetRule:
-    first_code = rule.fields[0] if rule.fields else next(
-        (leaf.code for leaf in rule.leaves if isinstance(leaf, Ref)), None)
-
-    def decide(sub: Submission) -> tuple[str, Finding | None]:
-        out = evaluate(rule, _lookup(sub))
-        if out.verdict != "fail":
-            return out.verdict, None
-        loc = sub.loc(first_code) if first_code else None
-        values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
-        return rule.severity, _finding(sub, rule.id, loc, rule.id, values, severity=rule.severity,
-                                       message=_message(rule.message, sub, form, out.left, out.right))
-    fail = VERDICT[rule.severity]
-    return SheetRule(rule.id, rule.description or f"{rule.kind}: {', '.join(rule.fields)}", rule.severity,
-                     decide, to_excel(rule, list_ranges(form), fail), _excel_message(rule, form))
+def _one(f: Finding, link: Loc | None) -> Decision:
+    return Decision(VERDICT[f.severity], [f], f.message, link)
 
 
-def _excel_message(rule: Rule, form: Form) -> str:
-    """The message template as an Excel string expression ("..."&HS_TIEP_NHAN&"...")."""
-    ranges, zero = list_ranges(form), rule.missing != "skip_any"
-    parts = []
-    for i, piece in enumerate(re.split(r"\{(\w+)\}", rule.message)):
-        if i % 2 == 0:
-            parts.append('"' + piece.replace('"', '""') + '"' if piece else "")
-        elif piece in ("lhs", "rhs") and rule.tree is not None:
-            parts.append(excel_expr(rule.tree.left if piece == "lhs" else rule.tree.right, ranges, zero))
-        else:
-            parts.append(piece)
-    return "&".join(p for p in parts if p)
+def _zero_blank(lookup: Callable[[Node], Any]) -> Callable[[Node], Any]:
+    def get(node: Node) -> Any:
+        v = lookup(node)
+        return 0 if v is None else v
+    return get
+
+
+def _excel_number(v: Any) -> Any:
+    """A value as an Excel formula computes it: a date is its serial number."""
+    return (v - EXCEL_EPOCH).days if isinstance(v, date) else "" if isinstance(v, Missing) else v
+
+
+def _decide_rule(check: Check, sub: Submission, form: Form) -> Decision:
+    decision = _decide_rule_verdict(check, sub, form)
+    rule = check.rule
+    decision.cells["outcome"] = {OK: "ok", SKIP: "skip"}.get(decision.verdict, "fail")
+    if decision.findings and decision.findings[0].code == "thieu-so-lieu-thanh-phan":
+        decision.cells["outcome"] = "blank"
+    if rule.tree is not None:
+        zero = _zero_blank(_lookup(sub))
+        left, right = (_excel_number(value_of(side, zero)) for side in (rule.tree.left, rule.tree.right))
+        decision.cells.update(left=left, right=right)
+        if linear(rule.tree) is not None and rule.missing != "skip" and "" not in (left, right):
+            decision.cells["d"] = left - right
+    return decision
+
+
+def _decide_rule_verdict(check: Check, sub: Submission, form: Form) -> Decision:
+    rule = check.rule
+    lookup = _lookup(sub)
+    out = evaluate(rule, lookup)
+    if out.verdict in ("ok", "skip"):
+        return Decision(VERDICT[out.verdict])
+    first = rule.fields[0] if rule.fields else next(iter(check.inputs), None)
+    link = sub.loc(first) if first else None  # the sheet links a rule to its first value
+    if out.verdict == "blank":
+        blank = next((x.code for x in out.blanks if isinstance(x, Ref)), first)
+        return _one(_finding(sub, "thieu-so-lieu-thanh-phan", sub.loc(blank), rule.id, **blank_fields(out, form)),
+                    link)
+    left, right = out.left, out.right
+    if left is None and rule.tree is not None:  # decided with blank parts: show them as 0, as Excel does
+        left, right = (value_of(side, _zero_blank(lookup)) for side in (rule.tree.left, rule.tree.right))
+    values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
+    return _one(_finding(sub, rule.id, link, rule.id, values, severity=rule.severity,
+                         message=_message(rule.message, sub, form, left, right)), link)
 
 
 def ratio_check(reported: float, num: float, den: float) -> str:
@@ -109,83 +147,34 @@ def ratio_check(reported: float, num: float, den: float) -> str:
     return WARNING if abs(reported - exact) <= RATIO_SLIP else ERROR
 
 
-def ratio_rule_id(field: Field) -> str:
-    return "ty-le-" + field.code.lower().replace("_", "-")
+def _decide_ratio(check: Check, sub: Submission, form: Form) -> Decision:
+    f, (num, den) = check.field, check.ratio
+    v, n, d = sub.get(f.code), sub.get(num), sub.get(den)
+    if not all(isinstance(x, (int, float)) for x in (v, n, d)) or not d:
+        return Decision(SKIP)
+    verdict = ratio_check(v, n, d)
+    if verdict == "ok":
+        return Decision(OK)
+    kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
+    return _one(_finding(sub, "ty-le-khong-khop", sub.loc(f.code), check.id, {f.code: v, num: n, den: d},
+                         severity=verdict, label=f.label, value=fmt_number(v), num=fmt_number(n), den=fmt_number(d),
+                         exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind),
+                sub.loc(f.code))
 
 
-def _ratio_sheet_rule(field: Field, num: str, den: str, form: Form) -> SheetRule:
-    def decide(sub: Submission) -> tuple[str, Finding | None]:
-        v, n, d = sub.get(field.code), sub.get(num), sub.get(den)
-        if v is None or n is None or not d:
-            return "skip", None
-        verdict = ratio_check(v, n, d)
-        if verdict == "ok":
-            return "ok", None
-        kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
-        return verdict, _finding(sub, "ty-le-khong-khop", sub.loc(field.code), ratio_rule_id(field),
-                                 {field.code: v, num: n, den: d}, severity=verdict, label=field.label,
-                                 value=fmt_number(v), num=fmt_number(n), den=fmt_number(d),
-                                 exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind)
-    v, n, d = field.code, num, den
-    exact = f"{n}/{d}*100"
-    rounded = ",".join(f"ABS({v}-ROUND({exact},{k}))<=1E-9" for k in (0, 1, 2))
-    formula = (f'=IF(OR(NOT(ISNUMBER({v})),NOT(ISNUMBER({n})),NOT(ISNUMBER({d}))),"BỎ QUA",'
-               f'IF({d}=0,"BỎ QUA",IF(OR({rounded}),"OK",IF(ABS({v}-{exact})<={RATIO_SLIP},"CẢNH BÁO","LỖI"))))')
-    message = (f'"{field.label} ghi "&{v}&"% nhưng "&{n}&"/"&{d}&" = "&ROUND({exact},2)&"%"')
-    return SheetRule(ratio_rule_id(field), f"{field.code} = {num} / {den} × 100", ERROR, decide, formula,
-                     message)
+def _decide_required(check: Check, sub: Submission, form: Form) -> Decision:
+    f = check.field
+    if sub.get(f.code) not in (None, ""):
+        return Decision(OK)
+    return _one(_finding(sub, "thieu-gia-tri-bat-buoc", sub.loc(f.code), check.id, label=f.label), sub.loc(f.code))
 
 
-def _required_sheet_rule(field: Field) -> SheetRule:
-    rule_id = "bat-buoc-" + field.code.lower().replace("_", "-")
-
-    def decide(sub: Submission) -> tuple[str, Finding | None]:
-        if sub.get(field.code) not in (None, ""):
-            return "ok", None
-        return ERROR, _finding(sub, "thieu-gia-tri-bat-buoc", sub.loc(field.code), rule_id, label=field.label)
-    return SheetRule(rule_id, f"{field.code} phải được nhập",
-                     ERROR, decide, f'=IF(LEN({field.code}&"")>0,"OK","LỖI")',
-                     '"' + catalogue.message("thieu-gia-tri-bat-buoc", label=field.label) + '"')
+def bounds_message(n: int) -> str:
+    return f"Có {n} số liệu nằm ngoài giới hạn cho phép; xem các ô tô màu đỏ"
 
 
-def _negative_sheet_rule(form: Form) -> SheetRule:
-    numeric = [f for f in form.indicators if f.numeric]
-
-    def decide(sub: Submission) -> tuple[str, Finding | None]:
-        bad = [f for f in numeric if isinstance(sub.get(f.code), (int, float)) and sub.get(f.code) < 0]
-        return (ERROR, None) if bad else ("ok", None)  # each negative value is its own finding (bounds)
-    return SheetRule("so-am", "Không có số liệu âm", ERROR, decide,
-                     f'=IF(COUNTIF({data_value_range()},"<0")>0,"LỖI","OK")',
-                     '"Có số liệu âm trong sheet Số liệu; số đếm không được âm"')
-
-
-_RULES_CACHE: dict[int, tuple[Form, list[SheetRule]]] = {}
-
-
-def sheet_rules(form: Form) -> list[SheetRule]:
-    """The rules of the Kiểm tra sheet, in sheet order (compiled once per form)."""
-    cached = _RULES_CACHE.get(id(form))
-    if cached is None or cached[0] is not form:
-        cached = _RULES_CACHE[id(form)] = (form, _compile_sheet_rules(form))
-    return cached[1]
-
-
-def _compile_sheet_rules(form: Form) -> list[SheetRule]:
-    out = [_required_sheet_rule(f) for f in (*form.metadata, *form.indicators) if f.required]
-    out.append(_negative_sheet_rule(form))
-    out += [_rule_sheet_rule(r, form) for r in load_rules(form)]
-    out += [_ratio_sheet_rule(f, n, d, form) for f, n, d in ratio_rules(form)]
-    return out
-
-
-def sheet_verdicts(sub: Submission, form: Form | None = None) -> dict[str, str]:
-    """Rule id -> "OK" / "LỖI" / "CẢNH BÁO" / "BỎ QUA", as the Kiểm tra sheet shows it."""
-    form = form or load_form()
-    return {r.id: VERDICT[r.decide(sub)[0]] for r in sheet_rules(form)}
-
-
-def _bounds(sub: Submission, form: Form) -> list[Finding]:
-    out = []
+def _decide_bounds(check: Check, sub: Submission, form: Form) -> Decision:
+    found = []
     for f in (*form.metadata, *form.indicators):
         v = sub.get(f.code)
         if not f.numeric or not isinstance(v, (int, float)):
@@ -193,9 +182,48 @@ def _bounds(sub: Submission, form: Form) -> list[Finding]:
         if (f.min is not None and v < f.min) or (f.max is not None and v > f.max):
             lo = fmt_number(f.min) if f.min is not None else "-∞"
             hi = fmt_number(f.max) if f.max is not None else "+∞"
-            out.append(_finding(sub, "ngoai-gioi-han", sub.loc(f.code), f.code, {f.code: v}, label=f.label,
-                                value=fmt_number(v), lo=lo, hi=hi))
-    return out
+            found.append(_finding(sub, "ngoai-gioi-han", sub.loc(f.code), f.code, {f.code: v}, label=f.label,
+                                  value=fmt_number(v), lo=lo, hi=hi))
+    if not found:
+        return Decision(OK)
+    return Decision("LỖI", found, bounds_message(len(found)))  # the red cells show where
+
+
+def rows_message(first: str, n: int) -> str:
+    return first + (f" (và {n - 1} dòng khác)" if n > 1 else "")
+
+
+def _decide_rows(check: Check, sub: Submission, form: Form, found: list[Finding]) -> Decision:
+    mine = [f for f in found if f.code == check.id]  # the row checks' ids are their finding codes
+    if not mine:
+        return Decision(OK if sub.lists.get(check.list_id) else SKIP)
+    return Decision("LỖI", mine, rows_message(mine[0].message, len(mine)), Loc(mine[0].sheet, mine[0].cell))
+
+
+def _decide_cqtt_total(check: Check, sub: Submission, form: Form) -> Decision:
+    f = cqtt_total(sub, check.criterion, _finding)
+    if f is None:
+        rows = [r for r in sub.lists.get("cqtt", []) if r.get("tieu_chi") == check.criterion.label
+                and isinstance(r.get("diem_toi_da"), (int, float))]
+        return Decision(OK if rows else SKIP)
+    return Decision("LỖI", [f], f.message, Loc(f.sheet, f.cell))
+
+
+_DECIDE = {"rule": _decide_rule, "ratio": _decide_ratio, "required": _decide_required, "bounds": _decide_bounds,
+           "cqtt-total": _decide_cqtt_total}
+
+
+def sheet_decisions(sub: Submission, form: Form | None = None) -> dict[str, Decision]:
+    """Check id -> its decision, as the Kiểm tra sheet shows it."""
+    form = form or load_form()
+    rows = row_findings(sub, form, _finding)
+    return {c.id: _decide_rows(c, sub, form, rows) if c.kind == "rows" else _DECIDE[c.kind](c, sub, form)
+            for c in checks(form)}
+
+
+def sheet_verdicts(sub: Submission, form: Form | None = None) -> dict[str, str]:
+    """Check id -> "ĐẠT" / "LỖI" / "CẢNH BÁO" / "CHƯA ĐỦ SỐ LIỆU", as the Kiểm tra sheet shows it."""
+    return {k: d.verdict for k, d in sheet_decisions(sub, form).items()}
 
 
 def check_submission(sub: Submission, form: Form | None = None,
@@ -203,12 +231,11 @@ def check_submission(sub: Submission, form: Form | None = None,
     """All findings of one submission; `previous` enables the cross-period rules."""
     form = form or load_form()
     findings = [_finding(sub, p.code, p.loc, p.field, message=p.message) for p in sub.problems]
-    findings += _bounds(sub, form)
-    for rule in sheet_rules(form):
-        _, finding = rule.decide(sub)
-        if finding is not None:
-            findings.append(finding)
-    findings += list_findings(sub, form, _finding)
+    decisions = sheet_decisions(sub, form)
+    bounds = [f for d in decisions.values() for f in d.findings if f.code == "ngoai-gioi-han"]
+    findings += bounds
+    findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
+    findings += metadata_findings(sub, form, _finding)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings

@@ -1,17 +1,17 @@
 """Row-by-row checks: the register of documents, Chính quyền thân thiện, and the metadata.
 
-These read whole list tables, so they run in Python only; the Kiểm tra sheet
-lists the indicator rules, and the "Kiểm tra" button brings these in.
+Each register and CQTT check is also a column of formulas on its list sheet
+(`toolkit.rules_excel`), counted on the Kiểm tra sheet; the metadata checks run
+from the «Kiểm tra» button only.
 """
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Callable
 
 from toolkit.findings import Finding
-from toolkit.form import Form, label_key, nfc
+from toolkit.form import Form, label_key
 from toolkit.submission import Row, Submission
 from toolkit.vnformat import fmt_date, fmt_number
 
@@ -40,10 +40,10 @@ def _abbreviations(form: Form) -> dict[str, str]:
 def _documents(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     abbr = _abbreviations(form)
-    owner = {v: k for k, v in abbr.items() if v}
+    owner = {v: k for k, v in reversed(list(abbr.items())) if v}  # the first type of an abbreviation
     report_date = sub.get("NGAY_BAO_CAO") or sub.get("DEN_NGAY")
     date_name = "ngày ký báo cáo" if sub.get("NGAY_BAO_CAO") else "ngày kết thúc kỳ số liệu"
-    seen: dict[tuple, tuple[date, Row]] = {}
+    earlier: list[tuple[tuple, date, Row]] = []
     for row in sub.lists.get("van_ban", []):
         kind, so, sym, day = row.get("loai"), row.get("so"), row.get("ky_hieu"), row.get("ngay")
         name = citation(row)
@@ -67,13 +67,14 @@ def _documents(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
                             {"ngay": day, "ngay_bao_cao": report_date}, name=name, date_name=date_name,
                             date=fmt_date(report_date)))
         if so and sym and isinstance(day, date):
-            key = (str(so), nfc(str(sym)), day.year)
-            if key in seen and seen[key][0] != day:
-                first = seen[key][1]
+            key = (str(so), str(sym), day.year)
+            other_day = [(d, r) for k, d, r in earlier if k == key and d != day]
+            if other_day:  # the nearest earlier one, as the Kiểm tra formula finds it
+                d0, r0 = other_day[-1]
                 out.append(make(sub, "vb-trung-so-khac-ngay", row.cells["ngay"].loc, "",
-                                {"ngay": day, "ngay_khac": seen[key][0]}, name=name, first=first.cells["ngay"].loc,
-                                other_date=fmt_date(seen[key][0])))
-            seen.setdefault(key, (day, row))
+                                {"ngay": day, "ngay_khac": d0}, name=name, first=r0.cells["ngay"].loc,
+                                other_date=fmt_date(d0)))
+            earlier.append((key, day, row))
     return out
 
 
@@ -81,13 +82,11 @@ def _cqtt(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     rows = sub.lists.get("cqtt", [])
     words = [w.casefold() for w in form.rule_knobs.get("cqtt_tthc_on_time_words", [])]
-    by_criterion: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         top, score = row.get("diem_toi_da"), row.get("diem_tu_cham")
-        by_criterion[row.get("tieu_chi")].append(row)
         if isinstance(top, (int, float)) and isinstance(score, (int, float)) and score > top:
             out.append(make(sub, "cqtt-diem-vuot-toi-da", row.cells["diem_tu_cham"].loc, score=fmt_number(score),
-                            top=fmt_number(top), criterion=row.get("tieu_chi_thanh_phan")))
+                            top=fmt_number(top), criterion=row.get("tieu_chi_thanh_phan") or ""))
         text = (row.get("tieu_chi_thanh_phan") or "").casefold()
         overdue = sub.get("HS_QUA_HAN")
         if words and all(w in text for w in words) and isinstance(overdue, (int, float)) and overdue > 0 \
@@ -95,18 +94,23 @@ def _cqtt(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
             out.append(make(sub, "cqtt-tthc-qua-han", row.cells["diem_tu_cham"].loc, "",
                             {"HS_QUA_HAN": overdue, "diem_tu_cham": score}, criterion=row.get("tieu_chi_thanh_phan"),
                             overdue=fmt_number(overdue), where=sub.loc("HS_QUA_HAN")))
-    for crit in form.cqtt_criteria:
-        crit_rows = by_criterion.get(crit.label, [])
-        maxima = [r.get("diem_toi_da") for r in crit_rows if isinstance(r.get("diem_toi_da"), (int, float))]
-        if not maxima:
-            continue
-        total, limit = sum(maxima), crit.extra["max"]
-        complete = all(isinstance(r.get("diem_tu_cham"), (int, float)) for r in crit_rows)
-        if total > limit + 1e-9 or (complete and abs(total - limit) > 1e-9):
-            need = "bằng" if complete else "không vượt quá"
-            out.append(make(sub, "cqtt-tong-diem-toi-da", crit_rows[0].cells["diem_toi_da"].loc,
-                            criterion=crit.label, total=fmt_number(total), need=need, limit=fmt_number(limit)))
     return out
+
+
+def cqtt_total(sub: Submission, crit, make: MakeFinding) -> Finding | None:
+    """The maxima of one criterion's sub-criteria add up to the criterion's points (at most, while unscored)."""
+    crit_rows = [r for r in sub.lists.get("cqtt", []) if r.get("tieu_chi") == crit.label]
+    maxima = [r.get("diem_toi_da") for r in crit_rows if isinstance(r.get("diem_toi_da"), (int, float))]
+    if not maxima:
+        return None
+    total, limit = sum(maxima), crit.extra["max"]
+    complete = all(isinstance(r.get("diem_tu_cham"), (int, float)) for r in crit_rows)
+    if total > limit + 1e-9 or (complete and abs(total - limit) > 1e-9):
+        need = "bằng" if complete else "không vượt quá"
+        return make(sub, "cqtt-tong-diem-toi-da", crit_rows[0].cells["diem_toi_da"].loc,
+                    f"cqtt-tong-diem-toi-da-{crit.code.lower()}", criterion=crit.label, total=fmt_number(total),
+                    need=need, limit=fmt_number(limit))
+    return None
 
 
 def cqtt_level(sub: Submission, form: Form) -> tuple[float, str | None] | None:
@@ -141,6 +145,11 @@ def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     return out
 
 
-def list_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    return _metadata(sub, form, make) + _documents(sub, form, make) + _cqtt(sub, form, make)
+def row_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
+    """Findings of the row-by-row checks of the register and the CQTT table, in row order."""
+    return _documents(sub, form, make) + _cqtt(sub, form, make)
+
+
+def metadata_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
+    return _metadata(sub, form, make)
 

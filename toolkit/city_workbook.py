@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from toolkit.atomic import atomic_path
 from toolkit.consolidate import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
 from toolkit.findings import SEVERITY_VI
-from toolkit.form import Field
+from toolkit.form import NATIONAL, Field
 from toolkit.vnformat import period_year
 
 KEY_RATIOS = ("TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN")
@@ -63,6 +62,7 @@ class _F:
         self.total_text = f(bold=True, border=1, bg_color="#FFF2CC")
         self.label = f(bold=True)
         self.number = f(bold=True, num_format="#,##0", align="left")
+        self.rate = f(bold=True, num_format="0.00", align="left")
         self.status = {s: f(border=1, bg_color=c) for s, c in STATUS_COLOURS.items()}
 
 
@@ -113,18 +113,20 @@ def _name_width(res: Consolidation) -> float:
 
 
 def _whole(res: Consolidation) -> str:
-    return "TOÀN THÀNH PHỐ" if res.form.province.startswith("Thành phố") else "TOÀN TỈNH"
+    name = res.form.province
+    return "TOÀN QUỐC" if name == NATIONAL else "TOÀN THÀNH PHỐ" if name.startswith("Thành phố") else "TOÀN TỈNH"
 
 
 def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
     ws.write_string(0, 0, f"TÌNH HÌNH NỘP PHIẾU SỐ LIỆU — {period_year(res.period, res.year).upper()}", fmt.title)
-    totals = (("Số đơn vị phải nộp", res.expected), ("Đã nộp", res.received),
-              ("Hợp lệ (không có lỗi)", res.valid), ("Nộp muộn", res.late),
-              ("Chưa nộp", res.expected - res.received))
-    for i, (name, n) in enumerate(totals):  # the label spans two columns so it is never cut
+    totals = (("Số đơn vị phải nộp", res.expected, fmt.number), ("Đã nộp", res.received, fmt.number),
+              ("Tỷ lệ đã nộp (%)", res.received_rate, fmt.rate),
+              ("Hợp lệ (không có lỗi)", res.valid, fmt.number), ("Nộp muộn", res.late, fmt.number),
+              ("Chưa nộp", res.expected - res.received, fmt.number))
+    for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
-        ws.write_number(1 + i, 3, n, fmt.number)
-    top = 7
+        _write(ws, 1 + i, 3, n, f)
+    top = 8
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Loại", "Trạng thái", "Tệp", "Thời gian nhận", "Hạn nộp",
              "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú")
     widths = (5, 8, _name_width(res), 8, 10, 38, 15, 11, 7, 9, 38)

@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
     s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
+    s.add_argument("--nam", type=int, help="với tong-hop: năm báo cáo")
+    s.add_argument("--kho", type=Path, help="với tong-hop: kho SQLite (kỳ trước, cộng dồn các quý)")
     s.set_defaults(run=cmd_bao_cao)
 
     s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
@@ -175,14 +178,12 @@ def cmd_tong_hop(args) -> int:
     (no workbook, none of the period) or an option is unusable: then no city workbook is written."""
     from toolkit import vnformat
     from toolkit.city_workbook import write_city_workbook
-    from toolkit.consolidate import consolidate
     from toolkit.store import save_consolidation
 
-    res = consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
+    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
-        count = res.periods()[(res.period, res.year)]
-        print(f"Không ghi đủ --ky/--nam: tổng hợp kỳ {period}, kỳ của {count}/{len(res.files)} tệp trong thư mục.")
+        print(res.inferred_note)
     empty = res.nothing_usable()
     if empty:
         raise BaocaoError(f"không có gì để tổng hợp: {empty}", path=str(args.folder))
@@ -204,6 +205,16 @@ def cmd_tong_hop(args) -> int:
     return 1 if res.has_errors or left_out or unstored else 0
 
 
+def _consolidate(folder: Path, ky, nam, **options):
+    """`consolidate()` with a progress bar on a terminal when the folder holds many files."""
+    from toolkit.consolidate import consolidate, list_workbooks
+    from toolkit.progress import file_progress
+
+    total = len(list_workbooks(folder)) if folder.is_dir() else 0
+    with file_progress(total, "Đọc và kiểm tra phiếu") as step:
+        return consolidate(folder, ky, nam, progress=step, **options)
+
+
 def cmd_kiem_tra(args) -> int:
     from toolkit.check_run import run_check
 
@@ -214,8 +225,26 @@ def cmd_kiem_tra(args) -> int:
 def cmd_bao_cao(args) -> int:
     from toolkit.reports import render_path
 
+    if args.loai == "tong-hop":
+        return _city_report(args)
+    if args.ky or args.nam or args.kho:
+        raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
     for path in render_path(args.target, args.loai, args.out, pdf=args.pdf):
         print(f"Đã ghi báo cáo: {path}")
+    return 0
+
+
+def _city_report(args) -> int:
+    """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
+    from toolkit.city_report import render_city_report
+
+    res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
+    if res.inferred:
+        print(res.inferred_note)
+    code = res.form.period(res.period).code
+    out = args.out or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
+    for path in render_city_report(res, out, pdf=args.pdf):
+        print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
     return 0
 
 

@@ -18,9 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from toolkit.check import check_file
+from toolkit.rulebook import checks
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
@@ -44,6 +45,7 @@ def file_hash(path: Path) -> str:
 
 
 _STORES: dict[str, Store] = {}
+_FORM: Form | None = None  # the form of this run in a worker process (set by read_all)
 
 
 def _previous_from(store_path: str | None, form: Form, sub):
@@ -59,7 +61,7 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     """Read and check one file (runs in a worker process); a small picklable dict."""
     path_str, store_path = job
     path = Path(path_str)
-    form = load_form()
+    form = _FORM or load_form()
     stat = path.stat()
     # the time received is the file's modification time (a copy into the folder keeps it)
     out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
@@ -113,8 +115,17 @@ class Consolidation:
     excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
     drift: list[tuple[str, str, str]]  # (file, where, message)
     totals: dict[str, Any] = field(default_factory=dict)
-    inferred: bool = False  # the period was not asked for: it is the one most files carry
     folder: Path | None = None  # the consolidated folder: file names are shown relative to it
+    inferred: bool = False  # the period was not given but taken from the files
+
+    @property
+    def inferred_note(self) -> str:
+        """What the user is told when the period was taken from the files."""
+        if not self.inferred:
+            return ""
+        n = sum(1 for f in self.files if not f["refused"] and f["period"] == self.period and f["year"] == self.year)
+        return (f"Kỳ báo cáo lấy theo các phiếu: {period_year(self.period, self.year)} ({n} phiếu); muốn kỳ khác "
+                "thì ghi --ky và --nam.")
 
     def relative(self, path: str) -> str:
         """A file as the city officer knows it: relative to the consolidated folder."""
@@ -148,6 +159,11 @@ class Consolidation:
     @property
     def received(self) -> int:
         return sum(r.status != ST_MISSING for r in self.rows)
+
+    @property
+    def received_rate(self) -> float | None:
+        """Per cent of the units that sent a file of the period."""
+        return ratio_percent(self.received, self.expected)
 
     @property
     def valid(self) -> int:
@@ -196,15 +212,37 @@ def period_counts(results: list[dict]) -> Counter:
     return Counter((r["period"], r["year"]) for r in results if not r["refused"] and r["period"] and r["year"])
 
 
-def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS) -> list[dict]:
-    """process_file over every path, in a process pool when it pays off."""
+def _init_worker(form: Form) -> None:
+    global _FORM
+    _FORM = form
+
+
+def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS, form: Form | None = None,
+             progress: Callable[[int], None] | None = None) -> list[dict]:
+    """process_file over every path, in path order; `progress(n)` after each n files done.
+
+    A pool pays off from about 8 files. Its workers are forked after the form and its
+    compiled rules are loaded here, so they start with both instead of building them again.
+    """
+    form = form or load_form()
+    checks(form)
     jobs = [(str(p), store_path) for p in paths]
+    done: list[dict] = []
     if len(jobs) < 8 or workers < 2:
-        return [process_file(j) for j in jobs]
-    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores.
-    chunk = max(1, len(jobs) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(process_file, jobs, chunksize=chunk))
+        _init_worker(form)
+        for job in jobs:
+            done.append(process_file(job))
+            if progress:
+                progress(1)
+        return done
+    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores
+    chunk = max(1, min(64, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(form,)) as pool:
+        for res in pool.map(process_file, jobs, chunksize=chunk):
+            done.append(res)
+            if progress:
+                progress(1)
+    return done
 
 
 def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
@@ -236,10 +274,12 @@ def _deadline(form: Form, res_window_to: date | None, override: date | None) -> 
 
 
 def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
-                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None) -> Consolidation:
+                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None,
+                progress: Callable[[int], None] | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
 
-    Without `ky` or `nam`, the period (or year) is the one most readable files carry (`inferred`).
+    Without `ky` or `nam`, the period (or year) is the one most readable files of known units carry
+    (`Consolidation.inferred` says so, for the caller to tell the user).
 
     A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
     up from its shorter periods: the files of this folder first, then, with `store`,
@@ -250,21 +290,14 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
-    wanted = form.period(ky).label if ky else None
     known_store = str(store) if store and Path(store).exists() else None
-    results = read_all(list_workbooks(folder), known_store, workers)
-    label, year = wanted, int(nam) if nam else None
-    if label is None or year is None:
-        carried = [k for k, _ in period_counts(results).most_common()
-                   if (label is None or k[0] == label) and (year is None or k[1] == year)]
-        if not carried:
-            raise BaocaoError("không xác định được kỳ báo cáo: không có phiếu đọc được nào"
-                              + (" của kỳ đã chọn" if ky or nam else "") + "; hãy ghi rõ --ky và --nam",
-                              path=str(folder))
-        label, year = carried[0]
+    results = read_all(list_workbooks(folder), known_store, workers, form, progress)
+    inferred = not ky or not nam
+    label, year = (form.period(ky).label if ky else None), (int(nam) if nam else None)
+    if inferred:
+        label, year = _most_common_period(form, results, folder, label, year)
     result = _assemble(form, label, year, results, deadline)
-    result.inferred = not (ky and nam)
-    result.folder = folder
+    result.folder, result.inferred = folder, inferred
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
     try:
@@ -280,10 +313,34 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     return result
 
 
+def regional(res: Consolidation, form: Form) -> Consolidation:
+    """The consolidation of one province (`form` names its units) out of a national one, without reading
+    a file again: its units, the files of its units, its totals."""
+    units = {u.code for u in form.units}
+    files = [f for f in res.files if not f["refused"] and f["unit"] in units]
+    part = _assemble(form, res.period, res.year, files, None)
+    part.folder, part.totals = res.folder, city_totals(form, part.rows)
+    return part
+
+
 def cells_with(findings: list[dict], severity: str) -> int:
     """How many cells carry a finding of `severity`: two rules failing on one typed cell count once."""
     return len({(f.get("file"), f.get("sheet"), f.get("cell")) if f.get("cell") else id(f)
                 for f in findings if f["severity"] == severity})
+
+
+def _most_common_period(form: Form, results: list[dict], folder: Path, label: str | None = None,
+                        year: int | None = None) -> tuple[str, int]:
+    """The (period, year) most workbooks of known units are of, within the period or year given; the later on a tie."""
+    known = {u.code for u in form.units}
+    counts = {k: n for k, n in period_counts([r for r in results if not r["refused"] and r["unit"] in known]).items()
+              if (label is None or k[0] == label) and (year is None or k[1] == year)}
+    if not counts:
+        raise BaocaoError("không xác định được kỳ báo cáo: không có phiếu đọc được nào"
+                          + (" của kỳ đã chọn" if label or year else "") + "; hãy ghi rõ --ky và --nam",
+                          path=str(folder))
+    order = [p.label for p in form.periods]
+    return max(counts, key=lambda k: (counts[k], k[1], order.index(k[0]) if k[0] in order else -1))
 
 
 def _as_stored(res: dict) -> Stored:

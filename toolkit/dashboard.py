@@ -43,21 +43,12 @@ def unit_rows(store: Path, period: str, year: int, deadline: date | None, form: 
     return sorted(rows, key=lambda r: (order.get(r["status"], 3), r["code"]))
 
 
-def city_report(store: Path, folder: Path, period: str, year: int, form: Form) -> Path:
-    """The city synthesis from the newest received workbook of each unit (kept by toolkit.intake)."""
-    from toolkit.reports import render_batch
+def city_report(store: Path, folder: Path, period: str, year: int, deadline: date | None, form: Form) -> Path:
+    """The city synthesis from the store's newest version of each unit: the consolidation the city workbook
+    is written from, so both downloads agree."""
+    from toolkit.city_report import render_city_report
 
-    label = form.period(period).label
-    with Store(store, form) as db:
-        files = [folder / "phieu" / s.file for s in (db.latest(u, label, year) for u in db.units(label, year))
-                 if s is not None and (folder / "phieu" / s.file).exists()]
-    if not files:
-        raise BaocaoError(f"chưa có đơn vị nào nộp phiếu {label} năm {year} qua máy chủ")
-    city = next(code for code, kind in _report_kinds() if kind)
-    return render_batch(files, city, folder / "tong_hop")[0]
-
-
-def _report_kinds() -> list[tuple[str, bool]]:
-    from toolkit.reports import REPORT_TYPES
-
-    return [(t.code, t.city) for t in REPORT_TYPES.values()]
+    res = consolidate_store(store, period, year, deadline, form)
+    if not res.received:
+        raise BaocaoError(f"chưa có đơn vị nào nộp phiếu {form.period(period).label} năm {year}")
+    return render_city_report(res, folder / f"bao_cao_tong_hop_{form.period(period).code}_{year}.docx")[0]

@@ -60,6 +60,7 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     import os
     from datetime import datetime, time, timedelta
 
+    from toolkit.city_report import render_city_report
     from toolkit.city_workbook import write_city_workbook
     from toolkit.consolidate import consolidate
     from toolkit.store import save_consolidation
@@ -84,11 +85,13 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     res = consolidate(out_dir / "phieu", "6T", 2026, form=form)
     save_consolidation(store, res)  # the demo's own files: all storable
     write_city_workbook(res, out)
+    report = render_city_report(res, out_dir / "bao_cao" / "tong_hop_6_thang_2026.docx")[0]
     console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
                   f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")
+    console.print(f"Báo cáo tổng hợp (cùng lần tổng hợp, cùng {res.expected} đơn vị): {report}")
     console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "
                   f"cố ý để {len(missing)} đơn vị chưa nộp, {len(late)} nộp muộn, {len(broken)} có số liệu sai")
     console.print("  Số liệu thật: Xã Nghi Dương (6 tháng đầu năm 2026). Xã Nguyễn Lương Bằng chỉ có số liệu thật "
-                  "Quý I: 6 tháng = Quý I thật + Quý II MÔ PHỎNG, cộng dồn qua kho dữ liệu "
-                  f"({store.name}); thời điểm nhận của hai phiếu thật đặt là 2 ngày sau kỳ số liệu")
+                  "Quý I: 6 tháng = Quý I thật + Quý II MÔ PHỎNG, cộng dồn hai quý (kho dữ liệu "
+                  f"{store.name} lưu cả hai); thời điểm nhận của hai phiếu thật đặt là 2 ngày sau kỳ số liệu")
     return out

@@ -27,7 +27,7 @@ from toolkit.atomic import atomic_path
 from toolkit.errors import BaocaoError
 from toolkit.form import Form
 from toolkit.store import Store
-from toolkit.xlsm import NAME_RECEIPT, NAME_RECEIPT_TIME, NAME_RECEIPT_VERSION
+from toolkit.xlsm import NAME_RECEIPT
 
 ATTEMPTS = """
 CREATE TABLE IF NOT EXISTS submit_attempt (
@@ -47,6 +47,11 @@ class Receipt:
     received_at: datetime
     file: str  # relative to the server's folder
     new: bool  # False when the same content was already stored (the receipt of that version)
+
+    @property
+    def text(self) -> str:
+        """What the workbook keeps: mã tiếp nhận, version, time received."""
+        return f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc {self.received_at:%H:%M:%S %d/%m/%Y}"
 
 
 def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
@@ -71,8 +76,7 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
                             "bảng bên dưới rồi bấm «Nộp» lại.")
             return None
         receipt = _store(book, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
-        xl.write_named(book, {NAME_RECEIPT: receipt.code, NAME_RECEIPT_VERSION: receipt.version,
-                              NAME_RECEIPT_TIME: f"{receipt.received_at:%H:%M:%S %d/%m/%Y}"})
+        xl.write_named(book, {NAME_RECEIPT: receipt.text})
         again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
         xl.status(book, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận {receipt.code}, "
                         f"phiên bản {receipt.version}; {xl.verdict(report)}.")

@@ -155,6 +155,8 @@ def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
                 raw = parse_number(raw, percent=kind == "percent")
             except NumberError as exc:
                 return None, str(exc)
+        elif kind == "percent":  # a percent-formatted cell holds the fraction: 99,2% is 0.992, 100% is 1
+            raw = round(raw * 100, 10)
         if kind == "count":
             if float(raw) != int(raw):
                 return None, f"«{_vn_plain(raw)}» không phải số nguyên"
@@ -254,7 +256,9 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
     head, cols = found
     code_col, value_col, note = cols[L.HEAD_CODE], cols[L.HEAD_VALUE], cols.get(L.HEAD_NOTE)
     by_code = {f.code: f for f in fields}
-    merged_rows = [(r0, r1) for (r0, c0), (r1, c1) in sheet.merged if c0 <= value_col <= c1]
+    last = len(sheet.rows)  # a merge can reach row 1,048,576: only the rows read matter
+    merged_rows = {r for (r0, c0), (r1, c1) in sheet.merged if c0 <= value_col <= c1
+                   for r in range(max(r0, head + 1), min(r1, last - 1) + 1)}
     for r in range(head + 1, len(sheet.rows)):
         code = sheet.cell(r, code_col)
         if not isinstance(code, str) or not code.strip():
@@ -268,7 +272,7 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         if code in target:
             _problem(sub, "ma-trung", sheet.loc(r, code_col), code, code=code, first=target[code].loc)
             continue
-        if any(r0 <= r <= r1 for r0, r1 in merged_rows):
+        if r in merged_rows:
             _problem(sub, "o-bi-gop", loc, code, label=field.label)
         raw = sheet.cell(r, value_col)
         value, problem, fields = _convert(field, raw, form)
@@ -315,13 +319,14 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
 
 def _scan_formulas(path: Path, sub: Submission) -> None:
     """Formulas typed over input cells (the value is only the last result) and error values."""
-    for target in (sub.meta, sub.values):
+    targets = [t for t in (sub.meta, sub.values) if t]
+    columns = {next(iter(t.values())).loc.sheet: "".join(ch for ch in next(iter(t.values())).loc.cell
+                                                         if ch.isalpha()) for t in targets}
+    found = formula_cells(path, columns)
+    for target in targets:
         by_cell = {v.loc.cell: v for v in target.values()}
-        if not by_cell:
-            continue
         sheet = next(iter(target.values())).loc.sheet
-        column = "".join(ch for ch in next(iter(by_cell)) if ch.isalpha())
-        for cell, (formula, error) in formula_cells(path, sheet, column).items():
+        for cell, (formula, error) in found[sheet].items():
             value = by_cell.get(cell)
             if value is None:
                 continue

@@ -15,7 +15,7 @@ from toolkit.checks_lists import citation as document_reference
 from toolkit.form import Form, load_form
 from toolkit.submission import Submission
 from toolkit.vnformat import (fmt_count, fmt_date, fmt_date_header, fmt_money, fmt_number, fmt_percent,
-                              ratio_percent, round_half_up)
+                              round_half_up)
 
 BLANK_DAY = "ngày    tháng    năm"
 QUARTERS = ("Quý I", "Quý II", "Quý III", "Quý IV")
@@ -102,7 +102,11 @@ def unit_names(full: str | None) -> dict[str, str]:
 
 def period(sub: Submission) -> dict[str, str]:
     """Names of the period and of the next one, as the trích yếu and headings write them."""
-    label, year = sub.period or "", sub.year or ""
+    return period_names(sub.period or "", sub.year or "", sub.window)
+
+
+def period_names(label: str, year: int | str, window: tuple[date | None, date | None] = (None, None)) -> dict:
+    """`period` for a period label and year (the city report has no single workbook)."""
     if label in QUARTERS:
         i = QUARTERS.index(label)
         # "quý I": only the word is lower case, the Roman numeral stays upper.
@@ -116,7 +120,7 @@ def period(sub: Submission) -> dict[str, str]:
         name, nxt = f"năm {year}", f"năm {int(year) + 1 if year else ''}".strip()
     else:
         name, nxt = f"năm {year}".strip(), "thời gian tới"
-    start, end = sub.window
+    start, end = window
     return {"ten": name, "ten_hoa": name.upper(), "ky_toi": nxt, "ky_toi_hoa": nxt.upper(), "nhan": label,
             "nam": str(year), "tu_ngay": fmt_date(start) if start else "", "den_ngay": fmt_date(end) if end else "",
             "la_quy": label in QUARTERS}
@@ -478,95 +482,4 @@ def _cqtt(rows: list, form: Form) -> dict[str, Any]:
                       "don_vi_chu_tri": r.get("don_vi_chu_tri") or "", "ly_do": r.get("ly_do") or ""}
                      for i, r in enumerate(unmet, start=1)],
         "da_cham": bool(rows),
-    }
-
-
-# ---------------------------------------------------------------- city synthesis
-
-
-def city_context(subs: list[Submission], missing: list[str] | None = None, form: Form | None = None,
-                 signed: date | None = None) -> dict[str, Any]:
-    """The city synthesis: one row per unit, totals summed from counts, ratios from the summed counts.
-
-    `missing` lists the codes of units that did not submit; by default every unit of
-    don_vi.csv without a submission. Ranks follow the on-time rate (equal rates share a rank).
-    """
-    form = form or load_form()
-    got = {s.unit_code for s in subs}
-    missing = sorted(missing if missing is not None else [u.code for u in form.units if u.code not in got])
-    numeric = [f.code for f in form.indicators]
-
-    def on_time(s: Submission) -> Any:
-        return _value(s, "HS_TRUOC_DUNG_HAN")
-
-    rows = []
-    for s in subs:
-        rate = ratio_percent(on_time(s), s.get("HS_DA_GQ"))
-        online = ratio_percent(s.get("HS_TRUC_TUYEN"), s.get("HS_TRONG_KY"))
-        filled = sum(s.get(c) is not None for c in numeric)
-        rows.append({"ten": s.unit_name or s.unit_code or "", "ma": s.unit_code or "", "_rate": rate,
-                     "tiep_nhan": num(s.get("HS_TIEP_NHAN")) if s.get("HS_TIEP_NHAN") is not None else "",
-                     "da_giai_quyet": num(s.get("HS_DA_GQ")) if s.get("HS_DA_GQ") is not None else "",
-                     "dung_han": fmt_percent(rate, fixed=True) if rate is not None else "",
-                     "truc_tuyen": fmt_percent(online, fixed=True) if online is not None else "",
-                     "day_du": f"{filled}/{len(numeric)}"})
-    rows.sort(key=lambda r: (r["_rate"] is None, -(r["_rate"] or 0), r["ten"]))
-    for r in rows:
-        better = sum(1 for o in rows if o["_rate"] is not None and r["_rate"] is not None and o["_rate"] > r["_rate"])
-        r["hang"] = str(better + 1) if r["_rate"] is not None else ""
-    for i, r in enumerate(rows, start=1):
-        r["stt"] = i
-
-    def total(code: str, only=None) -> int | float | None:
-        vals = [s.get(code) for s in (only or subs) if s.get(code) is not None]
-        return sum(vals) if vals else None
-
-    both = [s for s in subs if on_time(s) is not None and s.get("HS_DA_GQ")]
-    on_time_sum = sum(on_time(s) for s in both) if both else None
-    online_subs = [s for s in subs if s.get("HS_TRUC_TUYEN") is not None and s.get("HS_TRONG_KY")]
-    sentences = []
-    if total("HS_TIEP_NHAN") is not None:
-        sentences.append(f"Tổng số hồ sơ tiếp nhận của các đơn vị là {qty(total('HS_TIEP_NHAN'), 'hồ sơ')}.")
-    if both:
-        rate = ratio_percent(on_time_sum, total("HS_DA_GQ", both))
-        sentences.append(f"Tổng số hồ sơ đã giải quyết là {qty(total('HS_DA_GQ', both), 'hồ sơ')}, trong đó "
-                         f"{qty(on_time_sum, 'hồ sơ')} giải quyết trước hạn và đúng hạn, đạt tỷ lệ "
-                         f"{fmt_percent(rate, fixed=True)}.")
-    if online_subs:
-        rate = ratio_percent(total("HS_TRUC_TUYEN", online_subs), total("HS_TRONG_KY", online_subs))
-        sentences.append(f"Hồ sơ tiếp nhận trực tuyến là {qty(total('HS_TRUC_TUYEN', online_subs), 'hồ sơ')} trên "
-                         f"{qty(total('HS_TRONG_KY', online_subs), 'hồ sơ')} tiếp nhận trong kỳ, đạt tỷ lệ "
-                         f"{fmt_percent(rate, fixed=True)}.")
-    if total("HS_QUA_HAN") is not None:
-        sentences.append(f"Số hồ sơ giải quyết quá hạn là {qty(total('HS_QUA_HAN'), 'hồ sơ')}.")
-    ranked = [r for r in rows if r["_rate"] is not None]
-    if len(ranked) > 1:
-        sentences.append(f"Đơn vị có tỷ lệ giải quyết hồ sơ trước hạn và đúng hạn cao nhất là {ranked[0]['ten']} "
-                         f"({ranked[0]['dung_han']}); thấp nhất là {ranked[-1]['ten']} ({ranked[-1]['dung_han']}).")
-    n_all = len(subs) + len(missing)
-    names = [(form.unit_by_code(c).name if form.unit_by_code(c) else c) for c in missing]
-    ky = period(subs[0]) if subs else {"ten": "", "ky_toi": "", "ten_hoa": "", "nam": ""}
-    kinds = sorted({period(s)["ten"] for s in subs})
-    warnings = []
-    if len(kinds) > 1:
-        # Summing different periods is still useful to the city, but the reader must be told.
-        ky = {**ky, "ten": ", ".join(kinds), "ten_hoa": ", ".join(kinds).upper()}
-        warnings.append(f"Các phiếu thuộc {num(len(kinds))} kỳ báo cáo khác nhau ({'; '.join(kinds)}); số liệu "
-                        "cộng gộp dưới đây chỉ có giá trị tham khảo.")
-    return {
-        "co_quan_chu_quan": "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG",
-        "co_quan": "SỞ NỘI VỤ",
-        "so_ky_hieu": report_number(None, "BC-SNV"),
-        "dia_danh_ngay": dateline("Hải Phòng", signed, ky.get("nam") or (signed.year if signed else "")),
-        "ky": ky,
-        "ky_ky": ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"],
-        "nguoi_ky": "",
-        "noi_nhan": recipients("UBND thành phố (để b/c)\nCác xã, phường, đặc khu\nLưu: VT, CCHC"),
-        "nop": {"da_nop": num(len(subs)), "tong": num(n_all),
-                "ty_le": fmt_percent(ratio_percent(len(subs), n_all), fixed=True) if n_all else "",
-                "chua_nop": num(len(missing)), "ds_chua_nop": ", ".join(names)},
-        "don_vi_bang": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
-        "tong_hop": sentences,
-        "canh_bao": warnings,
-        "bieu_do": [(r["ten"], r["_rate"]) for r in ranked],
     }

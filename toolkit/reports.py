@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
-from docx.shared import Cm
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import DocxTemplate
 from jinja2 import meta
 
 from toolkit.atomic import atomic_path
 from toolkit.errors import BaocaoError
 from toolkit.form import Form, load_form
 from toolkit.reader import read_submission
-from toolkit.report_context import city_context, unit_context
+from toolkit.report_context import unit_context
 from toolkit.submission import Submission
 from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
 
@@ -199,39 +198,6 @@ class _Rendering(DocxTemplate):
                 yield rel_key, self._fill(entry[0], part, context).encode(entry[1])
 
 
-# ---------------------------------------------------------------- chart (Pillow)
-
-
-def chart_png(bars: list[tuple[str, float]]) -> bytes | None:
-    """A horizontal bar chart of percentages per unit as PNG, or None when Pillow is missing."""
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:
-        return None
-    if not bars:
-        return None
-    row = max(18, min(44, 2000 // len(bars)))
-    width, left, top = 1600, 520, 20
-    height = top * 2 + row * len(bars)
-    img = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(img)
-    try:
-        font = ImageFont.truetype("DejaVuSans.ttf", int(row * 0.55))
-    except OSError:
-        font = ImageFont.load_default()
-    scale = (width - left - 160) / 100
-    for i, (name, value) in enumerate(bars):
-        y = top + i * row
-        draw.text((left - 12, y + row / 2), name, fill="black", font=font, anchor="rm")
-        draw.rectangle([left, y + row * 0.15, left + value * scale, y + row * 0.85], fill=(46, 94, 170))
-        draw.text((left + value * scale + 8, y + row / 2), fmt_percent(value, fixed=True), fill="black",
-                  font=font, anchor="lm")
-    draw.line([left, top, left, height - top], fill="black", width=2)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
 # ---------------------------------------------------------------- contexts
 
 
@@ -243,18 +209,13 @@ def _check_period(sub: Submission, kind: ReportType) -> None:
                           + (f"; hãy dùng --loai {other}" if other else ""), path=str(sub.path))
 
 
-def context_for(subs: Submission | list[Submission], kind: ReportType, form: Form | None = None,
-                missing: list[str] | None = None) -> dict[str, Any]:
+def context_for(sub: Submission, kind: ReportType, form: Form | None = None) -> dict[str, Any]:
     form = form or load_form()
-    if kind.city:
-        subs = subs if isinstance(subs, list) else [subs]
-        ctx = city_context(subs, missing, form)
-        png = chart_png(ctx["bieu_do"])
-        # the picture needs the document being rendered, hence a callable resolved per render
-        ctx["bieu_do_anh"] = (lambda doc: InlineImage(doc, io.BytesIO(png), width=Cm(16))) if png else ""
-    else:
-        _check_period(subs, kind)
-        ctx = unit_context(subs, form)
+    if kind.city:  # the city report is a writer of a consolidation (toolkit.city_report)
+        raise BaocaoError("báo cáo tổng hợp lập từ cả thư mục phiếu, cùng lần tổng hợp với sổ tổng hợp: "
+                          "baocao bao-cao THU_MUC --loai tong-hop [--ky KỲ --nam NĂM]")
+    _check_period(sub, kind)
+    ctx = unit_context(sub, form)
     ctx.update(kind.extra)
     ctx["loai_bao_cao"] = kind.title
     return ctx
@@ -288,13 +249,12 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
     return pdfs
 
 
-def render_report(sub: Submission | list[Submission], loai: str, out: Path | str, pdf: bool = False,
-                  missing: list[str] | None = None) -> list[Path]:
+def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False) -> list[Path]:
     """Write one report (and its PDF when asked); returns the files written."""
     kind = report_type(loai)
     out = Path(out)
     compiled = CompiledTemplate(template_path(kind.template))
-    written = [compiled.render(context_for(sub, kind, missing=missing), out)]
+    written = [compiled.render(context_for(sub, kind), out)]
     if pdf:
         written += to_pdf(written, out.parent)
     return written
@@ -306,10 +266,7 @@ def output_name(sub: Submission, loai: str) -> str:
 
 def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pdf: bool = False,
                  subs: list[Submission] | None = None) -> list[Path]:
-    """Render `loai` for every workbook (or the given Submissions), compiling the template once.
-
-    For the city synthesis the workbooks together make a single report.
-    """
+    """Render `loai` for every workbook (or the given Submissions), compiling the template once."""
     kind = report_type(loai)
     out_dir = Path(out_dir)
     subs = subs if subs is not None else [read_submission(p) for p in paths]
@@ -317,10 +274,7 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
         raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
     form = load_form()
     compiled = CompiledTemplate(template_path(kind.template))
-    if kind.city:
-        written = [compiled.render(context_for(subs, kind, form), out_dir / f"tong_hop_{subs[0].year}.docx")]
-    else:
-        written = [compiled.render(context_for(s, kind, form), out_dir / output_name(s, loai)) for s in subs]
+    written = [compiled.render(context_for(s, kind, form), out_dir / output_name(s, loai)) for s in subs]
     if pdf:
         written += to_pdf(written, out_dir)
     return written
@@ -349,7 +303,7 @@ def types_for(sub: Submission) -> list[str]:
 
 
 def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
-    """The demo's reports: each type that fits each sample's period, then the city synthesis of all.
+    """The demo's reports: each unit report type that fits each sample's period.
 
     A quarterly workbook (Nguyễn Lương Bằng, quý I) only feeds the quarterly CCHC report; the
     HĐND, sơ kết and CQTT reports are half-year reports, fed by the 6-month workbook (Nghi Dương).
@@ -361,5 +315,4 @@ def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
                    and (code.startswith("cchc-") and code != "cchc-cds" or s.period not in QUARTERS)]
         if fitting:
             written += render_batch([], code, out_dir, subs=fitting)
-    written += render_batch([], "tong-hop", out_dir, subs=subs)
     return written

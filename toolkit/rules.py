@@ -1,8 +1,8 @@
 """Rules of rules.yaml parsed into a small safe tree (never `eval`).
 
 The same tree is evaluated in Python (`evaluate`) and compiled to an Excel
-formula (`to_excel`), so the Kiểm tra sheet and the checker cannot disagree by
-construction. Grammar:
+formula (`toolkit.rules_excel.decide`), so the Kiểm tra sheet and the checker
+cannot disagree by construction. Grammar:
 
     rule  := sum OP sum            OP: == != <= >= < >
     sum   := term (("+" | "-") term)*
@@ -19,7 +19,7 @@ from typing import Any, Callable, Union
 from toolkit.errors import BaocaoError
 from toolkit.form import Field, Form, nfc
 
-MISSING_STRATEGIES = ("skip_any", "skip_all", "zero")
+MISSING_STRATEGIES = ("unknown", "skip")
 SEVERITIES = ("error", "warning")
 KINDS = ("compare", "pair", "exclusive")
 EPS = 1e-9
@@ -67,7 +67,7 @@ class Rule:
     kind: str
     severity: str
     message: str
-    missing: str = "skip_any"
+    missing: str = "unknown"
     tree: Compare | None = None
     fields: tuple[str, ...] = ()
     description: str = ""
@@ -169,9 +169,9 @@ def load_rules(form: Form) -> list[Rule]:
         where = f"rules.yaml › {raw.get('id', '?')}"
         kind = raw.get("kind", "compare")
         rule = Rule(id=raw["id"], kind=kind, severity=raw.get("severity", "error"),
-                    message=nfc(raw.get("message", "")), missing=raw.get("missing", "skip_any"),
+                    message=nfc(raw.get("message", "")), missing=raw.get("missing", "unknown"),
                     tree=parse(raw["expr"], where) if kind == "compare" else None,
-                    fields=tuple(raw.get("fields", ())), description=raw.get("expr", ""))
+                    fields=tuple(raw.get("fields", ())), description=nfc(raw.get("text", "")))
         if kind not in KINDS or rule.severity not in SEVERITIES or rule.missing not in MISSING_STRATEGIES:
             raise BaocaoError(f"{where}: kind/severity/missing không hợp lệ")
         for leaf in rule.leaves:
@@ -214,91 +214,113 @@ def _compare(op: str, a: Any, b: Any) -> bool:
             "<": d < -EPS, ">": d > EPS}[op]
 
 
-def value_of(node: Node, lookup: Callable[[Node], Any], zero: bool) -> Any:
+def value_of(node: Node, lookup: Callable[[Node], Any]) -> Any:
     if isinstance(node, Num):
         return node.value
     if isinstance(node, (Ref, ListSum)):
         v = lookup(node)
-        return (0 if zero else MISSING) if v is None else v
-    return _apply(node.op, value_of(node.left, lookup, zero), value_of(node.right, lookup, zero))
+        return MISSING if v is None else v
+    return _apply(node.op, value_of(node.left, lookup), value_of(node.right, lookup))
+
+
+def linear(node: Node) -> tuple[dict[Node, float], float] | None:
+    """`node` (or left - right of a comparison) as {leaf: coefficient} + constant; None when not linear."""
+    if isinstance(node, Num):
+        return {}, node.value
+    if isinstance(node, (Ref, ListSum)):
+        return {node: 1.0}, 0.0
+    a, b = linear(node.left), linear(node.right)
+    if a is None or b is None:
+        return None
+    op = "-" if isinstance(node, Compare) else node.op
+    if op in ("+", "-"):
+        sign = 1.0 if op == "+" else -1.0
+        coefs = dict(a[0])
+        for leaf, c in b[0].items():
+            coefs[leaf] = coefs.get(leaf, 0.0) + sign * c
+        return coefs, a[1] + sign * b[1]
+    if op == "*" and not (a[0] and b[0]):
+        (coefs, k), factor = (b, a[1]) if not a[0] else (a, b[1])
+        return {leaf: c * factor for leaf, c in coefs.items()}, k * factor
+    if op == "/" and not b[0] and b[1] != 0:
+        return {leaf: c / b[1] for leaf, c in a[0].items()}, a[1] / b[1]
+    return None
+
+
+# How a linear rule D op 0 (D = left - right) is decided when blank leaves are unknown values >= 0:
+# "fail" when no value of the blanks can satisfy it, "ok" when blanks equal to 0 do, else "blank".
+def blank_verdict(op: str, d: float, pos: bool, neg: bool) -> str:
+    """`pos`/`neg`: some blank leaf has a positive/negative coefficient in D (so can raise/lower it)."""
+    if op == "==":
+        fail, ok = (d > EPS and not neg) or (d < -EPS and not pos), abs(d) <= EPS
+    elif op == "<=":
+        fail, ok = d > EPS and not neg, d <= EPS
+    elif op == ">=":
+        fail, ok = d < -EPS and not pos, d >= -EPS
+    elif op == "<":
+        fail, ok = d >= -EPS and not neg, d < -EPS
+    elif op == ">":
+        fail, ok = d <= EPS and not pos, d > EPS
+    else:  # "!="
+        fail, ok = abs(d) <= EPS and not (pos or neg), abs(d) > EPS
+    return "fail" if fail else "ok" if ok else "blank"
+
+
+def wanted_sign(op: str, d: float) -> int:
+    """Which blanks can bring D op 0 about: +1 those that raise D, -1 those that lower it, 0 any."""
+    if op == "==":
+        return -1 if d > 0 else 1
+    return {"<=": -1, "<": -1, ">=": 1, ">": 1}.get(op, 0)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    verdict: str  # "ok" | "fail" | "skip"
+    verdict: str  # "ok" | "fail" | "blank" (only blank cells can make it hold) | "skip" (not enough data)
     left: Any = None
     right: Any = None
+    blanks: tuple[Node, ...] = ()  # for "blank": the empty leaves that would have to hold a value
+    need: float | None = None  # ... and the value (their sum) they would need
+    at_least: bool = False  # need is a minimum rather than an exact value
+
+
+def sides_blank(rule: Rule, present: Callable[[Node], bool]) -> bool:
+    """A side of the comparison that reads data has none: nothing to compare with."""
+    return any(side and not any(present(leaf) for leaf in side)
+               for side in (refs(rule.tree.left), refs(rule.tree.right)))
 
 
 def evaluate(rule: Rule, lookup: Callable[[Node], Any]) -> Outcome:
-    """Evaluate one rule; `lookup` gives the value of a code or list sum, None when empty."""
+    """Evaluate one rule; `lookup` gives the value of a code or list sum, None when empty.
+
+    A blank cell is an unknown value >= 0 (reports state the parts that are not zero and leave the
+    others blank), unless the rule says `missing: skip`."""
     if rule.kind in ("pair", "exclusive"):
         a, b = (lookup(Ref(c)) not in (None, "") for c in rule.fields)
         bad = (a and not b) if rule.kind == "pair" else (a and b)
         return Outcome("fail" if bad else "ok")
-    leaves = [lookup(leaf) for leaf in refs(rule.tree)]
-    empty = [v is None for v in leaves]
-    if (rule.missing == "skip_any" and any(empty)) or (rule.missing == "skip_all" and all(empty)):
+    values = {leaf: lookup(leaf) for leaf in refs(rule.tree)}
+    blanks = tuple(leaf for leaf, v in values.items() if v is None)
+    if not blanks:
+        left, right = value_of(rule.tree.left, values.get), value_of(rule.tree.right, values.get)
+        if isinstance(left, Missing) or isinstance(right, Missing):
+            return Outcome("skip")
+        return Outcome("ok" if _compare(rule.tree.op, left, right) else "fail", left, right)
+    lin = linear(rule.tree)
+    if rule.missing == "skip" or lin is None or sides_blank(rule, lambda leaf: values[leaf] is not None):
         return Outcome("skip")
-    zero = rule.missing != "skip_any"
-    left = value_of(rule.tree.left, lookup, zero)
-    right = value_of(rule.tree.right, lookup, zero)
-    if isinstance(left, Missing) or isinstance(right, Missing):
-        return Outcome("skip")
-    return Outcome("ok" if _compare(rule.tree.op, left, right) else "fail", left, right)
-
-
-# --- Excel compilation -------------------------------------------------------------------
-
-def _excel_leaf(node: Node, ranges: dict[tuple[str, str], str]) -> str:
-    return node.code if isinstance(node, Ref) else f"SUM({ranges[(node.list_id, node.column)]})"
-
-
-def _excel_present(node: Node, ranges: dict[tuple[str, str], str]) -> str:
-    if isinstance(node, Ref):
-        return f"ISNUMBER({node.code})"
-    return f"COUNT({ranges[(node.list_id, node.column)]})>0"
-
-
-def excel_expr(node: Node, ranges: dict[tuple[str, str], str], zero: bool) -> str:
-    if isinstance(node, Num):
-        return repr(int(node.value)) if node.value.is_integer() else repr(node.value)
-    if isinstance(node, Ref):
-        return f"N({node.code})" if zero else node.code
-    if isinstance(node, ListSum):
-        return _excel_leaf(node, ranges)
-    left = excel_expr(node.left, ranges, zero)
-    right = excel_expr(node.right, ranges, zero)
-    if isinstance(node, BinOp):
-        return f"({left}{node.op}{right})"
-    diff = f"({left})-({right})"
-    return {"==": f"ABS({diff})<=1E-9", "!=": f"ABS({diff})>1E-9", "<=": f"{diff}<=1E-9",
-            ">=": f"{diff}>=-1E-9", "<": f"{diff}<-1E-9", ">": f"{diff}>1E-9"}[node.op]
-
-
-def to_excel(rule: Rule, ranges: dict[tuple[str, str], str], fail_text: str) -> str:
-    """The verdict formula: "OK", `fail_text` or "BỎ QUA" (not enough data), as Python decides."""
-    if rule.kind in ("pair", "exclusive"):
-        a, b = (f"LEN({c}&\"\")>0" for c in rule.fields)
-        bad = f"AND({a},NOT({b}))" if rule.kind == "pair" else f"AND({a},{b})"
-        return f'=IF({bad},"{fail_text}","OK")'
-    leaves = list(dict.fromkeys(refs(rule.tree)))
-    present = [_excel_present(leaf, ranges) for leaf in leaves]
-    skip = {"skip_any": f"NOT(AND({','.join(present)}))", "skip_all": f"NOT(OR({','.join(present)}))",
-            "zero": "FALSE"}[rule.missing]
-    zero = rule.missing != "skip_any"
-    cond = excel_expr(rule.tree, ranges, zero)
-    divisors = [excel_expr(n.right, ranges, zero) for n in _divisions(rule.tree)]
-    if divisors:
-        skip = f"OR({skip},{','.join(f'({d})=0' for d in divisors)})"
-    return f'=IF({skip},"BỎ QUA",IF({cond},"OK","{fail_text}"))'
-
-
-def _divisions(node: Node) -> list[BinOp]:
-    if isinstance(node, (BinOp, Compare)):
-        own = [node] if isinstance(node, BinOp) and node.op == "/" else []
-        return own + _divisions(node.left) + _divisions(node.right)
-    return []
+    coefs, d = lin
+    for leaf, c in coefs.items():
+        if values[leaf] is not None:
+            d += c * values[leaf]
+    pos = any(coefs.get(leaf, 0) > 0 for leaf in blanks)
+    neg = any(coefs.get(leaf, 0) < 0 for leaf in blanks)
+    verdict = blank_verdict(rule.tree.op, d, pos, neg)
+    if verdict != "blank":
+        return Outcome(verdict)
+    sign = wanted_sign(rule.tree.op, d)
+    named = tuple(leaf for leaf in blanks if sign == 0 or coefs.get(leaf, 0) * sign > 0)
+    need = abs(d) / abs(coefs[named[0]]) if sign else None
+    return Outcome("blank", blanks=named, need=need, at_least=rule.tree.op != "==")
 
 
 def ratio_rules(form: Form) -> list[tuple[Field, str, str]]:

@@ -221,7 +221,8 @@ def create_app(settings: Settings) -> FastAPI:
         from toolkit.dashboard import city_report
 
         try:
-            out = city_report(settings.store, settings.folder, settings.period, settings.year, server.form)
+            out = city_report(settings.store, settings.folder / "tong_hop", settings.period, settings.year,
+                              settings.deadline, server.form)
         except BaocaoError as exc:
             return PlainTextResponse(str(exc), status_code=404)
         return FileResponse(out, filename=out.name)

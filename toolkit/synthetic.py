@@ -32,7 +32,7 @@ DEMO_NOTE = "Dữ liệu mô phỏng, không phải số liệu thật"
 PREFIX = "DU_LIEU_MAU_"
 TOPICAL_MONTHS = (1, 6)  # a topical report (no months in the definition) is given a half-year of data
 _SENTINEL = 7_000_000_000
-_NUM = re.compile(rb"<v>(7000\d{6})</v>")
+_NUM = re.compile(rb"<v>(7000\d{4}(?:\d\d)?)</v>")  # a sentinel; a percentage's (stored / 100) has 8 digits
 _STR = re.compile("§([A-Z_]+)§".encode())
 
 
@@ -165,7 +165,8 @@ class Patcher:
         fake = dict(sample)
         fake["thong_tin"] = {**sample["thong_tin"], "MA_DVHC": "§MA_DVHC§", "TEN_DON_VI": "§TEN_DON_VI§",
                              "DIA_DANH": "§DIA_DANH§"}
-        fake["so_lieu"] = {c: _SENTINEL + i for i, c in enumerate(self.codes[:-1])}
+        self.percent = {c for c in self.codes[:-1] if form.field(c).type == "percent"}
+        fake["so_lieu"] = {c: _SENTINEL + (100 * i if c in self.percent else i) for i, c in enumerate(self.codes[:-1])}
         fake["danh_sach"] = {"ho_so_qua_han": [{"linh_vuc": "Đất đai", "so_ho_so": _SENTINEL + len(self.codes) - 1,
                                                 "nguyen_nhan": DEMO_NOTE}]}
         template = build(form, Path(workdir) / f".template_{self.period}_{year}.xlsx", fake)
@@ -176,13 +177,17 @@ class Patcher:
     def write(self, out: Path, data: dict[str, Any]) -> Path:
         nums = {str(_SENTINEL + i).encode(): _xml_number(data["so_lieu"][c] if c != "HO_SO_QUA_HAN"
                                                          else data["danh_sach"]["ho_so_qua_han"][0]["so_ho_so"])
-                for i, c in enumerate(self.codes)}
+                for i, c in enumerate(self.codes) if c not in self.percent}
+        # a percent cell holds the fraction: the sentinel and the value both / 100
+        nums.update({str((_SENTINEL + 100 * i) // 100).encode(): _xml_number(data["so_lieu"][c] / 100)
+                     for i, c in enumerate(self.codes) if c in self.percent})
         info = data["thong_tin"]
         strs = {k.encode(): escape(str(info[k])).encode() for k in ("MA_DVHC", "TEN_DON_VI", "DIA_DANH")}
         with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for zinfo, body in self.members:
                 if zinfo.filename.startswith("xl/worksheets/") or zinfo.filename == "xl/sharedStrings.xml":
-                    body = _NUM.sub(lambda m: b"<v>" + nums[m.group(1)] + b"</v>", body)
+                    # cached results of the check formulas may look like sentinels: only sentinels change
+                    body = _NUM.sub(lambda m: b"<v>" + nums.get(m.group(1), m.group(1)) + b"</v>", body)
                     body = _STR.sub(lambda m: strs[m.group(1)], body)
                 zf.writestr(zinfo, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
         return out

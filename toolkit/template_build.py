@@ -503,13 +503,13 @@ def build_tong_hop(doc) -> None:
     each(doc, "tong_hop", "- {{ x }}")
     body(doc, "Kết quả của từng đơn vị (xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn):")
     grid_table(doc, ["Stt", "Đơn vị", "Hồ sơ tiếp nhận", "Đã giải quyết", "Trước hạn, đúng hạn",
-                     "Trực tuyến", "Chỉ tiêu đã nhập", "Xếp hạng"],
+                     "Trực tuyến", "Số ô có lỗi", "Xếp hạng"],
                ["{{ r.stt }}", "{{ r.ten }}!", "{{ r.tiep_nhan }}", "{{ r.da_giai_quyet }}", "{{ r.dung_han }}",
-                "{{ r.truc_tuyen }}", "{{ r.day_du }}", "{{ r.hang }}"],
+                "{{ r.truc_tuyen }}", "{{ r.loi }}", "{{ r.hang }}"],
                [1.0, 3.8, 2.0, 2.0, 2.1, 1.9, 1.9, 1.8], "don_vi_bang")
     tag(doc, "if bieu_do_anh")
     _para(doc, "{{ bieu_do_anh }}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    body(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn theo đơn vị", italic=True,
+    body(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", italic=True,
          align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, size=12)
     tag(doc, "endif")
     closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, "

@@ -93,6 +93,6 @@ def province_units(province: str | int, override: Path | None = None) -> tuple[s
     return nfc(prov.name), tuple(sorted(units.values(), key=lambda u: u.code))
 
 
-def all_provinces() -> list[tuple[str, tuple[Unit, ...]]]:
-    """Every province with its units as the package has them (the national benchmark's 3,321 units)."""
-    return [(nfc(p.name), tuple(sorted(package_units(p), key=lambda u: u.code))) for p in Province.iter_all()]
+def all_provinces(override: Path | None = None) -> list[tuple[str, tuple[Unit, ...]]]:
+    """Every province with its units (the national consolidation's 3,321 units), the override applied."""
+    return [province_units(int(p.code), override) for p in Province.iter_all()]

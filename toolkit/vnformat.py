@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
@@ -27,6 +28,7 @@ _TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õ
                    ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))
 
 
+@lru_cache(maxsize=8192)  # the same headers and choice labels are compared in every workbook of a batch
 def label_key(text) -> str:
     """Comparison key for labels: NFC, trimmed, case-folded, old and new tone placement alike (Hoà/Hòa)."""
     s = nfc(str(text)).strip().casefold()

@@ -10,13 +10,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import re
+
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from toolkit import layout as L
 from toolkit.atomic import atomic_path
 from toolkit.form import Field, Form, ListDef
-from toolkit.rules_excel import write_check_sheet
+from toolkit.check_sheet import Cached, mark_inputs, write_check_sheet, write_row_checks
 
 CREATED = datetime(2026, 1, 1)
 MAX_COUNT = 1_000_000_000
@@ -25,12 +28,30 @@ MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
 _TYPE_HINT = {
     "count": "Số nguyên, không âm",
     "decimal": "Số, có thể có phần thập phân",
-    "percent": "Tỷ lệ phần trăm, nhập số từ 0 đến 100 (ví dụ 99,2)",
+    "percent": "Tỷ lệ phần trăm: gõ 99,2 hoặc 99,2% (ô tự thêm dấu %)",
     "money": "Số tiền, đơn vị triệu đồng",
     "date": "Ngày, dạng ngày/tháng/năm",
     "text": "Văn bản",
     "choice": "Chọn từ danh sách",
 }
+
+
+# The functions of the generated formulas: all in Excel 2010, none needing XlsxWriter's "_xlfn." prefix.
+CLASSIC = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "ISNA", "N", "ABS", "ROUND", "INT", "MOD", "TEXT",
+           "DAY", "MONTH", "YEAR", "DATE", "LEN", "MID", "LEFT", "RIGHT", "TRIM", "FIND", "SEARCH", "EXACT",
+           "INDEX", "MATCH", "SUMPRODUCT", "SUM", "SUMIF", "COUNT", "COUNTIF", "LARGE", "MAX", "MIN", "ROW",
+           "HYPERLINK"}
+_FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
+
+
+class FormulaSheet(Worksheet):
+    """A worksheet that skips XlsxWriter's prefixing of newer Excel functions (some sixty regular expressions
+    run over every formula, most of the build time) when a formula uses only the classic functions."""
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if set(_FUNCTION.findall(formula)) <= CLASSIC:
+            return formula.removeprefix("{").removeprefix("=").removesuffix("}")
+        return super()._prepare_formula(formula, expand_future_functions)
 
 
 class _Formats:
@@ -51,10 +72,16 @@ class _Formats:
         self.center = f(border=1, align="center")
         self.hint = f(font_color="#595959", font_size=10, border=1, text_wrap=True)
         self.text = f(text_wrap=True, valign="top")
+        self.text_cell = f(border=1, text_wrap=True, font_size=11)
+        self.title_small = f(bold=True, italic=True)
+        self.center_bold = f(border=1, align="center", bold=True)
+        self.link = f(border=1, font_color="#0563C1", underline=1)
+        self.count_error = f(bold=True, font_color="#C00000", border=1, align="center")
+        self.count_warning = f(bold=True, font_color="#9C5700", border=1, align="center")
         self.input = {
             "count": f(locked=False, border=1, bg_color="#E2EFDA", num_format="#,##0"),
             "decimal": f(locked=False, border=1, bg_color="#E2EFDA", num_format="#,##0.##"),
-            "percent": f(locked=False, border=1, bg_color="#E2EFDA", num_format="0.00"),
+            "percent": f(locked=False, border=1, bg_color="#E2EFDA", num_format="0.00%"),
             "money": f(locked=False, border=1, bg_color="#E2EFDA", num_format="#,##0.###"),
             "date": f(locked=False, border=1, bg_color="#E2EFDA", num_format="dd/mm/yyyy"),
             "text": f(locked=False, border=1, bg_color="#E2EFDA", text_wrap=True, num_format="@"),
@@ -79,12 +106,15 @@ def validation(field: Field) -> dict:
         hi = int(field.max) if field.max is not None else MAX_COUNT
         opts = {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi,
                 "error_message": f"Chỉ nhập số nguyên từ {lo} đến {hi:,}.".replace(",", ".")}
-    elif field.type in ("decimal", "percent", "money"):
+    elif field.type == "percent":  # the cell holds a fraction: typing 99,2 or 99,2% stores 0,992
+        lo, hi = field.min or 0, field.max if field.max is not None else 100
+        opts = {"validate": "decimal", "criteria": "between", "minimum": lo / 100, "maximum": hi / 100,
+                "error_message": f"Chỉ nhập tỷ lệ từ {_vn(lo)}% đến {_vn(hi)}% (gõ 99,2 hoặc 99,2%)."}
+    elif field.type in ("decimal", "money"):
         lo = field.min or 0
         hi = field.max if field.max is not None else float(MAX_COUNT)
         opts = {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi,
-                "error_message": (f"Chỉ nhập số từ {_vn(lo)} đến {_vn(hi)}"
-                                  + (" (không nhập dấu %)." if field.type == "percent" else "."))}
+                "error_message": f"Chỉ nhập số từ {_vn(lo)} đến {_vn(hi)}."}
     elif field.type == "date":
         opts = {"validate": "date", "criteria": "between", "minimum": MIN_DATE, "maximum": MAX_DATE,
                 "error_message": "Chỉ nhập ngày hợp lệ, dạng ngày/tháng/năm (ví dụ 09/01/2026)."}
@@ -107,30 +137,48 @@ def build(form: Form, out: Path | str, data: dict[str, Any] | None = None,
           extra: Callable[[xlsxwriter.Workbook, _Formats], None] | None = None) -> Path:
     """Write the intake workbook to `out` (atomically); fill it from `data` when given.
 
-    `extra(wb, fmt)` runs once every sheet is written: the .xlsm builder adds its buttons there."""
+    `extra(wb, fmt)` runs once every sheet is written: the .xlsm builder adds its buttons there.
+    The file is written twice: the checks of the first are decided in Python and stored in the second
+    as the results of the Kiểm tra formulas."""
+    from toolkit.checker import sheet_decisions
+    from toolkit.reader import read_submission
+
     out = Path(out)
     data = data or {}
     with atomic_path(out) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        wb.set_properties({"title": form.title, "subject": f"{form.form_id} {form.version}",
-                           "author": "baocao", "created": CREATED,
-                           "keywords": f"{form.form_id};{form.version}"})
-        wb.set_custom_property("baocao_form_id", form.form_id)
-        wb.set_custom_property("baocao_version", form.version)
-        fmt = _Formats(wb)
-        _guide(wb.add_worksheet(L.SHEET_GUIDE), form, fmt)
-        _meta(wb, wb.add_worksheet(L.SHEET_META), form, fmt, data.get("thong_tin") or {})
-        _data(wb, wb.add_worksheet(L.SHEET_DATA), form, fmt, data.get("so_lieu") or {},
-              data.get("ghi_chu") or {})
-        for lst in form.lists:
-            _list(wb.add_worksheet(lst.sheet), lst, fmt, (data.get("danh_sach") or {}).get(lst.id) or [])
-        write_check_sheet(wb, wb.add_worksheet(L.SHEET_CHECK), form, fmt)
-        _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
-        if extra:
-            extra(wb, fmt)
-        wb.worksheets()[1].activate()
-        wb.close()
+        _write(form, tmp, data, None, None)
+        cached = Cached.of(sheet_decisions(read_submission(tmp, form), form))
+        _write(form, tmp, data, extra, cached)
     return out
+
+
+def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | None) -> None:
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
+    wb.set_properties({"title": form.title, "subject": f"{form.form_id} {form.version}",
+                       "author": "baocao", "created": CREATED,
+                       "keywords": f"{form.form_id};{form.version}"})
+    wb.set_custom_property("baocao_form_id", form.form_id)
+    wb.set_custom_property("baocao_version", form.version)
+    fmt = _Formats(wb)
+    _guide(wb.add_worksheet(L.SHEET_GUIDE), form, fmt)
+    _meta(wb, wb.add_worksheet(L.SHEET_META, FormulaSheet), form, fmt, data.get("thong_tin") or {})
+    _data(wb, wb.add_worksheet(L.SHEET_DATA, FormulaSheet), form, fmt, data.get("so_lieu") or {},
+          data.get("ghi_chu") or {})
+    rows_written = {}
+    for lst in form.lists:
+        rows = (data.get("danh_sach") or {}).get(lst.id) or []
+        _list(wb.add_worksheet(lst.sheet, FormulaSheet), lst, fmt, rows)
+        rows_written[lst.id] = len(rows)
+    check = wb.add_worksheet(L.SHEET_CHECK, FormulaSheet)
+    _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
+    if cached is not None:  # the first pass is only read back, for its values
+        write_check_sheet(wb, check, form, fmt, rows_written, cached)
+        write_row_checks(wb, form, rows_written, cached)
+        mark_inputs(wb, form)
+    if extra:
+        extra(wb, fmt)
+    wb.worksheets()[1].activate()
+    wb.close()
 
 
 def _print_setup(ws, landscape: bool = False) -> None:
@@ -157,11 +205,12 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
          "và thông tin người ký.", fmt.text),
         ("2. Sheet «Số liệu»: mỗi dòng một chỉ tiêu; chỉ nhập vào cột «Giá trị» (ô nền xanh). "
          "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không.", fmt.text),
-        ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm nhập số từ 0 đến 100, không gõ dấu %. "
+        ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm gõ 99,2 hoặc 99,2% đều được (ô tự thêm dấu %). "
          "Số tiền tính bằng triệu đồng.", fmt.text),
         ("4. Các sheet «Văn bản», «Hồ sơ quá hạn», «Chính quyền thân thiện», «Nội dung» là các bảng: "
          "mỗi dòng một mục; gõ tiếp vào dòng ngay dưới bảng để bảng tự mở rộng.", fmt.text),
-        ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước). "
+        ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước), "
+         "tô đỏ ô sai ở các sheet nhập; ô thành phần để trống được hiểu là chưa biết, sheet nói cần bao nhiêu. "
          "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại và ghi chú nếu đúng.", fmt.text),
         ("6. Không đổi tên sheet, không xóa cột «Mã» và không sửa mã chỉ tiêu: phần mềm tổng hợp "
          "tìm số liệu theo mã.", fmt.text),
@@ -193,7 +242,7 @@ def write_value(ws, row: int, col: int, field: Field, value: Any, cell_format) -
     elif field.type == "date" and isinstance(value, (date, datetime)):
         ws.write_datetime(row, col, datetime(value.year, value.month, value.day), cell_format)
     elif field.numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(row, col, value, cell_format)
+        ws.write_number(row, col, value / 100 if field.type == "percent" else value, cell_format)
     else:
         ws.write_string(row, col, str(value), cell_format)
 
@@ -271,5 +320,13 @@ def _choices(wb, ws, form: Form, fmt: _Formats) -> None:
             ws.write_string(r, c, item.label)
         ref = xl_rowcol_to_cell(1, c, True, True) + ":" + xl_rowcol_to_cell(len(items), c, True, True)
         wb.define_name(choice_name(name), f"='{L.SHEET_LISTS}'!{ref}")
+    # Symbol abbreviations of the document types, beside nothing else: the register checks look them up.
+    c = 3 + len(form.choices)
+    types = form.choices["loai_van_ban"]
+    ws.write_string(0, c, "ky_hieu_loai_van_ban", fmt.head)
+    for r, item in enumerate(types, start=1):
+        ws.write_string(r, c, item.extra.get("abbr", item.code))
+    ref = xl_rowcol_to_cell(1, c, True, True) + ":" + xl_rowcol_to_cell(len(types), c, True, True)
+    wb.define_name(choice_name("loai_van_ban") + "_KY_HIEU", f"='{L.SHEET_LISTS}'!{ref}")
     ws.hide()
     _protect(ws)

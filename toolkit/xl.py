@@ -29,20 +29,12 @@ import xlwings as xw  # noqa: E402
 import toolkit  # noqa: E402
 from toolkit.check import check_grid  # noqa: E402
 from toolkit.errors import BaocaoError, log_failure  # noqa: E402
-from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report  # noqa: E402
+from toolkit.findings import SEVERITY_VI, Report  # noqa: E402
 from toolkit.form import Form, label_key, load_form  # noqa: E402
 from toolkit.reader import as_text  # noqa: E402
+from toolkit.sheet_edit import mark, put, write_table  # noqa: E402
 from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
-                          NAME_STATUS, NAME_YEAR, report_types)
-
-INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
-MARK_COLOR = {ERROR: "#FFC7CE", "warning": "#FFEB9C"}
-# Macros of macros/RemoteButtons.bas that lift and restore a sheet's protection in Excel.
-MACRO_LIFT, MACRO_RESTORE = "LiftProtection", "RestoreProtection"
-_PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
-                     "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
-                     "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
-                     "AllowUsingPivotTables")
+                          NAME_STATUS, NAME_YEAR, RESULT_COLUMNS, report_types)
 
 
 # Handlers --------------------------------------------------------------------------------------------
@@ -61,9 +53,9 @@ def check_and_show(book, form: Form | None = None) -> Report:
     """Check the live workbook, write the results table and colour the cells (Kiểm tra, and Nộp on the server)."""
     report = _live_report(book, form)
     findings = report.findings
-    _write_table(book, ("Mức độ", "Vị trí", "Thông báo", "Mã lỗi"),
-                 [(SEVERITY_VI.get(f.severity, f.severity), f.where, f.message, f.code) for f in findings])
-    _mark(book, findings)
+    write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                [(f.code, f.message, SEVERITY_VI.get(f.severity, f.severity), f.where) for f in findings])
+    mark(book, findings, _named(book, NAME_MARKED))
     return report
 
 
@@ -106,9 +98,9 @@ def tong_hop() -> None:
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
     with handler("Báo cáo tổng hợp") as book:
+        from toolkit.city_report import render_city_report
         from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
-        from toolkit.reports import render_batch
 
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
@@ -116,9 +108,8 @@ def bao_cao_tong_hop() -> None:
         if res.nothing_usable():
             raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
-        paths = [row.path for row in res.rows if row.path]
-        out = render_batch(paths, _city_report(), here)[0]
-        status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {len(paths)} phiếu: {out}")
+        out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
+        status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
 
 
 def kiem_tra_cai_dat() -> None:
@@ -131,7 +122,8 @@ def kiem_tra_cai_dat() -> None:
                 ("baocao", metadata.version("baocao"), str(Path(toolkit.__file__).parent), "có"),
                 ("Tệp Excel", "", book.fullname, "")]
         rows += [(label, "", module, _importable(module)) for module, label in parts]
-        _write_table(book, ("Thành phần", "Phiên bản", "Đường dẫn", "Trạng thái"), rows)
+        write_table(_named(book, NAME_RESULTS), ("Thành phần", "Đường dẫn", "Phiên bản", "Trạng thái"),
+                    [(name, path, version, state) for name, version, path, state in rows])
         status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
 
 
@@ -172,6 +164,12 @@ def status_actions(sheet_index: int, address: str, text: str) -> dict:
         close_posted(book)
 
 
+def write_named(book, values: dict[str, Any]) -> None:
+    """Write cells found by their defined names (the receipt after Nộp), through the protection door."""
+    for name, value in values.items():
+        put(_named(book, name), value)
+
+
 # Plumbing --------------------------------------------------------------------------------------------
 
 
@@ -201,7 +199,7 @@ def _named(book, name: str):
 
 def status(book, text: str) -> None:
     try:
-        _named(book, NAME_STATUS).value = text
+        put(_named(book, NAME_STATUS), text)
     except BaocaoError as exc:
         # No status cell: xlwings shows this message in its error box, in Vietnamese rather than empty.
         raise BaocaoError(f"{text} ({exc})") from None
@@ -220,86 +218,12 @@ def _importable(module: str) -> str:
     return "có"
 
 
-def _write_table(book, header: tuple[str, ...], rows: list[tuple]) -> None:
-    """Replace the table under the XL_KET_QUA header with `rows`."""
-    top = _named(book, NAME_RESULTS)
-    sheet, r0, c0 = top.sheet, top.row, top.column
-    last = max(sheet.used_range.last_cell.row, r0 + 1)
-    with _editable(sheet):
-        sheet.range((r0 + 1, c0), (last, c0 + len(header) - 1)).clear_contents()
-        sheet.range((r0, c0)).value = [list(header)]
-        if rows:
-            sheet.range((r0 + 1, c0)).value = [list(r) for r in rows]
-
-
-def write_named(book, values: dict[str, Any]) -> None:
-    """Write cells found by their defined names (all on one sheet), lifting its protection meanwhile."""
-    cells = {name: _named(book, name) for name in values}
-    with _editable(next(iter(cells.values())).sheet):
-        for name, cell in cells.items():
-            cell.value = values[name]
-
-
-def _mark(book, findings: list[Finding]) -> None:
-    """Colour the cells of the findings; cells coloured by the previous run get their input colour back."""
-    memory = _named(book, NAME_MARKED)
-    previous = [p.rsplit("!", 1) for p in str(memory.value or "").split(";") if "!" in p]
-    wanted = {}
-    for f in findings:
-        if f.sheet and f.cell and wanted.get((f.sheet, f.cell)) != ERROR:
-            wanted[(f.sheet, f.cell)] = f.severity
-    sheets = {s.name for s in book.sheets}
-    for sheet_name in sorted(({s for s, _ in previous} | {s for s, _ in wanted}) & sheets):
-        sheet = book.sheets[sheet_name]
-        with _editable(sheet):
-            for s, cell in previous:
-                if s == sheet_name and (s, cell) not in wanted:
-                    sheet.range(cell).color = INPUT_COLOR
-            for (s, cell), severity in wanted.items():
-                if s == sheet_name:
-                    sheet.range(cell).color = MARK_COLOR.get(severity, MARK_COLOR["warning"])
-    memory.value = ";".join(f"{s}!{c}" for s, c in wanted if s in sheets)
-
-
-@contextmanager
-def _editable(sheet) -> Iterator[None]:
-    """Excel refuses to colour cells of a protected sheet: lift the password-less protection meanwhile
-    and put it back with the same permissions (Windows Excel; other engines have no protection here).
-
-    On the city server the workbook is a copy: the lifting and restoring become actions that the
-    workbook's own macros apply in Excel around the writes (macros/RemoteButtons.bas)."""
-    if sheet.book.app.engine.name == "remote":
-        # impl: Book.macro() would append to xlwings' globally active book, wrong under concurrent requests
-        sheet.book.impl.append_json_action(func="runMacro", args=[MACRO_LIFT, sheet.name])
-        try:
-            yield
-        finally:
-            sheet.book.impl.append_json_action(func="runMacro", args=[MACRO_RESTORE, sheet.name])
-        return
-    api = sheet.api
-    protected = bool(getattr(api, "ProtectContents", False))
-    if protected:
-        keep = {flag: getattr(api.Protection, flag) for flag in _PROTECTION_FLAGS}
-        api.Unprotect("")
-    try:
-        yield
-    finally:
-        if protected:
-            api.Protect("", **keep)
-
-
 def _report_code(label: Any) -> str:
     text = as_text(label) if label not in (None, "") else ""
     for code, name in report_types():
         if label_key(text) in (label_key(code), label_key(name)):
             return code
     raise BaocaoError("hãy chọn loại báo cáo trong ô «Loại báo cáo» rồi bấm lại")
-
-
-def _city_report() -> str:
-    from toolkit.reports import REPORT_TYPES
-
-    return next(t.code for t in REPORT_TYPES.values() if t.city)
 
 
 def _beside(book) -> tuple[Path, str]:

@@ -22,6 +22,7 @@ import xlsxwriter
 
 from toolkit import layout as L
 from toolkit.atomic import atomic_path
+from toolkit.check_sheet import PANEL_ROWS, results_row
 from toolkit.errors import BaocaoError
 from toolkit.form import Form, load_form
 from toolkit.workbook import CREATED, build
@@ -39,10 +40,7 @@ NAME_FOLDER = "XL_THU_MUC"
 NAME_PERIOD = "XL_KY"
 NAME_YEAR = "XL_NAM"
 NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
-# The receipt the city server writes back after Nộp.
-NAME_RECEIPT = "XL_MA_TIEP_NHAN"
-NAME_RECEIPT_VERSION = "XL_PHIEN_BAN_NOP"
-NAME_RECEIPT_TIME = "XL_THOI_GIAN_NHAN"
+NAME_RECEIPT = "XL_BIEN_NHAN"  # the receipt the city server writes after Nộp: code, version, time received
 # What macros/RemoteButtons.bas says when the server gives no answer (VBA source is ASCII only).
 REMOTE_MESSAGES = {
     "XL_DANG_GUI": "Đang gửi phiếu tới máy chủ của thành phố…",
@@ -66,6 +64,8 @@ REMOTE_CLIENT = ("Remote.bas", "IWebAuthenticator.cls", "WebClient.cls", "WebReq
                  "WebHelpers.bas")
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
                 ("CheckSetup", "Kiểm tra cài đặt"))
+RESULT_COLUMNS = ("Mã lỗi", "Thông báo", "Mức độ", "Vị trí")  # the table the «Kiểm tra» button writes
+RESULT_ROWS = 300  # rows below it formatted for the results (wrapped messages)
 
 def macro_source(name: str) -> str:
     """A .bas file of the package, with the CRLF line ends the VBA editor uses."""
@@ -168,23 +168,78 @@ def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]], texts: di
     ws.hide()
 
 
+def _intake_panel(wb, form: Form, fmt, buttons: tuple[tuple[str, str], ...], receipt: bool = False) -> None:
+    """Kiểm tra opens with the buttons in its frozen top rows, beside the report type and the status; the
+    other sheets the officer works on get the «Kiểm tra» button and the status in their frozen rows.
+    With `receipt`, the row under the status holds the receipt the city server writes after Nộp."""
+    fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
+    ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
+    report_row, status_row = PANEL_ROWS
+    for r in range(1, status_row + 1):
+        ws.set_row(r, 26)
+    report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
+              "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
+    ws.write_string(report_row, 0, "Loại báo cáo:", fp["label"])
+    ws.write_blank(report_row, 1, None, fp["input"])
+    ws.data_validation(report_row, 1, report_row, 1, report)
+    wb.define_name(NAME_REPORT_TYPE, f"='{L.SHEET_CHECK}'!{_abs(report_row, 1)}")
+    ws.write_string(status_row, 0, "Trạng thái:", fp["label"])
+    ws.merge_range(status_row, 1, status_row, 6, "", fp["status"])
+    wb.define_name(NAME_STATUS, f"='{L.SHEET_CHECK}'!{_abs(status_row, 1)}")
+    if receipt:
+        ws.set_row(status_row + 1, 26)
+        ws.write_string(status_row + 1, 0, "Biên nhận:", fp["label"])
+        ws.merge_range(status_row + 1, 1, status_row + 1, 6, "", fp["receipt"])  # locked: only Nộp writes it
+        wb.define_name(NAME_RECEIPT, f"='{L.SHEET_CHECK}'!{_abs(status_row + 1, 1)}")
+    # «Tạo báo cáo» beside its type
+    rows = {"CheckWorkbook": 1, "CheckSetup": 2, "SubmitWorkbook": 2, "MakeReport": report_row}
+    for macro, caption in buttons:
+        ws.insert_button(rows[macro], 2, {"macro": macro, "caption": caption, "width": 150, "height": 32,
+                                    "x_offset": 4, "y_offset": 1})
+    head = results_row(form)
+    ws.write_string(head - 1, 0, "Kết quả khi bấm nút «Kiểm tra» (gồm cả các kiểm tra không có công thức)",
+                    fp["label"])
+    for c, name in enumerate(RESULT_COLUMNS):
+        ws.write_string(head, c, name, fp["head"])
+    for r in range(head + 1, head + 1 + RESULT_ROWS):
+        ws.write_blank(r, 1, None, fmt.text)
+    wb.define_name(NAME_RESULTS, f"='{L.SHEET_CHECK}'!{_abs(head, 0)}")
+    check_macro, check_caption = buttons[0]
+    for sheet, row, col in _button_places(form):
+        other = wb.get_worksheet_by_name(sheet)
+        other.set_row(row, 26)
+        other.insert_button(row, col, {"macro": check_macro, "caption": check_caption, "width": 120,
+                                       "height": 32, "x_offset": 2, "y_offset": 1})
+        other.write_formula(row, col + 2, f'={NAME_STATUS}&""', fp["status_mirror"], "")
+
+
+def _button_places(form: Form) -> list[tuple[str, int, int]]:
+    """(sheet, row, column) of the «Kiểm tra» button on each input sheet: in the frozen rows above the headers,
+    left on Thông tin chung and Số liệu (an empty row), right of the short subtitle on the list sheets."""
+    places = [(L.SHEET_META, L.HEADER_ROW - 1, 0), (L.SHEET_DATA, L.HEADER_ROW - 1, 0)]
+    for lst in form.lists:
+        places.append((lst.sheet, 1, min(3, len(lst.columns) - 2)))
+    return places
+
+
+def _abs(r: int, c: int) -> str:
+    return xlsxwriter.utility.xl_rowcol_to_cell(r, c, True, True)
+
+
 def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, dict | None]],
-           buttons: tuple[tuple[str, str], ...], fmt: dict, shown: tuple[tuple[str, str, str], ...] = ()) -> None:
+           buttons: tuple[tuple[str, str], ...], fmt: dict) -> None:
     """Labelled input cells from row `top`, the status cell, the buttons to their right and the results header.
 
-    `fields` are (defined name, label, data validation or None); `shown` are locked cells under the
-    status, (defined name, label, text), that only the buttons write."""
+    `fields` are (defined name, label, data validation or None)."""
     def cell(r, c):
         return xlsxwriter.utility.xl_rowcol_to_cell(r, c, True, True)
 
-    rows = fields + [(NAME_STATUS, "Trạng thái", None)] + [(n, label, None) for n, label, _ in shown]
-    texts = {n: text for n, _, text in shown}
+    rows = fields + [(NAME_STATUS, "Trạng thái", None)]
     for i, (name, label, valid) in enumerate(rows):
         r = top + i
         ws.set_row(r, 30)
         ws.write_string(r, col, label, fmt["label"])
-        kind = "status" if name == NAME_STATUS else "shown" if name in texts else "input"
-        ws.merge_range(r, col + 1, r, col + 2, texts.get(name, ""), fmt[kind])
+        ws.merge_range(r, col + 1, r, col + 2, "", fmt["status" if name == NAME_STATUS else "input"])
         wb.define_name(name, f"='{sheet}'!{cell(r, col + 1)}")
         if valid:
             ws.data_validation(r, col + 1, r, col + 1, valid)
@@ -192,7 +247,7 @@ def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, 
         ws.insert_button(top + i, col + 3, {"macro": macro, "caption": caption, "width": 150, "height": 34,
                                             "x_offset": 8, "y_offset": 3})
     head = top + max(len(rows), len(buttons)) + 1
-    for c, name in enumerate(("Mức độ", "Vị trí", "Thông báo", "Mã lỗi")):
+    for c, name in enumerate(RESULT_COLUMNS):
         ws.write_string(head, col + c, name, fmt["head"])
     wb.define_name(NAME_RESULTS, f"='{sheet}'!{cell(head, col)}")
 
@@ -202,8 +257,9 @@ def _panel_formats(wb, base) -> dict:
             "input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA"}),
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
-            "shown": wb.add_format({**base, "border": 1}),
+            "receipt": wb.add_format({**base, "border": 1}),
             "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
+            "status_mirror": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
             "title": wb.add_format({**base, "bold": True, "font_size": 14})}
 
 
@@ -219,27 +275,15 @@ def build_intake(form: Form, out: Path | str, data: dict | None = None, server: 
     With `server` = (URL, unit key) the buttons are Kiểm tra / Nộp / Tạo báo cáo, run by the city's
     baocao server through xlwings' RunServerPython: the PC needs Excel only."""
     def extra(wb, fmt) -> None:
-        fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
-        ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
-        col = 5  # right of the live-rule table (columns A:D) with one empty column between
-        for c, width in enumerate((16, 24, 70, 24)):
-            ws.set_column(col + c, col + c, width)
-        ws.write_string(0, col, "KIỂM TRA, NỘP VÀ BÁO CÁO" if server else "KIỂM TRA VÀ BÁO CÁO BẰNG PHẦN MỀM",
-                        fp["title"])
-        report = {"validate": "list", "source": "=" + NAME_REPORT_LIST, "error_type": "stop",
-                  "error_title": "Loại báo cáo", "error_message": "Chọn loại báo cáo trong danh sách."}
-        fields = [(NAME_REPORT_TYPE, "Loại báo cáo", report)]
         lists = {NAME_REPORT_LIST: [label for _, label in report_types()]}
         if server is None:
-            _panel(wb, ws, L.SHEET_CHECK, 1, col, fields, INTAKE_BUTTONS, fp)
+            _intake_panel(wb, form, fmt, INTAKE_BUTTONS)
             _conf_sheet(wb)
             _tools_sheet(wb, lists)
             _add_vba(wb, ("IntakeButtons.bas",))
             return
         url, key = server
-        _panel(wb, ws, L.SHEET_CHECK, 1, col, fields, REMOTE_BUTTONS, fp,
-               shown=(("XL_MAY_CHU", "Máy chủ", url), (NAME_RECEIPT, "Mã tiếp nhận", ""),
-                      (NAME_RECEIPT_VERSION, "Phiên bản đã nộp", ""), (NAME_RECEIPT_TIME, "Thời gian nhận", "")))
+        _intake_panel(wb, form, fmt, REMOTE_BUTTONS, receipt=True)
         _conf_sheet(wb, [("BAOCAO_MAY_CHU", url), ("AUTH", key)])
         _tools_sheet(wb, lists, REMOTE_MESSAGES)
         _add_vba(wb, ("RemoteButtons.bas",), remote=True)

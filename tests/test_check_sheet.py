@@ -1,0 +1,217 @@
+"""The Kiểm tra sheet tells what `baocao kiem-tra` tells, file by file: cached results (no recalculation,
+read with calamine) and LibreOffice's recalculation, on the samples and a corpus of broken copies."""
+import copy
+import csv
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine as pc
+
+from conftest import soffice
+from toolkit import layout as L
+from toolkit.check_sheet import COLUMNS, HEADER_ROW
+from toolkit.checker import check_submission, sheet_decisions, sheet_verdicts
+from toolkit.datafile import load_data
+from toolkit.demo import sample_files
+from toolkit.findings import Report
+from toolkit.reader import read_submission
+from toolkit.rules_excel import vn_number
+from toolkit.vnformat import fmt_number
+from toolkit.workbook import build
+
+VERDICT = COLUMNS.index("Kết quả")
+
+
+def _samples(form):
+    return {f.stem.split("_")[0] + "_" + f.stem.split("_")[1]: load_data(f, form) for f in sample_files()}
+
+
+def _doc(data, i, **changes):
+    data["danh_sach"]["van_ban"][i].update(changes)
+
+
+def _cqtt(data, i, **changes):
+    data["danh_sach"]["cqtt"][i].update(changes)
+
+
+# name -> (sample, edit of its data dict)
+CORPUS = {
+    "tiep_nhan_sai": ("nghi_duong", lambda d: d["so_lieu"].update(HS_TIEP_NHAN=5000)),
+    "qua_han_le": ("nghi_duong", lambda d: d["so_lieu"].update(HS_QUA_HAN=7)),
+    "vb_khac_de_trong": ("nghi_duong", lambda d: d["so_lieu"].update(VB_TONG=60, VB_QD=10, VB_KH=12, VB_CV=30)),
+    "vb_phan_vuot_tong": ("nghi_duong", lambda d: d["so_lieu"].update(VB_TONG=40, VB_QD=10, VB_KH=12, VB_CV=30)),
+    "vb_chi_co_tong": ("nghi_duong", lambda d: d["so_lieu"].update(VB_TONG=60)),
+    "vb_du_thanh_phan": ("nghi_duong", lambda d: d["so_lieu"].update(VB_TONG=52, VB_QD=10, VB_KH=12, VB_CV=30)),
+    "nhiem_vu_qua_han_trong": ("nghi_duong", lambda d: d["so_lieu"].update(
+        KH_NV_TONG=20, KH_NV_HOAN_THANH=8, KH_NV_THUONG_XUYEN=5, KH_NV_DANG_TH=3)),
+    "ty_le_sai": ("nghi_duong", lambda d: d["so_lieu"].update(TL_HS_DUNG_HAN=98)),
+    "ty_le_lam_tron": ("nghi_duong", lambda d: d["so_lieu"].update(TL_HS_DUNG_HAN=99.19)),
+    "ty_le_qua_100": ("nghi_duong", lambda d: d["so_lieu"].update(TL_KY_SO=150)),
+    "so_am_va_co_mat": ("nghi_duong", lambda d: d["so_lieu"].update(HS_RUT=-1, CC_CO_MAT=45)),
+    "thieu_bat_buoc": ("nghi_duong", lambda d: (d["so_lieu"].update(HS_DA_GQ=None),
+                                                d["thong_tin"].update(NAM_BAO_CAO=None))),
+    "ngay_ky_som": ("nghi_duong", lambda d: d["thong_tin"].update(NGAY_BAO_CAO=date(2026, 6, 1))),
+    "nguoi_ky_khong_chuc_vu": ("nghi_duong", lambda d: d["thong_tin"].update(CHUC_VU_KY=None)),
+    "ky_hieu_sai_dang": ("nghi_duong", lambda d: _doc(d, 0, ky_hieu="QĐ UBND")),
+    "so_sai_dang": ("nghi_duong", lambda d: _doc(d, 1, so="12a")),
+    "so_qppl_dung_dang": ("nghi_duong", lambda d: _doc(d, 1, so="01/2026")),
+    "cong_van_ky_hieu_qd": ("nghi_duong", lambda d: _doc(d, 2, loai="Công văn", ky_hieu="QĐ-UBND")),
+    "trung_so_khac_ngay": ("nghi_duong", lambda d: _doc(d, 3, so=d["danh_sach"]["van_ban"][0]["so"],
+                                                         ky_hieu=d["danh_sach"]["van_ban"][0]["ky_hieu"],
+                                                         loai=d["danh_sach"]["van_ban"][0]["loai"])),
+    "cqtt_vuot_toi_da": ("nghi_duong", lambda d: _cqtt(d, 1, diem_tu_cham=30, diem_toi_da=2)),
+    "cqtt_tong_toi_da": ("nghi_duong", lambda d: _cqtt(d, 0, diem_toi_da=25)),
+    "cqtt_tthc_qua_han": ("nghi_duong", lambda d: d["danh_sach"]["cqtt"].append(
+        {"tieu_chi": d["danh_sach"]["cqtt"][0]["tieu_chi"], "tieu_chi_thanh_phan":
+         "100% hồ sơ thủ tục hành chính giải quyết trước và trong thời gian quy định", "diem_toi_da": 2,
+         "diem_tu_cham": 2})),
+    "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
+    "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, form):
+    folder = tmp_path_factory.mktemp("corpus")
+    samples = _samples(form)
+    files = {"mau_trong": build(form, folder / "mau_trong.xlsx")}
+    for name, data in samples.items():
+        files[name] = build(form, folder / f"{name}.xlsx", data)
+    for name, (sample, edit) in CORPUS.items():
+        data = copy.deepcopy(samples[sample])
+        edit(data)
+        files[name] = build(form, folder / f"{name}.xlsx", data)
+    files.update(_typed_percent(files["nghi_duong"], folder))
+    return files
+
+
+def _typed_percent(src: Path, folder: Path) -> dict[str, Path]:
+    """TL_HS_DUNG_HAN typed in Excel: "99,2" or "99,2%" into the percent cell both store 0.992; a cell left as
+    text "99,2%" (pasted); "100%" typed into TL_KY_SO stores 1."""
+    out = {}
+    for name, value in (("ty_le_go_so", 0.992), ("ty_le_go_chu", "99,2%"), ("ty_le_go_100", 1)):
+        wb = openpyxl.load_workbook(src)
+        ws = wb[L.SHEET_DATA]
+        rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+        ws.cell(rows["TL_HS_DUNG_HAN" if name != "ty_le_go_100" else "TL_KY_SO"], 5).value = value
+        wb.save(folder / f"{name}.xlsx")
+        out[name] = folder / f"{name}.xlsx"
+    return out
+
+
+def _counts(path: Path, form) -> tuple[int, int]:
+    report = Report(check_submission(read_submission(path, form), form))
+    return len(report.errors), len(report.warnings)
+
+
+def _sheet(rows: list[list], column: int = VERDICT) -> tuple[tuple[int, int], dict[str, str]]:
+    """(errors, warnings) of the summary and check id -> verdict (or another column), from the Kiểm tra grid."""
+    def num(v):
+        return int(float(v)) if v not in ("", None) else 0
+    counts = (num(rows[1][1]), num(rows[2][1]))
+    body = rows[HEADER_ROW + 1:]
+    body = body[:next(i for i, r in enumerate(body) if not r or not r[0])]
+    return counts, {r[0]: r[column] for r in body}
+
+
+def test_percent_cells_read_both_ways_of_typing(corpus, form):
+    assert read_submission(corpus["ty_le_go_so"], form).get("TL_HS_DUNG_HAN") == 99.2
+    assert read_submission(corpus["ty_le_go_chu"], form).get("TL_HS_DUNG_HAN") == 99.2
+    assert read_submission(corpus["ty_le_go_100"], form).get("TL_KY_SO") == 100  # 100%, never 1%
+    wb = openpyxl.load_workbook(corpus["nghi_duong"])
+    ws = wb[L.SHEET_DATA]
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    cell = ws.cell(rows["TL_HS_DUNG_HAN"], 5)
+    assert cell.value == pytest.approx(0.992) and cell.number_format.endswith("%")
+    assert {(dv.formula1, dv.formula2) for dv in ws.data_validations.dataValidation
+            if cell.coordinate in dv.sqref} == {("0.0", "1.0")}
+
+
+def test_a_blank_part_is_unknown_never_silence(corpus, form):
+    warned = sheet_decisions(read_submission(corpus["vb_khac_de_trong"], form), form)["vb-tong"]
+    assert warned.verdict == "CẢNH BÁO"
+    assert warned.message == "Thông báo, Tờ trình, Văn bản khác để trống; nếu đủ thì tổng phải là 8"
+    over = sheet_decisions(read_submission(corpus["vb_phan_vuot_tong"], form), form)["vb-tong"]
+    assert over.verdict == "LỖI" and "(40)" in over.message and "(52)" in over.message
+    assert sheet_verdicts(read_submission(corpus["vb_chi_co_tong"], form), form)["vb-tong"] == "CHƯA ĐỦ SỐ LIỆU"
+    assert sheet_verdicts(read_submission(corpus["vb_du_thanh_phan"], form), form)["vb-tong"] == "ĐẠT"
+    tasks = sheet_decisions(read_submission(corpus["nhiem_vu_qua_han_trong"], form), form)["kh-nhiem-vu"]
+    assert tasks.message == "Chưa đến hạn, Quá hạn chưa hoàn thành để trống; nếu đủ thì tổng phải là 4"
+
+
+def test_cached_results_are_the_verdicts_without_recalculation(corpus, form):
+    """calamine reads the stored results and never recalculates: they must already be kiem-tra's answer."""
+    for name, path in corpus.items():
+        if name.startswith("ty_le_go"):
+            continue  # edited by openpyxl, which drops every cached result, as any editor but Excel may
+        book = pc.CalamineWorkbook.from_path(str(path))
+        (errors, warnings), verdicts = _sheet(book.get_sheet_by_name(L.SHEET_CHECK).to_python())
+        sub = read_submission(path, form)
+        assert (errors, warnings) == _counts(path, form), name
+        assert verdicts == sheet_verdicts(sub, form), name
+
+
+def test_libreoffice_counts_equal_kiem_tra_for_every_file(corpus, form, tmp_path):
+    outdir = tmp_path / "lo"
+    sheet_no = 1 + [L.SHEET_GUIDE, L.SHEET_META, L.SHEET_DATA, *[lst.sheet for lst in form.lists],
+                    L.SHEET_CHECK].index(L.SHEET_CHECK)
+    soffice(*corpus.values(), outdir=outdir,
+            target=f"csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,{sheet_no}")
+    table, bad = [], []
+    for name, path in corpus.items():
+        rows = list(csv.reader((outdir / f"{path.stem}-{L.SHEET_CHECK}.csv").open(encoding="utf-8")))
+        excel, verdicts = _sheet(rows)
+        python = _counts(path, form)
+        expected = sheet_verdicts(read_submission(path, form), form)
+        table.append(f"| {name} | {python[0]} | {python[1]} | {excel[0]} | {excel[1]} |")
+        if name == "ty_le_go_chu":  # text in a number cell: Python reads "99,2%", a formula sees no number
+            expected["ty-le-tl-hs-dung-han"] = "CHƯA ĐỦ SỐ LIỆU"
+        if excel != python or verdicts != expected:
+            bad.append((name, python, excel, {k: (verdicts.get(k), v) for k, v in expected.items()
+                                              if verdicts.get(k) != v}))
+        said = _sheet(rows, COLUMNS.index("Thông báo"))[1]
+        decisions = sheet_decisions(read_submission(path, form), form)
+        wrong = {k: (said.get(k), d.message) for k, d in decisions.items() if said.get(k) != d.message}
+        if wrong and name != "ty_le_go_chu":
+            bad.append((name, "thông báo", wrong))
+    Path(outdir / "parity.md").write_text("| tệp | kiem-tra lỗi | kiem-tra cảnh báo | Excel lỗi | Excel cảnh báo |\n"
+                                          "|---|---|---|---|---|\n" + "\n".join(table) + "\n", encoding="utf-8")
+    print("\n" + (outdir / "parity.md").read_text(encoding="utf-8"))
+    assert not bad, bad
+    assert len(corpus) >= 23
+
+
+@pytest.mark.parametrize("x", [0, 5, 87, 999, 1000, 5892, 99385, 1234567, 2_000_000_001, 99.2, 36.698, 0.5,
+                               -3, -1234.5, 12.005])
+def test_vietnamese_numbers_in_formulas_match_python(x, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "n.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_number(0, 0, x)
+    ws.write_formula(0, 1, "=" + vn_number("A1"))
+    ws.write_formula(0, 2, "=" + vn_number("A1", 2, fixed=True))
+    wb.close()
+    soffice(path, outdir=tmp_path, target="csv:Text - txt - csv (StarCalc):44,34,76,1")
+    row = next(csv.reader((tmp_path / "n.csv").open(encoding="utf-8")))
+    assert row[1:] == [fmt_number(x), fmt_number(x, 2, fixed=True)]
+
+
+def test_formulas_fit_excel(corpus):
+    """Excel refuses a formula longer than 8,192 characters."""
+    wb = openpyxl.load_workbook(corpus["nghi_duong"])
+    longest = max(len(str(c.value)) for ws in wb for row in ws.iter_rows() for c in row
+                  if isinstance(c.value, str) and c.value.startswith("="))
+    assert longest < 8192
+
+
+def test_blank_template_says_what_is_missing(corpus, form):
+    book = pc.CalamineWorkbook.from_path(str(corpus["mau_trong"]))
+    (errors, _), verdicts = _sheet(book.get_sheet_by_name(L.SHEET_CHECK).to_python())
+    required = [f for f in (*form.metadata, *form.indicators) if f.required]
+    assert errors == len(required)
+    assert verdicts["tthc-tiep-nhan"] == "CHƯA ĐỦ SỐ LIỆU"
+
