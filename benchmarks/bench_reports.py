@@ -20,7 +20,7 @@ from toolkit.datafile import load_data
 from toolkit.demo import sample_files
 from toolkit.form import load_form
 from toolkit.reader import read_submission
-from toolkit.reports import REPORT_TYPES, _filters, context_for, render_batch, template_path
+from toolkit.reports import _filters, context_for, render_batch, template_path
 from toolkit.submission import Value
 from toolkit.workbook import build
 
@@ -43,7 +43,7 @@ def units(loai: str, work: Path) -> list:
 
 def naive(subs: list, loai: str, out: Path) -> None:
     """What a first version does: a new DocxTemplate (re-read, re-clean, re-compile) per report."""
-    kind = REPORT_TYPES[loai]
+    kind = load_form().reports[loai]
     for s in subs:
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
         env.filters.update(_filters())
@@ -60,7 +60,7 @@ def main() -> None:
         (work / "batch").mkdir()
         (work / "naive").mkdir()
         t0 = time.perf_counter()
-        render_batch([], loai, work / "batch", subs=subs)
+        render_batch([], loai, work / "batch", subs=subs, draft=True)
         batch = time.perf_counter() - t0
         t0 = time.perf_counter()
         naive(subs, loai, work / "naive")

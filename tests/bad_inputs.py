@@ -320,7 +320,33 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     return cases
 
 
+# Runs `baocao ARGV` and prints its exit code and peak memory last. Linux keeps a process's peak memory across
+# exec, so a child forked from this (large) process would report ours: this small launcher forks it instead.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *sys.argv[1:]], stderr=subprocess.STDOUT)
+_, status, usage = os.wait4(proc.pid, 0)
+print(f"\\n{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
+def run_measured(argv: list[str]) -> tuple[int, str, float, float]:
+    """`baocao ARGV` in a fresh process: exit code, first line it printed, seconds, peak memory in MB."""
+    import subprocess
+    import time
+
+    start = time.perf_counter()
+    output = subprocess.run([sys.executable, "-c", _LAUNCHER, *argv], capture_output=True).stdout
+    seconds = time.perf_counter() - start
+    *lines, last = output.decode("utf-8", "replace").rstrip("\n").splitlines()
+    code, peak_kb = map(int, last.split())
+    first = next((line for line in lines if line.strip()), "")
+    return code, first, seconds, peak_kb / 1024
+
+
 if __name__ == "__main__":
+    # `python tests/bad_inputs.py OUT_DIR`: build the corpus and print, for every case, what `baocao kiem-tra`
+    # (or `baocao tong-hop` for a folder) answers: the table of the closing note of issue 11.
     from toolkit.datafile import load_data
     from toolkit.demo import sample_files
     from toolkit.form import load_form
@@ -330,5 +356,10 @@ if __name__ == "__main__":
     form = load_form()
     sample = next(p for p in sample_files() if p.stem.startswith("nghi_duong"))
     filled = build(form, out / "_goc.xlsx", load_data(sample, form))
-    for case, (path, kind, expected) in build_cases(filled, out).items():
-        print(f"{case:24} {kind:8} {expected:28} {path.name}")
+    runs = [(case, ["kiem-tra", str(path)]) for case, (path, _, _) in build_cases(filled, out).items()]
+    runs += [(case, argv) for case, (argv, _, _) in build_folder_cases(filled, out / "thu_muc").items()]
+    print("| # | case | exit | first line of the message | s | peak MB |\n|---|---|---|---|---|---|")
+    for i, (case, argv) in enumerate(runs, start=1):
+        code, first, seconds, peak = run_measured(argv)
+        first = first.replace(str(out) + "/", "").replace("|", "\\|")
+        print(f"| {i} | {case} | {code} | {first[:110]} | {seconds:.2f} | {peak:.0f} |")

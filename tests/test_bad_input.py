@@ -126,3 +126,17 @@ def test_tong_hop_tells_the_truth(folders, name):
 
 def test_the_corpus_holds_at_least_45_cases_with_the_folders(cases, folders):
     assert len(cases) + len(folders) >= 45 and set(folders) == set(FOLDERS)
+
+
+def test_technical_detail_only_with_chi_tiet(cases):
+    path = cases["bad-shared-string"][0]
+    plain, detailed = run_cli("kiem-tra", str(path)), run_cli("kiem-tra", str(path), "--chi-tiet")
+    assert plain.returncode == detailed.returncode == 2
+    assert "tệp hỏng" in plain.stderr and "CalamineError" not in plain.stderr + plain.stdout
+    assert "Chi tiết kỹ thuật: CalamineError: Cell string index not found" in detailed.stderr
+
+
+def test_a_huge_number_still_gives_a_report(cases, tmp_path):
+    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
+                     "--out", str(tmp_path / "bao_cao.docx"))
+    assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr

@@ -48,3 +48,17 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "Xong." in result.stdout and "Traceback" not in result.stderr
     assert (tmp_path / "demo" / "mau_phieu_so_lieu.xlsx").exists()
     assert list((tmp_path / "demo").rglob("*.docx")) and list((tmp_path / "demo").glob("tong_hop*.xlsx"))
+
+
+def test_argparse_speaks_vietnamese():
+    english = ("usage", "error:", "required", "options", "show this help", "positional arguments", "invalid",
+               "argument", "show program")
+    for argv, code in ((["tong-hop"], 2), (["kiem-tra", "--bogus", "x.xlsx"], 2), (["khong-co-lenh"], 2),
+                       (["tong-hop", "thu_muc", "--nam", "hai nghìn"], 2), (["-h"], 0), (["kiem-tra", "-h"], 0)):
+        result = run_cli(*argv)
+        text = result.stdout + result.stderr
+        assert result.returncode == code, (argv, text)
+        assert "Cách dùng: baocao" in text and not [w for w in english if w in text], (argv, text)
+    missing = run_cli("tong-hop").stderr
+    assert "thiếu tham số bắt buộc: THU_MUC, --out" in missing and "Xem hướng dẫn: baocao tong-hop -h" in missing
+    assert "«hai nghìn» không phải năm" in run_cli("tong-hop", "x", "--nam", "hai nghìn").stderr

@@ -285,3 +285,35 @@ def test_progress_bar_on_a_terminal_only_for_many_files(tmp_path, form):
     assert "Đọc và kiểm tra phiếu" not in piped.stdout + piped.stderr and "60/114" in piped.stdout
     few = _on_a_terminal(["kiem-tra", *map(str, sorted((tmp_path / "in").glob("*.xlsx"))[:5])])
     assert "Kiểm tra phiếu" not in few
+
+
+def test_synthetic_data_follows_a_new_indicator_and_rule(tmp_path, form):
+    """A city admin adds a count, its two parts and an identity: the generator needs no change."""
+    import shutil
+
+    import yaml
+
+    from toolkit.check import check_file
+    from toolkit.form import load_form_from
+
+    folder = tmp_path / "definition"
+    shutil.copytree(form.source, folder)
+    ind = yaml.safe_load((folder / "indicators.yaml").read_text(encoding="utf-8"))
+    ind["sections"][0]["groups"][0]["indicators"] += [
+        {"code": "VB_SO_TONG", "label": "Văn bản ký số", "unit": "văn bản"},
+        {"code": "VB_SO_TRONG", "label": "Ký số trong kỳ", "unit": "văn bản"},
+        {"code": "VB_SO_TON", "label": "Ký số kỳ trước", "unit": "văn bản"},
+        {"code": "TL_VB_SO", "label": "Tỷ lệ ký số trong kỳ", "unit": "%", "type": "percent",
+         "ratio": ["VB_SO_TRONG", "VB_SO_TONG"]}]
+    (folder / "indicators.yaml").write_text(yaml.safe_dump(ind, allow_unicode=True), encoding="utf-8")
+    rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))
+    rules["rules"].append({"id": "vb-so", "expr": "VB_SO_TONG == VB_SO_TRONG + VB_SO_TON", "message": "x"})
+    (folder / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    new = load_form_from(folder)
+    v = S.unit_values(new, new.units[0].code, "Q1", YEAR)
+    assert v["VB_SO_TONG"] == v["VB_SO_TRONG"] + v["VB_SO_TON"] and v["VB_SO_TRONG"] > v["VB_SO_TON"]
+    assert v["TL_VB_SO"] == ratio_percent(v["VB_SO_TRONG"], v["VB_SO_TONG"])
+    path = S.generate(tmp_path / "in", "Q1", YEAR, new.units[:2], form=new)[0]
+    report = check_file(path, new)
+    assert report.submission.get("VB_SO_TONG") == S.unit_values(new, new.units[0].code, "Q1", YEAR)["VB_SO_TONG"]
+    assert report.findings == []

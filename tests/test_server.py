@@ -316,6 +316,8 @@ def test_tao_bao_cao_renders_on_the_server_and_links_the_file(city, books):
         assert r.read(2) == b"PK"
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(city["url"] + "/tai-ve/" + "0" * 32 + "/..%2F..%2Fkho.sqlite", timeout=5)
+    seed, _ = press(city, books["seed"], "tao-bao-cao", books["key"], {names(path)[NAME_REPORT_TYPE]: title})
+    assert re.match(r"Chưa lập báo cáo lúc .*: phiếu còn 3 lỗi", status(seed, books["seed"]))  # as bao-cao refuses
 
 
 def page_rows(dom: str) -> dict[str, list[str]]:

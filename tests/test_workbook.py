@@ -28,7 +28,8 @@ def test_generation_is_reproducible(tmp_path, form):
 def test_sheets_stamp_and_hidden_lists(blank):
     wb = openpyxl.load_workbook(blank)
     assert wb.sheetnames == [L.SHEET_GUIDE, L.SHEET_META, L.SHEET_DATA, "Văn bản", "Hồ sơ quá hạn",
-                             "Chính quyền thân thiện", "Nội dung", L.SHEET_CHECK, L.SHEET_LISTS]
+                             "Chính quyền thân thiện", "Nội dung", "Báo cáo", "Số liệu riêng", L.SHEET_CHECK,
+                             L.SHEET_LISTS]
     lists = wb[L.SHEET_LISTS]
     assert lists.sheet_state == "hidden"
     assert (lists["A1"].value, lists["B1"].value) == (L.STAMP_FORM, "BAOCAO-CCHC-XA")

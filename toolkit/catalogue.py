@@ -119,6 +119,12 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
     Code("cqtt-tthc-qua-han", ERROR, "Điểm tối đa khi có hồ sơ quá hạn",
          "Tiêu chí «{criterion}» không thể đạt điểm tối đa khi có {overdue} hồ sơ giải quyết quá hạn ({where})",
          "Trừ điểm tiêu chí theo số hồ sơ quá hạn"),
+    # Sheets Nội dung, Báo cáo, Số liệu riêng: what each report of the workbook carries
+    Code("bao-cao-khong-co", ERROR, "Loại báo cáo không có",
+         "Cột «Dùng cho báo cáo» ghi «{name}», không phải loại báo cáo nào (các loại: {codes})",
+         "Ghi mã loại báo cáo, cách nhau dấu chấm phẩy, hoặc để trống nếu đoạn văn dùng cho mọi báo cáo"),
+    Code("so-lieu-rieng-sai", ERROR, "Số liệu riêng không hợp lệ",
+         "Số liệu riêng của «{label}» là {value}: {reason}", "Sửa giá trị theo đúng kiểu của chỉ tiêu ở sheet Số liệu"),
     Code("cqtt-tong-diem-toi-da", ERROR, "Tổng điểm tối đa sai",
          "Tổng điểm tối đa các tiêu chí thành phần của «{criterion}» là {total}, phải {need} {limit}",
          "Không sửa cột điểm tối đa; chép lại từ mẫu"),

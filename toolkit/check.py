@@ -45,6 +45,11 @@ def check_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None, pr
     return _check(sub, form, previous)
 
 
+def check_read(sub: Submission, form: Form | None = None, previous: Previous = None) -> Report:
+    """Check a workbook already read: the Submission a report is about to be written from."""
+    return _check(sub, form or load_form(), previous)
+
+
 def _check(sub: Submission, form: Form, previous: Previous) -> Report:
     if isinstance(previous, (str, Path)):
         previous = read_submission(previous, form)

@@ -12,6 +12,7 @@ from typing import Callable
 
 from toolkit.findings import Finding
 from toolkit.form import Form, label_key
+from toolkit.report_scope import indicator_of, tag_codes
 from toolkit.submission import Row, Submission
 from toolkit.vnformat import fmt_date, fmt_number
 
@@ -145,11 +146,34 @@ def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     return out
 
 
+def _report_parts(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
+    """Report tags that name no report type, and a report's own figure that its indicator could not hold."""
+    out: list[Finding] = []
+    for list_id in ("noi_dung", "so_lieu_rieng"):
+        for row in sub.lists.get(list_id, []):
+            _, unknown = tag_codes(row.get("bao_cao"), form)
+            out += [make(sub, "bao-cao-khong-co", row.cells["bao_cao"].loc, "", {"bao_cao": name}, name=name,
+                         codes=", ".join(r.code for r in form.reports.values() if not r.city)) for name in unknown]
+    for row in sub.lists.get("so_lieu_rieng", []):
+        code, value = indicator_of(row, form), row.get("gia_tri")
+        if code is None or value is None:
+            continue
+        field = form.indicator(code)
+        reason = ("phải là số nguyên" if field.type == "count" and float(value) != int(value) else
+                  f"nhỏ hơn {fmt_number(field.min)}" if field.min is not None and value < field.min else
+                  f"lớn hơn {fmt_number(field.max)}" if field.max is not None and value > field.max else "")
+        if reason:
+            out.append(make(sub, "so-lieu-rieng-sai", row.cells["gia_tri"].loc, "", {code: value}, label=field.label,
+                            value=fmt_number(value), reason=reason))
+    return out
+
+
 def row_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     """Findings of the row-by-row checks of the register and the CQTT table, in row order."""
     return _documents(sub, form, make) + _cqtt(sub, form, make)
 
 
 def metadata_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    return _metadata(sub, form, make)
+    """Findings the Kiểm tra sheet has no row for: the metadata and what each report of the workbook carries."""
+    return _metadata(sub, form, make) + _report_parts(sub, form, make)
 

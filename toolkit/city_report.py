@@ -15,7 +15,8 @@ from typing import Any
 
 from toolkit.city_workbook import CHART_UNITS, axis_floor
 from toolkit.consolidate import ST_MISSING, Consolidation
-from toolkit.report_context import dateline, num, period_names, qty, recipients, report_number
+from toolkit.report_context import dateline, period_names, recipients, report_number
+from toolkit.sentences import num, qty
 from toolkit.vnformat import fmt_percent, period_year
 
 RATE, ONLINE = "TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN"

@@ -88,7 +88,8 @@ def _write(ws, r: int, c: int, value: Any, cell_format) -> None:
 
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped label takes in a column `width` characters wide (bold 9 pt fits ~1.1 per unit)."""
-    return max(1, len(textwrap.wrap(text, max(4, int(width * 1.1)))))
+    chars = max(4, int(width * 1.1))
+    return 1 if len(text) <= chars else max(1, len(textwrap.wrap(text, chars)))
 
 
 def _fit_row(ws, r: int, cells: list[tuple[str, float]]) -> None:

@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
     s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.add_argument("--du-thao", action="store_true",
+                   help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
     s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
     s.add_argument("--nam", type=int, help="với tong-hop: năm báo cáo")
     s.add_argument("--kho", type=Path, help="với tong-hop: kho SQLite (kỳ trước, cộng dồn các quý)")
@@ -229,7 +231,7 @@ def cmd_bao_cao(args) -> int:
         return _city_report(args)
     if args.ky or args.nam or args.kho:
         raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
-    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf):
+    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf, draft=args.du_thao):
         print(f"Đã ghi báo cáo: {path}")
     return 0
 

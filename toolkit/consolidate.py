@@ -13,6 +13,7 @@ duplicate submissions are all kept in the result and listed in the city workbook
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,10 +22,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from toolkit.check import check_file
-from toolkit.rulebook import checks
 from toolkit.errors import BaocaoError
 from toolkit.findings import ERROR, WARNING
 from toolkit.form import Form, Unit, load_form
+from toolkit.rulebook import checks
 from toolkit.store import Store, Stored, rollup
 from toolkit.reader import as_text
 from toolkit.vnformat import period_year, ratio_percent
@@ -131,10 +132,8 @@ class Consolidation:
         """A file as the city officer knows it: relative to the consolidated folder."""
         if not path or self.folder is None:
             return path
-        try:
-            return Path(path).relative_to(self.folder).as_posix()
-        except ValueError:
-            return path
+        prefix = f"{self.folder}{os.sep}"  # the paths were listed under this folder as given
+        return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else path
 
     def ranks(self, code: str) -> dict[str, int]:
         """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""

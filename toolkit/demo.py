@@ -44,6 +44,8 @@ def run_demo(out_dir: Path) -> int:
     city_demo(console, out_dir, filled)
     from toolkit.reports import sample_reports  # imported here: docxtpl loads only when reports are made
 
+    console.print("Báo cáo của hai phiếu mẫu là BẢN DỰ THẢO: phiếu mẫu giữ nguyên các lỗi của báo cáo gốc "
+                  "(ký hiệu sai loại, ngày sau kỳ báo cáo), các lỗi được in ở phụ lục cuối mỗi báo cáo.")
     for report in sample_reports([sub.path for sub in filled], out_dir / "bao_cao"):
         console.print(f"Báo cáo Word: {report}")
     console.print(f"[bold green]Xong.[/bold green] Kết quả nằm trong thư mục {out_dir.resolve()}")

@@ -50,6 +50,7 @@ class Field:
     ratio: tuple[str, str] | None = None
     section: str = ""
     stt: str = ""
+    phrase: str = ""  # how a report states a count: "{n} quyết định" (default "{n} <unit>")
 
     @property
     def numeric(self) -> bool:
@@ -92,6 +93,32 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class ReportDef:
+    """A report type (form.yaml `reports`): the template that writes it and what it carries."""
+
+    code: str
+    label: str  # short name an officer picks in sheet Báo cáo
+    title: str
+    template: str
+    periods: tuple[str, ...] | None = None  # labels of the periods accepted (form.yaml names codes); None = any
+    blocks: tuple[str, ...] = ()  # muc_noi_dung codes its template prints
+    ratios: tuple[str, ...] = ()  # codes of the `ratios` it states
+    city: bool = False  # the synthesis of many units, not one unit's report
+    options: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class RatioDef:
+    """A ratio officers write (form.yaml `ratios`): numerator ÷ denominator, rounded half-up."""
+
+    code: str
+    label: str
+    of: tuple[str, str]
+    decimals: int = 2
+    typed: str | None = None  # the indicator holding the officer's typed value, printed when present
+
+
+@dataclass(frozen=True)
 class Period:
     """A report period: one row of the `ky_bao_cao` table in form.yaml."""
 
@@ -120,6 +147,8 @@ class Form:
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
     source: Path | None = None
+    reports: dict[str, ReportDef] = field(default_factory=dict)
+    ratios: dict[str, RatioDef] = field(default_factory=dict)
 
     @property
     def indicators(self) -> tuple[Field, ...]:
@@ -191,10 +220,12 @@ def _period(c: Choice) -> Period:
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
-               "periods", "ratio"}
+               "periods", "ratio", "phrase"}
+_REPORT_KEYS = {"code", "label", "title", "template", "periods", "blocks", "ratios", "city", "options"}
+_RATIO_KEYS = {"code", "label", "of", "decimals", "typed"}
 
 
-_CHOICE_KEYS = {"code", "label", "abbr", "signature", "months", "rollup", "previous"}
+_CHOICE_KEYS = {"code", "label", "abbr", "signature", "months", "rollup", "previous", "recalls"}
 
 
 def _unknown_keys(raw: dict, where: str) -> list[str]:
@@ -227,6 +258,7 @@ def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
         ratio=ratio,
         section=section,
         stt=stt,
+        phrase=nfc(str(raw.get("phrase", ""))),
     )
 
 
@@ -278,9 +310,31 @@ def load_form_from(folder: Path) -> Form:
         "don_vi_ma": tuple(Choice(u.code, u.code) for u in units),
         "don_vi_ten": tuple(Choice(u.code, u.name) for u in units),
     }
+    # a report type names its periods by code (Q1, 6T); a submission carries the label
+    period_labels = {str(c["code"]): nfc(str(c["label"])) for c in (base.get("choices") or {}).get("ky_bao_cao", [])}
+    reports = {str(r["code"]): ReportDef(
+        code=str(r["code"]), label=nfc(str(r.get("label", r["code"]))), title=nfc(str(r.get("title", ""))),
+        template=str(r.get("template", "")),
+        periods=tuple(period_labels.get(str(x), str(x)) for x in r["periods"]) if r.get("periods") else None,
+        blocks=tuple(r.get("blocks") or ()), ratios=tuple(r.get("ratios") or ()), city=bool(r.get("city")),
+        options=dict(r.get("options") or {})) for r in base.get("reports", [])}
+    ratios = {str(r["code"]): RatioDef(str(r["code"]), nfc(str(r.get("label", ""))), tuple(r.get("of") or ()),
+                                       int(r.get("decimals", 2)), r.get("typed"))
+              for r in base.get("ratios", [])}
+    stray += [f"form.yaml › reports › {r.get('code')}: khóa lạ '{k}'" for r in base.get("reports", [])
+              for k in r if k not in _REPORT_KEYS]
+    stray += [f"form.yaml › ratios › {r.get('code')}: khóa lạ '{k}'" for r in base.get("ratios", [])
+              for k in r if k not in _RATIO_KEYS]
+    indicator_choices = tuple(Choice(f.code, f"{f.code}: {f.label}") for s in sections for g in s.groups
+                              for f in g.indicators)
+    levels = tuple(Choice(str(lv["code"]), nfc(str(lv["label"])), {k: v for k, v in lv.items() if k not in ("code", "label")})
+                   for lv in base.get("cqtt", {}).get("levels", []))
+    derived = {"cqtt.criteria": criteria, "cqtt.levels": levels, "indicators": indicator_choices,
+               # a commune workbook feeds unit reports only; the city synthesis is not chosen there
+               "reports": tuple(Choice(r.code, r.label) for r in reports.values() if not r.city)}
     for name, items in (base.get("choices") or {}).items():
-        if isinstance(items, dict) and items.get("from") == "cqtt.criteria":
-            choices[name] = criteria
+        if isinstance(items, dict) and items.get("from") in derived:
+            choices[name] = derived[items["from"]]
             continue
         choices[name] = tuple(
             Choice(str(c["code"]), nfc(str(c["label"])),
@@ -310,6 +364,8 @@ def load_form_from(folder: Path) -> Form:
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
         source=folder,
+        reports=reports,
+        ratios=ratios,
     )
     problems = stray + self_check(form)
     if problems:
@@ -373,6 +429,22 @@ def self_check(form: Form) -> list[str]:
         labels = [c.label.casefold() for c in items]
         for dup in sorted({x for x in labels if labels.count(x) > 1}):
             out.append(f"form.yaml › choices › {name}: nhãn '{dup}' bị trùng")
+    blocks = {c.code for c in form.choices.get("muc_noi_dung", ())}
+    for r in form.reports.values():
+        where = f"form.yaml › reports › {r.code}"
+        if not r.title or not r.template:
+            out.append(f"{where}: thiếu tên (title) hoặc tệp mẫu (template)")
+        out += [f"{where}: mục nội dung '{b}' không có trong danh mục muc_noi_dung" for b in r.blocks
+                if b not in blocks]
+        out += [f"{where}: tỷ lệ '{x}' không có trong ratios" for x in r.ratios if x not in form.ratios]
+        labels = {c.label for c in form.choices.get("ky_bao_cao", ())}
+        out += [f"{where}: kỳ '{x}' không có trong ky_bao_cao" for x in r.periods or () if x not in labels]
+    for x in form.ratios.values():
+        where = f"form.yaml › ratios › {x.code}"
+        if len(x.of) != 2 or any(c not in codes for c in x.of):
+            out.append(f"{where}: 'of' phải là [tử số, mẫu số] gồm hai mã chỉ tiêu có trong indicators.yaml")
+        if x.typed and x.typed not in codes:
+            out.append(f"{where}: chỉ tiêu tỷ lệ gõ tay '{x.typed}' không có")
     out += _periods_check(form)
     total = sum(c.extra["max"] for c in form.cqtt_criteria)
     if form.cqtt_criteria and total != 100:

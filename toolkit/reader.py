@@ -9,7 +9,9 @@ reading. A file that is not this form's workbook is refused with a Vietnamese
 from __future__ import annotations
 
 import math
+import struct
 import zipfile
+import zlib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -23,7 +25,7 @@ from toolkit.catalogue import message
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.form import Field, Form, ListDef, label_key, load_form, nfc
 from toolkit.submission import Loc, Problem, Row, Submission, Value, cell_name
-from toolkit.vnformat import fmt_number
+from toolkit.vnformat import clip, fmt_number
 from toolkit.vnnum import NumberError, parse_number
 from toolkit.xlsx_scan import formula_cells
 
@@ -76,9 +78,13 @@ def sniff(path: Path) -> None:
                                       code="noi-dung-khong-an-toan")
             if total > MAX_UNPACKED_BYTES:
                 raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path), code="tep-qua-lon")
-    except zipfile.BadZipFile:
+    except zipfile.BadZipFile as exc:
         raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
-                          path=str(path), code="tep-hong") from None
+                          path=str(path), code="tep-hong", detail=str(exc)) from None
+    except BaocaoError:
+        raise
+    except Exception as exc:  # a zip directory damaged in ways zipfile has no BadZipFile for
+        raise _refusal(exc, path) from None
     if "content.xml" in names and "mimetype" in names:
         raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
                           path=str(path), code="khong-phai-so-tinh")
@@ -173,7 +179,7 @@ def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
     if kind == "choice":
         match = form.choice_by_label(field.choices, text)
         if match is None:
-            return None, f"«{text}» không có trong danh mục"
+            return None, f"«{clip(text)}» không có trong danh mục"
         return match.label, None
     return text, None
 
@@ -219,7 +225,7 @@ def _parse_date(text: str) -> tuple[date | None, str | None]:
             return datetime.strptime(text, fmt).date(), None
         except ValueError:
             continue
-    return None, f"«{text}» không phải ngày hợp lệ (dạng ngày/tháng/năm, ví dụ 09/01/2026)"
+    return None, f"«{clip(text)}» không phải ngày hợp lệ (dạng ngày/tháng/năm, ví dụ 09/01/2026)"
 
 
 def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tuple[str, str]:
@@ -371,7 +377,7 @@ def _refusal(exc: Exception, path: Path) -> BaocaoError:
     elif isinstance(exc, MemoryError):
         code = "tep-qua-lon"
     elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, ParseError, UnicodeDecodeError, EOFError,
-                          OSError)):
+                          OSError, NotImplementedError, zlib.error, struct.error)):
         code = "tep-hong"
     else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator
         log_failure(exc, str(path))

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,45 +24,33 @@ from jinja2 import meta
 
 from toolkit.atomic import atomic_path
 from toolkit.errors import BaocaoError
-from toolkit.form import Form, load_form
+from toolkit.check import check_file, check_read
+from toolkit.findings import ERROR, SEVERITY_VI, Finding, Report
+from toolkit.form import Form, ReportDef, load_form
 from toolkit.reader import read_submission
 from toolkit.report_context import unit_context
+from toolkit.report_scope import fed_types
 from toolkit.submission import Submission
 from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
 
-QUARTERS = ("Quý I", "Quý II", "Quý III", "Quý IV")
+class ReportRefused(BaocaoError):
+    """A report asked from a workbook that still has errors: the findings are the message, exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, sub: Submission, errors: list[Finding]):
+        self.findings = errors
+        lines = "\n".join(f"- {f.where or f.file}: {f.message}" for f in errors)
+        super().__init__(f"phiếu còn {len(errors)} lỗi nên chưa lập báo cáo; sửa các lỗi sau rồi lập lại (hoặc "
+                         f"lập bản dự thảo với --du-thao):\n{lines}", path=str(sub.path))
 
 
-@dataclass(frozen=True)
-class ReportType:
-    code: str
-    title: str
-    template: str
-    city: bool = False  # the synthesis of many units, not one unit's report
-    periods: tuple[str, ...] | None = None  # periods accepted; None = any
-    extra: dict[str, Any] = field(default_factory=dict)  # fixed context values of this type
-
-
-REPORT_TYPES: dict[str, ReportType] = {t.code: t for t in (
-    ReportType("cchc-quy", "Báo cáo kết quả cải cách hành chính quý", "bao_cao_cchc.docx",
-               periods=QUARTERS, extra={"theo_phan": False}),
-    ReportType("cchc-6-thang-nam", "Báo cáo kết quả cải cách hành chính 6 tháng, 9 tháng, năm",
-               "bao_cao_cchc.docx", periods=("6 tháng đầu năm", "9 tháng", "Năm", "Chuyên đề"),
-               extra={"theo_phan": True}),
-    ReportType("cchc-cds", "Báo cáo cải cách hành chính, chuyển đổi số (phục vụ kỳ họp HĐND)",
-               "bao_cao_cchc_cds.docx"),
-    ReportType("so-ket-2-cap", "Báo cáo sơ kết 01 năm vận hành chính quyền địa phương 02 cấp", "so_ket_2_cap.docx"),
-    ReportType("chinh-quyen-than-thien", "Báo cáo kết quả mô hình “Chính quyền thân thiện”",
-               "chinh_quyen_than_thien.docx"),
-    ReportType("tong-hop", "Báo cáo tổng hợp của thành phố (tất cả đơn vị)", "bao_cao_tong_hop.docx", city=True),
-)}
-
-
-def report_type(code: str) -> ReportType:
+def report_type(code: str, form: Form | None = None) -> ReportDef:
+    form = form or load_form()
     try:
-        return REPORT_TYPES[code]
+        return form.reports[code]
     except KeyError:
-        raise BaocaoError(f"loại báo cáo «{code}» không có; chọn một trong: {', '.join(REPORT_TYPES)}") from None
+        raise BaocaoError(f"loại báo cáo «{code}» không có; chọn một trong: {', '.join(form.reports)}") from None
 
 
 # ---------------------------------------------------------------- Jinja environment and compiled templates
@@ -73,7 +60,14 @@ def _filters() -> dict[str, Any]:
     """Filters a city admin may use in Word templates (listed in templates/README.md)."""
     return {"so": lambda x: "" if x is None else fmt_number(x), "so_dem": lambda x: "" if x is None else fmt_count(x),
             "phan_tram": lambda x: "" if x is None else fmt_percent(x),
-            "ngay": lambda d: "" if d is None else fmt_date(d), "hoa": lambda s: str(s).upper()}
+            "ngay": lambda d: "" if d is None else fmt_date(d), "hoa": lambda s: str(s).upper(),
+            "lien": unbroken_year}
+
+
+def unbroken_year(text: str) -> str:
+    """A period name ("6 tháng đầu năm 2026") joined by non-breaking spaces: a title breaks before or after
+    it, never inside it, so no title line is left holding "2026" or "đầu năm 2026" alone."""
+    return str(text).replace(" ", "\u00a0")
 
 
 def make_env() -> jinja2.Environment:
@@ -102,7 +96,7 @@ class CompiledTemplate:
     def __init__(self, path: Path, env: jinja2.Environment | None = None):
         self.path = Path(path)
         if not self.path.exists():
-            raise BaocaoError(f"không tìm thấy mẫu báo cáo {self.path.name}; chạy «python -m toolkit.template_build»",
+            raise BaocaoError(f"không tìm thấy mẫu báo cáo {self.path.name} (thư mục templates/ của gói cài đặt)",
                               path=str(self.path))
         self.env = env or make_env()
         self.blob = self.path.read_bytes()
@@ -201,24 +195,50 @@ class _Rendering(DocxTemplate):
 # ---------------------------------------------------------------- contexts
 
 
-def _check_period(sub: Submission, kind: ReportType) -> None:
+def _check_period(sub: Submission, kind: ReportDef, form: Form) -> None:
     if kind.periods and sub.period not in kind.periods:
-        other = next((t.code for t in REPORT_TYPES.values()
+        other = next((t.code for t in form.reports.values()
                       if t.template == kind.template and t is not kind and sub.period in (t.periods or ())), None)
         raise BaocaoError(f"loại báo cáo «{kind.code}» không dùng cho kỳ «{sub.period}»"
                           + (f"; hãy dùng --loai {other}" if other else ""), path=str(sub.path))
 
 
-def context_for(sub: Submission, kind: ReportType, form: Form | None = None) -> dict[str, Any]:
-    form = form or load_form()
+def _draft(ctx: dict[str, Any], findings: list[Finding] | None) -> None:
+    """A draft (--du-thao) says so in its header and lists the workbook's findings in an appendix."""
+    ctx["du_thao"] = findings is not None
+    ctx["phu_luc"] = [f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}" for f in findings or []]
+
+
+def _unit(kind: ReportDef) -> ReportDef:
     if kind.city:  # the city report is a writer of a consolidation (toolkit.city_report)
         raise BaocaoError("báo cáo tổng hợp lập từ cả thư mục phiếu, cùng lần tổng hợp với sổ tổng hợp: "
                           "baocao bao-cao THU_MUC --loai tong-hop [--ky KỲ --nam NĂM]")
-    _check_period(sub, kind)
-    ctx = unit_context(sub, form)
-    ctx.update(kind.extra)
+    return kind
+
+
+def context_for(sub: Submission, kind: ReportDef, form: Form | None = None,
+                findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The template context of unit report `kind`; `findings` given makes it a draft with them in an appendix."""
+    form = form or load_form()
+    _check_period(sub, _unit(kind), form)
+    ctx = unit_context(sub, form, kind)
+    ctx.update(kind.options)
     ctx["loai_bao_cao"] = kind.title
+    _draft(ctx, findings)
     return ctx
+
+
+def vetted(sub: Submission, form: Form, draft: bool, findings: list[Finding] | None = None) -> list[Finding] | None:
+    """Refuse a workbook with errors (ReportRefused); for a draft, its findings for the appendix.
+
+    `findings` are those of a check already made (the check verb's Report), else it is checked here."""
+    found = check_read(sub, form).findings if findings is None else findings
+    if draft:
+        return found
+    errors = [f for f in found if f.severity == ERROR]
+    if errors:
+        raise ReportRefused(sub, errors)
+    return None
 
 
 # ---------------------------------------------------------------- public API
@@ -249,12 +269,18 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
     return pdfs
 
 
-def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False) -> list[Path]:
-    """Write one report (and its PDF when asked); returns the files written."""
-    kind = report_type(loai)
+def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False, draft: bool = False,
+                  findings: list[Finding] | None = None) -> list[Path]:
+    """Write one unit report (and its PDF when asked); returns the files written.
+
+    A report from a workbook with errors is refused (ReportRefused) unless `draft`,
+    which writes it marked "DỰ THẢO" with the findings in an appendix."""
+    form = load_form()
+    kind = _unit(report_type(loai, form))
     out = Path(out)
+    findings = vetted(sub, form, draft, findings)
     compiled = CompiledTemplate(template_path(kind.template))
-    written = [compiled.render(context_for(sub, kind), out)]
+    written = [compiled.render(context_for(sub, kind, form, findings=findings), out)]
     if pdf:
         written += to_pdf(written, out.parent)
     return written
@@ -265,22 +291,33 @@ def output_name(sub: Submission, loai: str) -> str:
 
 
 def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pdf: bool = False,
-                 subs: list[Submission] | None = None) -> list[Path]:
-    """Render `loai` for every workbook (or the given Submissions), compiling the template once."""
-    kind = report_type(loai)
+                 subs: list[Submission] | None = None, draft: bool = False) -> list[Path]:
+    """Render unit report `loai` for every workbook (or the given Submissions), compiling the template once.
+
+    Every report is refused when one workbook has errors, unless `draft` (see render_report).
+    """
+    form = load_form()
+    kind = _unit(report_type(loai, form))
     out_dir = Path(out_dir)
-    subs = subs if subs is not None else [read_submission(p) for p in paths]
+    if subs is None:
+        reports = [_checked_file(p, form) for p in paths]
+        subs, checked = [r.submission for r in reports], [r.findings for r in reports]
+    else:
+        checked = [None] * len(subs)
     if not subs:
         raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
-    form = load_form()
     compiled = CompiledTemplate(template_path(kind.template))
-    written = [compiled.render(context_for(s, kind, form), out_dir / output_name(s, loai)) for s in subs]
+    # every workbook vetted before any report is written
+    findings = [vetted(s, form, draft, found) for s, found in zip(subs, checked)]
+    written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
+               for s, f in zip(subs, findings)]
     if pdf:
         written += to_pdf(written, out_dir)
     return written
 
 
-def render_path(target: Path | str, loai: str, out: Path | str | None = None, pdf: bool = False) -> list[Path]:
+def render_path(target: Path | str, loai: str, out: Path | str | None = None, pdf: bool = False,
+                draft: bool = False) -> list[Path]:
     """A workbook gives one report; a folder gives one per *.xlsx in it (or one synthesis for tong-hop).
 
     `out` is the .docx to write for a workbook, the output folder for a folder; by default
@@ -291,28 +328,42 @@ def render_path(target: Path | str, loai: str, out: Path | str | None = None, pd
         files = sorted(p for p in target.glob("*.xlsx") if not p.name.startswith("~$"))
         if not files:
             raise BaocaoError("thư mục không có phiếu số liệu .xlsx nào", path=str(target))
-        return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf)
-    sub = read_submission(target)
-    return render_report(sub, loai, Path(out) if out else target.with_name(output_name(sub, loai)), pdf=pdf)
+        return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf, draft=draft)
+    report = _checked_file(target, load_form())
+    sub = report.submission
+    return render_report(sub, loai, Path(out) if out else target.with_name(output_name(sub, loai)), pdf=pdf,
+                         draft=draft, findings=report.findings)
 
 
-def types_for(sub: Submission) -> list[str]:
-    """The unit report types that suit a workbook's period (every one but the quarter-only or the
-    not-quarter variant of the CCHC report)."""
-    return [t.code for t in REPORT_TYPES.values() if not t.city and (t.periods is None or sub.period in t.periods)]
+def _checked_file(path: Path | str, form: Form) -> Report:
+    """The check verb's Report of a workbook file; a file it cannot read stops here (exit 2)."""
+    report = check_file(path, form)
+    if report.refusal:
+        raise BaocaoError(report.refusal)  # the refusal already names the file
+    return report
+
+
+def types_for(sub: Submission, form: Form | None = None) -> list[str]:
+    """The unit report types a workbook feeds: those its sheet Báo cáo declares, else every one that suits
+    its period."""
+    form = form or load_form()
+    declared = fed_types(sub, form)
+    return declared or [t.code for t in form.reports.values()
+                        if not t.city and (t.periods is None or sub.period in t.periods)]
 
 
 def sample_reports(paths: list[Path], out_dir: Path) -> list[Path]:
-    """The demo's reports: each unit report type that fits each sample's period.
+    """The demo's reports: each unit report each sample declares (the city report is made from the
+    consolidation, toolkit.city_report).
 
-    A quarterly workbook (Nguyễn Lương Bằng, quý I) only feeds the quarterly CCHC report; the
-    HĐND, sơ kết and CQTT reports are half-year reports, fed by the 6-month workbook (Nghi Dương).
+    The samples keep the seeds' own mistakes for the checker to find, so their reports are
+    drafts: "DỰ THẢO" in the header and the findings in an appendix.
     """
-    subs = [read_submission(p) for p in paths]
+    form = load_form()
+    subs = [read_submission(p, form) for p in paths]
     written = []
-    for code in (t for t in REPORT_TYPES if not REPORT_TYPES[t].city):
-        fitting = [s for s in subs if code in types_for(s)
-                   and (code.startswith("cchc-") and code != "cchc-cds" or s.period not in QUARTERS)]
+    for code, kind in form.reports.items():
+        fitting = [s for s in subs if not kind.city and code in types_for(s, form)]
         if fitting:
-            written += render_batch([], code, out_dir, subs=fitting)
+            written += render_batch([], code, out_dir, subs=fitting, draft=True)
     return written

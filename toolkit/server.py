@@ -138,6 +138,8 @@ class Server:
         with xl.handler("Tạo báo cáo", book) as book:
             token = secrets.token_hex(16)
             out = xl.render_chosen(book, self.settings.folder / "bao_cao" / token, unit)
+            if not out:
+                return  # refused for the workbook's errors: listed, marked and said in the status cell
             links = []
             for path in out:
                 self.downloads[f"{token}/{path.name}"] = path

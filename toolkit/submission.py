@@ -69,6 +69,9 @@ class Submission:
     notes: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[Row]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # set for one report by toolkit.report_scope: "trên" of "trên 450 tin bài", a note printed beside a figure
+    qualifiers: dict[str, str] = field(default_factory=dict)
+    remarks: dict[str, str] = field(default_factory=dict)
 
     def get(self, code: str) -> Any:
         """The value of an indicator or metadata field, None when empty."""

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from toolkit.form import load_form
 from toolkit.submission import Submission
-from toolkit.vnformat import fmt_value
+from toolkit.vnformat import clip, fmt_value
 
 
 def _json_value(v: Any) -> Any:
@@ -43,7 +43,7 @@ def print_submission(sub: Submission, console: Console | None = None) -> None:
         if v is None or v.value is None:
             continue
         filled += 1
-        table.add_row(f.code, f.label, fmt_value(v.value, f.type, f.unit), str(v.loc))
+        table.add_row(f.code, f.label, clip(fmt_value(v.value, f.type, f.unit), 300), str(v.loc))
     console.print(table)
     lists = ", ".join(f"{lst.sheet}: {len(sub.lists.get(lst.id, []))} dòng" for lst in form.lists)
     console.print(f"{filled}/{len(form.indicators)} chỉ tiêu có số liệu; {lists}.")

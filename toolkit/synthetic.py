@@ -14,6 +14,7 @@ unit's data (a test compares the two read back).
 """
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -25,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from toolkit.atomic import atomic_path
 from toolkit.form import Form, Unit, load_form
+from toolkit.rules import BinOp, Ref, load_rules
 from toolkit.vnformat import ratio_percent
 from toolkit.workbook import build
 
@@ -47,94 +49,116 @@ def file_name(unit: Unit, period: str, year: int, copy: int = 0) -> str:
     return f"{PREFIX}{unit.code}_{period}_{year}" + (f"_lan{copy + 1}" if copy else "") + ".xlsx"
 
 
+def _terms(node) -> list[str] | None:
+    """The codes of a plain sum (A + B + C), or None for any other expression."""
+    if isinstance(node, Ref):
+        return [node.code]
+    if isinstance(node, BinOp) and node.op == "+":
+        left, right = _terms(node.left), _terms(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def shapes(form: Form) -> tuple[list[tuple[str, list[str]]], list[tuple[list[str], list[str]]]]:
+    """The rules of the definition the figures must obey: identities (total, parts) and bounds (lhs <= rhs)."""
+    numeric = {i.code for i in form.indicators if i.numeric}
+    identities, bounds = [], []
+    for rule in load_rules(form):
+        if rule.kind != "compare":
+            continue
+        left, right, op = _terms(rule.tree.left), _terms(rule.tree.right), rule.tree.op
+        if left is None or right is None or not set(left + right) <= numeric:
+            continue
+        if op == "==" and (len(left) == 1 or len(right) == 1):
+            identities.append((left[0], right) if len(left) == 1 else (right[0], left))
+        elif op in ("<=", "<"):
+            bounds.append((left, right))
+        elif op in (">=", ">"):
+            bounds.append((right, left))
+    return identities, bounds
+
+
+def _draw(ind, rnd: random.Random, scale: float, least: float = 1) -> int | float:
+    """A plausible figure of an indicator nobody splits: its bounds, its type, flows grow with the period."""
+    lo = ind.min if ind.min is not None else 0
+    if ind.type == "percent":
+        return round(rnd.uniform(max(lo, 85.0), ind.max if ind.max is not None else 100.0), 1)
+    top = 2000 * scale if ind.periods == "sum" else 200  # a flow of a quarter, or a stock
+    x = math.exp(rnd.uniform(math.log(least), math.log(max(top, least))))  # log-uniform: units differ widely
+    if ind.max is not None:
+        x = min(x, ind.max)
+    x = max(x, lo)
+    return round(x * 100, 1) if ind.type == "money" else round(x, 1) if ind.type == "decimal" else int(x)
+
+
+def _split(total: int | float, n: int, rnd: random.Random, whole: bool) -> list[int | float]:
+    """`total` in n shares, the first the main one (80-99 %), as forms list the main part first;
+    whole shares are at least 1 when the total allows it."""
+    if n == 1:
+        return [total]
+    floor = 1 if whole and total >= n else 0
+    total -= floor * n
+    main = rnd.uniform(0.80, 0.99)
+    weights = [main] + [rnd.random() + 1e-6 for _ in range(n - 1)]
+    rest = sum(weights[1:])
+    shares = [total * main] + [total * (1 - main) * w / rest for w in weights[1:]]
+    if not whole:
+        shares = [round(x, 1) for x in shares]
+        shares[0] = round(total - sum(shares[1:]), 1)
+        return shares
+    parts = [int(x) for x in shares]
+    parts[0] += int(total) - sum(parts)
+    return [floor + p for p in parts]
+
+
 def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool = False) -> dict[str, Any]:
-    """Every numeric indicator of one unit, consistent with the form's identities."""
+    """Every numeric indicator of one unit, drawn from the definition and obeying its rules.
+
+    The identities of rules.yaml (total == part + part ...) are met by splitting each
+    total into its parts, top down; bounds (a <= b) by drawing the smaller side again
+    below the larger; each percentage that declares `ratio` is the ratio of its counts.
+    A new indicator or rule in the definition is generated with no change here.
+    """
     rnd = random.Random(f"{unit_code}/{period}/{year}")
     first, last = form.period(period).months or TOPICAL_MONTHS
-    months = last - first + 1
-    r = rnd.randint
-    v: dict[str, Any] = {}
-    v["VB_QD"], v["VB_KH"], v["VB_CV"], v["VB_TB"], v["VB_TTR"], v["VB_KHAC"] = (
-        r(2, 12) * months // 3, r(1, 6), r(3, 20), r(0, 5), r(0, 3), r(0, 4))
-    v["VB_TONG"] = sum(v[k] for k in ("VB_QD", "VB_KH", "VB_CV", "VB_TB", "VB_TTR", "VB_KHAC"))
-    parts = [r(5, 20), r(3, 10), r(2, 8), r(1, 6), r(0, 1)]
-    for k, n in zip(("KH_NV_HOAN_THANH", "KH_NV_THUONG_XUYEN", "KH_NV_DANG_TH", "KH_NV_CHUA_DEN_HAN",
-                     "KH_NV_QUA_HAN"), parts):
-        v[k] = n
-    v["KH_NV_TONG"] = sum(parts)
-    parts = [r(5, 30), r(0, 2), r(0, 8), r(0, 1)]
-    for k, n in zip(("NV_TP_HT_DUNG_HAN", "NV_TP_HT_QUA_HAN", "NV_TP_DANG_TH", "NV_TP_QUA_HAN"), parts):
-        v[k] = n
-    v["NV_TP_TONG"] = sum(parts)
-    v["KT_CUOC"] = r(0, 3)
-    v["KT_LUOT"], v["KT_DON_VI"] = v["KT_CUOC"] * r(1, 3), v["KT_CUOC"] * r(1, 4)
-    for k, hi in (("TT_TIN_CONG_TTDT", 80), ("TT_TIN_PHAT_THANH", 80), ("TT_TIN_MXH", 120), ("TT_TO_ROI", 800),
-                  ("TT_LUOT_TIEP_CAN", 9000), ("TT_PANO", 20), ("TT_HOI_NGHI", 6)):
-        v[k] = r(0, hi)
-    v["TC_VBQPPL"], v["TC_VB_KIEM_TRA"] = r(0, 2), r(0, 10)
-    v["TC_VB_RA_SOAT"], v["TC_SAI_SOT"] = r(0, 15), r(0, min(2, v["TC_VB_KIEM_TRA"]))
-    v["DVC_TOAN_TRINH"], v["DVC_MOT_PHAN"] = r(180, 240), r(120, 180)
-    v["TTHC_TONG"] = v["DVC_TOAN_TRINH"] + v["DVC_MOT_PHAN"]
-    v["TTHC_CONG_KHAI"] = v["TTHC_TONG"]
-    # TTHC: the Biểu 06/VPCP/KSTT identities, built from the parts up.
-    trong_ky = r(300, 2800) * months // 3
-    v["HS_TRONG_KY"], v["HS_KY_TRUOC"] = trong_ky, r(0, 60)
-    v["HS_TIEP_NHAN"] = trong_ky + v["HS_KY_TRUOC"]
-    v["HS_TRUC_TUYEN"] = round(trong_ky * rnd.uniform(0.80, 0.999))
-    v["HS_BUU_CHINH"] = r(0, min(15, trong_ky - v["HS_TRUC_TUYEN"]))
-    v["HS_TRUC_TIEP"] = trong_ky - v["HS_TRUC_TUYEN"] - v["HS_BUU_CHINH"]
-    dang = r(0, min(80, v["HS_TIEP_NHAN"] // 10))
-    v["HS_DANG_GQ"], v["HS_DANG_QUA_HAN"] = dang, r(0, min(2, dang))
-    v["HS_CHO_BO_SUNG"] = r(0, dang - v["HS_DANG_QUA_HAN"])
-    v["HS_DANG_TRONG_HAN"] = dang - v["HS_DANG_QUA_HAN"] - v["HS_CHO_BO_SUNG"]
-    da_gq = v["HS_TIEP_NHAN"] - dang
-    v["HS_DA_GQ"], v["HS_QUA_HAN"], v["HS_TU_CHOI"], v["HS_RUT"] = da_gq, r(1, 6), r(0, 20), r(0, 12)
-    on_time = da_gq - v["HS_QUA_HAN"] - v["HS_TU_CHOI"] - v["HS_RUT"]
-    v["HS_TRUOC_HAN"] = round(on_time * rnd.uniform(0.85, 0.99))
-    v["HS_DUNG_HAN"] = on_time - v["HS_TRUOC_HAN"]
-    v["HS_TRUOC_DUNG_HAN"] = on_time
-    v["HS_PHI_DIA_GIOI"] = r(0, 30)
-    v["PAKN_NHAN"] = r(0, 3)
-    v["PAKN_DA_XU_LY"] = r(0, v["PAKN_NHAN"])
-    v["TL_HAI_LONG"] = round(rnd.uniform(95, 100), 1)
-    v["HS_SO_HOA"] = round(trong_ky * rnd.uniform(0.6, 0.95))
-    v["HS_KQ_DIEN_TU"] = round(trong_ky * rnd.uniform(0.6, 0.95))
-    v["HS_TAI_SU_DUNG"] = r(0, v["HS_SO_HOA"] // 4)
-    for k, lo, hi in (("BM_PHONG_CM", 3, 4), ("BM_DVSN", 1, 3), ("BM_TRUONG_CL", 3, 12), ("BM_NHAN_LUC_YTE", 5, 20),
-                      ("BM_THON_TDP", 8, 40)):
-        v[k] = r(lo, hi)
-    v["CC_BIEN_CHE"], v["VC_BIEN_CHE"] = r(30, 45), r(10, 30)
-    v["CC_CO_MAT"], v["VC_CO_MAT"] = v["CC_BIEN_CHE"] - r(0, 4), v["VC_BIEN_CHE"] - r(0, 3)
-    for k, hi in (("HD_LAO_DONG", 10), ("CV_TINH_GIAN", 2), ("CV_TUYEN_DUNG", 3), ("CV_TIEP_NHAN", 2),
-                  ("CV_BO_NHIEM", 2), ("CV_DIEU_DONG", 3), ("CV_KY_LUAT", 1), ("CV_LOP_BOI_DUONG", 4),
-                  ("CV_LUOT_DI_HOC", 20), ("CV_KIEM_TRA", 2)):
-        v[k] = r(0, hi)
-    v["NS_THU_KH"] = float(r(20_000, 300_000))
-    v["NS_THU_TH"] = round(v["NS_THU_KH"] * rnd.uniform(0.2, 0.6) * months / 6, 1)
-    v["DTC_GN_KH"] = float(r(10_000, 150_000))
-    v["DTC_GN_TH"] = round(v["DTC_GN_KH"] * rnd.uniform(0.05, 0.5) * months / 6, 1)
-    v["DVSN_TU_CHU"], v["DVSN_NN_BAO_DAM"] = r(0, 2), r(3, 15)
-    v["DVC_PHAT_SINH"] = r(15, 60)
-    v["HS_TOAN_TRINH"] = round(v["HS_TRUC_TUYEN"] * rnd.uniform(0.1, 0.3))
-    v["HS_MOT_PHAN"] = r(trong_ky // 2, trong_ky) - v["HS_TOAN_TRINH"] // 2
-    v["HS_DVCTT_TONG"] = v["HS_TOAN_TRINH"] + v["HS_MOT_PHAN"]
-    v["HS_TOAN_TRINH_TT"] = round(v["HS_TOAN_TRINH"] * rnd.uniform(0.9, 1))
-    v["HS_MOT_PHAN_TT"] = round(v["HS_MOT_PHAN"] * rnd.uniform(0.9, 1))
-    v["TTHC_NVTC"] = r(60, 90)
-    v["TTHC_TICH_HOP_TT"], v["TTHC_PHAT_SINH_PHI"] = r(50, v["TTHC_NVTC"]), r(5, 20)
-    v["HS_CO_PHI"] = r(200, 2500) * months // 3
-    v["HS_THANH_TOAN_TT"] = round(v["HS_CO_PHI"] * rnd.uniform(0.9, 1))
-    v["TL_KY_SO"], v["TL_CQ_INTERNET"] = round(rnd.uniform(92, 100), 1), 100
-    v["SU_CO_ATTT"], v["TO_CNS"], v["CNS_TAP_HUAN"] = 0, r(8, 40), r(1, 12)
-    v["DAN_SO"] = r(15_000, 80_000)
-    v["VNEID_TAI_KHOAN"] = round(v["DAN_SO"] * rnd.uniform(0.5, 0.85))
-    v["HO_TONG"] = v["DAN_SO"] // 4
-    v["HO_HP_SMART"] = round(v["HO_TONG"] * rnd.uniform(0.2, 0.7))
-    for ind in form.indicators:  # every percentage is the ratio of its own counts
-        if ind.ratio:
-            v[ind.code] = ratio_percent(v[ind.ratio[0]], v[ind.ratio[1]])
-    if broken:  # tiếp nhận no longer equals trong kỳ + kỳ trước
-        v["HS_TIEP_NHAN"] += 7
+    scale = (last - first + 1) / 3
+    identities, bounds = shapes(form)
+    inds = {i.code: i for i in form.indicators}
+    in_parts = {p for _, parts in identities for p in parts}
+    totals = {t for t, _ in identities}
+    # a total is at least 20 so that each of its parts can be more than nothing
+    v: dict[str, Any] = {i.code: _draw(i, rnd, scale, 20 if i.code in totals else 1) for i in form.indicators
+                         if i.numeric and not i.ratio and i.code not in in_parts}
+    pending = list(identities)
+    while pending:
+        ready = [(t, parts) for t, parts in pending if t in v]
+        if not ready:  # parts of totals nobody set: give the first open total a value of its own
+            ready = [pending[0]]
+            v[ready[0][0]] = _draw(inds[ready[0][0]], rnd, scale, 20)
+        for total, parts in ready:
+            pending.remove((total, parts))
+            free = [p for p in parts if p not in v]
+            rest = v[total] - sum(v[p] for p in parts if p in v)
+            if free:
+                whole = all(inds[p].type == "count" for p in free)
+                v.update(zip(free, _split(max(rest, 0), len(free), rnd, whole)))
+    fixed = totals | in_parts
+    for lhs, rhs in bounds:  # a free smaller side is drawn again below the larger
+        limit = sum(v.get(c) or 0 for c in rhs)
+        if sum(v.get(c) or 0 for c in lhs) > limit and not set(lhs) & fixed:
+            whole = all(inds[c].type == "count" for c in lhs)
+            target = limit * rnd.uniform(0.5, 1.0)
+            v.update(zip(lhs, _split(int(target) if whole else round(target, 1), len(lhs), rnd, whole)))
+    for ind in form.indicators:  # every percentage is the ratio of its own counts, within its bounds
+        if ind.ratio and v.get(ind.ratio[0]) is not None and v.get(ind.ratio[1]):
+            num, den = ind.ratio
+            top = ind.max if ind.max is not None else 100
+            if ratio_percent(v[num], v[den]) > top and num not in fixed:
+                x = v[den] * top / 100 * rnd.uniform(0.3, 0.99)
+                v[num] = int(x) if inds[num].type == "count" else round(x, 1)
+            v[ind.code] = ratio_percent(v[num], v[den])
+    if broken and identities:  # the first identity no longer holds
+        v[identities[0][0]] += 7
     return {k: v[k] for k in (i.code for i in form.indicators) if k in v}
 
 
@@ -173,6 +197,10 @@ class Patcher:
         with zipfile.ZipFile(template) as zf:
             self.members = [(info, zf.read(info)) for info in zf.infolist()]
         template.unlink()
+
+    def fits(self, data: dict[str, Any]) -> bool:
+        """Whether `data` fills the same cells as the template (a ratio over 0 leaves its cell blank)."""
+        return set(data["so_lieu"]) == set(self.codes[:-1])
 
     def write(self, out: Path, data: dict[str, Any]) -> Path:
         nums = {str(_SENTINEL + i).encode(): _xml_number(data["so_lieu"][c] if c != "HO_SO_QUA_HAN"
@@ -221,7 +249,7 @@ def generate(folder: Path | str, period: str, year: int, units: list[Unit] | Non
             continue
         data = unit_data(form, unit, code, year, broken=unit.code in broken)
         out = folder / file_name(unit, code, year)
-        patcher.write(out, data) if patcher else build(form, out, data)
+        patcher.write(out, data) if patcher and patcher.fits(data) else build(form, out, data)
         stamp = received_at(form, code, year, unit.code, unit.code in late).timestamp()
         os.utime(out, (stamp, stamp))
         paths.append(out)

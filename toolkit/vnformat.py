@@ -38,6 +38,11 @@ def label_key(text) -> str:
     return s
 
 
+def clip(text: str, limit: int = 80) -> str:
+    """Text quoted in a message, cut to `limit` characters: a 30.000-character cell is not repeated whole."""
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({fmt_number(len(text))} ký tự)"
+
+
 def round_half_up(x: float, digits: int = 2) -> float:
     """Round like a person does (36,698 -> 36,70), not banker's rounding."""
     if not math.isfinite(x) or abs(x) >= HUGE:  # no decimals left to round (and beyond Decimal's 28 digits)

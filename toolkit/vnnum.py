@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from toolkit.vnformat import clip
+
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _INT = re.compile(r"^[+-]?\d+$")
 _VN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.234 / 1.234,5
@@ -24,6 +26,7 @@ class NumberError(ValueError):
 def parse_number(text: str, percent: bool = False) -> float | int:
     """Parse Vietnamese-formatted number text; raise NumberError with the reason."""
     s = _SPACES.sub("", text)
+    text = clip(text)  # as quoted in the messages below
     if s.endswith("%"):
         if not percent:
             raise NumberError(f"«{text}» có dấu %, nhưng chỉ tiêu này không phải tỷ lệ phần trăm")

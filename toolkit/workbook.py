@@ -207,8 +207,12 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
          "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không.", fmt.text),
         ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm gõ 99,2 hoặc 99,2% đều được (ô tự thêm dấu %). "
          "Số tiền tính bằng triệu đồng.", fmt.text),
-        ("4. Các sheet «Văn bản», «Hồ sơ quá hạn», «Chính quyền thân thiện», «Nội dung» là các bảng: "
+        ("4. Các sheet " + ", ".join(f"«{lst.sheet}»" for lst in form.lists) + " là các bảng: "
          "mỗi dòng một mục; gõ tiếp vào dòng ngay dưới bảng để bảng tự mở rộng.", fmt.text),
+        ("   Một phiếu lập được nhiều báo cáo: sheet «Báo cáo» ghi số, ngày, người ký, nơi nhận riêng của từng "
+         "báo cáo; cột «Dùng cho báo cáo» của sheet «Nội dung» ghi đoạn văn thuộc báo cáo nào (để trống: mọi "
+         "báo cáo); sheet «Số liệu riêng» ghi số liệu riêng của một báo cáo (khác kỳ, khác ngày) và số ước "
+         "tính («trên 450»).", fmt.text),
         ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước), "
          "tô đỏ ô sai ở các sheet nhập; ô thành phần để trống được hiểu là chưa biết, sheet nói cần bao nhiêu. "
          "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại và ghi chú nếu đúng.", fmt.text),

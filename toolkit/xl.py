@@ -68,15 +68,25 @@ def tao_bao_cao(book=None) -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
     with handler("Tạo báo cáo", book) as book:
         out = render_chosen(book, *_beside(book))
-        status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
+        if out:
+            status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
 
 
-def render_chosen(book, folder: Path, stem: str) -> list[Path]:
-    """The report type chosen in the dropdown, rendered from the live workbook into `folder`."""
-    from toolkit.reports import render_report as render  # docxtpl loads only when a report is made
+def render_chosen(book, folder: Path, stem: str) -> list[Path] | None:
+    """The report type chosen in the dropdown, rendered from the live workbook into `folder`; None when the
+    workbook's errors refuse it, as `baocao bao-cao` does: then the errors are listed and marked."""
+    from toolkit.reports import ReportRefused, render_report as render  # docxtpl loads only when needed
 
     code = _report_code(_named(book, NAME_REPORT_TYPE).value)
-    return render(_live_report(book).submission, code, folder / f"{stem}_{code}.docx")
+    report = _live_report(book)
+    try:
+        return render(report.submission, code, folder / f"{stem}_{code}.docx", findings=report.findings)
+    except ReportRefused as refused:
+        write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                    [(f.code, f.message, SEVERITY_VI[f.severity], f.where) for f in refused.findings])
+        mark(book, refused.findings, _named(book, NAME_MARKED))
+        status(book, f"Chưa lập báo cáo lúc {_now()}: phiếu còn {len(refused.findings)} lỗi (xem danh sách)")
+        return None
 
 
 def tong_hop() -> None:

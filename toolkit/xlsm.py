@@ -135,9 +135,7 @@ def vba_project(sheet_count: int, bas_files: tuple[str, ...], remote: bool = Fal
 
 def report_types() -> list[tuple[str, str]]:
     """(code, Vietnamese title) of the unit-level reports offered in the dropdown."""
-    from toolkit.reports import REPORT_TYPES  # imported here so toolkit.xl loads even if reports cannot
-
-    return [(t.code, t.title) for t in REPORT_TYPES.values() if not t.city]
+    return [(t.code, t.title) for t in load_form().reports.values() if not t.city]
 
 
 def _conf_sheet(wb: xlsxwriter.Workbook, rows: list[tuple[str, str]] | None = None) -> None:

@@ -1,14 +1,17 @@
-"""Build the Word report templates in templates/ with python-docx, so they are reproducible.
+"""Build the Word report templates in templates/ with python-docx (a maintainer's tool, not shipped).
 
-`python -m toolkit.template_build` rewrites templates/*.docx. A city admin may then edit
-the .docx in Word (templates/README.md lists every variable); rerunning this module
-overwrites such edits, which is why it is a deliberate command and not run at install.
+The committed .docx files are what the package reads (templates/README.md lists every
+variable). This script writes the four unit report templates, and tests/test_templates.py
+proves the committed files equal its output part by part: change their layout here, run
+`python tools/template_build.py` and commit both. The city report template
+(bao_cao_tong_hop.docx) is edited in Word directly and not written here.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
 Times New Roman, two-column borderless header, rules drawn as paragraph borders.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +25,10 @@ from docx.shared import Cm, Pt
 FONT = "Times New Roman"
 BODY_PT = 14
 TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
+# The header runs 0,75 cm into each side margin (centred) so that "UBND THÀNH PHỐ HẢI PHÒNG" (12 pt), a unit
+# name such as "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold) and "Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026"
+# (13 pt italic) each fit on one line.
+HEADER_LEFT_CM, HEADER_WIDTH_CM = 8.0, TEXT_WIDTH_CM + 1.5
 EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
@@ -157,35 +164,67 @@ def new_document() -> Document:
     return doc
 
 
+def _keep_with_next(paragraph) -> None:
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.paragraph_format.keep_together = True
+
+
+def _row_cannot_split(table) -> None:
+    """A table row Word and LibreOffice never break across pages."""
+    for row in table.rows:
+        trpr = row._tr.get_or_add_trPr()
+        el = OxmlElement("w:cantSplit")
+        trpr.append(el)
+
+
+def draft_mark(doc) -> None:
+    """"DỰ THẢO" above the header of a draft (a report from a workbook that still has errors)."""
+    tag(doc, "if du_thao")
+    _para(doc, "DỰ THẢO", size=13, bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, after=0)
+    tag(doc, "endif")
+
+
 def header_block(doc) -> None:
-    """The two-column borderless header of Mẫu 1.4 with the agency, số, national name, motto and date."""
+    """The two-column borderless header of Mẫu 1.4 with the agency, số, national name, motto and date.
+
+    The right column is wide enough for "Nghi Dương, ngày    tháng    năm 2026" on one line."""
+    draft_mark(doc)
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
-    _widths(table, [6.8, TEXT_WIDTH_CM - 6.8])
+    _widths(table, [HEADER_LEFT_CM, HEADER_WIDTH_CM - HEADER_LEFT_CM])
     left, right = table.rows[0].cells
-    _cell_para(left, "{{ co_quan_chu_quan }}", size=13)
+    _cell_para(left, "{{ co_quan_chu_quan }}", size=12)
     _cell_para(left, "{{ co_quan }}", size=13, bold=True)
-    _rule(left, 2.3, 2.3, after=6)
+    _rule(left, 2.8, 2.8, after=6)
     _cell_para(left, "{{ so_ky_hieu }}", size=13, before=6)
     _drop_first_empty(left)
     _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
     _cell_para(right, "Độc lập - Tự do - Hạnh phúc", size=13.5, bold=True)
-    _rule(right, 1.5, 1.5, after=6)
+    _rule(right, 1.75, 1.75, after=6)
     _cell_para(right, "{{ dia_danh_ngay }}", size=13, italic=True, before=6)
     _drop_first_empty(right)
 
 
 def title_block(doc, *summary_lines: str) -> None:
+    """"BÁO CÁO", the trích yếu and the report's own subtitle lines (dong_phu: "Phục vụ Kỳ họp thứ 3 …")."""
     _para(doc, "BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=18, after=0)
     for line in summary_lines:
-        _para(doc, line, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, after=0)
+        _para(doc, _unbroken_year(line), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, after=0)
+    tag(doc, "for x in dong_phu")
+    _para(doc, "{{ x }}", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, after=0)
+    tag(doc, "endfor")
     _rule(doc, TEXT_WIDTH_CM / 2 - 1.75, TEXT_WIDTH_CM / 2 - 1.75, after=18)
+
+
+def _unbroken_year(line: str) -> str:
+    """Period names in a title pass through the `lien` filter, so "năm 2026" never ends a line alone."""
+    return re.sub(r"\{\{ (ky\.\w+) \}\}", r"{{ \1 | lien }}", line)
 
 
 def part(doc, text: str) -> None:
     """"PHẦN I: …": upper, bold, centred."""
-    _para(doc, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6)
+    _para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6)
 
 
 def h1(doc, text: str) -> None:
@@ -236,7 +275,7 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
 
 
 def closing(doc, text: str) -> None:
-    body(doc, text)
+    _keep_with_next(body(doc, text))
 
 
 def signature_block(doc) -> None:
@@ -257,8 +296,27 @@ def signature_block(doc) -> None:
         _cell_para(right, "")
     _cell_para(right, "{{ nguoi_ky }}", bold=True)
     _drop_first_empty(right)
-    # a blank line above the block, as in the seeds
-    table._tbl.addprevious(_para(doc, "", indent=False)._p)
+    # one row that never breaks: Nơi nhận, the title lines and the name stay on one page
+    _row_cannot_split(table)
+    # a blank line above the block, as in the seeds, kept with it
+    spacer = _para(doc, "", indent=False)
+    _keep_with_next(spacer)
+    table._tbl.addprevious(spacer._p)
+    appendix(doc)
+
+
+def appendix(doc) -> None:
+    """A draft's findings, after the signature: what the officer must fix before the report is signed."""
+    tag(doc, "if du_thao")
+    head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
+                 align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
+    tag(doc, "if phu_luc")
+    each(doc, "phu_luc", "- {{ x }}")
+    tag(doc, "else")
+    body(doc, "Phiếu số liệu không có lỗi, cảnh báo.", italic=True)
+    tag(doc, "endif")
+    tag(doc, "endif")
 
 
 def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str) -> None:
@@ -313,6 +371,7 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     body(doc, "{{ tthc_thoi_gian }}")
     each(doc, "cau.tthc", "- {{ x }}")
     tag(doc, "endif")
+    each(doc, "nd.KQ_TTHC_PAKN")
     h2(doc, "3. Cải cách tổ chức bộ máy")
     area(doc, "nd.KQ_BO_MAY", ("cau.bo_may",), "vb.BM")
     h2(doc, "4. Cải cách chế độ công vụ")
@@ -321,7 +380,16 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     area(doc, "nd.KQ_TAI_CHINH", ("cau.tai_chinh",), "vb.TCC")
     if chinh_quyen_so:
         h2(doc, "6. Xây dựng chính quyền điện tử, chính quyền số")
-        area(doc, "nd.KQ_CHINH_QUYEN_SO", ("cau.tat_ca",), "vb.CDS")
+        area(doc, "nd.KQ_CHINH_QUYEN_SO", ("cau.chinh_quyen_so",), "vb.CDS")
+        for code, sentences, title in (("KQ_HA_TANG_SO", "cau.ha_tang_so", "Phát triển hạ tầng số"),
+                                       ("KQ_KINH_TE_SO", "cau.kinh_te_so", "Phát triển kinh tế số"),
+                                       ("KQ_XA_HOI_SO", "cau.xa_hoi_so", "Phát triển xã hội số"),
+                                       ("KQ_ATTT", "cau.attt", "Bảo đảm an toàn, an ninh thông tin mạng")):
+            tag(doc, f"if nd.{code} or {sentences}")
+            body(doc, title, italic=True)
+            each(doc, f"nd.{code}")
+            each(doc, sentences, "- {{ x }}")
+            tag(doc, "endif")
 
 
 def _opening(doc, default: str) -> None:
@@ -344,9 +412,13 @@ def build_cchc(doc) -> None:
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH CẢI CÁCH HÀNH CHÍNH")
     h2(doc, "1. Về công tác chỉ đạo, điều hành")
     area(doc, "nd.KQ_CHI_DAO", ("cau.chi_dao",), "vb.CD")
-    h2(doc, "2. Về công tác thông tin, tuyên truyền cải cách hành chính")
+    tag(doc, "if nd.KQ_TRIEN_KHAI_KH")
+    h2(doc, "2. Về triển khai kế hoạch cải cách hành chính")
+    each(doc, "nd.KQ_TRIEN_KHAI_KH")
+    tag(doc, "endif")
+    h2(doc, "{{ 3 if nd.KQ_TRIEN_KHAI_KH else 2 }}. Về công tác thông tin, tuyên truyền cải cách hành chính")
     area(doc, "nd.KQ_TUYEN_TRUYEN", ("cau.tuyen_truyen",), "vb.TT")
-    h2(doc, "3. Về công tác kiểm tra cải cách hành chính")
+    h2(doc, "{{ 4 if nd.KQ_TRIEN_KHAI_KH else 3 }}. Về công tác kiểm tra cải cách hành chính")
     area(doc, "nd.KQ_KIEM_TRA", ("cau.kiem_tra",), "vb.KT")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH")
     _cchc_areas(doc)
@@ -379,8 +451,13 @@ def build_cchc_cds(doc) -> None:
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
     h2(doc, "1. Các hoạt động chỉ đạo, điều hành")
     area(doc, "nd.KQ_CHI_DAO", ("cau.chi_dao",), "vb.CD")
+    each(doc, "nd.KQ_TRIEN_KHAI_KH")
     h2(doc, "2. Công tác thông tin, tuyên truyền")
     area(doc, "nd.KQ_TUYEN_TRUYEN", ("cau.tuyen_truyen",), "vb.TT")
+    tag(doc, "if nd.KQ_KIEM_TRA or cau.kiem_tra or vb.KT")
+    h2(doc, "3. Công tác kiểm tra cải cách hành chính")
+    area(doc, "nd.KQ_KIEM_TRA", ("cau.kiem_tra",), "vb.KT")
+    tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH, CHUYỂN ĐỔI SỐ")
     body(doc, "Về cải cách hành chính", bold=True, italic=True)
     _cchc_areas(doc, chinh_quyen_so=False)
@@ -431,6 +508,10 @@ def build_so_ket(doc) -> None:
     area(doc, "nd.CQ2C_KHCN_CDS")
     h2(doc, "4. Về cải cách thủ tục hành chính")
     area(doc, "nd.CQ2C_TTHC")
+    tag(doc, "if rieng.TTHC")
+    body(doc, "Tình hình giải quyết hồ sơ thủ tục hành chính ({{ rieng_thoi_gian or ky.ten }}): "
+              "{{ rieng.TTHC | join('; ') }}.")
+    tag(doc, "endif")
     h1(doc, "II. KHÓ KHĂN, VƯỚNG MẮC")
     numbered(doc, "nd.KHO_KHAN")
     h1(doc, "III. KIẾN NGHỊ, ĐỀ XUẤT")
@@ -444,12 +525,20 @@ def build_cqtt(doc) -> None:
     """Seed 004: the "Chính quyền thân thiện" model, with the table of unmet sub-criteria."""
     _intro(doc, "Kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }},",
            "phương hướng, nhiệm vụ {{ ky.ky_toi }}")
+    tag(doc, "if nd.CAN_CU")
+    each(doc, "nd.CAN_CU")
+    tag(doc, "endif")
     part(doc, "PHẦN I: KẾT QUẢ THỰC HIỆN {{ ky.ten_hoa }}")
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
-    each(doc, "vb.CQTT")
+    h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
+    area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
     body(doc, "Bảng tiêu chí chấm điểm theo thang điểm {{ cqtt.tong_diem_toi_da }} gồm {{ cqtt.tieu_chi | length }} "
               "tiêu chí:")
     each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm;", "t")
+    tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
+    body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
+              "{{ cqtt.muc_dang_ky }}.")
+    tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÁC TIÊU CHÍ")
     for i in range(4):
         h2(doc, f"{i + 1}. {{{{ cqtt.tieu_chi[{i}].ten }}}}")
@@ -466,6 +555,7 @@ def build_cqtt(doc) -> None:
     h2(doc, "1. Mặt tích cực")
     each(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
+    each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
     body(doc, "Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện mô hình “Chính quyền thân thiện” còn "
               "một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm bảo điểm số theo quy định, "
@@ -488,41 +578,11 @@ def build_cqtt(doc) -> None:
     signature_block(doc)
 
 
-def build_tong_hop(doc) -> None:
-    """The city synthesis of all units: submissions, totals, a table with ranks, a chart."""
-    _intro(doc, "Tổng hợp kết quả cải cách hành chính {{ ky.ten }}",
-           "của các xã, phường, đặc khu trên địa bàn thành phố")
-    h1(doc, "I. TÌNH HÌNH GỬI BÁO CÁO")
-    body(doc, "Có {{ nop.da_nop }}/{{ nop.tong }} đơn vị gửi phiếu số liệu (đạt {{ nop.ty_le }}); "
-              "{{ nop.chua_nop }} đơn vị chưa gửi.")
-    tag(doc, "if nop.ds_chua_nop")
-    body(doc, "Các đơn vị chưa gửi: {{ nop.ds_chua_nop }}.")
-    tag(doc, "endif")
-    each(doc, "canh_bao", "{{ x }}")
-    h1(doc, "II. KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")
-    each(doc, "tong_hop", "- {{ x }}")
-    body(doc, "Kết quả của từng đơn vị (xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn):")
-    grid_table(doc, ["Stt", "Đơn vị", "Hồ sơ tiếp nhận", "Đã giải quyết", "Trước hạn, đúng hạn",
-                     "Trực tuyến", "Số ô có lỗi", "Xếp hạng"],
-               ["{{ r.stt }}", "{{ r.ten }}!", "{{ r.tiep_nhan }}", "{{ r.da_giai_quyet }}", "{{ r.dung_han }}",
-                "{{ r.truc_tuyen }}", "{{ r.loi }}", "{{ r.hang }}"],
-               [1.0, 3.8, 2.0, 2.0, 2.1, 1.9, 1.9, 1.8], "don_vi_bang")
-    tag(doc, "if bieu_do_anh")
-    _para(doc, "{{ bieu_do_anh }}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    body(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", italic=True,
-         align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, size=12)
-    tag(doc, "endif")
-    closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, "
-                 "đặc khu trên địa bàn thành phố./.")
-    signature_block(doc)
-
-
 BUILDERS = {
     "bao_cao_cchc.docx": build_cchc,
     "bao_cao_cchc_cds.docx": build_cchc_cds,
     "so_ket_2_cap.docx": build_so_ket,
     "chinh_quyen_than_thien.docx": build_cqtt,
-    "bao_cao_tong_hop.docx": build_tong_hop,
 }
 
 

@@ -1,0 +1,71 @@
+"""Share of each seed report's numbers that the generated report states (`python benchmarks/seed_numbers.py`).
+
+Method. A seed is a real report typed into a sample data file (toolkit/samples/); the
+toolkit writes that report back from the sample's workbook. Every number of the seed's
+text from its "BÁO CÁO" line on (counts, percentages, dates, document numbers, list
+numbers) is a token; a token is found when the generated report's text (paragraphs and
+table cells, without a draft's appendix of findings) holds it as often as the seed does
+(multiset). Tokens are compared after dropping leading zeros in each part and reading
+"." and "," alike ("05" = "5", "14/6/2026" = "14/06/2026", the seed's "92.48%" = "92,48%") and a "."
+before three digits as thousands ("5892" = "5.892").
+Prints one row per seed and a last line `ratio: <lowest share>`.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_reports import document_text  # noqa: E402
+
+from toolkit.datafile import load_data  # noqa: E402
+from toolkit.form import load_form  # noqa: E402
+from toolkit.reader import read_submission  # noqa: E402
+from toolkit.reports import render_report  # noqa: E402
+from toolkit.workbook import build  # noqa: E402
+
+SEEDS = Path("/work/shared/seeds")
+CASES = (("000", "nghi_duong_6t_2026", "cchc-cds"), ("001", "nguyen_luong_bang_q1_2026", "cchc-quy"),
+         ("002", "nghi_duong_6t_2026", "so-ket-2-cap"), ("004", "nghi_duong_6t_2026", "chinh-quyen-than-thien"))
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+APPENDIX = "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU"
+
+
+def tokens(text: str) -> Counter:
+    def norm(m: str) -> str:
+        m = re.sub(r"\.(?=\d{3}(?!\d))", "", m)  # thousands: "5.892" = "5892"
+        return "|".join(re.sub(r"^0+(?=\d)", "", part) for part in re.split(r"[.,/]", m))
+    return Counter(norm(m) for m in _NUMBER.findall(text))
+
+
+def seed_body(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text[text.index("BÁO CÁO"):]
+
+
+def main(seeds: Path = SEEDS) -> None:
+    form = load_form()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed, sample, loai in CASES:
+            seed_file = next(seeds.glob(f"{seed}_*.txt"))
+            workbook = build(form, Path(tmp) / f"{sample}.xlsx",
+                             load_data(ROOT / "toolkit" / "samples" / f"{sample}.yaml", form))
+            doc = render_report(read_submission(workbook, form), loai, Path(tmp) / f"{seed}.docx", draft=True)[0]
+            want, have = tokens(seed_body(seed_file)), tokens(document_text(doc).split(APPENDIX)[0])
+            found = sum(min(n, have[t]) for t, n in want.items())
+            missing = sorted((want - have).elements())
+            rows.append((seed, loai, sum(want.values()), found, 100 * found / sum(want.values()), missing))
+    print(f"{'seed':<6}{'loại báo cáo':<26}{'số trong seed':>14}{'tìm thấy':>10}{'tỷ lệ':>9}  thiếu")
+    for seed, loai, total, found, share, missing in rows:
+        print(f"{seed:<6}{loai:<26}{total:>14}{found:>10}{share:>8.1f}%  {' '.join(missing)}")
+    print(f"ratio: {min(r[4] for r in rows) / 100:.3f}")
+
+
+if __name__ == "__main__":
+    main()

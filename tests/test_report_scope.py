@@ -1,0 +1,285 @@
+"""One workbook, several reports: each with its identity, its own content, its own figures, no contradiction.
+
+Every report type each sample feeds is rendered; the checks read the document text
+(paragraphs and table cells) as a person reads it.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from collections import defaultdict
+from datetime import datetime
+
+import pytest
+from docx import Document
+
+from test_reports import document_text
+from toolkit.datafile import load_data
+from toolkit.reader import read_submission
+from toolkit.report_context import unit_context
+from toolkit.report_scope import tag_codes, texts
+from toolkit.reports import render_report, types_for
+from toolkit.submission import Loc, Value
+from toolkit.workbook import build
+
+from conftest import ROOT, run_cli
+
+ND, NLB = "nghi_duong_6t_2026", "nguyen_luong_bang_q1_2026"
+TEMPLATES = ROOT / "templates"
+
+
+@pytest.fixture(scope="module")
+def subs(built):
+    return {stem: read_submission(path) for stem, (path, _) in built.items()}
+
+
+@pytest.fixture(scope="module")
+def docs(subs, tmp_path_factory):
+    """{(stem, type): document text} for every unit report type each sample declares or suits."""
+    out = tmp_path_factory.mktemp("scope")
+    got = {}
+    for stem, sub in subs.items():
+        for loai in types_for(sub):
+            path = render_report(sub, loai, out / f"{stem}_{loai}.docx", draft=True)[0]
+            got[(stem, loai)] = document_text(path)
+    return got
+
+
+# ---------------------------------------------------------------- item 1: identity
+
+
+def test_nghi_duong_feeds_its_three_reports(subs):
+    assert types_for(subs[ND]) == ["cchc-cds", "so-ket-2-cap", "chinh-quyen-than-thien"]
+
+
+def test_each_report_has_its_own_signer_recipients_and_subtitle(docs):
+    cds, so_ket, cqtt = (docs[(ND, t)] for t in ("cchc-cds", "so-ket-2-cap", "chinh-quyen-than-thien"))
+    assert "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Lưu Thị Tươi" in cds
+    assert "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH / Nguyễn Thanh Ngọc" in so_ket
+    assert "Lưu Thị Tươi" not in so_ket and "Nguyễn Thanh Ngọc" not in cds + cqtt
+    assert "- UBND TP (B/c); / - Sở Nội vụ (B/c); / - CT, các PCT UBND xã; / - Lưu: VT, VHXX." in so_ket
+    assert "TTĐU" not in so_ket and "HĐND xã (để b/c)" not in so_ket
+    assert "- Các thôn dân cư trên địa bàn xã;" in cqtt and "Các Ban HĐND xã" not in cqtt
+    assert "(Phục vụ Kỳ họp thứ 3 - kỳ họp thường lệ giữa năm 2026\nHội đồng nhân dân xã khóa II" in cds
+    assert "Kỳ họp thứ 3" not in so_ket + cqtt
+
+
+def test_a_report_number_and_date_of_its_own(subs, tmp_path):
+    sub = copy.copy(subs[ND])
+    row = next(r for r in sub.lists["bao_cao"] if r.get("loai").startswith("Sơ kết"))
+    row = copy.copy(row)
+    row.cells = {**row.cells, "so": Value("so", "7", row.loc), "ngay": Value("ngay", datetime(2026, 6, 5).date(),
+                                                                              row.loc)}
+    sub.lists = {**sub.lists, "bao_cao": [row]}
+    text = document_text(render_report(sub, "so-ket-2-cap", tmp_path / "a.docx", draft=True)[0])
+    assert "Số: 07/BC-UBND" in text and "Nghi Dương, ngày 05 tháng 6 năm 2026" in text
+
+
+# ---------------------------------------------------------------- item 2: own content, no contradiction
+
+
+def _rows(sub):
+    return [(r.get("muc"), r.get("noi_dung"), r.get("bao_cao")) for r in sub.lists["noi_dung"]]
+
+
+def test_a_block_appears_only_in_the_report_types_it_is_tagged_for(subs, docs, form):
+    label_to_code = {c.label: c.code for c in form.choices["muc_noi_dung"]}
+    checked = 0
+    for (stem, loai), text in docs.items():
+        kind = form.reports[loai]
+        for muc, paragraph, tag in _rows(subs[stem]):
+            codes, unknown = tag_codes(tag, form)
+            assert not unknown
+            carried = label_to_code[muc] in kind.blocks and (not codes or loai in codes)
+            assert (paragraph in text) == carried, (stem, loai, muc, paragraph[:60])
+            checked += 1
+    assert checked > 300
+
+
+def test_cchc_report_has_none_of_the_cqtt_or_so_ket_paragraphs(docs):
+    cds = docs[(ND, "cchc-cds")]
+    for own in ("Việc triển khai thực hiện mô hình “Chính quyền thân thiện” được xác định",  # 004 ưu điểm
+                "Vận hành App trên thiết bị thông minh",  # 004 task
+                "Đề nghị UBND thành phố và các sở, ngành sớm ban hành",  # 002 kiến nghị
+                "KIẾN NGHỊ", "Ngày thứ 6 không hẹn"):
+        assert own not in cds
+    cqtt = docs[(ND, "chinh-quyen-than-thien")]
+    tasks = re.findall(r"^(\d+)\. ", cqtt.split("II. NHIỆM VỤ")[1], re.M)
+    assert tasks == [str(i) for i in range(1, 11)]
+    assert "Công tác cải cách hành chính, chuyển đổi số luôn được xác định" not in cqtt
+
+
+_QUANTITY = re.compile(r"((?:[^\s\d]+\s+){2})(\d+(?:[.,]\d+)*)(?![\d/])(\s*%|(?:\s+[^\W\d_]+){2})")
+# words after which a number names no quantity by itself ("là 53 hồ sơ", "trong đó: 5.805 hồ sơ", "đạt 100%")
+_CONNECTIVES = {"là", "đó", "đó:", "lệ", "đạt", "gồm", "gồm:", "có", "chiếm", "số", "số:"}
+
+
+def contradictions(text: str) -> dict[tuple[str, str], set[str]]:
+    """Quantities stated with two values: the same two words before a number and the same unit after it
+    ("còn thiếu 05 biên chế" against "còn thiếu 04 biên chế"); leading zeros ignored."""
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for line in text.splitlines():
+        for m in _QUANTITY.finditer(line):
+            before = m.group(1).casefold().split()
+            if before[-1] in _CONNECTIVES:
+                continue
+            seen[(" ".join(before), " ".join(m.group(3).casefold().split()))].add(
+                re.sub(r"^0+(?=\d)", "", m.group(2)))
+    return {k: v for k, v in seen.items() if len(v) > 1}
+
+
+def test_no_quantity_is_stated_with_two_values(docs):
+    assert {key: contradictions(text) for key, text in docs.items() if contradictions(text)} == {}
+
+
+def test_the_contradiction_check_catches_the_so_ket_shortage(subs, tmp_path):
+    """Without its own June head count the sơ kết report would print "thiếu 05" beside its text's "thiếu 04"."""
+    sub = copy.copy(subs[ND])
+    sub.lists = {**sub.lists, "so_lieu_rieng": [r for r in sub.lists["so_lieu_rieng"]
+                                                if not r.get("chi_tieu").startswith("CC_CO_MAT")]}
+    text = document_text(render_report(sub, "so-ket-2-cap", tmp_path / "x.docx", draft=True)[0])
+    assert contradictions(text) == {("còn thiếu", "biên chế"): {"4", "5"}}
+
+
+def test_so_ket_figures_since_july_2025_are_its_own(docs):
+    so_ket, cds = docs[(ND, "so-ket-2-cap")], docs[(ND, "cchc-cds")]
+    assert "(từ ngày 01/07/2025 đến nay): Tổng số hồ sơ tiếp nhận: 10.893 hồ sơ" in so_ket
+    assert "trên 98%" in so_ket and "0,07% (nguyên nhân do lỗi kỹ thuật" in so_ket
+    assert "10.893" not in cds and "5.892" not in so_ket
+    assert "Tổng số công chức hiện có: 36 người." in so_ket and "35 người" not in so_ket
+    assert "35 người" in cds and "36 người" not in cds
+
+
+def test_every_figure_is_printed_once(docs):
+    so_ket = docs[(ND, "so-ket-2-cap")]
+    assert so_ket.count("Tổ chức bộ máy gồm 03 phòng chuyên môn") == 1
+    assert so_ket.count("20 nhân lực y tế") == 1
+    cds = docs[(ND, "cchc-cds")]
+    assert cds.count("450 tin bài") == 1 and "trên 450 tin bài" in cds
+
+
+# ---------------------------------------------------------------- items 3-5: ratios, sentences, blocks
+
+
+def _with(sub, **values):
+    sub = copy.copy(sub)
+    sub.values = dict(sub.values)
+    for code, v in values.items():
+        sub.values[code] = Value(code, v, Loc("Số liệu", "E1"))
+    return sub
+
+
+def test_the_officers_typed_ratio_is_printed(docs):
+    nlb = docs[(NLB, "cchc-quy")]
+    assert "bằng 36,69% kế hoạch" in nlb and "36,70" not in nlb.split("PHỤ LỤC")[0]
+    assert "đạt tỷ lệ 98,85%" in nlb
+
+
+def test_ratios_officers_write(subs, form):
+    sub = _with(subs[NLB], KH_NV_TONG=25, KH_NV_HOAN_THANH=20, KH_NV_DANG_TH=5, KH_NV_QUA_HAN=0,
+                VB_TONG=106, VB_QD=12, VB_KH=9, VB_CV=85, VB_KHAC=0, HS_TRONG_KY=337, HS_KY_TRUOC=0,
+                HS_TIEP_NHAN=337, HS_TRUC_TUYEN=300, HS_TRUC_TIEP=37)
+    cau = unit_context(sub, form, form.reports["cchc-quy"])["cau"]
+    assert ("Kế hoạch cải cách hành chính năm có 25 nhiệm vụ, trong đó: đã hoàn thành 20/25 nhiệm vụ, đạt 80%; "
+            "05 nhiệm vụ đang thực hiện.") in cau["chi_dao"]
+    assert ("Trong kỳ đã ban hành 106 văn bản chỉ đạo, điều hành về cải cách hành chính (gồm: 12 quyết định "
+            "(11,3%); 09 kế hoạch (8,5%); 85 công văn (80,2%)).") in cau["chi_dao"]
+    assert "Tổng số hồ sơ tiếp nhận là 337 hồ sơ." in cau["tthc"]  # the breakdown is the whole: no "trong đó"
+    assert any("hồ sơ trực tiếp 37 hồ sơ, chiếm 10,98%" in x for x in cau["tthc"])
+    joined = " ".join(x for v in cau.values() for x in v)
+    assert "0 nhiệm vụ" not in joined and "văn bản khác" not in joined and "quyết định 12" not in joined
+
+
+def test_zero_is_said_naturally(docs):
+    cds = docs[(ND, "cchc-cds")]
+    assert "Không có cán bộ, công chức, viên chức bị kỷ luật." in cds
+    assert "không có hồ sơ nộp trực tiếp" in cds
+    assert not re.search(r"(?<![\d.,])0 (hồ sơ|người|nhiệm vụ|văn bản)", cds)
+
+
+def test_every_block_reaches_a_report_and_templates_print_their_blocks(form):
+    blocks = {c.code for c in form.choices["muc_noi_dung"]}
+    carried = set().union(*(r.blocks for r in form.reports.values()))
+    assert blocks <= carried, blocks - carried
+    for kind in form.reports.values():
+        if kind.city:
+            continue
+        xml = Document(TEMPLATES / kind.template).element.xml
+        assert set(re.findall(r"nd\.([A-Z0-9_]+)", xml)) == set(kind.blocks), kind.code
+
+
+def test_the_cchc_report_carries_ha_tang_so(subs, form, tmp_path):
+    sub = subs[ND]
+    for loai in ("cchc-cds", "cchc-6-thang-nam"):
+        text = document_text(render_report(sub, loai, tmp_path / f"{loai}.docx", draft=True)[0])
+        for paragraph in texts(sub, form.reports[loai], form)["KQ_HA_TANG_SO"]:
+            assert paragraph in text
+
+
+# ---------------------------------------------------------------- item 6: refused unless a draft
+
+
+def test_a_workbook_with_errors_gets_no_report(built, tmp_path):
+    path = built[ND][0]
+    out = tmp_path / "bc.docx"
+    res = run_cli("bao-cao", str(path), "--loai", "cchc-cds", "--out", str(out))
+    assert res.returncode == 1, res.stderr
+    assert "phiếu còn 3 lỗi nên chưa lập báo cáo" in res.stderr and "Văn bản!C15" in res.stderr
+    assert "Traceback" not in res.stderr and not out.exists()
+    res = run_cli("bao-cao", str(path), "--loai", "cchc-cds", "--out", str(out), "--du-thao")
+    assert res.returncode == 0, res.stderr
+    text = document_text(out)
+    assert text.startswith("DỰ THẢO\n")
+    appendix = text.split("PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)\n")[1]
+    assert appendix.count("- LỖI – Văn bản!") == 3
+
+
+def test_a_clean_workbook_gets_a_signed_report(form, tmp_path):
+    data = load_data(ROOT / "toolkit" / "samples" / f"{ND}.yaml", form)
+    fixes = {"55": {"ky_hieu": "KH-UBND"}, "20": {"ky_hieu": "NQ-HĐND"}}  # the seeds' three mistakes, corrected
+    for row in data["danh_sach"]["van_ban"]:
+        row.update(fixes.get(row["so"], {}))
+        if row["so"] == "1159":
+            row["ngay"] = row["ngay"].replace(year=2025)
+    path = build(form, tmp_path / "sach.xlsx", data)
+    out = tmp_path / "bc.docx"
+    res = run_cli("bao-cao", str(path), "--loai", "so-ket-2-cap", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    text = document_text(out)
+    assert "DỰ THẢO" not in text and "PHỤ LỤC" not in text and "Nguyễn Thanh Ngọc" in text
+
+
+def test_unknown_report_tags_and_bad_own_figures_are_findings(subs, form):
+    from toolkit.check import check_read
+
+    sub = copy.copy(subs[ND])
+    row = copy.copy(sub.lists["noi_dung"][0])
+    row.cells = {**row.cells, "bao_cao": Value("bao_cao", "cchc-cds; bao-cao-la", Loc("Nội dung", "C4"))}
+    own = copy.copy(sub.lists["so_lieu_rieng"][2])  # HS_TIEP_NHAN of the sơ kết report
+    own.cells = {**own.cells, "gia_tri": Value("gia_tri", 10.5, Loc("Số liệu riêng", "C6"))}
+    sub.lists = {**sub.lists, "noi_dung": [row, *sub.lists["noi_dung"][1:]],
+                 "so_lieu_rieng": [*sub.lists["so_lieu_rieng"][:2], own, *sub.lists["so_lieu_rieng"][3:]]}
+    found = check_read(sub, form).flatten(["code", "where"])
+    assert ["bao-cao-khong-co", "Nội dung!C4"] in found
+    assert ["so-lieu-rieng-sai", "Số liệu riêng!C6"] in found
+
+
+def test_sentence_wording_is_definition(subs, tmp_path):
+    """A city admin rewords a generated sentence in sentences.yaml; no Python changes."""
+    import shutil
+
+    from toolkit.errors import BaocaoError
+    from toolkit.form import load_form_from
+
+    folder = tmp_path / "definition"
+    shutil.copytree(ROOT / "toolkit" / "definition", folder)
+    path = folder / "sentences.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Số lượng hồ sơ đang giải quyết là",
+                                                             "Hồ sơ còn đang giải quyết:"), encoding="utf-8")
+    form = load_form_from(folder)
+    cau = unit_context(subs[ND], form, form.reports["cchc-cds"])["cau"]
+    assert "Hồ sơ còn đang giải quyết: 53 hồ sơ (trong hạn)." in cau["tthc"]
+    path.write_text(path.read_text(encoding="utf-8").replace("dem(n.HS_DANG_GQ, 'hồ sơ')", "dem(n.KHONG_CO, 'hồ sơ')"),
+                    encoding="utf-8")
+    with pytest.raises(BaocaoError, match="sentences.yaml"):
+        unit_context(subs[ND], load_form_from(folder), form.reports["cchc-cds"])
