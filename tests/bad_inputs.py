@@ -256,6 +256,8 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     add("control-characters", _openpyxl(filled, f / "ky_tu_dieu_khien.xlsx", lambda wb: wb[L.SHEET_META].cell(
         _rows(wb[L.SHEET_META])["TEN_DON_VI"], 3, "Xã Nghi\u200b Dương\u202e")), "finding",
         "gia-tri-khong-doc-duoc")
+    add("deleted-indicator-row", _openpyxl(filled, f / "xoa_dong_chi_tieu.xlsx", lambda wb: wb[
+        L.SHEET_DATA].delete_rows(_rows(wb[L.SHEET_DATA])["HS_RUT"])), "finding", "thieu-chi-tieu")
     add("bad-boolean-cell", _raw_cell(filled, f / "o_bool_hong.xlsx", "HS_RUT", 't="b"', "<v>2</v>"),
         "refuse", "tệp hỏng")
     add("bad-shared-string", _raw_cell(filled, f / "chuoi_hong.xlsx", "HS_RUT", 't="s"', "<v>99999</v>"),

@@ -25,7 +25,7 @@ NUMBERS = ["1e27", "9223372036854775808", "-1e30", "1e308", "1e400", "INF", "-IN
            "99999999", "2958466", "-1", "1E+16", "", "abc", "0x1F", "1,5"]
 ERRORS = ["#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "oops"]
 TEXTS = ["\u200bXã Nghi Dương", "Xa\u0300 Nghi Dương", "\u202eDƯƠNG", "😀" * 50, "x" * 40000, "=1+1", "  ", "Quý V",
-         "31/02/2026", "2026-13-45", "12:30", "٣٤", "null", "\ufeff5892", "5.892,5", "1.2.3"]
+         "31/02/2026", "2026-13-45", "12:30", "٣٤", "null", "\ufeff5892", "5.892,5", "1.2.3", "[/red] [bold]Xã"]
 CONTROL = ["\x01", "\x07", "\x0b", "\x1f", "\x00", "\ufffe", "\udcff"]  # the last one writes a byte that is no UTF-8
 
 

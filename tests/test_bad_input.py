@@ -31,7 +31,8 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "million-rows", "vietnamese-file-name", "nfd-text", "unknown-code", "choice-not-in-list",
          "window-outside-period", "count-2-pow-63", "number-1e27", "number-1e300-in-percent", "infinity", "nan",
          "time-in-number", "duration-in-number", "bool-in-number", "date-in-number", "iso-date-cell-in-number",
-         "time-in-date", "year-9999", "error-in-date", "control-characters", "bad-boolean-cell", "bad-shared-string",
+         "time-in-date", "year-9999", "error-in-date", "control-characters", "deleted-indicator-row", "bad-boolean-cell",
+         "bad-shared-string",
          "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels"]
 
 
@@ -136,7 +137,11 @@ def test_technical_detail_only_with_chi_tiet(cases):
     assert "Chi tiết kỹ thuật: CalamineError: Cell string index not found" in detailed.stderr
 
 
-def test_a_huge_number_still_gives_a_report(cases, tmp_path):
-    result = run_cli("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
-                     "--out", str(tmp_path / "bao_cao.docx"))
+def test_a_huge_number_is_a_finding_of_the_report_and_its_draft(cases, tmp_path):
+    args = ("bao-cao", str(cases["number-1e27"][0]), "--loai", "cchc-6-thang-nam",
+            "--out", str(tmp_path / "bao_cao.docx"))
+    refused = run_cli(*args)
+    assert refused.returncode == 1 and "lớn bất thường" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "bao_cao.docx").exists()
+    result = run_cli(*args, "--du-thao")
     assert result.returncode == 0 and (tmp_path / "bao_cao.docx").exists(), result.stderr

@@ -67,6 +67,8 @@ CORPUS = {
         {"tieu_chi": d["danh_sach"]["cqtt"][0]["tieu_chi"], "tieu_chi_thanh_phan":
          "100% hồ sơ thủ tục hành chính giải quyết trước và trong thời gian quy định", "diem_toi_da": 2,
          "diem_tu_cham": 2})),
+    "don_vi_sai_ten": ("nghi_duong", lambda d: d["thong_tin"].update(TEN_DON_VI="Xã Nguyễn Lương Bằng")),
+    "ky_ngoai_thoi_gian": ("nghi_duong", lambda d: d["thong_tin"].update(TU_NGAY=date(2025, 1, 1))),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
 }
@@ -215,3 +217,18 @@ def test_blank_template_says_what_is_missing(corpus, form):
     assert errors == len(required)
     assert verdicts["tthc-tiep-nhan"] == "CHƯA ĐỦ SỐ LIỆU"
 
+
+
+def test_failing_inputs_are_marked_live_with_the_annotated_copys_colours(corpus, form):
+    from toolkit.annotate import FILL
+
+    wb = openpyxl.load_workbook(corpus["tiep_nhan_sai"])
+    ws = wb[L.SHEET_DATA]
+    cell = read_submission(corpus["tiep_nhan_sai"], form).loc("HS_TIEP_NHAN").cell
+    rules = [r for cf in ws.conditional_formatting if cell in str(cf.sqref) for r in cf.rules]
+    colours = {r.dxf.fill.bgColor.rgb[-6:]: r.formula[0] for r in rules}
+    assert colours.keys() == {FILL["error"].fgColor.rgb[-6:], FILL["warning"].fgColor.rgb[-6:]}
+    assert f"'{L.SHEET_CHECK}'!" in colours[FILL["error"].fgColor.rgb[-6:]]
+    docs = wb["Văn bản"]
+    symbol = [r for cf in docs.conditional_formatting if str(cf.sqref).startswith("C") for r in cf.rules]
+    assert symbol and all(r.dxf.fill.bgColor.rgb.endswith(FILL["error"].fgColor.rgb[-6:]) for r in symbol)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.findings import ERROR, SEVERITY_VI, WARNING
+from toolkit.vnformat import clip
 
 
 
@@ -21,7 +22,8 @@ class Code:
     action: str  # what the officer should do
 
     def message(self, **fields) -> str:
-        return self.template.format(**fields)
+        # a value typed by the user may be a whole page of text: quote its start only
+        return self.template.format(**{k: clip(v) if isinstance(v, str) else v for k, v in fields.items()})
 
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in (
@@ -89,6 +91,10 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
     Code("kiem-tra-that-bai", ERROR, "Không kiểm tra được",
          "Không kiểm tra được tệp này do lỗi của phần mềm; hãy báo cho người quản trị",
          "Gửi tệp cho người quản trị kèm nhật ký (chạy lại với --chi-tiet)"),
+    # City consolidation
+    Code("tep-khong-tong-hop", WARNING, "Tệp không đưa vào tổng hợp", "{reason}",
+         "Xem lý do (khác kỳ, mã đơn vị lạ, bản cũ, không đọc được, không lưu được vào kho); sửa tệp rồi tổng hợp "
+         "lại, hoặc bỏ tệp khỏi thư mục"),
     # Metadata, documents, Chính quyền thân thiện
     Code("don-vi-khong-khop", ERROR, "Tên đơn vị không khớp mã",
          "Tên đơn vị «{name}» không khớp mã {code} (mã này là «{expected}»)",

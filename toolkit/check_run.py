@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolkit.annotate import write_annotated
@@ -42,7 +43,7 @@ def _print(reports: list[Report], as_json: bool, annotate: Path | None, details:
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
         return
-    console = Console(soft_wrap=True)
+    console = Console(soft_wrap=True, highlight=False)  # messages quote the user's text
     refused = [r for r in reports if r.refusal]
     findings = [f for r in reports for f in r.findings]
     for r in refused:
@@ -56,8 +57,8 @@ def _print(reports: list[Report], as_json: bool, annotate: Path | None, details:
         table = Table("Mức độ", "Tệp", "Ô", "Mã", "Thông báo", show_lines=False)
         for f in findings:
             style = "red" if f.severity == ERROR else "yellow"
-            table.add_row(f"[{style}]{SEVERITY_VI[f.severity]}[/{style}]", Path(f.file).name, f.where, f.code,
-                          f.message)
+            table.add_row(f"[{style}]{SEVERITY_VI[f.severity]}[/{style}]", escape(Path(f.file).name), escape(f.where),
+                          f.code, escape(f.message))
         console.print(table)
     errors = sum(f.severity == ERROR for f in findings)
     console.print(f"{errors} lỗi, {len(findings) - errors} cảnh báo" +

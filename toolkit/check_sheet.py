@@ -92,7 +92,7 @@ def write_row_checks(wb, form: Form, rows_written: dict[str, int], cached: Cache
             mark = lst.columns.index(lst.column(column))
             helper = xl_col_to_name(col)
             ws.conditional_format(top, mark, bottom, mark, {
-                "type": "formula", "criteria": f"=LEN(${helper}{top + 1})>0",
+                "type": "formula", "criteria": X.row_marked(f"${helper}{top + 1}"),
                 "format": wb.add_format({"bg_color": COLOURS[X.FAIL["error"]]})})
         ws.set_column(HELPER_COL, HELPER_COL + len(items) - 1, None, None, {"hidden": True})
 
@@ -117,7 +117,7 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         col = COLUMNS.index(label)
         total = sum(getattr(d, key) for d in decisions.values())
         ws.write_string(row, 0, label + ":", fmt.group)
-        ws.write_formula(row, 1, f"=SUM({xl_rowcol_to_cell(first, col)}:{xl_rowcol_to_cell(last, col)})",
+        ws.write_formula(row, 1, "=" + X.total(xl_rowcol_to_cell(first, col), xl_rowcol_to_cell(last, col)),
                          fmt.count_error if key == "errors" else fmt.count_warning, total)
     for c, (name, width) in enumerate(zip(COLUMNS, WIDTHS)):
         ws.write_string(HEADER_ROW, c, name, fmt.head)
@@ -144,12 +144,12 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         if check.kind in ("bounds", "rows"):
             ws.write_formula(r, 4, "=" + _count_expr(check, form, span), fmt.center, d.errors)
         else:
-            ws.write_formula(r, 4, f'=IF({v}="{X.FAIL["error"]}",1,0)', fmt.center, d.errors)
-        ws.write_formula(r, 5, f'=IF({v}="{X.WARN}",1,0)', fmt.center, d.warnings)
+            ws.write_formula(r, 4, "=" + X.counted(v, X.FAIL["error"]), fmt.center, d.errors)
+        ws.write_formula(r, 5, "=" + X.counted(v, X.WARN), fmt.center, d.warnings)
         ws.write_formula(r, 6, "=" + message, fmt.text_cell, d.message)
         link_text = str(d.link) if d.link else ""
         if target:
-            ws.write_formula(r, 7, f'=IF(OR({v}="{X.OK}",{v}="{X.SKIP}"),"",{target})', fmt.link, link_text)
+            ws.write_formula(r, 7, "=" + X.when_failed(v, target), fmt.link, link_text)
         else:
             ws.write_blank(r, 7, None, fmt.center)
     for text, colour in {**COLOURS, **COLOURS_OK}.items():
@@ -198,8 +198,7 @@ def _helper_range(check: Check, form: Form, span) -> str:
 
 
 def _name_link(names, code: str) -> str:
-    sheet, cell = names[code]
-    return f'HYPERLINK("#\'{sheet}\'!{cell}","{sheet}!{cell}")'
+    return X.name_link(*names[code])
 
 
 def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[str, str, str]:
@@ -217,20 +216,18 @@ def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[st
         return parts["verdict"], parts["message"], _name_link(names, first) if first else ""
     if check.kind == "ratio":
         verdict, message = X.ratio_cells(check.field, *check.ratio, RATIO_SLIP)
-        return verdict, f'IF(OR({v}="{X.OK}",{v}="{X.SKIP}"),"",{message})', _name_link(names, check.field.code)
+        return verdict, X.when_failed(v, message), _name_link(names, check.field.code)
+    if check.kind == "unit-name":
+        verdict, message = X.unit_name_cells("DM_DON_VI_MA", "DM_DON_VI_TEN")
+        return verdict, message, _name_link(names, "TEN_DON_VI")
+    if check.kind == "period-window":
+        verdict, message = X.period_window_cells(form.periods, form.rule_knobs.get("window_lead_days", 31))
+        return verdict, message, _name_link(names, "TU_NGAY")
     if check.kind == "bounds":
-        n = _count_expr(check, form, span)
-        return (f'IF(({n})>0,"{X.FAIL["error"]}","{X.OK}")',
-                f'IF(({n})>0,"Có "&({n})&" số liệu nằm ngoài giới hạn cho phép; xem các ô tô màu đỏ","")', "")
+        return (*X.bounds_cells(_count_expr(check, form, span)), "")
     if check.kind == "rows":
-        rng = _helper_range(check, form, span)
-        n = X.count_text(rng)
         lst = form.list(check.list_id)
-        used = f"SUMPRODUCT(--(LEN({_table_range(form, check.list_id)})>0))"
-        verdict = f'IF({n}>0,"{X.FAIL["error"]}",IF({used}=0,"{X.SKIP}","{X.OK}"))'
-        row = X.first_text_row(rng)
-        first_msg = f"INDEX({rng},{row}-ROW({rng})+1)"
-        message = (f'IF({n}>0,{first_msg}&IF({n}>1," (và "&({n}-1)&" dòng khác)",""),"")')
+        verdict, message, row = X.rows_cells(_helper_range(check, form, span), _table_range(form, check.list_id))
         column = xl_col_to_name(lst.columns.index(lst.column(check.column)))
         return verdict, message, X.link(lst.sheet, column, row)
     lst = form.list("cqtt")
@@ -238,7 +235,7 @@ def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[st
     verdict, message, row = X.cqtt_total_cells(check.criterion, rng["tieu_chi"], rng["diem_toi_da"],
                                                rng["diem_tu_cham"])
     column = xl_col_to_name(lst.columns.index(lst.column("diem_toi_da")))
-    return verdict, f'IF({v}="{X.FAIL["error"]}",{message},"")', X.link(lst.sheet, column, row)
+    return verdict, X.when_failed(v, message), X.link(lst.sheet, column, row)
 
 
 def _table_range(form: Form, list_id: str) -> str:
@@ -261,16 +258,9 @@ def mark_inputs(wb, form: Form) -> None:
             continue
         sheet, cell = names[f.code]
         ws = wb.get_worksheet_by_name(sheet)
-        verdicts = by_code.get(f.code, [])
-        x = f"({cell}*100)" if f.type == "percent" else cell
-        bad = [f"{x}<{f.min!r}"] if f.numeric and f.min is not None else []
-        if f.numeric and f.max is not None:
-            bad.append(f"{x}>{f.max!r}")
-        errors = [f"'{L.SHEET_CHECK}'!{v}=\"{X.FAIL['error']}\"" for v in verdicts]
-        if bad:
-            errors.append(f"AND(ISNUMBER({cell}),OR({','.join(bad)}))")
-        warnings = [f"'{L.SHEET_CHECK}'!{v}=\"{X.WARN}\"" for v in verdicts]
-        for conds, verdict in ((errors, X.FAIL["error"]), (warnings, X.WARN)):
-            if conds:
-                ws.conditional_format(cell, {"type": "formula", "criteria": f"=OR({','.join(conds)})",
+        verdicts = [f"'{L.SHEET_CHECK}'!{v}" for v in by_code.get(f.code, [])]
+        for verdict in (X.FAIL["error"], X.WARN):
+            rule = X.marked(cell, f, verdicts, verdict)
+            if rule:
+                ws.conditional_format(cell, {"type": "formula", "criteria": rule,
                                              "format": wb.add_format({"bg_color": COLOURS[verdict]})})

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any, Callable
 
 from toolkit import catalogue
-from toolkit.checks_lists import cqtt_total, metadata_findings, row_findings
+from toolkit.checks_lists import (cqtt_total, period_bounds, period_window, report_part_findings, row_findings,
+                                  unit_name)
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.form import Form, load_form
 from toolkit.rulebook import RATIO_SLIP, Check, checks, leaf_label
@@ -209,8 +210,25 @@ def _decide_cqtt_total(check: Check, sub: Submission, form: Form) -> Decision:
     return Decision("LỖI", [f], f.message, Loc(f.sheet, f.cell))
 
 
+def _decide_unit_name(check: Check, sub: Submission, form: Form) -> Decision:
+    f = unit_name(sub, form, _finding)
+    if f is not None:
+        return _one(f, sub.loc("TEN_DON_VI"))
+    known = sub.get("TEN_DON_VI") and sub.get("MA_DVHC") and form.unit_by_code(sub.get("MA_DVHC"))
+    return Decision(OK if known else SKIP)
+
+
+def _decide_period_window(check: Check, sub: Submission, form: Form) -> Decision:
+    f = period_window(sub, form, _finding)
+    if f is not None:
+        return _one(f, sub.loc("TU_NGAY"))
+    dated = period_bounds(form, sub.period, sub.year) is not None and all(sub.window)
+    return Decision(OK if dated else SKIP)
+
+
 _DECIDE = {"rule": _decide_rule, "ratio": _decide_ratio, "required": _decide_required, "bounds": _decide_bounds,
-           "cqtt-total": _decide_cqtt_total}
+           "cqtt-total": _decide_cqtt_total, "unit-name": _decide_unit_name,
+           "period-window": _decide_period_window}
 
 
 def sheet_decisions(sub: Submission, form: Form | None = None) -> dict[str, Decision]:
@@ -235,7 +253,7 @@ def check_submission(sub: Submission, form: Form | None = None,
     bounds = [f for d in decisions.values() for f in d.findings if f.code == "ngoai-gioi-han"]
     findings += bounds
     findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
-    findings += metadata_findings(sub, form, _finding)
+    findings += report_part_findings(sub, form, _finding)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings

@@ -1,8 +1,8 @@
 """Row-by-row checks: the register of documents, Chính quyền thân thiện, and the metadata.
 
 Each register and CQTT check is also a column of formulas on its list sheet
-(`toolkit.rules_excel`), counted on the Kiểm tra sheet; the metadata checks run
-from the «Kiểm tra» button only.
+(`toolkit.rules_excel`), counted on the Kiểm tra sheet; the metadata checks are
+one row of it each.
 """
 from __future__ import annotations
 
@@ -125,29 +125,42 @@ def cqtt_level(sub: Submission, form: Form) -> tuple[float, str | None] | None:
     return total, level
 
 
-def _metadata(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    out: list[Finding] = []
+def unit_name(sub: Submission, form: Form, make: MakeFinding) -> Finding | None:
+    """The unit's name is the one of its code; None when it is, or when either is missing."""
     code, name = sub.get("MA_DVHC"), sub.get("TEN_DON_VI")
     unit = form.unit_by_code(code) if code else None
     if unit and name and label_key(unit.name) != label_key(name):
-        out.append(make(sub, "don-vi-khong-khop", sub.loc("TEN_DON_VI"), name=name, code=code,
-                        expected=unit.name))
-    period = next((p for p in form.periods if p.label == sub.period), None)
-    year, start, end = sub.year, *sub.window
-    if period and period.months and isinstance(year, int) and start and end:
-        m0, m1 = period.months
-        p_start = date(year, m0, 1)
-        p_end = (date(year + 1, 1, 1) if m1 == 12 else date(year, m1 + 1, 1)) - timedelta(days=1)
-        lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
-        if start < p_start - lead or end > p_end or end < p_start:
-            out.append(make(sub, "ky-ngoai-thoi-gian", sub.loc("TU_NGAY"), start=fmt_date(start),
-                            end=fmt_date(end), period=period.label, year=year, p_start=fmt_date(p_start),
-                            p_end=fmt_date(p_end)))
-    return out
+        return make(sub, "don-vi-khong-khop", sub.loc("TEN_DON_VI"), name=name, code=code, expected=unit.name)
+    return None
 
 
-def _report_parts(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    """Report tags that name no report type, and a report's own figure that its indicator could not hold."""
+def period_bounds(form: Form, period_label: str | None, year) -> tuple[date, date] | None:
+    """First and last day of a dated period of a year; None for a topical one or without a year."""
+    period = next((p for p in form.periods if p.label == period_label), None)
+    if not (period and period.months and isinstance(year, int)):
+        return None
+    m0, m1 = period.months
+    end = (date(year + 1, 1, 1) if m1 == 12 else date(year, m1 + 1, 1)) - timedelta(days=1)
+    return date(year, m0, 1), end
+
+
+def period_window(sub: Submission, form: Form, make: MakeFinding) -> Finding | None:
+    """The data window lies in the period (it may start `window_lead_days` early: 15/12 - 14/6)."""
+    bounds = period_bounds(form, sub.period, sub.year)
+    start, end = sub.window
+    if bounds is None or not (start and end):
+        return None
+    p_start, p_end = bounds
+    lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
+    if start < p_start - lead or end > p_end or end < p_start:
+        return make(sub, "ky-ngoai-thoi-gian", sub.loc("TU_NGAY"), start=fmt_date(start), end=fmt_date(end),
+                    period=sub.period, year=sub.year, p_start=fmt_date(p_start), p_end=fmt_date(p_end))
+    return None
+
+
+def report_part_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
+    """Report tags that name no report type, and a report's own figure that its indicator could not hold
+    (the Kiểm tra sheet has no row for them)."""
     out: list[Finding] = []
     for list_id in ("noi_dung", "so_lieu_rieng"):
         for row in sub.lists.get(list_id, []):
@@ -171,9 +184,4 @@ def _report_parts(sub: Submission, form: Form, make: MakeFinding) -> list[Findin
 def row_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     """Findings of the row-by-row checks of the register and the CQTT table, in row order."""
     return _documents(sub, form, make) + _cqtt(sub, form, make)
-
-
-def metadata_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    """Findings the Kiểm tra sheet has no row for: the metadata and what each report of the workbook carries."""
-    return _metadata(sub, form, make) + _report_parts(sub, form, make)
 

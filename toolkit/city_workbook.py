@@ -3,7 +3,7 @@
 A writer of a `Consolidation` (it never reads a unit file). Written with XlsxWriter
 (native charts, conditional formats) through `atomic_path`. Every sheet is set up
 to print on A4: titles repeated, one page wide, landscape. The indicator table is
-split into sheets of BLOCK_COLS columns, by indicator group, so 114 units print at
+split into sheets of at most BLOCK_COLS columns, by indicator group, so 114 units print at
 a readable size on about three pages per sheet.
 Totals are numbers computed in Python (the same figures the tests check), not
 formulas a viewer might show before recalculating. Every string goes through
@@ -31,7 +31,8 @@ SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_SOURCES, SHEET_CHARTS = (
     "Tình hình nộp", "Tổng hợp", "Lỗi", "Nguồn", "Biểu đồ")
 STATUS_COLOURS = {ST_MISSING: "#F2F2F2", ST_OK: "#E2EFDA", ST_ERRORS: "#F8CBAD", ST_LATE: "#FFE699"}
 TABLE_HEAD = 3  # 0-based row of the labels on each Tổng hợp sheet; codes on the next row, units after
-BLOCK_COLS = 17  # value columns per Tổng hợp sheet: one landscape page wide, 114 units on 3 pages
+BLOCK_COLS = 18  # value columns per Tổng hợp sheet at most: one landscape page wide, still readable
+ROWS_PER_PAGE = 60  # unit rows a Tổng hợp page holds at that width
 VALUE_WIDTH = 8.5  # column width of a value ("123.456,78" fits); labels wrap inside it
 ROW_HEIGHT = 12.75  # points, for 10 pt text
 CONTINUED = "(tiếp)"
@@ -176,9 +177,12 @@ def _columns(res: Consolidation) -> list[tuple[str, Field | None, str]]:
 
 
 def _blocks(res: Consolidation) -> list[list[tuple[str, Field | None, str]]]:
-    """The columns cut into sheets of BLOCK_COLS; a group cut in two says so on its second part."""
+    """The columns cut into sheets of even width, at most BLOCK_COLS (no sheet of one lone column);
+    a group cut in two says so on its second part."""
     cols = _columns(res)
-    blocks = [cols[k:k + BLOCK_COLS] for k in range(0, len(cols), BLOCK_COLS)]
+    n = math.ceil(len(cols) / BLOCK_COLS)
+    cuts = [round(k * len(cols) / n) for k in range(n + 1)]
+    blocks = [cols[a:b] for a, b in zip(cuts, cuts[1:])]
     for prev, block in zip(blocks, blocks[1:]):
         if prev[-1][0] == block[0][0]:
             cont = f"{block[0][0]} {CONTINUED}"
@@ -392,7 +396,8 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
         for ws in wb.worksheets():  # A4 landscape, one page wide (the charts one page), page numbers
             ws.set_paper(9)
             ws.set_landscape()
-            ws.fit_to_pages(1, 1 if ws.name == SHEET_CHARTS else 0)
+            tall = math.ceil((len(res.rows) + 1) / ROWS_PER_PAGE) if ws.name in names else 0
+            ws.fit_to_pages(1, 1 if ws.name == SHEET_CHARTS else tall)
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.55)
             ws.set_footer(f"&L&8{ws.name}&R&8Trang &P/&N")
         wb.close()

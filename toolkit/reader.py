@@ -281,9 +281,9 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         if r in merged_rows:
             _problem(sub, "o-bi-gop", loc, code, label=field.label)
         raw = sheet.cell(r, value_col)
-        value, problem, fields = _convert(field, raw, form)
+        value, problem, wording = _convert(field, raw, form)
         if problem:
-            _problem(sub, problem, loc, code, **fields)
+            _problem(sub, problem, loc, code, **wording)
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
@@ -315,9 +315,9 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
             if c.code not in cells:
                 continue
             loc = sheet.loc(r, cols[c.label])
-            value, problem, fields = _convert(c, cells[c.code], form)
+            value, problem, wording = _convert(c, cells[c.code], form)
             if problem:
-                _problem(sub, problem, loc, c.code, **fields)
+                _problem(sub, problem, loc, c.code, **wording)
             row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
         rows.append(row)
     return rows

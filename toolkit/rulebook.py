@@ -31,9 +31,9 @@ ROW_CHECKS = (
 # Checks no formula can make: they run from the «Kiểm tra» button and `baocao kiem-tra`.
 BUTTON_ONLY = (
     ("ky-truoc-khong-khop", "Hồ sơ từ kỳ trước bằng hồ sơ đang giải quyết cuối kỳ trước (cần phiếu kỳ trước)"),
-    ("don-vi-khong-khop", "Tên đơn vị khớp với mã đơn vị hành chính"),
-    ("ky-ngoai-thoi-gian", "Khoảng thời gian lấy số liệu nằm trong kỳ báo cáo"),
     ("o-khong-doc-duoc", "Ô nhập đọc được (không chứa chữ trong ô số, không chứa công thức)"),
+    ("bao-cao-khong-co", "Cột «Báo cáo» chỉ ghi loại báo cáo có trong danh mục"),
+    ("so-lieu-rieng-sai", "Số liệu riêng của từng báo cáo đúng kiểu và giới hạn của chỉ tiêu"),
 )
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
@@ -46,7 +46,7 @@ class Check:
     """One row of the Kiểm tra sheet."""
 
     id: str
-    kind: str  # required | bounds | rule | ratio | rows | cqtt-total
+    kind: str  # required | bounds | rule | ratio | rows | cqtt-total | unit-name | period-window
     text: str  # what is checked, in the officer's words
     severity: str  # the severity of a failure (a rule with blank parts can still only warn)
     rule: Rule | None = None
@@ -109,6 +109,10 @@ def _build(form: Form) -> list[Check]:
            for f in (*form.metadata, *form.indicators) if f.required]
     out.append(Check("gioi-han", "bounds", "Số liệu nằm trong giới hạn cho phép (không âm; tỷ lệ không quá 100%)",
                      ERROR))
+    out.append(Check("don-vi-khong-khop", "unit-name", "Tên đơn vị khớp với mã đơn vị hành chính", ERROR,
+                     inputs=("MA_DVHC", "TEN_DON_VI")))
+    out.append(Check("ky-ngoai-thoi-gian", "period-window", "Khoảng thời gian lấy số liệu nằm trong kỳ báo cáo",
+                     ERROR, inputs=("TU_NGAY", "DEN_NGAY", "KY_BAO_CAO", "NAM_BAO_CAO")))
     for r in load_rules(form):
         out.append(Check(r.id, "rule", r.description or rule_text(r, form), r.severity, rule=r,
                          inputs=_codes(r.leaves)))

@@ -1,7 +1,7 @@
 """Rules of rules.yaml parsed into a small safe tree (never `eval`).
 
 The same tree is evaluated in Python (`evaluate`) and compiled to an Excel
-formula (`toolkit.rules_excel.decide`), so the Kiểm tra sheet and the checker
+formula (`toolkit.rules_excel.outcome`), so the Kiểm tra sheet and the checker
 cannot disagree by construction. Grammar:
 
     rule  := sum OP sum            OP: == != <= >= < >

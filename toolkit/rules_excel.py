@@ -264,6 +264,59 @@ def out_of_bounds(indicators: tuple[Field, ...], metadata: tuple[Field, ...], va
     return "+".join(terms)
 
 
+def counted(verdict_cell: str, verdict: str) -> str:
+    """1 when the row's verdict is `verdict` (its error or warning count)."""
+    return f'IF({verdict_cell}={q(verdict)},1,0)'
+
+
+def total(first: str, last: str) -> str:
+    return f"SUM({first}:{last})"
+
+
+def when_failed(verdict_cell: str, expr_: str) -> str:
+    """`expr_` (a message, a link) only while the row neither holds nor lacks data."""
+    return f'IF(OR({verdict_cell}={q(OK)},{verdict_cell}={q(SKIP)}),"",{expr_})'
+
+
+def bounds_cells(n: str) -> tuple[str, str]:
+    """Verdict and message of the bounds row, `n` counting the values out of bounds (`checker.bounds_message`)."""
+    return (f'IF(({n})>0,{q(FAIL["error"])},{q(OK)})',
+            f'IF(({n})>0,"Có "&({n})&" số liệu nằm ngoài giới hạn cho phép; xem các ô tô màu đỏ","")')
+
+
+def rows_cells(rng: str, table: str) -> tuple[str, str, str]:
+    """Verdict, message and first failing sheet row of a row check whose per-row messages are in `rng`;
+    `table` is the list's input range (nothing typed there: not enough data; `checker.rows_message`)."""
+    n = count_text(rng)
+    used = f"SUMPRODUCT(--(LEN({table})>0))"
+    verdict = f'IF({n}>0,{q(FAIL["error"])},IF({used}=0,{q(SKIP)},{q(OK)}))'
+    row = first_text_row(rng)
+    message = f'IF({n}>0,INDEX({rng},{row}-ROW({rng})+1)&IF({n}>1," (và "&({n}-1)&" dòng khác)",""),"")'
+    return verdict, message, row
+
+
+def name_link(sheet: str, cell: str) -> str:
+    return f'HYPERLINK("#\'{sheet}\'!{cell}","{sheet}!{cell}")'
+
+
+def marked(cell: str, field: Field, verdict_cells: list[str], verdict: str) -> str | None:
+    """Conditional-format rule of an input cell: one of its checks says `verdict` on the Kiểm tra sheet
+    (`verdict_cells` qualified with the sheet), or, for LỖI, the value is out of its bounds."""
+    conds = [f"{v}={q(verdict)}" for v in verdict_cells]
+    if verdict == FAIL["error"] and field.numeric:
+        x = f"({cell}*100)" if field.type == "percent" else cell
+        bad = ([f"{x}<{field.min!r}"] if field.min is not None else []) + (
+            [f"{x}>{field.max!r}"] if field.max is not None else [])
+        if bad:
+            conds.append(f"AND(ISNUMBER({cell}),{_any(bad)})")
+    return f"=OR({','.join(conds)})" if conds else None
+
+
+def row_marked(helper_cell: str) -> str:
+    """Conditional-format rule of a list cell: its row check has a message."""
+    return f"=LEN({helper_cell})>0"
+
+
 def count_text(rng: str) -> str:
     """Cells of `rng` holding a non-empty text (a row check's message)."""
     return f"SUMPRODUCT(--(LEN({rng})>0))"
@@ -290,6 +343,34 @@ def cqtt_total_cells(crit, crit_rng: str, max_rng: str, score_rng: str) -> tuple
     message = join(q(f"Tổng điểm tối đa các tiêu chí thành phần của «{crit.label}» là "), vn_number(total),
                    q(", phải "), f'IF({complete},"bằng","không vượt quá")', q(" " + f"{limit:g}".replace(".", ",")))
     return verdict, message, f"(MATCH({label},{crit_rng},0)+ROW({crit_rng})-1)"
+
+
+def unit_name_cells(codes: str, names: str) -> tuple[str, str]:
+    """The unit name is the one of its code (`codes`/`names`: the parallel lists of units)."""
+    found = f'INDEX({names},MATCH(MA_DVHC&"",{codes},0))'
+    skip = f'OR(LEN(MA_DVHC&"")=0,LEN(TEN_DON_VI&"")=0,ISNA(MATCH(MA_DVHC&"",{codes},0)))'
+    verdict = f'IF({skip},{q(SKIP)},IF({found}=TEN_DON_VI&"",{q(OK)},{q(FAIL["error"])}))'
+    message = (f'IF({skip},"",IF({found}=TEN_DON_VI&"","","Tên đơn vị «"&TEN_DON_VI&"» không khớp mã "&MA_DVHC'
+               f'&" (mã này là «"&{found}&"»)"))')
+    return verdict, message
+
+
+def period_window_cells(periods, lead_days: int) -> tuple[str, str]:
+    """The data window lies in the period of the year (`checks_lists.period_window`); `periods` are the
+    form's periods, those with months being dated."""
+    dated = [p for p in periods if p.months]
+    labels = "{" + ",".join(q(p.label) for p in dated) + "}"
+    idx = f'MATCH(KY_BAO_CAO&"",{labels},0)'
+    first = "{" + ",".join(str(p.months[0]) for p in dated) + "}"
+    last = "{" + ",".join(str(p.months[1]) for p in dated) + "}"
+    start = f"DATE(NAM_BAO_CAO,INDEX({first},{idx}),1)"
+    end = f"(DATE(NAM_BAO_CAO,INDEX({last},{idx})+1,1)-1)"
+    skip = "OR(ISNA({0}),NOT(ISNUMBER(NAM_BAO_CAO)),NOT(ISNUMBER(TU_NGAY)),NOT(ISNUMBER(DEN_NGAY)))".format(idx)
+    fail = f"OR(TU_NGAY<{start}-{lead_days},DEN_NGAY>{end},DEN_NGAY<{start})"
+    verdict = f'IF({skip},{q(SKIP)},IF({fail},{q(FAIL["error"])},{q(OK)}))'
+    text = join(q("Khoảng số liệu "), vn_date("TU_NGAY"), q(" – "), vn_date("DEN_NGAY"), q(" không nằm trong kỳ "),
+                'KY_BAO_CAO&""', q(" năm "), 'NAM_BAO_CAO&""', q(" ("), vn_date(start), q(" – "), vn_date(end), q(")"))
+    return verdict, f'IF({skip},"",IF({fail},{text},""))'
 
 
 # --- Row checks of the list sheets: one formula per row, "" or the row's message ------------------------

@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolkit.form import load_form
@@ -32,10 +33,10 @@ def submission_json(sub: Submission) -> dict:
 
 
 def print_submission(sub: Submission, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(highlight=False)  # cell text is the user's: no colouring of it
     form = load_form()
-    console.print(f"[bold]{sub.unit_name or '(chưa ghi tên đơn vị)'}[/bold] — {sub.period or ''} "
-                  f"{sub.year or ''} — {sub.path.name} (phiếu {sub.form_id} {sub.version})")
+    console.print(f"[bold]{escape(sub.unit_name or '(chưa ghi tên đơn vị)')}[/bold] — {escape(sub.period or '')} "
+                  f"{sub.year or ''} — {escape(sub.path.name)} (phiếu {sub.form_id} {sub.version})")
     table = Table("Mã", "Chỉ tiêu", "Giá trị", "Ô", title="Số liệu đã nhập")
     filled = 0
     for f in form.indicators:
@@ -43,9 +44,9 @@ def print_submission(sub: Submission, console: Console | None = None) -> None:
         if v is None or v.value is None:
             continue
         filled += 1
-        table.add_row(f.code, f.label, clip(fmt_value(v.value, f.type, f.unit), 300), str(v.loc))
+        table.add_row(f.code, f.label, escape(clip(fmt_value(v.value, f.type, f.unit), 300)), str(v.loc))
     console.print(table)
     lists = ", ".join(f"{lst.sheet}: {len(sub.lists.get(lst.id, []))} dòng" for lst in form.lists)
     console.print(f"{filled}/{len(form.indicators)} chỉ tiêu có số liệu; {lists}.")
     for p in sub.problems:
-        console.print(f"[yellow]{p.loc}[/yellow] {p.message}")
+        console.print(f"[yellow]{escape(str(p.loc))}[/yellow] {escape(p.message)}")
