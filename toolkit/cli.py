@@ -40,7 +40,31 @@ def _parser() -> argparse.ArgumentParser:
 
     s = command("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
     s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), help="thư mục ghi tệp .xlsm")
+    s.add_argument("--may-chu", metavar="URL", help="địa chỉ máy chủ baocao của thành phố: tạo phiếu cho từng đơn "
+                   "vị, nút bấm chạy trên máy chủ (máy của đơn vị chỉ cần Excel)")
+    s.add_argument("--khoa", type=Path, metavar="KHOA.csv", help="tệp khóa do «baocao server cap-khoa» ghi ra "
+                   "(dùng cùng --may-chu)")
     s.set_defaults(run=cmd_tao_xlsm)
+
+    s = command("server", help="máy chủ của thành phố: nút bấm cho phiếu không cần Python, nhận phiếu, "
+                "trang theo dõi (cần cài «baocao[server]»)")
+    server = s.add_subparsers(dest="server_command", metavar="VIỆC", required=True)
+    s = server.add_parser("chay", parents=[common], help="chạy máy chủ")
+    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố (phiên bản, khóa)")
+    s.add_argument("--thu-muc", required=True, type=Path, help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
+    s.add_argument("--ky", required=True, help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
+    s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
+    s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--dia-chi", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
+    s.add_argument("--cong", type=int, default=8000, help="cổng (mặc định 8000)")
+    s.add_argument("--dia-chi-cong-khai", metavar="URL", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
+    s.set_defaults(run=cmd_server_chay)
+    s = server.add_parser("cap-khoa", parents=[common],
+                          help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
+    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố")
+    s.add_argument("--don-vi", nargs="*", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị)")
+    s.add_argument("--ra", required=True, type=Path, metavar="KHOA.csv", help="tệp CSV ghi mã, tên đơn vị và khóa")
+    s.set_defaults(run=cmd_server_cap_khoa)
 
     s = command("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
                        "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
@@ -107,10 +131,46 @@ def cmd_doc(args) -> int:
 
 
 def cmd_tao_xlsm(args) -> int:
-    from toolkit.xlsm import build_all
+    from toolkit.xlsm import build_all, build_units
 
-    for out in build_all(args.thu_muc):
+    if bool(args.may_chu) != bool(args.khoa):
+        raise BaocaoError("--may-chu và --khoa phải dùng cùng nhau (khóa cấp bằng «baocao server cap-khoa»)")
+    outs = build_units(args.may_chu, args.khoa, args.thu_muc) if args.may_chu else build_all(args.thu_muc)
+    for out in outs:
         print(f"Đã tạo tệp có nút bấm: {out}")
+    return 0
+
+
+def _date(text: str | None):
+    from datetime import datetime
+
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise BaocaoError(f"hạn nộp «{text}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
+
+
+def cmd_server_chay(args) -> int:
+    try:
+        from toolkit.server import Settings, serve
+    except ImportError as exc:
+        raise BaocaoError(f"chưa cài phần máy chủ (thiếu {exc.name}): pip install \"baocao[server]\"") from None
+    from toolkit.form import load_form
+
+    load_form().period(args.ky)  # a wrong period is refused before the server starts
+    serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai),
+          host=args.dia_chi, port=args.cong)
+    return 0
+
+
+def cmd_server_cap_khoa(args) -> int:
+    from toolkit.server_keys import issue_to_csv
+
+    n = issue_to_csv(args.kho, args.don_vi, args.ra)
+    print(f"Đã cấp {n} khóa, ghi vào {args.ra}. Tạo phiếu cho các đơn vị: baocao tao-xlsm --may-chu URL "
+          f"--khoa {args.ra} --thu-muc THU_MUC; giữ kín tệp khóa.")
     return 0
 
 
@@ -118,19 +178,11 @@ def cmd_tong_hop(args) -> int:
     """Exit 0 when every unit's file was taken and none has errors; 1 when a file has errors, could not be
     read or was left out (the city workbook is written either way); 2 when there is nothing to consolidate
     (no workbook, none of the period) or an option is unusable: then no city workbook is written."""
-    from datetime import datetime
-
     from toolkit import vnformat
     from toolkit.city_workbook import write_city_workbook
     from toolkit.store import save_consolidation
 
-    deadline = None
-    if args.han:
-        try:
-            deadline = datetime.strptime(args.han, "%d/%m/%Y").date()
-        except ValueError:
-            raise BaocaoError(f"hạn nộp «{args.han}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
-    res = _consolidate(args.folder, args.ky, args.nam, deadline=deadline, store=args.kho)
+    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)

@@ -16,6 +16,8 @@ from toolkit.findings import ERROR, Finding
 
 INPUT_COLOR = "#E2EFDA"  # the input-cell fill of toolkit.workbook, restored when a finding is fixed
 MARK_COLOR = {ERROR: "#FFC7CE", "warning": "#FFEB9C"}  # as toolkit.annotate's fills
+# Macros of macros/RemoteButtons.bas that lift and restore a sheet's protection in Excel.
+MACRO_LIFT, MACRO_RESTORE = "LiftProtection", "RestoreProtection"
 PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
                     "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
                     "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
@@ -25,7 +27,21 @@ PROTECTION_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowForm
 @contextmanager
 def editable(sheet) -> Iterator[None]:
     """Lift the sheet's password-less protection for the writes inside; restore it with the same
-    permissions afterwards, whatever happens inside."""
+    permissions afterwards, whatever happens inside.
+
+    On the city server the book is xlwings' remote copy of the workbook: its writes are actions Excel applies
+    later, so the lifting and restoring are actions too, runMacro calls of the workbook's own macros
+    (macros/RemoteButtons.bas) placed around the writes."""
+    # The queue of a remote book itself: Book.macro() would add to xlwings' globally active book, which on a
+    # busy server is another request's.
+    queue = getattr(getattr(sheet.book, "impl", None), "append_json_action", None)
+    if queue is not None:
+        queue(func="runMacro", args=[MACRO_LIFT, sheet.name])
+        try:
+            yield
+        finally:
+            queue(func="runMacro", args=[MACRO_RESTORE, sheet.name])
+        return
     api = sheet.api
     protected = bool(getattr(api, "ProtectContents", False))
     if protected:

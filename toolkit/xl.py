@@ -11,6 +11,7 @@ Reports and consolidation are imported inside their handlers so that a click on
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -19,55 +20,78 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-import xlwings as xw
+# xlwings' remote interpreter (the city server) is licensed PolyForm Noncommercial, which permits government
+# institutions; xlwings reads the key when it is imported.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-import toolkit
-from toolkit.check import check_grid
-from toolkit.errors import BaocaoError, log_failure
-from toolkit.findings import ERROR, SEVERITY_VI, Report
-from toolkit.form import label_key, load_form
-from toolkit.reader import as_text
-from toolkit.sheet_edit import mark, put, write_table
-from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,
+import xlwings as xw  # noqa: E402
+
+import toolkit  # noqa: E402
+from toolkit.check import check_grid  # noqa: E402
+from toolkit.errors import BaocaoError, log_failure  # noqa: E402
+from toolkit.findings import SEVERITY_VI, Report  # noqa: E402
+from toolkit.form import Form, label_key, load_form  # noqa: E402
+from toolkit.reader import as_text  # noqa: E402
+from toolkit.sheet_edit import mark, put, write_table  # noqa: E402
+from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
                           NAME_STATUS, NAME_YEAR, RESULT_COLUMNS, report_types)
 
 
 # Handlers --------------------------------------------------------------------------------------------
 
 
-def kiem_tra() -> None:
-    """Kiểm tra: check the workbook as it is on screen (unsaved edits count)."""
-    with _handler("Kiểm tra") as book:
-        findings = _live_report(book).findings
-        write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
-                    [(f.code, f.message, SEVERITY_VI.get(f.severity, f.severity), f.where) for f in findings])
-        mark(book, findings, _named(book, NAME_MARKED))
-        errors = sum(f.severity == ERROR for f in findings)
-        verdict = "không có lỗi" if not findings else f"{errors} lỗi, {len(findings) - errors} cảnh báo"
-        _status(book, f"Kiểm tra xong lúc {_now()}: {verdict}")
+def kiem_tra(book=None) -> None:
+    """Kiểm tra: check the workbook as it is on screen (unsaved edits count).
+
+    `book` is given by the city server (toolkit.server); Excel's RunPython passes none."""
+    with handler("Kiểm tra", book) as book:
+        report = check_and_show(book)
+        status(book, f"Kiểm tra xong lúc {_now()}: {verdict(report)}")
 
 
-def tao_bao_cao() -> None:
+def check_and_show(book, form: Form | None = None) -> Report:
+    """Check the live workbook, write the results table and colour the cells (Kiểm tra, and Nộp on the server)."""
+    report = _live_report(book, form)
+    findings = report.findings
+    write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                [(f.code, f.message, SEVERITY_VI.get(f.severity, f.severity), f.where) for f in findings])
+    mark(book, findings, _named(book, NAME_MARKED))
+    return report
+
+
+def verdict(report: Report) -> str:
+    errors = len(report.errors)
+    return "không có lỗi" if not report.findings else f"{errors} lỗi, {len(report.findings) - errors} cảnh báo"
+
+
+def tao_bao_cao(book=None) -> None:
     """Tạo báo cáo: render the report type chosen in the dropdown next to the workbook."""
-    with _handler("Tạo báo cáo") as book:
-        from toolkit.reports import ReportRefused, render_report as render  # docxtpl loads only when needed
-        code = _report_code(_named(book, NAME_REPORT_TYPE).value)
-        folder, stem = _beside(book)
-        report = _live_report(book)
-        try:
-            out = render(report.submission, code, folder / f"{stem}_{code}.docx", findings=report.findings)
-        except ReportRefused as refused:  # the same refusal as `baocao bao-cao`: the errors listed, no report
-            write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
-                        [(f.code, f.message, SEVERITY_VI[f.severity], f.where) for f in refused.findings])
-            mark(book, refused.findings, _named(book, NAME_MARKED))
-            _status(book, f"Chưa lập báo cáo lúc {_now()}: phiếu còn {len(refused.findings)} lỗi (xem danh sách)")
-            return
-        _status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
+    with handler("Tạo báo cáo", book) as book:
+        out = render_chosen(book, *_beside(book))
+        if out:
+            status(book, f"Đã tạo báo cáo lúc {_now()}: {', '.join(map(str, out))}")
+
+
+def render_chosen(book, folder: Path, stem: str) -> list[Path] | None:
+    """The report type chosen in the dropdown, rendered from the live workbook into `folder`; None when the
+    workbook's errors refuse it, as `baocao bao-cao` does: then the errors are listed and marked."""
+    from toolkit.reports import ReportRefused, render_report as render  # docxtpl loads only when needed
+
+    code = _report_code(_named(book, NAME_REPORT_TYPE).value)
+    report = _live_report(book)
+    try:
+        return render(report.submission, code, folder / f"{stem}_{code}.docx", findings=report.findings)
+    except ReportRefused as refused:
+        write_table(_named(book, NAME_RESULTS), RESULT_COLUMNS,
+                    [(f.code, f.message, SEVERITY_VI[f.severity], f.where) for f in refused.findings])
+        mark(book, refused.findings, _named(book, NAME_MARKED))
+        status(book, f"Chưa lập báo cáo lúc {_now()}: phiếu còn {len(refused.findings)} lỗi (xem danh sách)")
+        return None
 
 
 def tong_hop() -> None:
     """Tổng hợp: consolidate every intake workbook of the folder named in the workbook."""
-    with _handler("Tổng hợp") as book:
+    with handler("Tổng hợp") as book:
         from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
 
@@ -77,13 +101,13 @@ def tong_hop() -> None:
         if res.nothing_usable():
             raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, out)
-        _status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
+        status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
 
 
 def bao_cao_tong_hop() -> None:
     """Báo cáo tổng hợp: consolidate the folder, then render the city synthesis from the accepted workbooks."""
-    with _handler("Báo cáo tổng hợp") as book:
+    with handler("Báo cáo tổng hợp") as book:
         from toolkit.city_report import render_city_report
         from toolkit.city_workbook import write_city_workbook
         from toolkit.consolidate import consolidate
@@ -95,12 +119,12 @@ def bao_cao_tong_hop() -> None:
             raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
-        _status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
+        status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
 
 
 def kiem_tra_cai_dat() -> None:
     """Kiểm tra cài đặt: versions and paths of Python, xlwings and baocao, and which parts are installed."""
-    with _handler("Kiểm tra cài đặt") as book:
+    with handler("Kiểm tra cài đặt") as book:
         parts = (("toolkit.checker", "Kiểm tra số liệu"), ("toolkit.reports", "Báo cáo Word"),
                  ("toolkit.consolidate", "Tổng hợp"))
         rows = [("Python", sys.version.split()[0], sys.executable, "có"),
@@ -110,24 +134,67 @@ def kiem_tra_cai_dat() -> None:
         rows += [(label, "", module, _importable(module)) for module, label in parts]
         write_table(_named(book, NAME_RESULTS), ("Thành phần", "Đường dẫn", "Phiên bản", "Trạng thái"),
                     [(name, path, version, state) for name, version, path, state in rows])
-        _status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
+        status(book, f"Cài đặt hoạt động bình thường (kiểm tra lúc {_now()}); xem bảng bên dưới")
+
+
+# The city server's side of xlwings' remote interpreter ----------------------------------------------------
+
+
+def open_posted(payload: dict):
+    """The workbook xlwings' VBA RunServerPython posted, as a book whose writes become actions (book.json())."""
+    try:
+        return xw.Book(json=payload)
+    except xw.XlwingsError:
+        raise BaocaoError(f"tệp được tạo cho phiên bản xlwings {payload.get('version')!s}, máy chủ dùng "
+                          f"{xw.__version__}; hãy xin Sở Nội vụ tệp phiếu mới và chép số liệu sang") from None
+    except Exception:
+        raise BaocaoError("dữ liệu Excel gửi lên không đúng dạng; hãy bấm lại") from None
+
+
+def close_posted(book) -> None:
+    """Forget a posted workbook. xlwings keeps it in its list of books and caches every range read, keyed by
+    the sheet's values (an unbounded lru_cache): on a server running for a whole reporting period that only
+    grows, so both are emptied after each request."""
+    from xlwings.pro import _xlremote
+
+    book.close()
+    _xlremote.get_range_api.cache_clear()
+
+
+def status_actions(sheet_index: int, address: str, text: str) -> dict:
+    """The actions that write `text` into one cell, for a refusal the server makes without opening the book."""
+    book = xw.Book(json={"client": "VBA", "version": xw.__version__, "names": [],
+                         "book": {"name": "", "active_sheet_index": 0, "selection": None},
+                         "sheets": [{"name": f"S{i}", "values": [[]], "pictures": [], "tables": []}
+                                    for i in range(sheet_index + 1)]})
+    try:
+        book.sheets[sheet_index][address].value = text
+        return book.json()
+    finally:
+        close_posted(book)
+
+
+def write_named(book, values: dict[str, Any]) -> None:
+    """Write cells found by their defined names (the receipt after Nộp), through the protection door."""
+    for name, value in values.items():
+        put(_named(book, name), value)
 
 
 # Plumbing --------------------------------------------------------------------------------------------
 
 
 @contextmanager
-def _handler(action: str) -> Iterator[Any]:
+def handler(action: str, book=None) -> Iterator[Any]:
     """The calling workbook; whatever goes wrong is written to its status cell in Vietnamese."""
-    book = xw.Book.caller()
-    _status(book, f"{action}: đang chạy…")
+    book = book or xw.Book.caller()
+    status(book, f"{action}: đang chạy…")
     try:
         yield book
     except BaocaoError as exc:
-        _status(book, f"{action}: {exc}")
+        status(book, f"{action}: {exc}")
     except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
         log = log_failure(exc, f"{action} {book.fullname}")
-        _status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
+        status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
                       "cài đặt» và gửi tệp đó cho người quản trị.")
 
 
@@ -140,7 +207,7 @@ def _named(book, name: str):
                           "tạo ra hoặc đã bị sửa") from None
 
 
-def _status(book, text: str) -> None:
+def status(book, text: str) -> None:
     try:
         put(_named(book, NAME_STATUS), text)
     except BaocaoError as exc:
@@ -203,13 +270,18 @@ def _slug(text: str) -> str:
 # Reading the live workbook ----------------------------------------------------------------------------
 
 
-def _live_report(book) -> Report:
-    """The calling workbook as it is on screen (unsaved edits count), checked; a refusal is raised."""
+def live_grid(book) -> dict[str, list[list[Any]]]:
+    """Every sheet's values from A1 as the workbook shows them (what the city server keeps of a submission)."""
     grid = {}
     for sheet in book.sheets:
         last = sheet.used_range.last_cell
         grid[sheet.name] = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
-    report = check_grid(grid, load_form(), name=str(book.fullname))
+    return grid
+
+
+def _live_report(book, form: Form | None = None) -> Report:
+    """The calling workbook as it is on screen (unsaved edits count), checked; a refusal is raised."""
+    report = check_grid(live_grid(book), form or load_form(), name=str(book.fullname))
     if report.refusal:
         raise BaocaoError(report.refusal)
     return report

@@ -40,6 +40,17 @@ NAME_FOLDER = "XL_THU_MUC"
 NAME_PERIOD = "XL_KY"
 NAME_YEAR = "XL_NAM"
 NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
+NAME_RECEIPT = "XL_BIEN_NHAN"  # the receipt the city server writes after Nộp: code, version, time received
+# What macros/RemoteButtons.bas says when the server gives no answer (VBA source is ASCII only).
+REMOTE_MESSAGES = {
+    "XL_DANG_GUI": "Đang gửi phiếu tới máy chủ của thành phố…",
+    "XL_LOI_KET_NOI": "Không kết nối được máy chủ của thành phố: kiểm tra mạng/Internet của máy rồi bấm lại; nếu "
+                      "vẫn không được, báo bộ phận công nghệ thông tin của Sở Nội vụ",
+    "XL_LOI_KHONG_TRA_LOI": "Máy chủ của thành phố không trả lời (quá thời gian chờ hoặc đường truyền bị ngắt); "
+                            "phiếu chưa được kiểm tra hay nộp. Chờ một lát rồi bấm lại.",
+    "XL_LOI_AP_DUNG": "Excel không ghi được kết quả máy chủ gửi về vào phiếu; bấm lại, nếu vẫn lỗi hãy báo Sở "
+                      "Nội vụ kèm nội dung ô này",
+}
 
 SHEET_CONF = "xlwings.conf"  # the name xlwings' VBA looks for
 SHEET_TOOLS = "Công cụ"
@@ -47,6 +58,10 @@ SHEET_CITY = "Tổng hợp thành phố"
 
 INTAKE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("MakeReport", "Tạo báo cáo"),
                   ("CheckSetup", "Kiểm tra cài đặt"))
+REMOTE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("SubmitWorkbook", "Nộp"), ("MakeReport", "Tạo báo cáo"))
+# xlwings' remote-interpreter client, from the installed package (what "xlwings quickstart --server" imports).
+REMOTE_CLIENT = ("Remote.bas", "IWebAuthenticator.cls", "WebClient.cls", "WebRequest.cls", "WebResponse.cls",
+                 "WebHelpers.bas")
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
                 ("CheckSetup", "Kiểm tra cài đặt"))
 RESULT_COLUMNS = ("Mã lỗi", "Thông báo", "Mức độ", "Vị trí")  # the table the «Kiểm tra» button writes
@@ -77,22 +92,29 @@ def _xlwings_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def xlwings_modules() -> list[tuple[str, str, bool]]:
-    """xlwings' standalone VBA: (name, source, is_class) read from the installed package."""
+def xlwings_modules(remote: bool = False) -> list[tuple[str, str, bool]]:
+    """xlwings' standalone VBA: (name, source, is_class) read from the installed package; with `remote`,
+    also the client of xlwings' remote interpreter (RunServerPython)."""
     from pyopenvba import ExcelFile
 
     folder = _xlwings_dir()
     with ExcelFile(folder / "quickstart_standalone.xlsm") as book:
         dictionary = book.get_module("Dictionary")  # the Mac replacement for Scripting.Dictionary
-    return [("xlwings", (folder / "xlwings.bas").read_text(encoding="ascii"), False),
-            ("Dictionary", dictionary, True)]
+    modules = [("xlwings", (folder / "xlwings.bas").read_text(encoding="ascii"), False),
+               ("Dictionary", dictionary, True)]
+    for name in REMOTE_CLIENT if remote else ():
+        text = (folder / "addin" / name).read_text(encoding="ascii").replace("\r\n", "\n")
+        # An exported class starts with a VERSION/BEGIN..END header that the VBA project does not store.
+        text = text[text.index("Attribute VB_Name"):].replace("\n", "\r\n")
+        modules.append((Path(name).stem, text, name.endswith(".cls")))
+    return modules
 
 
-def vba_project(sheet_count: int, bas_files: tuple[str, ...]) -> bytes:
+def vba_project(sheet_count: int, bas_files: tuple[str, ...], remote: bool = False) -> bytes:
     """vbaProject.bin for a workbook of `sheet_count` sheets holding the given macro files."""
     from pyopenvba import ExcelFile, VBAModuleKind
 
-    modules = [(Path(f).stem, macro_source(f), False) for f in bas_files] + xlwings_modules()
+    modules = [(Path(f).stem, macro_source(f), False) for f in bas_files] + xlwings_modules(remote)
     with tempfile.TemporaryDirectory() as tmp:
         # A bare workbook with as many sheets makes pyOpenVBA add the document modules
         # Sheet1..N that XlsxWriter's default code names refer to.
@@ -116,9 +138,9 @@ def report_types() -> list[tuple[str, str]]:
     return [(t.code, t.title) for t in load_form().reports.values() if not t.city]
 
 
-def _conf_sheet(wb: xlsxwriter.Workbook) -> None:
+def _conf_sheet(wb: xlsxwriter.Workbook, rows: list[tuple[str, str]] | None = None) -> None:
     ws = wb.add_worksheet(SHEET_CONF)
-    for r, (key, value) in enumerate(xlwings_conf()):
+    for r, (key, value) in enumerate(xlwings_conf() if rows is None else rows):
         ws.write_string(r, 0, key)
         if value:
             ws.write_string(r, 1, value)
@@ -127,11 +149,15 @@ def _conf_sheet(wb: xlsxwriter.Workbook) -> None:
     ws.hide()
 
 
-def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
-    """Hidden sheet: the dropdown lists and the memory of coloured cells."""
+def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]], texts: dict[str, str] | None = None) -> None:
+    """Hidden sheet: the dropdown lists, the memory of coloured cells and the texts macros show (`texts`)."""
     ws = wb.add_worksheet(SHEET_TOOLS)
     ws.write_string(0, 0, "Ô đã tô màu ở lần kiểm tra trước")
     wb.define_name(NAME_MARKED, f"='{SHEET_TOOLS}'!$B$1")
+    for r, (name, text) in enumerate((texts or {}).items(), start=2):
+        ws.write_string(r, 0, name)
+        ws.write_string(r, 1, text)
+        wb.define_name(name, f"='{SHEET_TOOLS}'!$B${r + 1}")
     for c, (name, items) in enumerate(lists.items(), start=3):
         for r, item in enumerate(items):
             ws.write_string(r, c, item)
@@ -140,9 +166,10 @@ def _tools_sheet(wb: xlsxwriter.Workbook, lists: dict[str, list[str]]) -> None:
     ws.hide()
 
 
-def _intake_panel(wb, form: Form, fmt) -> None:
+def _intake_panel(wb, form: Form, fmt, buttons: tuple[tuple[str, str], ...], receipt: bool = False) -> None:
     """Kiểm tra opens with the buttons in its frozen top rows, beside the report type and the status; the
-    other sheets the officer works on get the «Kiểm tra» button and the status in their frozen rows."""
+    other sheets the officer works on get the «Kiểm tra» button and the status in their frozen rows.
+    With `receipt`, the row under the status holds the receipt the city server writes after Nộp."""
     fp = _panel_formats(wb, {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"})
     ws = wb.get_worksheet_by_name(L.SHEET_CHECK)
     report_row, status_row = PANEL_ROWS
@@ -157,8 +184,14 @@ def _intake_panel(wb, form: Form, fmt) -> None:
     ws.write_string(status_row, 0, "Trạng thái:", fp["label"])
     ws.merge_range(status_row, 1, status_row, 6, "", fp["status"])
     wb.define_name(NAME_STATUS, f"='{L.SHEET_CHECK}'!{_abs(status_row, 1)}")
-    rows = {"CheckWorkbook": 1, "CheckSetup": 2, "MakeReport": report_row}  # «Tạo báo cáo» beside its type
-    for macro, caption in INTAKE_BUTTONS:
+    if receipt:
+        ws.set_row(status_row + 1, 26)
+        ws.write_string(status_row + 1, 0, "Biên nhận:", fp["label"])
+        ws.merge_range(status_row + 1, 1, status_row + 1, 6, "", fp["receipt"])  # locked: only Nộp writes it
+        wb.define_name(NAME_RECEIPT, f"='{L.SHEET_CHECK}'!{_abs(status_row + 1, 1)}")
+    # «Tạo báo cáo» beside its type
+    rows = {"CheckWorkbook": 1, "CheckSetup": 2, "SubmitWorkbook": 2, "MakeReport": report_row}
+    for macro, caption in buttons:
         ws.insert_button(rows[macro], 2, {"macro": macro, "caption": caption, "width": 150, "height": 32,
                                     "x_offset": 4, "y_offset": 1})
     head = results_row(form)
@@ -169,7 +202,7 @@ def _intake_panel(wb, form: Form, fmt) -> None:
     for r in range(head + 1, head + 1 + RESULT_ROWS):
         ws.write_blank(r, 1, None, fmt.text)
     wb.define_name(NAME_RESULTS, f"='{L.SHEET_CHECK}'!{_abs(head, 0)}")
-    check_macro, check_caption = INTAKE_BUTTONS[0]
+    check_macro, check_caption = buttons[0]
     for sheet, row, col in _button_places(form):
         other = wb.get_worksheet_by_name(sheet)
         other.set_row(row, 26)
@@ -222,23 +255,36 @@ def _panel_formats(wb, base) -> dict:
             "input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA"}),
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
+            "receipt": wb.add_format({**base, "border": 1}),
             "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
             "status_mirror": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
             "title": wb.add_format({**base, "bold": True, "font_size": 14})}
 
 
-def _add_vba(wb, bas_files: tuple[str, ...]) -> None:
-    wb.add_vba_project(io.BytesIO(vba_project(len(wb.worksheets()), bas_files)), is_stream=True)
+def _add_vba(wb, bas_files: tuple[str, ...], remote: bool = False) -> None:
+    wb.add_vba_project(io.BytesIO(vba_project(len(wb.worksheets()), bas_files, remote)), is_stream=True)
 
 
-def build_intake(form: Form, out: Path | str, data: dict | None = None) -> Path:
+def build_intake(form: Form, out: Path | str, data: dict | None = None, server: tuple[str, str] | None = None
+                 ) -> Path:
     """The intake workbook of `form` (filled from `data` when given) with the Kiểm tra / Tạo báo cáo /
-    Kiểm tra cài đặt buttons."""
+    Kiểm tra cài đặt buttons, run by Python on the PC.
+
+    With `server` = (URL, unit key) the buttons are Kiểm tra / Nộp / Tạo báo cáo, run by the city's
+    baocao server through xlwings' RunServerPython: the PC needs Excel only."""
     def extra(wb, fmt) -> None:
-        _intake_panel(wb, form, fmt)
-        _conf_sheet(wb)
-        _tools_sheet(wb, {NAME_REPORT_LIST: [label for _, label in report_types()]})
-        _add_vba(wb, ("IntakeButtons.bas",))
+        lists = {NAME_REPORT_LIST: [label for _, label in report_types()]}
+        if server is None:
+            _intake_panel(wb, form, fmt, INTAKE_BUTTONS)
+            _conf_sheet(wb)
+            _tools_sheet(wb, lists)
+            _add_vba(wb, ("IntakeButtons.bas",))
+            return
+        url, key = server
+        _intake_panel(wb, form, fmt, REMOTE_BUTTONS, receipt=True)
+        _conf_sheet(wb, [("BAOCAO_MAY_CHU", url), ("AUTH", key)])
+        _tools_sheet(wb, lists, REMOTE_MESSAGES)
+        _add_vba(wb, ("RemoteButtons.bas",), remote=True)
 
     return build(form, Path(out), data, extra=extra)
 
@@ -268,6 +314,23 @@ def build_city(form: Form, out: Path | str) -> Path:
         _tools_sheet(wb, {NAME_PERIOD_LIST: form.choice_labels("ky_bao_cao")})
         _add_vba(wb, ("CityButtons.bas",))
         wb.close()
+    return out
+
+
+def build_units(url: str, key_file: Path, folder: Path | str) -> list[Path]:
+    """One workbook per unit of the key file, its code and name filled in, its buttons on the city server."""
+    from toolkit.server_keys import read_csv
+
+    if not url.startswith(("https://", "http://")):
+        raise BaocaoError(f"địa chỉ máy chủ «{url}» phải bắt đầu bằng https:// (http:// chỉ để thử trên một máy)")
+    form = load_form()
+    out = []
+    for code, key in read_csv(key_file):
+        unit = form.unit_by_code(code)
+        if unit is None:
+            raise BaocaoError(f"mã đơn vị «{code}» không có trong danh sách", path=str(key_file))
+        data = {"thong_tin": {"MA_DVHC": unit.code, "TEN_DON_VI": unit.name}}
+        out.append(build_intake(form, Path(folder) / f"phieu_{unit.code}.xlsm", data, server=(url.rstrip("/"), key)))
     return out
 
 
