@@ -3,7 +3,7 @@
 The committed .docx files are what the package reads (templates/README.md lists every
 variable). This script writes the four unit report templates, and tests/test_templates.py
 proves the committed files equal its output part by part: change their layout here, run
-`python tools/template_build.py` and commit both. The city report template
+`python tests/template_build.py` and commit both. The city report template
 (bao_cao_tong_hop.docx) is edited in Word directly and not written here.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
