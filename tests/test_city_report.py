@@ -111,7 +111,7 @@ def test_signer_name_comes_from_the_definition(city, form):
     named = dataclasses.replace(form, city_report={**form.city_report, "signer": "Trần Thị B"})
     res = dataclasses.replace(city["res"], form=named)
     assert city_context(res)["nguoi_ky"] == "Trần Thị B"
-    assert city_context(res)["co_quan_chu_quan"] == "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG"
+    assert city_context(res)["co_quan_chu_quan"] == "UBND THÀNH PHỐ HẢI PHÒNG"
 
 
 def test_chart_is_twenty_units_half_a_page_on_an_axis_that_shows_differences(city, tmp_path):
@@ -133,3 +133,15 @@ def test_demo_city_report_covers_the_city_workbook_units(tmp_path):
     assert f"Có {num(summary['Đã nộp'])}/{num(summary['Số đơn vị phải nộp'])} đơn vị gửi" in text
     assert summary["Đã nộp"] == 111
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_header_lines_never_wrap_in_the_printed_report(city, tmp_path):
+    """Read back from LibreOffice's PDF: the parent body, the issuer and the date line each keep one line."""
+    import subprocess
+
+    from conftest import soffice_convert
+    pdf = soffice_convert(city["doc"], "pdf", tmp_path)
+    first = subprocess.run(["pdftotext", "-layout", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert any("UBND THÀNH PHỐ HẢI PHÒNG" in line and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in first)
+    assert any(re.search(r"Hải Phòng, ngày .* năm 2026", line) for line in first)

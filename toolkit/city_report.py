@@ -32,11 +32,13 @@ def _count(x: Any) -> str:
 
 
 def _authority(res: Consolidation) -> tuple[str, str]:
-    """("ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng") from the province the form names."""
+    """("UBND THÀNH PHỐ HẢI PHÒNG", "Hải Phòng") from the province the form names.
+
+    The parent body is written short, as departments' letterheads do, so that it fits one line."""
     name = res.form.province
     place = name.removeprefix("Thành phố ")
     full = name if name.startswith("Thành phố") else f"Tỉnh {name}"
-    return f"ỦY BAN NHÂN DÂN {full.upper()}", place
+    return f"UBND {full.upper()}", place
 
 
 def _sentences(res: Consolidation) -> list[str]:
