@@ -186,9 +186,7 @@ def cmd_tong_hop(args) -> int:
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)
-    empty = res.nothing_usable()
-    if empty:
-        raise BaocaoError(f"không có gì để tổng hợp: {empty}", path=str(args.folder))
+    res.require_usable()
     stored, unstored = save_consolidation(args.kho, res) if args.kho else (0, [])
     res.excluded += [(f, f"Không lưu được vào kho dữ liệu (vẫn có trong tổng hợp): {why}") for f, why in unstored]
     write_city_workbook(res, args.out)

@@ -124,7 +124,7 @@ class Consolidation:
         """What the user is told when the period was taken from the files."""
         if not self.inferred:
             return ""
-        n = sum(1 for f in self.files if not f["refused"] and f["period"] == self.period and f["year"] == self.year)
+        n = self.periods()[(self.period, self.year)]
         return (f"Kỳ báo cáo lấy theo các phiếu: {period_year(self.period, self.year)} ({n} phiếu); muốn kỳ khác "
                 "thì ghi --ky và --nam.")
 
@@ -185,19 +185,19 @@ class Consolidation:
         """(period label, year) -> how many readable files carry it."""
         return period_counts(self.files)
 
-    def nothing_usable(self) -> str:
-        """Why the consolidation holds no unit's figures (Vietnamese, with a hint), or "" when it does."""
+    def require_usable(self) -> None:
+        """Refuse, in Vietnamese with a hint, a consolidation that holds no unit's figures."""
         if self.received:
-            return ""
+            return
         if not self.files:
-            return "thư mục không có tệp .xlsx/.xlsm nào"
-        common = self.periods().most_common(1)
-        if not common:
-            return f"không đọc được tệp nào trong {len(self.files)} tệp của thư mục"
-        (label, year), count = common[0]
-        code = self.form.period(label).code
-        return (f"không có phiếu nào của kỳ {period_year(self.period, self.year)}; {count}/{len(self.files)} tệp là "
-                f"của kỳ {period_year(label, year)}: có thể cần --ky {code} --nam {year}")
+            why = "thư mục không có tệp .xlsx/.xlsm nào"
+        elif not (common := self.periods().most_common(1)):
+            why = f"không đọc được tệp nào trong {len(self.files)} tệp của thư mục"
+        else:
+            (label, year), count = common[0]
+            why = (f"không có phiếu nào của kỳ {period_year(self.period, self.year)}; {count}/{len(self.files)} tệp "
+                   f"là của kỳ {period_year(label, year)}: có thể cần --ky {self.form.period(label).code} --nam {year}")
+        raise BaocaoError(f"không có gì để tổng hợp: {why}", path=str(self.folder))
 
 
 def list_workbooks(folder: Path) -> list[Path]:

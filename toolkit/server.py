@@ -22,7 +22,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request

@@ -98,8 +98,7 @@ def tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
         res = consolidate(folder, period, year)
-        if res.nothing_usable():
-            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
+        res.require_usable()
         write_city_workbook(res, out)
         status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
                       f"không có lỗi, {res.late} nộp muộn. Kết quả: {out}")
@@ -115,8 +114,7 @@ def bao_cao_tong_hop() -> None:
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
         res = consolidate(folder, period, year)
-        if res.nothing_usable():
-            raise BaocaoError(f"không có gì để tổng hợp: {res.nothing_usable()}")
+        res.require_usable()
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
         status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
