@@ -37,7 +37,7 @@ PERIOD, YEAR = "6T", 2026
 
 def _forms(n: int):
     """[(province form, its units)] covering the first n units (Hải Phòng alone for 114)."""
-    from toolkit.form import load_form
+    from toolkit.definition.form import load_form
 
     form = load_form()
     if n == len(form.units):
@@ -53,7 +53,7 @@ def _forms(n: int):
 
 
 def _provinces():
-    from toolkit.units import all_provinces
+    from toolkit.definition.units import all_provinces
 
     return all_provinces()
 
@@ -82,9 +82,9 @@ def peak_rss_mb() -> float:
 
 
 def run_baocao(folder: Path, n: int) -> dict:
-    from toolkit.city_workbook import write_city_workbook
-    from toolkit.consolidate import consolidate, regional
-    from toolkit.form import load_form
+    from toolkit.city.consolidation import consolidate, regional
+    from toolkit.city.workbook import write_city_workbook
+    from toolkit.definition.form import load_form
 
     t = time.perf_counter()
     forms = _forms(n)

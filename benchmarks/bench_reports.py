@@ -16,13 +16,13 @@ from pathlib import Path
 import jinja2
 from docxtpl import DocxTemplate
 
-from toolkit.datafile import load_data
+from toolkit.definition.form import load_form
 from toolkit.demo import sample_files
-from toolkit.form import load_form
-from toolkit.reader import read_submission
-from toolkit.reports import _filters, context_for, render_batch, template_path
-from toolkit.submission import Value
-from toolkit.workbook import build
+from toolkit.excel.workbook import build
+from toolkit.intake.datafile import load_data
+from toolkit.intake.reader import read_submission
+from toolkit.intake.submission import Value
+from toolkit.reports.render import _filters, context_for, render_batch, template_path
 
 
 def units(loai: str, work: Path) -> list:

@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_reports import document_text  # noqa: E402
 
-from toolkit.datafile import load_data  # noqa: E402
-from toolkit.form import load_form  # noqa: E402
-from toolkit.reader import read_submission  # noqa: E402
-from toolkit.reports import render_report  # noqa: E402
-from toolkit.workbook import build  # noqa: E402
+from toolkit.definition.form import load_form  # noqa: E402
+from toolkit.excel.workbook import build  # noqa: E402
+from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.intake.reader import read_submission  # noqa: E402
+from toolkit.reports.render import render_report  # noqa: E402
 
 SEEDS = Path("/work/shared/seeds")
 CASES = (("000", "nghi_duong_6t_2026", "cchc-cds"), ("001", "nguyen_luong_bang_q1_2026", "cchc-quy"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 
-from toolkit import layout as L
+from toolkit.definition import layout as L
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -49,13 +49,13 @@ def _rezip(src: Path, out: Path, change) -> Path:
 
 
 def _sheet_part(src: Path, sheet: str) -> str:
-    from toolkit.xlsx_scan import _sheet_paths
+    from toolkit.intake.xlsx_scan import _sheet_paths
     with zipfile.ZipFile(src) as zf:
         return _sheet_paths(zf)[sheet]
 
 
 def _value_loc(src: Path, code: str):
-    from toolkit.reader import read_submission
+    from toolkit.intake.reader import read_submission
     return read_submission(src).loc(code)
 
 
@@ -280,7 +280,7 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     """Folders `baocao tong-hop` must tell the truth about: name -> (arguments, exit code, text in the output)."""
     import shutil
 
-    from toolkit.form import load_form
+    from toolkit.definition.form import load_form
     from toolkit.synthetic import generate
 
     form = load_form()
@@ -349,10 +349,10 @@ def run_measured(argv: list[str]) -> tuple[int, str, float, float]:
 if __name__ == "__main__":
     # `python tests/bad_inputs.py OUT_DIR`: build the corpus and print, for every case, what `baocao kiem-tra`
     # (or `baocao tong-hop` for a folder) answers: the table of the closing note of issue 11.
-    from toolkit.datafile import load_data
+    from toolkit.definition.form import load_form
     from toolkit.demo import sample_files
-    from toolkit.form import load_form
-    from toolkit.workbook import build
+    from toolkit.excel.workbook import build
+    from toolkit.intake.datafile import load_data
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs")
     form = load_form()

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.datafile import load_data
+from toolkit.definition.form import load_form
 from toolkit.demo import sample_files
-from toolkit.form import load_form
-from toolkit.workbook import build
+from toolkit.excel.workbook import build
+from toolkit.intake.datafile import load_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

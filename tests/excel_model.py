@@ -12,7 +12,7 @@ import python_calamine as pc
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 
-from toolkit.sheet_edit import PROTECTION_FLAGS
+from toolkit.excel.sheet_edit import PROTECTION_FLAGS
 
 # Excel's permission name -> openpyxl's sheetProtection attribute (True there means "not allowed").
 _OOXML = {"AllowFormattingCells": "formatCells", "AllowFormattingColumns": "formatColumns",

@@ -179,10 +179,11 @@ if __name__ == "__main__":
     from collections import Counter
 
     from test_bad_input import ENGLISH
-    from toolkit.datafile import load_data
+
+    from toolkit.definition.form import load_form
     from toolkit.demo import sample_files
-    from toolkit.form import load_form
-    from toolkit.workbook import build
+    from toolkit.excel.workbook import build
+    from toolkit.intake.datafile import load_data
 
     n, seed = int(sys.argv[1]) if len(sys.argv) > 1 else 300, int(sys.argv[2]) if len(sys.argv) > 2 else 11
     work = Path("fuzz_out")

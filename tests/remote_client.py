@@ -19,8 +19,8 @@ from pathlib import Path
 
 import openpyxl
 import python_calamine as pc
-from oletools.olevba import VBA_Parser
 from excel_model import Book, ExcelError
+from oletools.olevba import VBA_Parser
 from openpyxl.utils import get_column_letter, range_boundaries
 
 

@@ -3,16 +3,15 @@ import hashlib
 import subprocess
 import sys
 import time
-
-import pytest
-
 from pathlib import Path
 
+import pytest
 from bad_inputs import build_cases, build_folder_cases
 from conftest import run_cli
-from toolkit.checker import check_submission
+
+from toolkit.check.checker import check_submission
 from toolkit.errors import BaocaoError
-from toolkit.reader import read_submission
+from toolkit.intake.reader import read_submission
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,18 @@
 import re
 
 from conftest import ROOT
-from toolkit.catalogue import CATALOGUE, markdown_table
-from toolkit.rules import load_rules
+
+from toolkit.definition.catalogue import CATALOGUE, markdown_table
+from toolkit.definition.rules import load_rules
 
 
 def test_readme_shows_the_catalogue_table():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "README.md: thay bảng mã lỗi bằng kết quả của `python -m toolkit.catalogue`"
+    assert markdown_table() in readme, "README.md: thay bảng mã lỗi bằng kết quả của `python -m toolkit.definition.catalogue`"
 
 
 def test_every_code_is_raised_somewhere_and_none_clashes_with_a_rule_id(form):
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "toolkit").glob("*.py")
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "toolkit").rglob("*.py")
                         if p.name != "catalogue.py")
     unused = [c for c in CATALOGUE if f'"{c}"' not in sources]
     assert not unused, f"catalogue codes never raised: {unused}"

@@ -3,9 +3,9 @@ import json
 import re
 
 import python_calamine as pc
-
 from conftest import ROOT
-from toolkit.check import check_file, check_grid
+
+from toolkit.check.verb import check_file, check_grid
 
 
 def _grid(path):
@@ -51,6 +51,6 @@ def test_previous_period_may_be_a_file_or_a_lookup(built, form):
 
 
 def test_only_the_check_verb_calls_the_checker():
-    callers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "toolkit").glob("*.py")
+    callers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "toolkit").rglob("*.py")
                if re.search(r"\bcheck_submission\(", p.read_text(encoding="utf-8"))]
-    assert sorted(callers) == ["toolkit/check.py", "toolkit/checker.py"]
+    assert sorted(callers) == ["toolkit/check/checker.py", "toolkit/check/verb.py"]

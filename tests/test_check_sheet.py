@@ -8,18 +8,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine as pc
-
 from conftest import soffice
-from toolkit import layout as L
-from toolkit.check_sheet import COLUMNS, HEADER_ROW
-from toolkit.checker import check_submission, sheet_decisions, sheet_verdicts
-from toolkit.datafile import load_data
+
+from toolkit.check.checker import check_submission, sheet_decisions, sheet_verdicts
+from toolkit.definition import layout as L
+from toolkit.definition.findings import Report
 from toolkit.demo import sample_files
-from toolkit.findings import Report
-from toolkit.reader import read_submission
-from toolkit.rules_excel import vn_number
+from toolkit.excel.check_sheet import COLUMNS, HEADER_ROW
+from toolkit.excel.formulas import vn_number
+from toolkit.excel.workbook import build
+from toolkit.intake.datafile import load_data
+from toolkit.intake.reader import read_submission
 from toolkit.vnformat import fmt_number
-from toolkit.workbook import build
 
 VERDICT = COLUMNS.index("Kết quả")
 
@@ -220,7 +220,7 @@ def test_blank_template_says_what_is_missing(corpus, form):
 
 
 def test_failing_inputs_are_marked_live_with_the_annotated_copys_colours(corpus, form):
-    from toolkit.annotate import FILL
+    from toolkit.check.annotate import FILL
 
     wb = openpyxl.load_workbook(corpus["tiep_nhan_sai"])
     ws = wb[L.SHEET_DATA]

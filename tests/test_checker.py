@@ -3,15 +3,15 @@ from datetime import date
 
 import openpyxl
 import pytest
-
 from conftest import run_cli
-from toolkit import layout as L
-from toolkit.checker import check_submission, ratio_check
+
+from toolkit.check.checker import check_submission, ratio_check
+from toolkit.definition import layout as L
+from toolkit.definition.findings import Report
+from toolkit.definition.rulebook import checks
+from toolkit.definition.rules import Rule, evaluate, parse
 from toolkit.errors import BaocaoError
-from toolkit.findings import Report
-from toolkit.reader import read_submission
-from toolkit.rulebook import checks
-from toolkit.rules import Rule, evaluate, parse
+from toolkit.intake.reader import read_submission
 
 
 def _report(path, previous=None):

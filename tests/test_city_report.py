@@ -5,15 +5,15 @@ import shutil
 
 import openpyxl
 import pytest
-from PIL import Image
-
 from conftest import run_cli
+from PIL import Image
 from test_reports import document_text
+
 from toolkit import synthetic as S
-from toolkit.city_report import NO_SIGNER, chart_png, city_context, render_city_report
-from toolkit.city_workbook import write_city_workbook
-from toolkit.consolidate import consolidate
-from toolkit.report_context import num
+from toolkit.city.consolidation import consolidate
+from toolkit.city.report import NO_SIGNER, chart_png, city_context, render_city_report
+from toolkit.city.workbook import write_city_workbook
+from toolkit.reports.context import num
 from toolkit.vnformat import fmt_number, fmt_percent
 
 YEAR = 2026

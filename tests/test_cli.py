@@ -1,8 +1,9 @@
 import re
 
 from conftest import ROOT, run_cli
+
 from toolkit.cli import _parser
-from toolkit.reader import read_submission
+from toolkit.intake.reader import read_submission
 
 
 def _commands():

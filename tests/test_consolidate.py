@@ -8,15 +8,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import run_cli, soffice_convert
+
 from toolkit import synthetic as S
-from toolkit.city_workbook import SHEET_STATUS, TABLE_HEAD, axis_floor, table_sheets
-from toolkit.city_workbook import write_city_workbook
-from toolkit.consolidate import consolidate
-from toolkit.reader import read_submission
+from toolkit.city.consolidation import consolidate
+from toolkit.city.workbook import SHEET_STATUS, TABLE_HEAD, axis_floor, table_sheets, write_city_workbook
+from toolkit.excel.workbook import build
+from toolkit.intake.reader import read_submission
 from toolkit.vnformat import ratio_percent
-from toolkit.workbook import build
 
 PERIOD, YEAR = "6T", 2026
 
@@ -230,7 +229,7 @@ def test_cli_tong_hop_exit_codes(city, tmp_path):
 
 
 def test_analysis_frames(city):
-    from toolkit.analysis import long_frame, wide_frame
+    from toolkit.city.analysis import long_frame, wide_frame
 
     long = long_frame(city["res"])
     assert list(long.columns) == ["unit", "unit_name", "period", "year", "code", "value", "file", "cell"]
@@ -248,8 +247,8 @@ def test_consolidate_is_pure_and_imports_no_writer(tmp_path, form):
     before = sorted(tmp_path.rglob("*"))
     res = consolidate(tmp_path / "in", "Q1", YEAR, store=tmp_path / "kho.db")
     assert res.received == 3 and sorted(tmp_path.rglob("*")) == before
-    code = ("import sys, toolkit.consolidate; "
-            "print(sorted(m for m in sys.modules if m in ('toolkit.city_workbook', 'xlsxwriter')))")
+    code = ("import sys, toolkit.city.consolidation; "
+            "print(sorted(m for m in sys.modules if m in ('toolkit.city.workbook', 'xlsxwriter')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -293,8 +292,8 @@ def test_synthetic_data_follows_a_new_indicator_and_rule(tmp_path, form):
 
     import yaml
 
-    from toolkit.check import check_file
-    from toolkit.form import load_form_from
+    from toolkit.check.verb import check_file
+    from toolkit.definition.form import load_form_from
 
     folder = tmp_path / "definition"
     shutil.copytree(form.source, folder)

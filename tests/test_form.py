@@ -3,8 +3,8 @@ import shutil
 import pytest
 import yaml
 
+from toolkit.definition.form import load_form_from
 from toolkit.errors import BaocaoError
-from toolkit.form import load_form_from
 
 REQUIRED_CODES = """HS_TIEP_NHAN HS_TRONG_KY HS_KY_TRUOC HS_TRUC_TUYEN HS_TRUC_TIEP HS_BUU_CHINH HS_DA_GQ
 HS_TRUOC_HAN HS_DUNG_HAN HS_QUA_HAN HS_TU_CHOI HS_RUT HS_DANG_GQ HS_DANG_TRONG_HAN HS_DANG_QUA_HAN

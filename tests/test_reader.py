@@ -3,12 +3,12 @@ from datetime import date
 
 import openpyxl
 import pytest
-
 from conftest import run_cli
-from toolkit import layout as L
+
+from toolkit.definition import layout as L
 from toolkit.demo import sample_files
 from toolkit.errors import BaocaoError
-from toolkit.reader import read_submission
+from toolkit.intake.reader import read_submission
 
 SAMPLES = [f.stem for f in sample_files()]
 

@@ -17,11 +17,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import soffice
-from toolkit.reader import read_submission
-from toolkit.reports import render_report, types_for
-from toolkit.submission import Loc, Row, Value
+
+from toolkit.intake.reader import read_submission
+from toolkit.intake.submission import Loc, Row, Value
+from toolkit.reports.render import render_report, types_for
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="cần poppler-utils (pdftotext)")
 

@@ -11,18 +11,17 @@ from collections import defaultdict
 from datetime import datetime
 
 import pytest
-from docx import Document
-
-from test_reports import document_text
-from toolkit.datafile import load_data
-from toolkit.reader import read_submission
-from toolkit.report_context import unit_context
-from toolkit.report_scope import tag_codes, texts
-from toolkit.reports import render_report, types_for
-from toolkit.submission import Loc, Value
-from toolkit.workbook import build
-
 from conftest import ROOT, run_cli
+from docx import Document
+from test_reports import document_text
+
+from toolkit.excel.workbook import build
+from toolkit.intake.datafile import load_data
+from toolkit.intake.reader import read_submission
+from toolkit.intake.submission import Loc, Value
+from toolkit.reports.context import unit_context
+from toolkit.reports.render import render_report, types_for
+from toolkit.reports.scope import texts
 
 ND, NLB = "nghi_duong_6t_2026", "nguyen_luong_bang_q1_2026"
 TEMPLATES = ROOT / "templates"
@@ -88,7 +87,7 @@ def test_a_block_appears_only_in_the_report_types_it_is_tagged_for(subs, docs, f
     for (stem, loai), text in docs.items():
         kind = form.reports[loai]
         for muc, paragraph, tag in _rows(subs[stem]):
-            codes, unknown = tag_codes(tag, form)
+            codes, unknown = form.report_tags(tag)
             assert not unknown
             carried = label_to_code[muc] in kind.blocks and (not codes or loai in codes)
             assert (paragraph in text) == carried, (stem, loai, muc, paragraph[:60])
@@ -250,7 +249,7 @@ def test_a_clean_workbook_gets_a_signed_report(form, tmp_path):
 
 
 def test_unknown_report_tags_and_bad_own_figures_are_findings(subs, form):
-    from toolkit.check import check_read
+    from toolkit.check.verb import check_read
 
     sub = copy.copy(subs[ND])
     row = copy.copy(sub.lists["noi_dung"][0])
@@ -268,8 +267,8 @@ def test_sentence_wording_is_definition(subs, tmp_path):
     """A city admin rewords a generated sentence in sentences.yaml; no Python changes."""
     import shutil
 
+    from toolkit.definition.form import load_form_from
     from toolkit.errors import BaocaoError
-    from toolkit.form import load_form_from
 
     folder = tmp_path / "definition"
     shutil.copytree(ROOT / "toolkit" / "definition", folder)

@@ -19,13 +19,13 @@ import pytest
 from docx import Document
 from docx.shared import Cm, Pt
 
-from toolkit.city_report import render_city_report
-from toolkit.consolidate import consolidate
+from toolkit.city.consolidation import consolidate
+from toolkit.city.report import render_city_report
 from toolkit.errors import BaocaoError
-from toolkit.reader import read_submission
-from toolkit.reports import CompiledTemplate, make_env, render_batch, render_report, to_pdf
-from toolkit.report_context import unit_context
-from toolkit.submission import Loc, Row, Value
+from toolkit.intake.reader import read_submission
+from toolkit.intake.submission import Loc, Row, Value
+from toolkit.reports.context import unit_context
+from toolkit.reports.render import CompiledTemplate, make_env, render_batch, render_report, to_pdf
 
 EXPECTED = Path(__file__).parent / "expected"
 NLB, ND = "nguyen_luong_bang_q1_2026", "nghi_duong_6t_2026"

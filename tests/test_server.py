@@ -21,13 +21,13 @@ pytest.importorskip("uvicorn")
 import remote_client as rc  # noqa: E402
 from conftest import ROOT, run_cli  # noqa: E402
 
-from toolkit.datafile import load_data  # noqa: E402
+from toolkit.city.store import Store  # noqa: E402
 from toolkit.demo import sample_files  # noqa: E402
-from toolkit.reader import read_submission  # noqa: E402
-from toolkit.server import ACTIONS  # noqa: E402
-from toolkit.store import Store  # noqa: E402
-from toolkit.sheet_edit import MACRO_LIFT, MACRO_RESTORE, MARK_COLOR  # noqa: E402
-from toolkit.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_MESSAGES, RESULT_COLUMNS  # noqa: E402
+from toolkit.excel.sheet_edit import MACRO_LIFT, MACRO_RESTORE, MARK_COLOR  # noqa: E402
+from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_MESSAGES, RESULT_COLUMNS  # noqa: E402
+from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.intake.reader import read_submission  # noqa: E402
+from toolkit.server.app import ACTIONS  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
@@ -90,7 +90,7 @@ def books(city, form, tmp_path_factory):
     done = run_cli("tao-xlsm", "--may-chu", city["url"], "--khoa", str(keyfile), "--thu-muc", str(folder))
     assert done.returncode == 0, done.stderr
     blank = folder / f"phieu_{unit}.xlsm"
-    from toolkit.xlsm import build_intake
+    from toolkit.excel.xlsm import build_intake
 
     server = (city["url"], city["keys"][unit])
     return {"unit": unit, "key": city["keys"][unit], "blank": blank,
@@ -278,8 +278,8 @@ def test_rate_limit_and_timeout_are_vietnamese_refusals(books, tmp_path, form):
 
     import uvicorn
 
-    from toolkit.server import Settings, create_app
-    from toolkit.server_keys import Keys
+    from toolkit.server.app import Settings, create_app
+    from toolkit.server.keys import Keys
 
     with Keys(tmp_path / "kho.sqlite") as keys:
         key = keys.issue([books["unit"]])[books["unit"]]
@@ -304,7 +304,7 @@ def test_rate_limit_and_timeout_are_vietnamese_refusals(books, tmp_path, form):
 
 
 def test_tao_bao_cao_renders_on_the_server_and_links_the_file(city, books):
-    from toolkit.xlsm import NAME_REPORT_TYPE, report_types
+    from toolkit.excel.xlsm import NAME_REPORT_TYPE, report_types
 
     title = dict(report_types())["cchc-6-thang-nam"]
     path = books["clean"]
@@ -429,7 +429,7 @@ def test_dashboard_after_the_rush_and_its_downloads(city, books, form):
 
 
 def test_a_version_received_after_the_deadline_is_late(city, books, form):
-    from toolkit.dashboard import unit_rows
+    from toolkit.server.dashboard import unit_rows
 
     rows = {r["code"]: r for r in unit_rows(city["store"], "6T", 2026, date(2026, 6, 19), form)}
     assert rows[books["unit"]]["status"] == "nộp muộn" and rows[books["unit"]]["version"] == 2

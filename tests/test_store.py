@@ -5,10 +5,10 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import synthetic as S
-from toolkit.city_workbook import write_city_workbook
-from toolkit.consolidate import consolidate, consolidate_store
-from toolkit.reader import read_submission
-from toolkit.store import Store, save_consolidation
+from toolkit.city.consolidation import consolidate, consolidate_store
+from toolkit.city.store import Store, save_consolidation
+from toolkit.city.workbook import write_city_workbook
+from toolkit.intake.reader import read_submission
 from toolkit.vnformat import ratio_percent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,8 +126,8 @@ def test_rollup_takes_a_part_from_the_store_when_the_folder_lacks_it(tmp_path, f
 
 SCRIPT = """
 import sys
-from toolkit.consolidate import consolidate
-from toolkit.store import save_consolidation
+from toolkit.city.consolidation import consolidate
+from toolkit.city.store import save_consolidation
 save_consolidation(sys.argv[2], consolidate(sys.argv[1], "Q3", 2026, store=sys.argv[2]))
 """
 

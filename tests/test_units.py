@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from toolkit.definition.form import load_form_from
+from toolkit.definition.units import all_provinces, find_province, package_units, province_units
 from toolkit.errors import BaocaoError
-from toolkit.form import load_form_from
-from toolkit.units import all_provinces, package_units, find_province, province_units
 
 TODAY = Path(__file__).parent / "expected" / "don_vi_hai_phong.csv"  # the hand-kept list the package replaced
 

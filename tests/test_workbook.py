@@ -1,16 +1,16 @@
 import csv
 
 import openpyxl
-
 from conftest import ROOT, soffice_convert
-from toolkit import layout as L
+
+from toolkit.definition import layout as L
 from toolkit.demo import TEMPLATE_NAME
+from toolkit.excel.workbook import build
 from toolkit.regenerate import committed_workbooks
-from toolkit.workbook import build
 
 
 def test_committed_workbooks_are_what_the_generator_writes_today(tmp_path, form):
-    from toolkit.datafile import load_data
+    from toolkit.intake.datafile import load_data
 
     for target, data_file in committed_workbooks(ROOT).items():
         fresh = build(form, tmp_path / target.name, load_data(data_file, form) if data_file else None)

@@ -15,14 +15,27 @@ import python_calamine as pc
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings as xw  # noqa: E402
+from excel_model import Book as ExcelModel  # noqa: E402
+from excel_model import ExcelError
 
-from excel_model import Book as ExcelModel, ExcelError  # noqa: E402
-from toolkit import sheet_edit, xl  # noqa: E402
-from toolkit.datafile import load_data  # noqa: E402
 from toolkit.demo import sample_files  # noqa: E402
-from toolkit.reader import read_submission  # noqa: E402
-from toolkit.xlsm import (NAME_FOLDER, NAME_MARKED, NAME_PERIOD, NAME_REPORT_TYPE, NAME_RESULTS,  # noqa: E402
-                          NAME_STATUS, NAME_YEAR, RESULT_COLUMNS, build_city, build_intake, report_types)
+from toolkit.excel import buttons as xl  # noqa: E402
+from toolkit.excel import sheet_edit
+from toolkit.excel.xlsm import (  # noqa: E402
+    NAME_FOLDER,
+    NAME_MARKED,
+    NAME_PERIOD,
+    NAME_REPORT_TYPE,
+    NAME_RESULTS,
+    NAME_STATUS,
+    NAME_YEAR,
+    RESULT_COLUMNS,
+    build_city,
+    build_intake,
+    report_types,
+)
+from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.intake.reader import read_submission  # noqa: E402
 
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
 
@@ -105,7 +118,8 @@ def city(tmp_path_factory, form):
 
 
 def test_live_submission_reads_what_the_reader_reads(intake):
-    live = xl._live_report(remote_book(intake)).submission
+    book = remote_book(intake)
+    live = xl.live_report(xl.live_grid(book), book).submission
     saved = read_submission(intake)
     assert {c: v.value for c, v in live.values.items()} == {c: v.value for c, v in saved.values.items()}
     assert {c: (v.value, v.loc) for c, v in live.meta.items()} == {c: (v.value, v.loc) for c, v in saved.meta.items()}

@@ -8,13 +8,24 @@ import pytest
 import python_calamine as pc
 from oletools.olevba import VBA_Parser
 
-# xlwings checks its licence once, when first imported (here through toolkit.xl); test_xl.py needs the
+# xlwings checks its licence once, when first imported (here through toolkit.excel.buttons); test_xl.py needs the
 # remote engine, free under PolyForm Noncommercial with this key.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-import toolkit.xl  # noqa: E402
 from conftest import ROOT, run_cli, soffice_convert  # noqa: E402
-from toolkit.xlsm import (CITY_BUTTONS, CITY_NAME, INTAKE_BUTTONS, INTAKE_NAME, NAME_REPORT_LIST,  # noqa: E402
-                          SHEET_CONF, build_all, report_types, xlwings_conf, xlwings_modules)
+
+import toolkit.xl  # noqa: E402
+from toolkit.excel.xlsm import (  # noqa: E402
+    CITY_BUTTONS,
+    CITY_NAME,
+    INTAKE_BUTTONS,
+    INTAKE_NAME,
+    NAME_REPORT_LIST,
+    SHEET_CONF,
+    build_all,
+    report_types,
+    xlwings_conf,
+    xlwings_modules,
+)
 
 EXPECTED = {INTAKE_NAME: ("IntakeButtons", INTAKE_BUTTONS), CITY_NAME: ("CityButtons", CITY_BUTTONS)}
 

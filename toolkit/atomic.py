@@ -13,7 +13,7 @@ from toolkit.errors import BaocaoError, os_reason
 
 def _prefix(target: Path) -> str:
     """Temporaries of `target` are ".~{stem}.{pid}.{random}{suffix}": hidden, never taken for an input
-    (toolkit.consolidate skips dot files), and the pid tells whether their writer is still alive."""
+    (toolkit.city.consolidation skips dot files), and the pid tells whether their writer is still alive."""
     return f".~{target.stem}."
 
 

@@ -9,13 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from toolkit.annotate import write_annotated
-from toolkit.check import check_file
+from toolkit.check import check_file, write_annotated
+from toolkit.definition import ERROR, SEVERITY_VI, Report, load_form
 from toolkit.errors import BaocaoError
-from toolkit.findings import ERROR, SEVERITY_VI, Report
-from toolkit.form import load_form
+from toolkit.intake import read_submission
 from toolkit.progress import file_progress
-from toolkit.reader import read_submission
 
 
 def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,

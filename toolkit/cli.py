@@ -107,9 +107,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_tao_mau(args) -> int:
-    from toolkit.datafile import load_data
-    from toolkit.form import load_form
-    from toolkit.workbook import build
+    from toolkit.definition import load_form
+    from toolkit.excel import build
+    from toolkit.intake import load_data
 
     form = load_form()
     data = load_data(args.du_lieu, form) if args.du_lieu else None
@@ -119,8 +119,8 @@ def cmd_tao_mau(args) -> int:
 
 
 def cmd_doc(args) -> int:
-    from toolkit.reader import read_submission
-    from toolkit.summary import print_submission, submission_json
+    from toolkit.check import print_submission, submission_json
+    from toolkit.intake import read_submission
 
     sub = read_submission(args.file)
     if args.json:
@@ -131,11 +131,16 @@ def cmd_doc(args) -> int:
 
 
 def cmd_tao_xlsm(args) -> int:
-    from toolkit.xlsm import build_all, build_units
+    from toolkit.excel import build_all, build_units
 
     if bool(args.may_chu) != bool(args.khoa):
         raise BaocaoError("--may-chu và --khoa phải dùng cùng nhau (khóa cấp bằng «baocao server cap-khoa»)")
-    outs = build_units(args.may_chu, args.khoa, args.thu_muc) if args.may_chu else build_all(args.thu_muc)
+    if args.may_chu:
+        from toolkit.server import read_csv
+
+        outs = build_units(args.may_chu, read_csv(args.khoa), args.khoa, args.thu_muc)
+    else:
+        outs = build_all(args.thu_muc)
     for out in outs:
         print(f"Đã tạo tệp có nút bấm: {out}")
     return 0
@@ -157,7 +162,7 @@ def cmd_server_chay(args) -> int:
         from toolkit.server import Settings, serve
     except ImportError as exc:
         raise BaocaoError(f"chưa cài phần máy chủ (thiếu {exc.name}): pip install \"baocao[server]\"") from None
-    from toolkit.form import load_form
+    from toolkit.definition import load_form
 
     load_form().period(args.ky)  # a wrong period is refused before the server starts
     serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai),
@@ -166,7 +171,7 @@ def cmd_server_chay(args) -> int:
 
 
 def cmd_server_cap_khoa(args) -> int:
-    from toolkit.server_keys import issue_to_csv
+    from toolkit.server import issue_to_csv
 
     n = issue_to_csv(args.kho, args.don_vi, args.ra)
     print(f"Đã cấp {n} khóa, ghi vào {args.ra}. Tạo phiếu cho các đơn vị: baocao tao-xlsm --may-chu URL "
@@ -179,8 +184,7 @@ def cmd_tong_hop(args) -> int:
     read or was left out (the city workbook is written either way); 2 when there is nothing to consolidate
     (no workbook, none of the period) or an option is unusable: then no city workbook is written."""
     from toolkit import vnformat
-    from toolkit.city_workbook import write_city_workbook
-    from toolkit.store import save_consolidation
+    from toolkit.city import save_consolidation, write_city_workbook
 
     res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
     period = vnformat.period_year(res.period, res.year)
@@ -207,7 +211,7 @@ def cmd_tong_hop(args) -> int:
 
 def _consolidate(folder: Path, ky, nam, **options):
     """`consolidate()` with a progress bar on a terminal when the folder holds many files."""
-    from toolkit.consolidate import consolidate, list_workbooks
+    from toolkit.city import consolidate, list_workbooks
     from toolkit.progress import file_progress
 
     total = len(list_workbooks(folder)) if folder.is_dir() else 0
@@ -236,7 +240,7 @@ def cmd_bao_cao(args) -> int:
 
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
-    from toolkit.city_report import render_city_report
+    from toolkit.city import render_city_report
 
     res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
     if res.inferred:

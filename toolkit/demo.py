@@ -7,10 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from toolkit.check import check_file
-from toolkit.datafile import load_data
-from toolkit.form import load_form
-from toolkit.submission import Submission
-from toolkit.workbook import build
+from toolkit.definition import load_form
+from toolkit.excel import build
+from toolkit.intake import Submission, load_data
 
 TEMPLATE_NAME = "mau_phieu_so_lieu.xlsx"
 
@@ -62,10 +61,7 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     import os
     from datetime import datetime, time, timedelta
 
-    from toolkit.city_report import render_city_report
-    from toolkit.city_workbook import write_city_workbook
-    from toolkit.consolidate import consolidate
-    from toolkit.store import save_consolidation
+    from toolkit.city import consolidate, render_city_report, save_consolidation, write_city_workbook
     from toolkit.synthetic import generate
 
     form = load_form()

@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from toolkit.datafile import load_data
+from toolkit.definition import load_form
 from toolkit.demo import TEMPLATE_NAME, sample_files
-from toolkit.form import load_form
-from toolkit.workbook import build
+from toolkit.excel import build
+from toolkit.intake import load_data
 
 
 def committed_workbooks(root: Path) -> dict[Path, Path | None]:
@@ -23,7 +23,7 @@ def committed_workbooks(root: Path) -> dict[Path, Path | None]:
 
 
 def main(root: Path = Path(".")) -> int:
-    from toolkit.xlsm import build_all
+    from toolkit.excel import build_all
 
     form = load_form()
     for target, data_file in committed_workbooks(root).items():

@@ -25,10 +25,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from toolkit.atomic import atomic_path
-from toolkit.form import Form, Unit, load_form
-from toolkit.rules import BinOp, Ref, load_rules
+from toolkit.definition import BinOp, Form, Ref, Unit, load_form, load_rules
+from toolkit.excel import build
 from toolkit.vnformat import ratio_percent
-from toolkit.workbook import build
 
 DEMO_NOTE = "Dữ liệu mô phỏng, không phải số liệu thật"
 PREFIX = "DU_LIEU_MAU_"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import unicodedata
 from datetime import date
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_decimal

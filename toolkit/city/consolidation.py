@@ -1,0 +1,456 @@
+"""City consolidation: read and check every unit workbook in a folder, then one row per unit.
+
+`consolidate()` is a pure step: it returns a `Consolidation` and writes nothing. The
+city workbook (toolkit.city.workbook), the history store (`store.save_consolidation`)
+and the city report are writers that take it.
+
+Files are read and checked in a 2-process pool (the work is CPU-bound Python; the
+GIL would keep threads on one core). Each worker returns a small plain dict, not
+the whole `Submission`, so pickling stays cheap. Nothing is dropped silently:
+unreadable or foreign files, files of another period, unknown units and older
+duplicate submissions are all kept in the result and listed in the city workbook.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from toolkit.check import check_file
+from toolkit.city.store import Store, Stored, rollup
+from toolkit.definition import ERROR, WARNING, Form, Unit, checks, load_form
+from toolkit.errors import BaocaoError
+from toolkit.intake import as_text
+from toolkit.vnformat import period_year, ratio_percent
+
+WORKERS = 2
+DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
+
+ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
+SUPERSEDED = "Bản cũ"  # reason of an older copy replaced by a resubmission (it is not left out)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_STORES: dict[str, Store] = {}
+_FORM: Form | None = None  # the form of this run in a worker process (set by read_all)
+
+
+def _previous_from(store_path: str | None, form: Form, sub):
+    if not store_path or not Path(store_path).exists() or not sub.unit_code or not sub.period:
+        return None
+    store = _STORES.get(store_path)
+    if store is None:
+        store = _STORES[store_path] = Store(store_path, form, readonly=True)
+    return store.previous(sub.unit_code, sub.period, sub.year) if sub.year else None
+
+
+def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
+    """Read and check one file (runs in a worker process); a small picklable dict."""
+    path_str, store_path = job
+    path = Path(path_str)
+    form = _FORM or load_form()
+    stat = path.stat()
+    # the time received is the file's modification time (a copy into the folder keeps it)
+    out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
+                           "received": datetime.fromtimestamp(stat.st_mtime), "hash": file_hash(path),
+                           "refused": None}
+    report = check_file(path, form, lambda sub: _previous_from(store_path, form, sub))
+    if report.refusal:
+        out["refused"] = report.refusal.removeprefix(f"{path_str}: ")
+        return out
+    sub = report.submission
+    values = {c: (v.value, str(v.loc)) for c, v in {**sub.meta, **sub.values}.items()}
+    typed = sub.meta.get("MA_DVHC")  # an unknown code is no value, yet the city officer must see what was typed
+    out.update(unit=sub.unit_code, unit_typed=as_text(typed.raw) if typed and typed.raw is not None else "",
+               unit_name=sub.unit_name, period=sub.period, year=sub.year,
+               version=sub.version, window_to=sub.window[1], values=values,
+               findings=[f.as_dict() for f in report.findings],
+               drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
+                      for p in sub.problems if p.code in DRIFT_CODES])
+    return out
+
+
+@dataclass
+class UnitRow:
+    """One of the 114 units in the consolidation."""
+
+    unit: Unit
+    status: str = ST_MISSING
+    file: str = ""
+    path: str = ""
+    received: datetime | None = None
+    file_hash: str = ""
+    deadline: date | None = None
+    late: bool = False
+    errors: int = 0
+    warnings: int = 0
+    values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    findings: list[dict] = field(default_factory=list)
+    note: str = ""
+
+    def value(self, code: str) -> Any:
+        return self.values.get(code, (None, ""))[0]
+
+
+@dataclass
+class Consolidation:
+    form: Form
+    period: str  # label
+    year: int
+    rows: list[UnitRow]
+    files: list[dict]  # every file read, in path order
+    excluded: list[tuple[str, str]]  # (file, Vietnamese reason): refused, other period, duplicate, ...
+    drift: list[tuple[str, str, str]]  # (file, where, message)
+    totals: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None  # the consolidated folder: file names are shown relative to it
+    inferred: bool = False  # the period was not given but taken from the files
+
+    @property
+    def inferred_note(self) -> str:
+        """What the user is told when the period was taken from the files."""
+        if not self.inferred:
+            return ""
+        n = self.periods()[(self.period, self.year)]
+        return (f"Kỳ báo cáo lấy theo các phiếu: {period_year(self.period, self.year)} ({n} phiếu); muốn kỳ khác "
+                "thì ghi --ky và --nam.")
+
+    def relative(self, path: str) -> str:
+        """A file as the city officer knows it: relative to the consolidated folder."""
+        if not path or self.folder is None:
+            return path
+        prefix = f"{self.folder}{os.sep}"  # the paths were listed under this folder as given
+        return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else path
+
+    def ranks(self, code: str) -> dict[str, int]:
+        """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
+        vals = sorted(((r.value(code), r.unit.code) for r in self.rows
+                       if r.status != ST_MISSING and isinstance(r.value(code), (int, float))), reverse=True)
+        ranks: dict[str, int] = {}
+        for i, (v, unit) in enumerate(vals):
+            ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
+        return ranks
+
+    def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
+        """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
+        got = sorted((r for r in self.rows if r.status != ST_MISSING and isinstance(r.value(code), (int, float))),
+                     key=lambda r: (-r.value(code), r.unit.code))
+        top = got[:n]
+        return top, got[max(len(top), len(got) - n):]
+
+    @property
+    def expected(self) -> int:
+        return len(self.rows)
+
+    @property
+    def received(self) -> int:
+        return sum(r.status != ST_MISSING for r in self.rows)
+
+    @property
+    def received_rate(self) -> float | None:
+        """Per cent of the units that sent a file of the period."""
+        return ratio_percent(self.received, self.expected)
+
+    @property
+    def valid(self) -> int:
+        return sum(r.status != ST_MISSING and r.errors == 0 for r in self.rows)
+
+    @property
+    def late(self) -> int:
+        return sum(r.late for r in self.rows)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(r.errors for r in self.rows) or any(f["refused"] for f in self.files)
+
+    @property
+    def left_out(self) -> list[tuple[str, str]]:
+        """Files that are in no unit row (an older copy replaced by a resubmission is not left out)."""
+        return [(f, why) for f, why in self.excluded if not why.startswith(SUPERSEDED)]
+
+    def periods(self) -> Counter:
+        """(period label, year) -> how many readable files carry it."""
+        return period_counts(self.files)
+
+    def require_usable(self) -> None:
+        """Refuse, in Vietnamese with a hint, a consolidation that holds no unit's figures."""
+        if self.received:
+            return
+        if not self.files:
+            why = "thư mục không có tệp .xlsx/.xlsm nào"
+        elif not (common := self.periods().most_common(1)):
+            why = f"không đọc được tệp nào trong {len(self.files)} tệp của thư mục"
+        else:
+            (label, year), count = common[0]
+            why = (f"không có phiếu nào của kỳ {period_year(self.period, self.year)}; {count}/{len(self.files)} tệp "
+                   f"là của kỳ {period_year(label, year)}: có thể cần --ky {self.form.period(label).code} --nam {year}")
+        raise BaocaoError(f"không có gì để tổng hợp: {why}", path=str(self.folder))
+
+
+def list_workbooks(folder: Path) -> list[Path]:
+    """Every .xlsx/.xlsm under `folder`; left out: Excel's "~$" lock files, our own unfinished outputs
+    (".~name…", see toolkit.atomic) and other hidden files (macOS "._name")."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")
+                  and not p.name.startswith(("~$", ".")) and p.is_file())
+
+
+def period_counts(results: list[dict]) -> Counter:
+    return Counter((r["period"], r["year"]) for r in results if not r["refused"] and r["period"] and r["year"])
+
+
+def _init_worker(form: Form) -> None:
+    global _FORM
+    _FORM = form
+
+
+def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS, form: Form | None = None,
+             progress: Callable[[int], None] | None = None) -> list[dict]:
+    """process_file over every path, in path order; `progress(n)` after each n files done.
+
+    A pool pays off from about 8 files. Its workers are forked after the form and its
+    compiled rules are loaded here, so they start with both instead of building them again.
+    """
+    form = form or load_form()
+    checks(form)
+    jobs = [(str(p), store_path) for p in paths]
+    done: list[dict] = []
+    if len(jobs) < 8 or workers < 2:
+        _init_worker(form)
+        for job in jobs:
+            done.append(process_file(job))
+            if progress:
+                progress(1)
+        return done
+    # ~4 chunks per worker: few pickling round-trips, yet an even finish on both cores
+    chunk = max(1, min(64, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(form,)) as pool:
+        for res in pool.map(process_file, jobs, chunksize=chunk):
+            done.append(res)
+            if progress:
+                progress(1)
+    return done
+
+
+def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
+    """Sums for sum indicators; ratios recomputed from the summed counts; "none" left empty.
+
+    A ratio uses only the units that report both its numerator and its denominator,
+    so a unit with a missing denominator does not inflate the city rate.
+    """
+    sent = [r for r in rows if r.status != ST_MISSING]
+    totals: dict[str, Any] = {}
+    for ind in form.indicators:
+        if ind.units == "sum" and ind.numeric:
+            vals = [r.value(ind.code) for r in sent if isinstance(r.value(ind.code), (int, float))]
+            totals[ind.code] = sum(vals) if vals else None
+    for ind in form.indicators:
+        if ind.units == "ratio" and ind.ratio:
+            num, den = ind.ratio
+            pairs = [(r.value(num), r.value(den)) for r in sent
+                     if isinstance(r.value(num), (int, float)) and isinstance(r.value(den), (int, float))]
+            totals[ind.code] = ratio_percent(sum(p[0] for p in pairs), sum(p[1] for p in pairs)) \
+                if pairs else None
+    return totals
+
+
+def _deadline(form: Form, res_window_to: date | None, override: date | None) -> date | None:
+    if override:
+        return override
+    return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
+
+
+def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
+                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None,
+                progress: Callable[[int], None] | None = None) -> Consolidation:
+    """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
+
+    Without `ky` or `nam`, the period (or year) is the one most readable files of known units carry
+    (`Consolidation.inferred` says so, for the caller to tell the user).
+
+    A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
+    up from its shorter periods: the files of this folder first, then, with `store`,
+    the versions kept there. The store (read only here) also gives the checker each
+    unit's previous period.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
+    form = form or load_form()
+    known_store = str(store) if store and Path(store).exists() else None
+    results = read_all(list_workbooks(folder), known_store, workers, form, progress)
+    inferred = not ky or not nam
+    label, year = (form.period(ky).label if ky else None), (int(nam) if nam else None)
+    if inferred:
+        label, year = _most_common_period(form, results, folder, label, year)
+    result = _assemble(form, label, year, results, deadline)
+    result.folder, result.inferred = folder, inferred
+    own = _newest(results, year)
+    db = Store(known_store, form, readonly=True) if known_store else None
+    try:
+        def latest(unit: str, part: str) -> Stored | None:
+            found = own.get((unit, form.period(part).label))
+            return found or (db.latest(unit, part, year) if db else None)
+
+        _fill_rollups(result, latest, deadline)
+    finally:
+        if db:
+            db.close()
+    result.totals = city_totals(form, result.rows)
+    return result
+
+
+def regional(res: Consolidation, form: Form) -> Consolidation:
+    """The consolidation of one province (`form` names its units) out of a national one, without reading
+    a file again: its units, the files of its units, its totals."""
+    units = {u.code for u in form.units}
+    files = [f for f in res.files if not f["refused"] and f["unit"] in units]
+    part = _assemble(form, res.period, res.year, files, None)
+    part.folder, part.totals = res.folder, city_totals(form, part.rows)
+    return part
+
+
+def cells_with(findings: list[dict], severity: str) -> int:
+    """How many cells carry a finding of `severity`: two rules failing on one typed cell count once."""
+    return len({(f.get("file"), f.get("sheet"), f.get("cell")) if f.get("cell") else id(f)
+                for f in findings if f["severity"] == severity})
+
+
+def _most_common_period(form: Form, results: list[dict], folder: Path, label: str | None = None,
+                        year: int | None = None) -> tuple[str, int]:
+    """The (period, year) most workbooks of known units are of, within the period or year given; the later on a tie."""
+    known = {u.code for u in form.units}
+    counts = {k: n for k, n in period_counts([r for r in results if not r["refused"] and r["unit"] in known]).items()
+              if (label is None or k[0] == label) and (year is None or k[1] == year)}
+    if not counts:
+        raise BaocaoError("không xác định được kỳ báo cáo: không có phiếu đọc được nào"
+                          + (" của kỳ đã chọn" if label or year else "") + "; hãy ghi rõ --ky và --nam",
+                          path=str(folder))
+    order = [p.label for p in form.periods]
+    return max(counts, key=lambda k: (counts[k], k[1], order.index(k[0]) if k[0] in order else -1))
+
+
+def _as_stored(res: dict) -> Stored:
+    findings = res["findings"]
+    return Stored(0, res["unit"], res["unit_name"] or "", res["period"], res["year"], 0, res["name"], res["hash"],
+                  res["received"], cells_with(findings, ERROR), cells_with(findings, WARNING), findings,
+                  res["values"])
+
+
+def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
+    """This run's newest readable file per (unit, period label) of `year`: the parts of a roll-up."""
+    best: dict[tuple[str, str], dict] = {}
+    for res in results:
+        if res["refused"] or not res["unit"] or res["year"] != year:
+            continue
+        key = (res["unit"], res["period"])
+        if key not in best or (res["mtime"], res["path"]) > (best[key]["mtime"], best[key]["path"]):
+            best[key] = res
+    return {k: _as_stored(r) for k, r in best.items()}
+
+
+def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: date | None) -> Consolidation:
+    rows = {u.code: UnitRow(u) for u in form.units}
+    excluded: list[tuple[str, str]] = []
+    drift: list[tuple[str, str, str]] = []
+    chosen: dict[str, dict] = {}
+    copies: dict[str, int] = {}
+    for res in results:
+        name = res["path"]
+        if res["refused"]:
+            excluded.append((name, f"Không đọc được: {res['refused']}"))
+            drift.append((name, "", res["refused"]))
+            continue
+        drift += [(name, d["where"], d["message"]) for d in res["drift"]]
+        if res["period"] != label or res["year"] != year:
+            excluded.append((name, f"Khác kỳ: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
+            continue
+        if res["unit"] not in rows:
+            excluded.append((name, f"Mã đơn vị «{res['unit'] or res.get('unit_typed') or 'trống'}» không thuộc "
+                                   f"danh sách {len(rows)} đơn vị"))
+            continue
+        best = chosen.get(res["unit"])
+        copies[res["unit"]] = copies.get(res["unit"], 0) + 1
+        if best is None or (res["mtime"], res["path"]) > (best["mtime"], best["path"]):
+            if best is not None:
+                excluded.append((best["path"], f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {res['name']}"))
+            chosen[res["unit"]] = res
+        else:
+            excluded.append((name, f"{SUPERSEDED}: đơn vị đã nộp lại tệp mới hơn {best['name']}"))
+    for code, res in chosen.items():
+        row = rows[code]
+        row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
+        row.values, row.findings = res["values"], res["findings"]
+        row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
+        row.deadline = _deadline(form, res["window_to"], deadline)
+        if copies[code] > 1:
+            row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
+        _set_status(row)
+    return Consolidation(form, label, year, list(rows.values()), results, excluded, drift)
+
+
+def _set_status(row: UnitRow) -> None:
+    row.late = bool(row.deadline and row.received and row.received.date() > row.deadline)
+    row.status = ST_ERRORS if row.errors else (ST_LATE if row.late else ST_OK)
+
+
+def _fill_row(row: UnitRow, stored: Stored, form: Form, deadline: date | None, note: str = "") -> None:
+    row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
+    row.values, row.findings = stored.values, stored.findings
+    row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
+    row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], deadline)
+    row.note = note
+    _set_status(row)
+
+
+def _fill_rollups(result: Consolidation, latest, deadline: date | None) -> None:
+    """Roll up each unit with no file for a long period from `latest(unit, part)` of every part."""
+    form = result.form
+    parts = form.period(result.period).rollup
+    if not parts:
+        return
+    for row in result.rows:
+        if row.status != ST_MISSING:
+            continue
+        rolled = rollup(form, result.period, result.year, [latest(row.unit.code, p) for p in parts])
+        if rolled is not None:
+            _fill_row(row, rolled, form, deadline, "Cộng dồn từ các quý (không có tệp riêng cho kỳ này)")
+
+
+def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | None = None,
+                      form: Form | None = None) -> Consolidation:
+    """The same consolidation from the store alone (the newest version of each unit, or a roll-up)."""
+    if not Path(store).exists():
+        raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
+    form = form or load_form()
+    label, year = form.period(ky).label, int(nam)
+    result = Consolidation(form, label, year, [UnitRow(u) for u in form.units], [], [], [])
+    with Store(store, form, readonly=True) as db:
+        for row in result.rows:
+            stored = db.latest(row.unit.code, label, year)
+            if stored is not None:
+                _fill_row(row, stored, form, deadline)
+        _fill_rollups(result, lambda unit, part: db.latest(unit, part, year), deadline)
+    result.totals = city_totals(form, result.rows)
+    return result
+
+
+def source_ref(row: UnitRow, code: str) -> str:
+    """Where a consolidated value came from, as file!Sheet!Cell (roll-ups name every part)."""
+    value, cell = row.values.get(code, (None, ""))
+    if value is None:
+        return ""
+    if " + " in cell or cell.startswith("=") or ".xls" in cell:
+        return cell
+    return f"{row.file}!{cell}" if cell else row.file
+

@@ -1,0 +1,268 @@
+"""History store of accepted submissions (SQLite from the standard library).
+
+One row per submitted version of a unit's workbook for a period, every value with
+the cell it came from, the file hash and the time received. A resubmission with
+different content becomes a new version; older versions stay. The same file stored
+twice (same hash) is not a new version, so re-running a consolidation is harmless.
+Version n is the unit's n-th submission for the period in the order of the time received (the
+file's modification time), whatever order the files were stored in.
+
+Several consolidations may write at once: WAL journal, a busy timeout and one
+`BEGIN IMMEDIATE` transaction per submission (the version number is computed
+inside the write lock, so two writers never take the same number).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.definition import Form, load_form
+from toolkit.errors import BaocaoError, log_failure
+from toolkit.intake import Loc, Submission, Value
+from toolkit.vnformat import ratio_percent
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submission (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL, unit_name TEXT, period TEXT NOT NULL, year INTEGER NOT NULL,
+    version INTEGER NOT NULL, form_id TEXT, form_version TEXT,
+    file TEXT, file_hash TEXT NOT NULL, received_at TEXT, stored_at TEXT,
+    errors INTEGER DEFAULT 0, warnings INTEGER DEFAULT 0, findings TEXT,
+    UNIQUE (unit, period, year, version)
+);
+CREATE TABLE IF NOT EXISTS value (
+    submission_id INTEGER NOT NULL REFERENCES submission(id),
+    code TEXT NOT NULL, kind TEXT NOT NULL, value, cell TEXT,
+    PRIMARY KEY (submission_id, code)
+);
+CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
+"""
+
+@dataclass
+class Stored:
+    """One stored version: values are code -> (value, "file!Sheet!Cell")."""
+
+    id: int
+    unit: str
+    unit_name: str
+    period: str
+    year: int
+    version: int
+    file: str
+    file_hash: str
+    received_at: datetime | None
+    errors: int
+    warnings: int
+    findings: list[dict] = field(default_factory=list)
+    values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+def _encode(value: Any) -> tuple[str, Any]:
+    if isinstance(value, datetime):
+        return "d", value.date().isoformat()
+    if isinstance(value, date):
+        return "d", value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return "s", None if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return "n", value
+    return "s", str(value)
+
+
+def _decode(kind: str, value: Any) -> Any:
+    return date.fromisoformat(value) if kind == "d" and value else value
+
+
+class Store:
+    def __init__(self, path: Path | str, form: Form | None = None, readonly: bool = False):
+        self.path = Path(path)
+        self.form = form or load_form()
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60,
+                                          isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=60000")
+            if not readonly:
+                self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise BaocaoError("không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc đang bị khóa)",
+                              path=str(self.path), detail=str(exc)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
+            file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
+            form_version: str | None = None) -> tuple[int, bool]:
+        """Store one submission; (version, True) when new, (existing version, False) when already stored."""
+        errors = sum(f["severity"] == "error" for f in findings)
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT version FROM submission WHERE unit=? AND period=? AND year=? "
+                             "AND file_hash=?", (unit, period, year, file_hash)).fetchone()
+            if row:
+                db.execute("COMMIT")
+                return row[0], False
+            # Versions follow the time received, not the order of writing: a file received earlier but
+            # stored later (a concurrent run, a late copy) takes its place and later versions move up one.
+            received = received_at.isoformat(timespec="seconds") if received_at else ""
+            key = (unit, period, year)
+            version = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
+                                 "AND COALESCE(received_at, '') <= ?", (*key, received)).fetchone()[0]
+            db.execute("UPDATE submission SET version = -(version + 1) WHERE unit=? AND period=? AND year=? "
+                       "AND version >= ?", (*key, version))  # negative first: UNIQUE holds at every row
+            db.execute("UPDATE submission SET version = -version WHERE unit=? AND period=? AND year=? "
+                       "AND version < 0", key)
+            cur = db.execute(
+                "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
+                "file, file_hash, received_at, stored_at, errors, warnings, findings) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (unit, unit_name, period, year, version, self.form.form_id,
+                 form_version or self.form.version, file, file_hash,
+                 received_at.isoformat(timespec="seconds") if received_at else None,
+                 datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
+                 json.dumps(list(findings), ensure_ascii=False, default=str)))
+            sid = cur.lastrowid
+            db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)",
+                           [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()])
+            db.execute("COMMIT")
+            return version, True
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _load(self, row: tuple) -> Stored:
+        (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
+        s = Stored(sid, unit, name or "", period, year, version, file or "", fhash,
+                   datetime.fromisoformat(received) if received else None, errors, warnings,
+                   json.loads(findings or "[]"))
+        for code, kind, value, cell in self.db.execute(
+                "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
+            s.values[code] = (_decode(kind, value), cell or "")
+        return s
+
+    _COLS = ("id, unit, unit_name, period, year, version, file, file_hash, received_at, errors, warnings, "
+             "findings")
+
+    def versions(self, unit: str, period: str, year: int) -> list[Stored]:
+        """Every stored version, oldest first."""
+        rows = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+                               "ORDER BY version", (unit, self.form.period(period).label, year)).fetchall()
+        return [self._load(r) for r in rows]
+
+    def latest(self, unit: str, period: str, year: int) -> Stored | None:
+        """The newest version: latest time received, then highest version number."""
+        row = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+                              "ORDER BY received_at DESC, version DESC LIMIT 1",
+                              (unit, self.form.period(period).label, year)).fetchone()
+        return self._load(row) if row else None
+
+    def units(self, period: str, year: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT unit FROM submission WHERE period=? AND year=? ORDER BY unit",
+            (self.form.period(period).label, year))]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
+
+    def rollup(self, unit: str, period: str, year: int) -> Stored | None:
+        """The unit's figures for a long period from its newest stored shorter periods."""
+        parts = self.form.period(period).rollup
+        return rollup(self.form, period, year, [self.latest(unit, p, year) for p in parts]) if parts else None
+
+    def previous(self, unit: str, period: str, year: int) -> Submission | None:
+        """The unit's previous-period submission (for the checker's cross-period rules)."""
+        for code, offset in self.form.period(period).previous:
+            stored = self.latest(unit, code, year + offset)
+            if stored is not None:
+                return self.as_submission(stored)
+        return None
+
+    def as_submission(self, stored: Stored) -> Submission:
+        """A stored version as a `Submission` (values keep their Sheet!Cell)."""
+        meta_codes = {f.code for f in self.form.metadata}
+        sub = Submission(path=Path(stored.file), form_id=self.form.form_id, version=self.form.version)
+        for code, (v, cell) in stored.values.items():
+            sheet, _, a1 = cell.rpartition("!")
+            target = sub.meta if code in meta_codes else sub.values
+            target[code] = Value(code, v, Loc(sheet.split("!")[-1], a1))
+        return sub
+
+
+def rollup(form: Form, period: str, year: int, comps: list[Stored | None]) -> Stored | None:
+    """A unit's figures for a long period from its shorter periods (6T = Q1 + Q2), in period order.
+
+    Each indicator follows its `periods` aggregation: sum adds, latest takes the
+    last component (a stock at the end), first the first one (an opening balance),
+    ratio is recomputed from the rolled-up counts, none stays empty. None when a
+    component period is missing: a partial roll-up would understate the period.
+    """
+    if not comps or any(c is None for c in comps):
+        return None
+    label = form.period(period).label
+    values: dict[str, tuple[Any, str]] = {}
+    for ind in form.indicators:
+        present = [(c, c.values[ind.code]) for c in comps if c.values.get(ind.code, (None,))[0] is not None]
+        # a sum over only some quarters would understate the period: all or nothing
+        if ind.periods == "sum" and ind.numeric and len(present) == len(comps):
+            values[ind.code] = (sum(v for _, (v, _) in present),
+                                " + ".join(f"{c.file}!{cell}" for c, (_, cell) in present))
+        elif ind.periods == "latest":
+            v, cell = comps[-1].values.get(ind.code, (None, ""))
+            values[ind.code] = (v, f"{comps[-1].file}!{cell}" if v is not None else "")
+        elif ind.periods == "first":
+            v, cell = comps[0].values.get(ind.code, (None, ""))
+            values[ind.code] = (v, f"{comps[0].file}!{cell}" if v is not None else "")
+    for ind in form.indicators:
+        if ind.ratio and ind.periods == "ratio":
+            num, den = (values.get(c, (None, ""))[0] for c in ind.ratio)
+            pct = ratio_percent(num, den)
+            if pct is not None:
+                values[ind.code] = (pct, f"= {ind.ratio[0]} / {ind.ratio[1]} (tính lại)")
+    first, last = comps[0], comps[-1]
+    for code in ("MA_DVHC", "TEN_DON_VI"):
+        if code in last.values:
+            values[code] = last.values[code]
+    values["KY_BAO_CAO"] = (label, "")
+    values["NAM_BAO_CAO"] = (year, "")
+    values["TU_NGAY"] = first.values.get("TU_NGAY", (None, ""))
+    values["DEN_NGAY"] = last.values.get("DEN_NGAY", (None, ""))
+    findings = [f for c in comps for f in c.findings]
+    received = max((c.received_at for c in comps if c.received_at), default=None)
+    return Stored(0, last.unit, last.unit_name, label, year, 0,
+                  " + ".join(c.file for c in comps), "+".join(c.file_hash[:12] for c in comps),
+                  received, sum(c.errors for c in comps), sum(c.warnings for c in comps), findings, values)
+
+
+def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]]]:
+    """The store writer: every readable file of a known unit that the consolidation `res` read
+    (any period: they feed later roll-ups). Returns the number of new versions and the files that
+    could not be stored, with the reason; each file is its own transaction, so the store stays whole."""
+    known = {u.code for u in res.form.units}
+    new, failed = 0, []
+    with Store(path, res.form) as db:
+        for f in res.files:
+            if f["refused"] or f["unit"] not in known or not f["period"] or not f["year"]:
+                continue
+            try:
+                new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
+                              f["hash"], f["received"], f["findings"], f["version"])[1]
+            except (sqlite3.DataError, sqlite3.IntegrityError, OverflowError, ValueError, TypeError) as exc:
+                log_failure(exc, f"store {f['path']}")
+                failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
+    return new, failed

@@ -1,0 +1,423 @@
+"""Read a filled intake workbook into a typed `Submission`.
+
+python-calamine reads the cells (fast, read-only, no XML entity expansion).
+Indicators are found by the code in the "Mã" column and list columns by their
+header text, so inserted rows, moved blocks or reordered columns do not break
+reading. A file that is not this form's workbook is refused with a Vietnamese
+`BaocaoError`; a cell that cannot be read becomes a `Problem`, never a guess.
+"""
+from __future__ import annotations
+
+import math
+import struct
+import zipfile
+import zlib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from xml.etree.ElementTree import ParseError
+
+import python_calamine as pc
+from defusedxml.common import DefusedXmlException
+
+from toolkit.definition import Field, Form, ListDef, catalogue, label_key, load_form, nfc
+from toolkit.definition import layout as L
+from toolkit.errors import BaocaoError, log_failure
+from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
+from toolkit.intake.vnnum import NumberError, parse_number
+from toolkit.intake.xlsx_scan import formula_cells
+from toolkit.vnformat import clip, fmt_number
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
+MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
+# Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
+# hold exactly: a larger number is a typing slip or a hostile file, never data.
+MAX_FIGURE = 10**12
+MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside are slips (Excel's calendar starts in 1900)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXCEL_EPOCH = date(1899, 12, 30)
+_ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
+
+
+def sniff(path: Path) -> None:
+    """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file."""
+    name = path.name
+    if not path.exists():
+        raise BaocaoError("không tìm thấy tệp", path=str(path), code="khong-tim-thay-tep")
+    if not path.is_file():
+        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=str(path), code="khong-tim-thay-tep")
+    size = path.stat().st_size
+    if size == 0:
+        raise BaocaoError("tệp rỗng (0 byte)", path=str(path), code="khong-phai-so-tinh")
+    if size > MAX_FILE_BYTES:
+        raise BaocaoError(f"tệp quá lớn ({size // 1048576} MB); phiếu số liệu chỉ vài trăm KB",
+                          path=str(path), code="tep-qua-lon")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head == OLE_MAGIC:  # an OLE container: an encrypted .xlsx or an old .xls
+        if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
+            raise BaocaoError("tệp được đặt mật khẩu; hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › "
+                              "Bảo vệ sổ làm việc) rồi gửi lại", path=str(path), code="tep-co-mat-khau")
+        raise BaocaoError("tệp định dạng Excel 97-2003 (.xls); hãy mở bằng Excel và lưu lại dạng "
+                          "Excel Workbook (.xlsx)", path=str(path), code="khong-phai-so-tinh")
+    if not head.startswith(b"PK"):
+        raise BaocaoError(f"{name} không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
+                          path=str(path), code="khong-phai-so-tinh")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            total = 0
+            for info in zf.infolist():
+                total += info.file_size
+                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
+                        and info.file_size > 10 * 1024 * 1024:
+                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=str(path),
+                                      code="noi-dung-khong-an-toan")
+            if total > MAX_UNPACKED_BYTES:
+                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path), code="tep-qua-lon")
+    except zipfile.BadZipFile as exc:
+        raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
+                          path=str(path), code="tep-hong", detail=str(exc)) from None
+    except BaocaoError:
+        raise
+    except Exception as exc:  # a zip directory damaged in ways zipfile has no BadZipFile for
+        raise _refusal(exc, path) from None
+    if "content.xml" in names and "mimetype" in names:
+        raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
+                          path=str(path), code="khong-phai-so-tinh")
+    if "xl/workbook.xml" not in names:
+        raise BaocaoError("tệp nén không phải sổ tính Excel", path=str(path), code="khong-phai-so-tinh")
+
+
+class _Sheet:
+    """A sheet as a grid of rows from row 0, column 0 (Excel A1)."""
+
+    def __init__(self, name: str, rows: list[list[Any]], merged: list[tuple] | None = None):
+        self.name = name
+        self.rows = rows
+        self.merged = merged or []
+
+    @classmethod
+    def from_calamine(cls, book: pc.CalamineWorkbook, name: str) -> "_Sheet":
+        sheet = book.get_sheet_by_name(name)
+        return cls(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
+                   [tuple(m) for m in (sheet.merged_cell_ranges or [])])
+
+    def loc(self, r: int, c: int) -> Loc:
+        return Loc(self.name, cell_name(r, c))
+
+    def cell(self, r: int, c: int) -> Any:
+        row = self.rows[r] if r < len(self.rows) else []
+        return row[c] if c < len(row) else ""
+
+    def find_header(self, wanted: tuple[str, ...], limit: int = 30) -> tuple[int, dict[str, int]] | None:
+        """First row (within `limit`) holding the first wanted header; map of header -> column."""
+        keys = {label_key(w): w for w in wanted}
+        for r, row in enumerate(self.rows[:limit]):
+            found = {keys[label_key(v)]: c for c, v in enumerate(row) if isinstance(v, str) and label_key(v) in keys}
+            if wanted[0] in found:
+                return r, found
+        return None
+
+
+def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None, dict]:
+    """Typed value of a cell for `field`; when it cannot be taken, (None, finding code, its fields)."""
+    value, reason = _typed(field, raw, form)
+    if reason:
+        return None, "gia-tri-khong-doc-duoc", {"label": field.label, "reason": reason}
+    if isinstance(value, (int, float)) and abs(value) > MAX_FIGURE:
+        return None, "so-qua-lon", {"label": field.label, "value": fmt_number(value),
+                                    "limit": fmt_number(MAX_FIGURE)}
+    return value, None, {}
+
+
+def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
+    """Typed value of a cell for `field`, or (None, reason) when it is not of the field's type."""
+    if isinstance(raw, str):
+        raw = nfc(raw).strip()
+        if raw == "":
+            return None, None
+        if raw.upper() in _ERRORS:
+            return None, f"ô chứa lỗi công thức {raw}"
+    if isinstance(raw, bool):
+        return None, "ô chứa giá trị TRUE/FALSE, không phải số liệu"
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return None, "ô chứa giá trị vô cực hoặc không xác định (NaN), không phải số"
+    kind = field.type
+    if isinstance(raw, time):
+        return (as_text(raw), None) if kind == "text" else (None, f"ô chứa giờ ({raw:%H:%M}), không phải "
+                                                             + ("ngày" if kind == "date" else "số liệu"))
+    if isinstance(raw, timedelta):
+        return (as_text(raw), None) if kind == "text" else (None, f"ô chứa khoảng thời gian ({as_text(raw)}), "
+                                                             "không phải số liệu")
+    if kind in ("count", "decimal", "percent", "money"):
+        if isinstance(raw, (datetime, date)):
+            return None, f"ô chứa ngày ({as_text(raw)}), không phải số; hãy đặt định dạng ô là Number"
+        if isinstance(raw, str):
+            try:
+                raw = parse_number(raw, percent=kind == "percent")
+            except NumberError as exc:
+                return None, str(exc)
+        elif kind == "percent":  # a percent-formatted cell holds the fraction: 99,2% is 0.992, 100% is 1
+            raw = round(raw * 100, 10)
+        if kind == "count":
+            if float(raw) != int(raw):
+                return None, f"«{_vn_plain(raw)}» không phải số nguyên"
+            return int(raw), None
+        return (int(raw) if float(raw).is_integer() else float(raw)), None
+    if kind == "date":
+        day = _as_date(raw)
+        if isinstance(day, str):
+            return None, day
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            return None, f"ngày {as_text(day)} nằm ngoài khoảng hợp lý ({MIN_YEAR}–{MAX_YEAR})"
+        return day, None
+    text = as_text(raw)
+    if kind == "choice":
+        match = form.choice_by_label(field.choices, text)
+        if match is None:
+            return None, f"«{clip(text)}» không có trong danh mục"
+        return match.label, None
+    return text, None
+
+
+def _as_date(raw: Any) -> date | str:
+    """The date in a cell, or why there is none."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (int, float)) and 1 <= raw < 2958466:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))
+    if isinstance(raw, str):
+        day, reason = _parse_date(raw)
+        return day or reason
+    return "không đọc được ngày"
+
+
+def _raw(raw: Any, value: Any) -> Any:
+    """What the cell held, kept only when it is not simply the value."""
+    return None if raw in ("", None) or raw == value else raw
+
+
+def _vn_plain(x: float) -> str:
+    return str(x).replace(".", ",")
+
+
+def as_text(raw: Any) -> str:
+    """A cell as the text the user sees (whole numbers without ".0", dates as dd/mm/yyyy)."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, (datetime, date)):
+        return f"{raw.day:02d}/{raw.month:02d}/{raw.year}"
+    if isinstance(raw, timedelta):
+        minutes = int(raw.total_seconds() // 60)
+        return f"{minutes // 60}:{minutes % 60:02d}"
+    return nfc(str(raw)).strip()
+
+
+def _parse_date(text: str) -> tuple[date | None, str | None]:
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date(), None
+        except ValueError:
+            continue
+    return None, f"«{clip(text)}» không phải ngày hợp lệ (dạng ngày/tháng/năm, ví dụ 09/01/2026)"
+
+
+def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tuple[str, str]:
+    if label_key(L.SHEET_LISTS) not in sheets:
+        raise BaocaoError(
+            f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
+            "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path), code="sai-bieu-mau")
+    sheet = sheet_at(sheets[label_key(L.SHEET_LISTS)])
+    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
+    if form_id != form.form_id:
+        raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
+                          path=str(path), code="sai-bieu-mau")
+    if version != form.version:
+        raise BaocaoError(
+            f"phiếu phiên bản {version or 'không rõ'}, phần mềm đang dùng phiên bản {form.version}; "
+            "hãy chép số liệu sang mẫu mới (lệnh «baocao tao-mau»)", path=str(path), code="sai-bieu-mau")
+    return form_id, version
+
+
+def _problem(sub: Submission, code: str, loc: Loc, field: str = "", /, **fields) -> None:
+    """Note a problem, worded by its catalogue entry."""
+    sub.problems.append(Problem(code, loc, catalogue.message(code, **fields), field))
+
+
+def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Submission,
+                  target: dict[str, Value], note_col: bool) -> None:
+    """Read one value per field, located by its code in the "Mã" column."""
+    wanted = (L.HEAD_CODE, L.HEAD_VALUE, L.HEAD_NOTE) if note_col else (L.HEAD_CODE, L.HEAD_VALUE)
+    found = sheet.find_header(wanted)
+    if found is None or L.HEAD_VALUE not in found[1]:
+        raise BaocaoError(f"sheet «{sheet.name}» thiếu dòng tiêu đề có cột «{L.HEAD_CODE}» và "
+                          f"«{L.HEAD_VALUE}»", path=str(sub.path), code="sai-bieu-mau")
+    head, cols = found
+    code_col, value_col, note = cols[L.HEAD_CODE], cols[L.HEAD_VALUE], cols.get(L.HEAD_NOTE)
+    by_code = {f.code: f for f in fields}
+    last = len(sheet.rows)  # a merge can reach row 1,048,576: only the rows read matter
+    merged_rows = {r for (r0, c0), (r1, c1) in sheet.merged if c0 <= value_col <= c1
+                   for r in range(max(r0, head + 1), min(r1, last - 1) + 1)}
+    for r in range(head + 1, len(sheet.rows)):
+        code = sheet.cell(r, code_col)
+        if not isinstance(code, str) or not code.strip():
+            continue
+        code = code.strip()
+        loc = sheet.loc(r, value_col)
+        field = by_code.get(code)
+        if field is None:
+            _problem(sub, "ma-khong-xac-dinh", sheet.loc(r, code_col), code, code=code)
+            continue
+        if code in target:
+            _problem(sub, "ma-trung", sheet.loc(r, code_col), code, code=code, first=target[code].loc)
+            continue
+        if r in merged_rows:
+            _problem(sub, "o-bi-gop", loc, code, label=field.label)
+        raw = sheet.cell(r, value_col)
+        value, problem, wording = _convert(field, raw, form)
+        if problem:
+            _problem(sub, problem, loc, code, **wording)
+        target[code] = Value(code, value, loc, _raw(raw, value))
+        if note is not None:
+            text = sheet.cell(r, note)
+            if isinstance(text, str) and text.strip():
+                sub.notes[code] = nfc(text).strip()
+    for f in fields:
+        if f.code not in target:
+            _problem(sub, "thieu-chi-tieu", Loc(sheet.name, "A1"), f.code, code=f.code, label=f.label,
+                     sheet=sheet.name)
+
+
+def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> list[Row]:
+    labels = tuple(c.label for c in lst.columns)
+    found = sheet.find_header(labels)
+    if found is None:
+        _problem(sub, "thieu-tieu-de-bang", Loc(sheet.name, "A1"), sheet=sheet.name, column=labels[0])
+        return []
+    head, cols = found
+    for c in lst.columns:
+        if c.label not in cols:
+            _problem(sub, "thieu-cot", sheet.loc(head, 0), sheet=sheet.name, column=c.label)
+    rows: list[Row] = []
+    for r in range(head + 1, len(sheet.rows)):
+        cells = {c.code: sheet.cell(r, cols[c.label]) for c in lst.columns if c.label in cols}
+        if all(v == "" or v is None for v in cells.values()):
+            continue
+        row = Row(len(rows) + 1, sheet.loc(r, 0))
+        for c in lst.columns:
+            if c.code not in cells:
+                continue
+            loc = sheet.loc(r, cols[c.label])
+            value, problem, wording = _convert(c, cells[c.code], form)
+            if problem:
+                _problem(sub, problem, loc, c.code, **wording)
+            row.cells[c.code] = Value(c.code, value, loc, _raw(cells[c.code], value))
+        rows.append(row)
+    return rows
+
+
+def _scan_formulas(path: Path, sub: Submission) -> None:
+    """Formulas typed over input cells (the value is only the last result) and error values."""
+    targets = [t for t in (sub.meta, sub.values) if t]
+    columns = {next(iter(t.values())).loc.sheet: "".join(ch for ch in next(iter(t.values())).loc.cell
+                                                         if ch.isalpha()) for t in targets}
+    found = formula_cells(path, columns)
+    for target in targets:
+        by_cell = {v.loc.cell: v for v in target.values()}
+        sheet = next(iter(target.values())).loc.sheet
+        for cell, (formula, error) in found[sheet].items():
+            value = by_cell.get(cell)
+            if value is None:
+                continue
+            loc = Loc(sheet, cell)
+            if error:
+                _problem(sub, "loi-cong-thuc", loc, value.code, code=value.code, error=error,
+                         formula=f" (công thức {formula})" if formula else "")
+                target[value.code] = Value(value.code, None, loc, error)
+            elif formula:
+                _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
+
+
+def read_submission(path: Path | str, form: Form | None = None) -> Submission:
+    """Read `path` as a filled intake workbook of `form` (the bundled one by default)."""
+    path = Path(path)
+    form = form or load_form()
+    sniff(path)
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
+                          code="tep-co-mat-khau") from None
+    except Exception as exc:  # calamine raises several unrelated types for a damaged file
+        raise _refusal(exc, path) from None
+    try:
+        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, name), path, form)
+        _scan_formulas(path, sub)
+    except BaocaoError:
+        raise
+    except Exception as exc:
+        raise _refusal(exc, path) from None
+    finally:
+        book.close()
+    return sub
+
+
+def _refusal(exc: Exception, path: Path) -> BaocaoError:
+    """A library's failure on a hostile or damaged file, told in Vietnamese by kind; its own text is detail."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, DefusedXmlException):
+        code = "noi-dung-khong-an-toan"
+    elif isinstance(exc, MemoryError):
+        code = "tep-qua-lon"
+    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, ParseError, UnicodeDecodeError, EOFError,
+                          OSError, NotImplementedError, zlib.error, struct.error)):
+        code = "tep-hong"
+    else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator
+        log_failure(exc, str(path))
+        code = "loi-doc-khong-mong-doi"
+    return BaocaoError(catalogue.message(code), path=str(path), code=code, detail=detail)
+
+
+def read_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None,
+              name: str = "phiếu đang mở") -> Submission:
+    """Read a workbook given as its cell values, sheet name -> rows from A1 (what Excel shows on screen,
+    e.g. through xlwings); `name` is the workbook's file name for messages. Empty cells may be "" or
+    None, dates may be midnight datetimes. Merged cells and formulas are not seen this way."""
+    form = form or load_form()
+    sheets = {sheet: _Sheet(sheet, [[_grid_cell(v) for v in row] for row in rows[:MAX_ROWS]])
+              for sheet, rows in grid.items()}
+    return _read(list(sheets), sheets.__getitem__, Path(name), form)
+
+
+def _grid_cell(value: Any) -> Any:
+    """A cell as python-calamine gives it: "" when empty, a date for a date-only cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date()
+    return value
+
+
+def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form) -> Submission:
+    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked)."""
+    names = {label_key(n): n for n in sheet_names}
+    form_id, version = _read_stamp(names, sheet_at, path, form)
+    sub = Submission(path=path, form_id=form_id, version=version)
+    for required in (L.SHEET_META, L.SHEET_DATA):
+        if label_key(required) not in names:
+            raise BaocaoError(f"thiếu sheet «{required}» (bị xóa hoặc đổi tên)", path=str(path), code="sai-bieu-mau")
+    _values_sheet(sheet_at(names[label_key(L.SHEET_META)]), form.metadata, form, sub, sub.meta, False)
+    _values_sheet(sheet_at(names[label_key(L.SHEET_DATA)]), form.indicators, form, sub, sub.values, True)
+    for lst in form.lists:
+        if label_key(lst.sheet) not in names:
+            _problem(sub, "thieu-sheet", Loc(lst.sheet, "A1"), sheet=lst.sheet)
+            sub.lists[lst.id] = []
+            continue
+        sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
+    return sub

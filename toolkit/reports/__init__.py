@@ -1,0 +1,11 @@
+"""Unit reports: a checked Submission through its report type's scope, context and sentences into a docxtpl
+template, giving a .docx (and a PDF through LibreOffice) in the NĐ 30/2020 layout. The city report (in city/)
+uses this renderer and the context's header pieces; nothing here knows the city."""
+from toolkit import exports
+
+__getattr__, __all__ = exports(__name__, {
+    "render": ("CompiledTemplate", "ReportRefused", "render_path", "render_report", "report_type",
+               "sample_reports", "template_path", "to_pdf"),
+    "context": ("dateline", "period_names", "recipients", "report_number"),
+    "sentences": ("num", "qty"),
+})

@@ -1,0 +1,99 @@
+"""The sentences unit reports write from the figures: the Jinja templates of definition/sentences.yaml.
+
+The wording lives in the definition, where a city admin reads and changes it; this
+module only gives the templates the figures of one submission, formatted the
+Vietnamese way (toolkit.vnformat), and splits what they write into sentences.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+import yaml
+
+from toolkit.definition import Form
+from toolkit.errors import BaocaoError
+from toolkit.intake import Submission
+from toolkit.vnformat import fmt_count, fmt_money, fmt_number
+
+
+def num(n: int | float) -> str:
+    """A count in prose: 05, 5.892; zero stays "0" as the seeds write it ("0 hồ sơ")."""
+    if n == 0:
+        return "0"
+    return fmt_count(int(n)) if float(n).is_integer() else fmt_number(n)
+
+
+def qty(n: int | float | None, unit: str) -> str:
+    return "" if n is None else f"{num(n)} {unit}".strip()
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def join(parts: Iterable[str | None], sep: str = "; ") -> str:
+    return sep.join(p for p in parts if p)
+
+
+def breakdown(total: Any, parts: list) -> str:
+    """", trong đó: …" for the non-zero parts; nothing when there are none or one part is the whole."""
+    shown = [(v, text) for v, text in parts if v]
+    if not shown or (len(shown) == 1 and shown[0][0] == total):
+        return ""
+    return ", trong đó: " + "; ".join(text for _, text in shown)
+
+
+def group_codes(form: Form, section: str, number: int) -> tuple[str, ...]:
+    """Indicator codes of one group of indicators.yaml, in its order."""
+    sec = next(x for x in form.sections if x.id == section)
+    return tuple(f.code for f in sec.groups[number - 1].indicators)
+
+
+def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
+    try:
+        return _compiled(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BaocaoError(f"không đọc được tệp câu văn {path.name} ({exc.strerror})") from None
+
+
+@lru_cache(maxsize=4)
+def _compiled(text: str) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
+    """The templates of one sentences.yaml text, compiled once per text (a batch of 114 reports pays once)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(thuong=lower_first, hoa_dau=upper_first)
+    env.globals.update(dem=qty, so_dem=num, tien=fmt_money, trong_do=breakdown, noi=join)
+    try:
+        raw = yaml.safe_load(text)
+        groups = {name: tuple(ref) for name, ref in raw["theo_nhom"].items()}
+        one = env.from_string(raw["chi_tieu"])
+        sentences = {name: [env.from_string(t) for t in items] for name, items in raw["cau"].items()}
+    except (yaml.YAMLError, KeyError, TypeError, jinja2.TemplateSyntaxError) as exc:
+        raise BaocaoError("tệp câu văn sentences.yaml sai cú pháp (YAML hoặc mẫu Jinja); xem lại phần vừa sửa",
+                          detail=str(exc)) from None
+    return groups, one, sentences
+
+
+def _lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def sentences(sub: Submission, form: Form, values: dict[str, Any]) -> dict[str, list[str]]:
+    """`cau.<group>` of a report: each template of sentences.yaml rendered over `values` (n, so, pt, tl, …)."""
+    groups, one, templates = _templates(Path(form.source) / "sentences.yaml")
+    env_values = {**values, "nhom": lambda section, number: group_codes(form, section, number)}
+    try:
+        out = {name: [s for t in items for s in _lines(t.render(env_values))] for name, items in templates.items()}
+        for name, (section, number) in groups.items():
+            out[name] = [s for c in group_codes(form, section, int(number)) if values["n"][c] is not None
+                         for s in _lines(one.render(env_values, c=c))]
+    except jinja2.UndefinedError as exc:
+        raise BaocaoError("tệp câu văn sentences.yaml dùng một tên không có trong số liệu (xem đầu tệp đó)",
+                          path=str(sub.path), detail=str(exc.message)) from None
+    return out

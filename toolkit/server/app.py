@@ -1,0 +1,263 @@
+"""`baocao server`: the city's server for the buttons of units' workbooks, and the page of submissions.
+
+A unit's workbook (`baocao tao-xlsm --may-chu`) posts itself with xlwings' VBA
+`RunServerPython` (module Remote of xlwings; the payload holds every sheet's values
+from A1, the defined names and the book's name). The server opens it with
+`xw.Book(json=...)`, runs the same handler as the local button (toolkit.excel.buttons,
+toolkit.server.nop) and answers with the actions Excel applies. Every refusal is an
+answer too: an action that writes a Vietnamese sentence into the status cell.
+
+Only this module imports FastAPI (extra `baocao[server]`); xlwings stays in
+toolkit.excel.buttons, which also sets xlwings' licence key for its remote interpreter.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from toolkit.definition import Form, load_form
+from toolkit.errors import BaocaoError
+from toolkit.excel import NAME_STATUS
+from toolkit.excel import buttons as xl
+from toolkit.server import nop
+from toolkit.server.keys import Keys
+from toolkit.vnformat import period_year
+
+ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
+PAGE = Path(__file__).with_name("page.html")
+
+
+@dataclass
+class Settings:
+    store: Path  # the city store (SQLite): versions, keys, Nộp attempts
+    folder: Path  # where the server keeps received workbooks, reports and the city workbook
+    period: str  # the period the page shows (code or label)
+    year: int
+    deadline: date | None = None  # None: each unit's data window end + the form's deadline days
+    max_bytes: int = 5 * 1024 * 1024  # a filled workbook's payload is a few hundred KB
+    timeout: float = 25.0  # below the 30 s the VBA client waits, so the refusal arrives
+    per_minute: int = 20  # requests per key per minute
+    public_url: str | None = None  # the address units use (behind the HTTPS proxy); links are made from it
+
+
+class RateLimit:
+    """At most `n` requests per key in any 60 seconds (a sliding window)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.seen: dict[str, deque] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            q = self.seen[key]
+            while q and now - q[0] > 60:
+                q.popleft()
+            if len(q) >= self.n:
+                return False
+            q.append(now)
+            return True
+
+
+def _status_actions(payload: dict | None, text: str, fallback: tuple[int, str]) -> dict:
+    """Actions that write `text` into the workbook's status cell: found through the defined names the client
+    sent, else at the place this server's workbooks have it (`fallback`: sheet index, A1)."""
+    where = fallback
+    for n in (payload or {}).get("names") or []:
+        if isinstance(n, dict) and n.get("name") == NAME_STATUS and isinstance(n.get("sheet_index"), int):
+            where = (n["sheet_index"], str(n.get("address", "")))
+    if not (0 <= where[0] < 100 and re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", where[1])):
+        where = fallback
+    return xl.status_actions(*where, text)
+
+
+def status_cell(form: Form) -> tuple[int, str]:
+    """Where the status cell of the workbooks this server hands out is: (sheet index, A1)."""
+    import tempfile
+
+    import openpyxl
+
+    from toolkit.excel import build_intake
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build_intake(form, Path(tmp) / "mau.xlsm", server=("http://127.0.0.1", "0-0"))
+        wb = openpyxl.load_workbook(path)
+        sheet, ref = next(iter(wb.defined_names[NAME_STATUS].destinations))
+        return wb.sheetnames.index(sheet), ref.replace("$", "").split(":")[0]
+
+
+@dataclass
+class Server:
+    settings: Settings
+    form: Form = field(default_factory=load_form)
+    downloads: dict[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.limit = RateLimit(self.settings.per_minute)
+        self.fallback = status_cell(self.form)
+        self.settings.folder.mkdir(parents=True, exist_ok=True)
+        with Keys(self.settings.store):
+            pass  # creates the store file and the key table before the first request
+
+    def refuse(self, payload: dict | None, action: str, text: str) -> dict:
+        return _status_actions(payload, f"{action}: {text}", self.fallback)
+
+    def run(self, action: str, payload: dict, unit: str, base_url: str) -> dict:
+        """Open the posted workbook, run the button's handler, return the actions (in a worker thread)."""
+        try:
+            book = xl.open_posted(payload)
+        except BaocaoError as exc:
+            return self.refuse(payload, ACTIONS[action], str(exc))
+        try:
+            if action == "kiem-tra":
+                xl.kiem_tra(book)
+            elif action == "nop":
+                nop.submit(book, unit, self.settings.store, self.settings.folder / "phieu", self.form)
+            else:
+                self.report(book, unit, base_url)
+            return book.json()
+        finally:
+            xl.close_posted(book)
+
+    def report(self, book, unit: str, base_url: str) -> None:
+        """Tạo báo cáo: render on the server; the status cell gets the download link."""
+        with xl.handler("Tạo báo cáo", book) as book:
+            token = secrets.token_hex(16)
+            out = xl.render_chosen(book, self.settings.folder / "bao_cao" / token, unit)
+            if not out:
+                return  # refused for the workbook's errors: listed, marked and said in the status cell
+            links = []
+            for path in out:
+                self.downloads[f"{token}/{path.name}"] = path
+                links.append(f"{base_url}/tai-ve/{token}/{path.name}")
+            xl.status(book, f"Đã tạo báo cáo lúc {datetime.now():%H:%M %d/%m/%Y}; tải về (mở bằng trình duyệt): "
+                            + " ; ".join(links))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    server = Server(settings)
+    app = FastAPI(title="baocao", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.server = server
+    page = jinja2.Environment(autoescape=True).from_string(PAGE.read_text(encoding="utf-8"))
+
+    @app.get("/ping")
+    def ping() -> PlainTextResponse:
+        return PlainTextResponse("baocao")
+
+    @app.post("/xlwings/{action}")
+    async def button(action: str, request: Request) -> JSONResponse:
+        if action not in ACTIONS:
+            return PlainTextResponse("Không có chức năng này trên máy chủ baocao.", status_code=404)
+        name = ACTIONS[action]
+        body, size = bytearray(), 0
+        # Read to the end even when too big (kept only up to the limit): a client cut off while sending
+        # sees a reset connection, not the answer.
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= settings.max_bytes:
+                body += chunk
+            elif size > 10 * settings.max_bytes:
+                break  # beyond any mistake: stop reading, the client may see the connection cut
+        if size > settings.max_bytes:
+            return JSONResponse(server.refuse(None, name, _too_big(settings)))
+        try:
+            payload = json.loads(body)
+            if not isinstance(payload, dict):
+                raise ValueError
+        except ValueError:
+            return JSONResponse(server.refuse(None, name, "dữ liệu gửi lên không đọc được; hãy bấm lại"))
+        key = request.headers.get("authorization", "").strip()
+        unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        if unit is None:
+            return JSONResponse(server.refuse(
+                payload, name, "khóa của tệp không đúng hoặc đã bị thay (máy chủ không nhận ra đơn vị); hãy dùng "
+                               "tệp phiếu mới nhất Sở Nội vụ gửi cho đơn vị"))
+        if not server.limit.allow(key):
+            return JSONResponse(server.refuse(
+                payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại"))
+        base = (settings.public_url or str(request.base_url)).rstrip("/")
+        try:
+            actions = await asyncio.wait_for(run_in_threadpool(server.run, action, payload, unit, base),
+                                             settings.timeout)
+        except asyncio.TimeoutError:
+            actions = server.refuse(payload, name, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} "
+                                                   "giây; chờ vài phút rồi bấm lại (nếu đã bấm Nộp, xem mã tiếp "
+                                                   "nhận ở lần bấm sau)")
+        return JSONResponse(actions)
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard() -> HTMLResponse:
+        from toolkit.server.dashboard import unit_rows
+
+        rows = unit_rows(settings.store, settings.period, settings.year, settings.deadline, server.form)
+        title = period_year(server.form.period(settings.period).label, settings.year)
+        return HTMLResponse(page.render(rows=rows, title=title, now=datetime.now(), deadline=settings.deadline,
+                                        counts=_counts(rows)))
+
+    @app.get("/tai-ve/so-tong-hop.xlsx")
+    def city_workbook():
+        from toolkit.city import consolidate_store, write_city_workbook
+
+        out = settings.folder / "tong_hop" / f"so_tong_hop_{settings.year}.xlsx"
+        write_city_workbook(consolidate_store(settings.store, settings.period, settings.year, settings.deadline,
+                                              server.form), out)
+        return FileResponse(out, filename=out.name)
+
+    @app.get("/tai-ve/bao-cao-tong-hop.docx")
+    def city_report():
+        from toolkit.server.dashboard import city_report
+
+        try:
+            out = city_report(settings.store, settings.folder / "tong_hop", settings.period, settings.year,
+                              settings.deadline, server.form)
+        except BaocaoError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        return FileResponse(out, filename=out.name)
+
+    @app.get("/tai-ve/{token}/{name}")
+    def download(token: str, name: str):
+        path = server.downloads.get(f"{token}/{name}")  # only files this server made and named
+        if path is None or not path.exists():
+            return PlainTextResponse("Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy bấm "
+                                     "«Tạo báo cáo» lần nữa.", status_code=404)
+        return FileResponse(path, filename=path.name)
+
+    return app
+
+
+def _too_big(settings: Settings) -> str:
+    return (f"dữ liệu gửi lên quá lớn (trên {settings.max_bytes // 1048576} MB); phiếu số liệu chỉ vài trăm KB, "
+            "hãy xóa các dòng, sheet hoặc hình ảnh thừa rồi bấm lại")
+
+
+def _unit_of(store: Path, key: str) -> str | None:
+    with Keys(store) as keys:
+        return keys.unit_of(key)
+
+
+def _counts(rows: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for r in rows:
+        out[r["status"]] += 1
+    return dict(out)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
+                limit_concurrency=200, log_level="info")

@@ -1,0 +1,103 @@
+"""Keys the city issues to its units for the server (`baocao server cap-khoa`).
+
+A key is "<unit code>-<random>", so the server knows which unit claims to speak
+before checking it. Only a SHA-256 of each key is kept, in the city store's
+SQLite file; the key itself is shown once, when issued, and lives in the unit's
+workbook. A key of 192 random bits needs no slow hash: guessing is the attack, not
+a dictionary. Issuing again replaces the unit's key (the old workbook stops working).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from toolkit.errors import BaocaoError
+
+KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS unit_key (
+    unit TEXT PRIMARY KEY, key_hash TEXT NOT NULL, issued_at TEXT NOT NULL
+);
+"""
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Keys:
+    def __init__(self, path: Path | str):
+        try:
+            self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise BaocaoError(f"không mở được kho dữ liệu ({exc})", path=str(path)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Keys":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def issue(self, units: list[str]) -> dict[str, str]:
+        """A new key for each unit (replacing any older one), in one transaction: unit -> key."""
+        keys = {unit: f"{unit}-{secrets.token_urlsafe(24)}" for unit in units}
+        now = datetime.now().isoformat(timespec="seconds")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?)",
+                                [(u, _hash(k), now) for u, k in keys.items()])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return keys
+
+    def unit_of(self, key: str) -> str | None:
+        """The unit a key belongs to, or None when the key is not one the city issued (or was replaced)."""
+        unit = key.partition("-")[0]
+        row = self.db.execute("SELECT key_hash FROM unit_key WHERE unit=?", (unit,)).fetchone()
+        if row and hmac.compare_digest(row[0], _hash(key)):
+            return unit
+        return None
+
+
+def issue_to_csv(store: Path | str, units: list[str] | None, out: Path) -> int:
+    """Issue keys to `units` (all units of the form when None) and write unit code, name, key to a CSV file."""
+    from toolkit.atomic import atomic_path
+    from toolkit.definition import load_form
+
+    form = load_form()
+    wanted = units or [u.code for u in form.units]
+    unknown = [u for u in wanted if form.unit_by_code(u) is None]
+    if unknown:
+        raise BaocaoError(f"mã đơn vị không có trong danh sách: {', '.join(unknown)}")
+    with Keys(store) as keys:
+        issued = keys.issue(wanted)
+    with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(KEY_COLUMNS)
+        writer.writerows((u, form.unit_by_code(u).name, k) for u, k in issued.items())
+    return len(issued)
+
+
+def read_csv(path: Path) -> list[tuple[str, str]]:
+    """(unit code, key) of each row of a key file written by issue_to_csv."""
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise BaocaoError(f"không đọc được tệp khóa ({exc.strerror})", path=str(path)) from None
+    if not rows or tuple(rows[0]) != KEY_COLUMNS or any(len(r) != 3 for r in rows[1:]):
+        raise BaocaoError(f"không phải tệp khóa do «baocao server cap-khoa» ghi ra (cần các cột "
+                          f"{', '.join(KEY_COLUMNS)})", path=str(path))
+    return [(r[0], r[2]) for r in rows[1:]]

@@ -1,0 +1,164 @@
+"""Nộp on the city server: read the unit's workbook, check it, store it as a new version, then write back.
+
+One walk: the grid is read once, checked by the same checker as Kiểm tra, stored,
+and only then is the workbook edited, with one list of edits (results table, colours,
+receipt, status line) applied at the end. When there is no error the submission is kept twice, each write
+whole or not at all: the workbook's cells as an .xlsx under the server's folder
+(a name the server makes from the unit, period and content hash; nothing the
+client sends becomes a path) and the values in the city store, whose single
+transaction gives the version number. A refused Nộp (errors) is logged as an
+attempt so that the city's page can show "có lỗi".
+
+No FastAPI here: toolkit.server.app only moves requests in and actions out.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from toolkit.atomic import atomic_path
+from toolkit.city import Store
+from toolkit.definition import Form
+from toolkit.errors import BaocaoError
+from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
+from toolkit.excel import buttons as xl
+
+ATTEMPTS = """
+CREATE TABLE IF NOT EXISTS submit_attempt (
+    unit TEXT NOT NULL, period TEXT NOT NULL, year INTEGER NOT NULL, at TEXT NOT NULL,
+    errors INTEGER NOT NULL, warnings INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str  # mã tiếp nhận: unit, period, year, version and the start of the content hash
+    unit: str
+    period: str  # label
+    year: int
+    version: int
+    received_at: datetime
+    file: str  # relative to the server's folder
+    new: bool  # False when the same content was already stored (the receipt of that version)
+
+    @property
+    def text(self) -> str:
+        """What the workbook keeps: mã tiếp nhận, version, time received."""
+        return f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc {self.received_at:%H:%M:%S %d/%m/%Y}"
+
+
+def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
+    return f"{unit}-{form.period(period).code}{year}-V{version}-{content_hash[:8].upper()}"
+
+
+def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Receipt | None:
+    """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
+    with xl.handler("Nộp", book) as book:
+        grid = xl.live_grid(book)
+        report = xl.live_report(grid, book, form)
+        sub = report.submission
+        _require_own(sub, unit, form)
+        if report.valid:
+            receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+            again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
+            said = [Put(NAME_RECEIPT, receipt.text),
+                    Put(NAME_STATUS, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận "
+                                     f"{receipt.code}, phiên bản {receipt.version}; {xl.verdict(report)}.")]
+        else:
+            receipt = None
+            _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
+            said = [Put(NAME_STATUS, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ "
+                                     "theo bảng bên dưới rồi bấm «Nộp» lại.")]
+        apply(book, xl.shown(report.findings) + said)
+        return receipt
+    return None
+
+
+def _require_own(sub, unit: str, form: Form) -> None:
+    """The workbook is the key holder's own and names its period: else nothing is stored nor marked."""
+    if sub.unit_code != unit:
+        name = form.unit_by_code(unit).name if form.unit_by_code(unit) else unit
+        raise BaocaoError(f"khóa trong tệp này là của {name} (mã {unit}) nhưng phiếu ghi mã đơn vị "
+                          f"«{sub.unit_code or 'trống'}» ở sheet «Thông tin chung»; sửa mã đơn vị hoặc dùng "
+                          "đúng tệp thành phố đã cấp cho đơn vị")
+    if not sub.period or not isinstance(sub.year, int):
+        raise BaocaoError("hãy chọn kỳ báo cáo và nhập năm ở sheet «Thông tin chung» rồi bấm Nộp lại")
+
+
+def _now() -> str:
+    return datetime.now().strftime("%H:%M %d/%m/%Y")
+
+
+def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
+    text = json.dumps(grid, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict], store_path: Path, folder: Path,
+           form: Form) -> Receipt:
+    digest = _content_hash(grid)
+    rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
+    target = folder / rel
+    if not target.exists():
+        write_grid(grid, target)
+    received = datetime.now().replace(microsecond=0)
+    values = {c: (v.value, f"{v.loc}") for c, v in {**sub.meta, **sub.values}.items()}
+    with Store(store_path, form) as db:
+        version, new = db.add(unit, sub.unit_name or "", sub.period, sub.year, values, rel, digest, received,
+                              findings, sub.version)
+        if not new:
+            received = next(s.received_at for s in db.versions(unit, sub.period, sub.year) if s.version == version)
+    return Receipt(receipt_code(unit, sub.period, sub.year, version, digest, form), unit, sub.period, sub.year,
+                   version, received, rel, new)
+
+
+def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
+    """The submitted cells as a plain workbook the reader (and a person) can open again."""
+    with atomic_path(out) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+        day = wb.add_format({"num_format": "dd/mm/yyyy"})
+        for name, rows in grid.items():
+            ws = wb.add_worksheet(name)
+            for r, row in enumerate(rows):
+                for c, v in enumerate(row):
+                    if isinstance(v, (date, datetime)):
+                        ws.write_datetime(r, c, datetime(v.year, v.month, v.day), day)
+                    elif isinstance(v, bool) or v in ("", None):
+                        continue
+                    elif isinstance(v, (int, float)):
+                        ws.write_number(r, c, v)
+                    else:
+                        ws.write_string(r, c, str(v))
+        wb.close()
+    return out
+
+
+def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: int, warnings: int) -> None:
+    db = sqlite3.connect(str(store_path), timeout=60, isolation_level=None)
+    try:
+        db.executescript(ATTEMPTS)
+        db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
+                   (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+    finally:
+        db.close()
+
+
+def last_attempts(store_path: Path, period: str, year: int) -> dict[str, tuple[datetime, int, int]]:
+    """unit -> (time, errors, warnings) of its latest refused Nộp for the period."""
+    db = sqlite3.connect(str(store_path), timeout=60, isolation_level=None)
+    try:
+        db.executescript(ATTEMPTS)
+        rows = db.execute("SELECT unit, MAX(at), errors, warnings FROM submit_attempt WHERE period=? AND year=? "
+                          "GROUP BY unit", (period, year)).fetchall()
+    finally:
+        db.close()
+    return {u: (datetime.fromisoformat(at), e, w) for u, at, e, w in rows}
