@@ -315,7 +315,7 @@ def appendix(doc) -> None:
     tag(doc, "if phu_luc")
     each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "else")
-    body(doc, "Phiếu số liệu không có lỗi, cảnh báo.", italic=True)
+    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
     tag(doc, "endif")
     tag(doc, "endif")
 
