@@ -123,6 +123,11 @@ def validation(field: Field) -> dict:
     elif field.type == "choice":
         opts = {"validate": "list", "source": "=" + choice_name(field.choices),
                 "error_message": "Chỉ chọn một giá trị trong danh sách thả xuống."}
+    elif field.suggest:  # the dropdown offers the labels; several, separated by ";", are kept after a notice
+        return {"validate": "list", "source": "=" + choice_name(field.suggest), "input_title": title,
+                "input_message": hint[:255], "error_title": "Nhiều lựa chọn", "error_type": "information",
+                "error_message": "Giá trị không có trong danh sách. Nếu đây là nhiều lựa chọn cách nhau dấu chấm "
+                                 "phẩy thì bấm OK để giữ; nếu gõ nhầm thì bấm Cancel.", "ignore_blank": True}
     else:
         hi = int(field.max or 8000)
         opts = {"validate": "length", "criteria": "<=", "value": hi,
@@ -169,7 +174,7 @@ def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | 
     rows_written = {}
     for lst in form.lists:
         rows = (data.get("danh_sach") or {}).get(lst.id) or []
-        _list(wb.add_worksheet(lst.sheet, FormulaSheet), lst, fmt, rows)
+        _list(wb.add_worksheet(lst.sheet, FormulaSheet), lst, form, fmt, rows)
         rows_written[lst.id] = len(rows)
     check = wb.add_worksheet(L.SHEET_CHECK, FormulaSheet)
     _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
@@ -311,9 +316,10 @@ def _data(wb, ws, form: Form, fmt: _Formats, values: dict, notes: dict) -> None:
     _protect(ws)
 
 
-def _list(ws, lst: ListDef, fmt: _Formats, rows: list[dict]) -> None:
+def _list(ws, lst: ListDef, form: Form, fmt: _Formats, rows: list[dict]) -> None:
     ws.write_string(0, 0, lst.label.upper(), fmt.title)
-    ws.write_string(1, 0, "Mỗi dòng một mục; gõ tiếp ngay dưới bảng để thêm dòng.", fmt.subtitle)
+    ws.merge_range(1, 0, 1, len(lst.columns) - 1, "Mỗi dòng một mục; gõ tiếp ngay dưới bảng để thêm dòng."
+                   + _scale(lst, form), fmt.subtitle_wrap)
     n = max(len(rows), lst.blank_rows)
     top = L.LIST_HEADER_ROW
     ws.add_table(top, 0, top + n, len(lst.columns) - 1, {
@@ -327,6 +333,17 @@ def _list(ws, lst: ListDef, fmt: _Formats, rows: list[dict]) -> None:
             write_value(ws, top + 1 + ri, ci, col, row.get(col.code), fmt.list_cell[col.type])
     ws.freeze_panes(top + 1, 0)
     _print_setup(ws, landscape=True)
+
+
+def _scale(lst: ListDef, form: Form) -> str:
+    """The marks a list is scored against, from the definition: " Các tiêu chí và điểm tối đa: …"."""
+    for col in lst.columns:
+        items = [c for c in form.choices.get(col.choices or "", ()) if "max" in c.extra]
+        if items:
+            marks = "; ".join(f"{c.label} ({_vn(c.extra['max'])} điểm)" for c in items)
+            total = _vn(sum(c.extra["max"] for c in items))
+            return f" Các {col.label.lower()} và điểm tối đa: {marks}; tổng {total} điểm."
+    return ""
 
 
 def list_widths(lst: ListDef) -> list[float]:
