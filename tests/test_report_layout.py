@@ -147,3 +147,20 @@ def test_no_page_ends_with_a_heading(pages):
             assert not any(h.startswith(last) or h.endswith(last) for h in headings), (stem, n, last)
             checked += 1
     assert checked > 40
+
+
+def test_nothing_runs_past_a_margin(pages):
+    """Every line of every report page lies between the 3 cm left and 1,5 cm right margins (NĐ 30/2020)."""
+    import xml.etree.ElementTree as ElementTree
+
+    cm = 72 / 2.54
+    for stem, _ in _docs(pages):
+        xml = subprocess.run(["pdftotext", "-bbox-layout", str(pages["_pdf_dir"] / f"{stem}.pdf"), "-"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        root = ElementTree.fromstring(re.sub(r'\sxmlns="[^"]+"', "", xml, count=1))
+        for n, page in enumerate(root.iter("page"), 1):
+            width = float(page.get("width"))
+            for line in page.iter("line"):
+                x0, x1 = float(line.get("xMin")), float(line.get("xMax"))
+                text = " ".join(w.text or "" for w in line.iter("word"))
+                assert 3 * cm - 1 <= x0 and x1 <= width - 1.5 * cm + 1, (stem, n, round(x0), round(x1), text)
