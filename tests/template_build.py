@@ -549,9 +549,10 @@ def build_cqtt(doc) -> None:
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
     h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
     area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
-    body(doc, "Bảng tiêu chí chấm điểm theo thang điểm {{ cqtt.tong_diem_toi_da }} gồm {{ cqtt.tieu_chi | length }} "
-              "tiêu chí:")
-    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm;", "t")
+    tag(doc, "if cqtt.gioi_thieu")
+    body(doc, "{{ cqtt.gioi_thieu }}")
+    tag(doc, "endif")
+    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
     tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
     body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
               "{{ cqtt.muc_dang_ky }}.")

@@ -310,7 +310,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                                                                  else "đến nay") if own_start else ""),
         "tthc_thoi_gian": (f"Kết quả giải quyết thủ tục hành chính từ ngày {fmt_date(start)} đến hết ngày "
                            f"{fmt_date(end)}:" if start and end else "Kết quả giải quyết thủ tục hành chính:"),
-        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY")),
+        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", [])),
     }
 
 
@@ -325,8 +325,9 @@ def _level_text(level: dict | None) -> str:
     return f"{level['label']} (đạt từ {num(level['min'])} đến dưới {num(level['below'])} điểm)"
 
 
-def _cqtt(rows: list, form: Form, registered: str | None = None) -> dict[str, Any]:
-    """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table."""
+def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[str] = ()) -> dict[str, Any]:
+    """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table; the line
+    introducing the criteria unless the officer's own paragraph already says it."""
     unmet = [r for r in rows
              if (r.get("diem_tu_cham") is not None and r.get("diem_toi_da") is not None
                  and r.get("diem_tu_cham") < r.get("diem_toi_da"))
@@ -340,9 +341,12 @@ def _cqtt(rows: list, form: Form, registered: str | None = None) -> dict[str, An
     scores = [r.get("diem_tu_cham") for r in rows]
     total = sum(scores) if rows and all(s is not None for s in scores) else None
     level = next((lv for lv in form.cqtt_levels if total is not None and lv["min"] <= total < lv.get("below", 101)), None)
+    scale = num(sum(c.extra["max"] for c in form.cqtt_criteria))
+    intro = f"Bảng tiêu chí chấm điểm theo thang điểm {scale} gồm {len(criteria)} tiêu chí:"
     return {
         "tieu_chi": criteria,
-        "tong_diem_toi_da": num(sum(c.extra["max"] for c in form.cqtt_criteria)),
+        "gioi_thieu": "".join(_drop_repeated({"x": [intro]}, list(officer))["x"]),
+        "tong_diem_toi_da": scale,
         "tong_diem_tu_cham": _score(total),
         "muc_dat": _level_text(level),
         "muc_dang_ky": _level_text(next((lv for lv in form.cqtt_levels if lv["label"] == registered), None)),
