@@ -24,7 +24,7 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
-from toolkit.city import Store
+from toolkit.city import Store, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
@@ -109,13 +109,14 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     target = folder / rel
     if not target.exists():
         write_grid(grid, target)
-    received = datetime.now().replace(microsecond=0)
     values = {c: (v.value, f"{v.loc}") for c, v in {**sub.meta, **sub.values}.items()}
-    with Store(store_path, form) as db:
-        version, new = db.add(unit, sub.unit_name or "", sub.period, sub.year, values, rel, digest, received,
-                              findings, sub.version)
-        if not new:
-            received = next(s.received_at for s in db.versions(unit, sub.period, sub.year) if s.version == version)
+    try:
+        with Store(store_path, form) as db:
+            version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
+                                                 digest, findings, sub.version)
+    except sqlite3.Error as exc:  # nothing was stored: the unit is told so, and why, instead of a receipt
+        raise BaocaoError(f"chưa lưu được bản nộp ({store_failure(exc, 'kho dữ liệu không ghi được')}); hãy báo "
+                          "Sở Nội vụ rồi bấm Nộp lại sau", detail=str(exc)) from None
     return Receipt(receipt_code(unit, sub.period, sub.year, version, digest, form), unit, sub.period, sub.year,
                    version, received, rel, new)
 
@@ -124,7 +125,7 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
     """The submitted cells as a plain workbook the reader (and a person) can open again."""
     with atomic_path(out) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
+                                            "strings_to_numbers": False, "in_memory": True})
         day = wb.add_format({"num_format": "dd/mm/yyyy"})
         for name, rows in grid.items():
             ws = wb.add_worksheet(name)
