@@ -21,6 +21,7 @@ pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
 from conftest import run_cli  # noqa: E402
+from small_disk import SmallDisks, fill  # noqa: E402
 from test_server import NGHI_DUONG, clean, free_port, names  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
@@ -182,6 +183,39 @@ def test_unknown_addresses_are_answered_in_vietnamese(city):
         assert err.value.code in (404, 405) and body.startswith(("Không có", "Địa chỉ này")), body
 
 
+def test_nop_on_a_full_disk_is_refused_in_vietnamese_and_the_server_stays_up(tmp_path, form):
+    """The server's folder and store on a tmpfs that fills after the start: Nộp says it was not stored and why
+    (no receipt, no server path), nothing is stored, and the server goes on answering."""
+    disks = SmallDisks(tmp_path)
+    try:
+        disk = disks.mount("2m")
+        done = run_cli("server", "cap-khoa", "--kho", str(disk / "kho.sqlite"), "--ra", str(tmp_path / "khoa.csv"))
+        assert done.returncode == 0, done.stderr
+        lines = (tmp_path / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:]
+        keys = dict(line.split(",")[0::2] for line in lines)
+        proc, url = start(disk)
+        try:
+            data = load_data(NGHI_DUONG, form)
+            unit = data["thong_tin"]["MA_DVHC"]
+            book = build_intake(form, tmp_path / "clean.xlsm", clean(data), server=(url, keys[unit]))
+            fill(disk, 0)
+            code, out = rc.post(f"{url}/xlwings/nop", rc.payload(book), keys[unit], timeout=300)
+            assert code == 200, out
+            model = rc.ExcelClient(book)
+            model.apply(out["actions"])
+            text = model.value(*names(book)[NAME_STATUS])
+            assert text.startswith("Nộp: chưa lưu được bản nộp (") and "đầy" in text and str(disk) not in text, text
+            assert not receipts_of(out["actions"])
+            (disk / "day.bin").unlink()
+            with Store(disk / "kho.sqlite") as db:
+                assert db.versions(unit, "6T", 2026) == []
+            assert ping(url) == 200
+        finally:
+            stop(proc)
+    finally:
+        disks.unmount_all()
+
+
 # Slow clients ----------------------------------------------------------------------------------------------------
 
 
@@ -198,7 +232,7 @@ def cut_by_server(s: socket.socket) -> bool:
     s.settimeout(0.05)
     try:
         return s.recv(1024) == b""
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True
@@ -238,7 +272,8 @@ def test_clients_sending_a_header_line_at_a_time_are_cut_and_ping_answers(tmp_pa
             if answered is None and ping(url) == 200:
                 answered = end - time.monotonic()  # seconds of attack still to go
             time.sleep(0.5)
-        print(f"\nslow clients: /ping answered with {answered} s of attack left; {len(cut)}/30 cut; body cut {body_cut}")
+        print(f"\nslow clients: /ping answered with {answered and round(answered, 1)} s of attack left; {len(cut)}/30 cut; "
+              f"body cut {body_cut}")
         assert answered is not None and answered > 0
         assert len(cut) == 30 and body_cut
     finally:

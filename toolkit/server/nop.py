@@ -26,7 +26,7 @@ import xlsxwriter
 from toolkit.atomic import atomic_path
 from toolkit.city import Store, store_failure
 from toolkit.definition import Form
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 
@@ -107,16 +107,23 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     digest = _content_hash(grid)
     rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
     target = folder / rel
-    if not target.exists():
-        write_grid(grid, target)
     values = {c: (v.value, f"{v.loc}") for c, v in {**sub.meta, **sub.values}.items()}
     try:
+        if not target.exists():
+            write_grid(grid, target)
         with Store(store_path, form) as db:
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
-    except sqlite3.Error as exc:  # nothing was stored: the unit is told so, and why, instead of a receipt
-        raise BaocaoError(f"chưa lưu được bản nộp ({store_failure(exc, 'kho dữ liệu không ghi được')}); hãy báo "
-                          "Sở Nội vụ rồi bấm Nộp lại sau", detail=str(exc)) from None
+    except (sqlite3.Error, BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
+        log_failure(exc, f"Nộp {unit}")
+        if isinstance(exc, sqlite3.Error):
+            why = store_failure(exc, "kho dữ liệu không ghi được")
+        elif exc.path:  # without the server's own paths, which are no business of the unit
+            why = str(exc).removeprefix(f"{exc.path}: ")
+        else:  # toolkit.atomic: "Không ghi được tệp <path>: <reason>"
+            why = f"máy chủ không ghi được tệp: {str(exc).rpartition(': ')[2]}"
+        raise BaocaoError(f"chưa lưu được bản nộp ({why}); hãy báo Sở Nội vụ rồi bấm Nộp lại sau",
+                          detail=str(exc)) from None
     return Receipt(receipt_code(unit, sub.period, sub.year, version, digest, form), unit, sub.period, sub.year,
                    version, received, rel, new)
 
@@ -149,6 +156,8 @@ def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: in
         db.executescript(ATTEMPTS)
         db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
                    (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+    except sqlite3.Error as exc:  # only the page's "có lỗi" is lost; the unit still gets its list of errors
+        log_failure(exc, f"Nộp {unit}: attempt not logged")
     finally:
         db.close()
 
