@@ -115,3 +115,15 @@ def test_store_on_a_full_disk_lists_every_file_unstored_and_the_store_stays_whol
     with sqlite3.connect(kho) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT COUNT(*) FROM submission").fetchone() == (stored,)
+
+
+def test_tong_hop_with_a_store_that_holds_only_keys(inbox, tmp_path):
+    """The city's store made by `server cap-khoa` (keys, no submission yet) given to `tong-hop --kho`: read as
+    empty for the previous periods, then written."""
+    kho = tmp_path / "kho.sqlite"
+    done = subprocess.run([sys.executable, "-m", "toolkit.cli", "server", "cap-khoa", "--kho", str(kho), "--ra",
+                           str(tmp_path / "khoa.csv")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    proc = tong_hop(inbox, "--out", str(tmp_path / "tong_hop.xlsx"), "--kho", str(kho))
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and f"thêm {UNITS} bản nộp mới" in stdout, (stdout, stderr)

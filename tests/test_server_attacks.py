@@ -183,6 +183,19 @@ def test_unknown_addresses_are_answered_in_vietnamese(city):
         assert err.value.code in (404, 405) and body.startswith(("Không có", "Địa chỉ này")), body
 
 
+def test_a_page_that_fails_says_why_in_vietnamese(city):
+    """The city workbook cannot be written (its folder's name is taken by a file): a Vietnamese 500, not
+    "Internal Server Error"."""
+    (city["root"] / "may_chu" / "tong_hop").write_bytes(b"")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(city["url"] + "/tai-ve/so-tong-hop.xlsx", timeout=120)
+    finally:
+        (city["root"] / "may_chu" / "tong_hop").unlink()
+    body = err.value.read().decode("utf-8")
+    assert err.value.code == 500 and body.startswith("Máy chủ baocao: Không ghi được vào thư mục"), body
+
+
 def test_nop_on_a_full_disk_is_refused_in_vietnamese_and_the_server_stays_up(tmp_path, form):
     """The server's folder and store on a tmpfs that fills after the start: Nộp says it was not stored and why
     (no receipt, no server path), nothing is stored, and the server goes on answering."""
