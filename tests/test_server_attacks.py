@@ -293,3 +293,25 @@ def test_clients_sending_a_header_line_at_a_time_are_cut_and_ping_answers(tmp_pa
         for s in slow:
             s.close()
         stop(proc)
+
+
+def test_one_address_holds_at_most_its_share_of_connections(tmp_path):
+    """A client that reconnects as fast as it is cut: 30 connections from 127.0.0.2 against a bound of 5 per
+    address (the head deadline set long, so only the bound acts): 25 are closed at once, the 5 others stay
+    open, and /ping (from 127.0.0.1, the proxy's address, which is not counted) answers."""
+    proc, url = start(tmp_path, "--so-ket-noi", "20", "--so-ket-noi-moi-may", "5", "--cho-tieu-de", "60")
+    port = int(url.rsplit(":", 1)[1])
+    conns = []
+    try:
+        for _ in range(30):
+            s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+            s.sendall(b"POST /xlwings/nop HTTP/1.1\r\nHost: x\r\n")
+            conns.append(s)
+        time.sleep(1)  # let the server close what it refuses
+        closed = [cut_by_server(s) for s in conns]
+        assert ping(url) == 200
+        assert closed.count(True) == 25 and closed[:5] == [False] * 5, closed
+    finally:
+        for s in conns:
+            s.close()
+        stop(proc)

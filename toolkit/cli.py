@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="thời gian tối đa để nhận trọn một yêu cầu, kể cả dữ liệu gửi lên (mặc định 60)")
     s.add_argument("--so-ket-noi", type=count, default=200, metavar="N",
                    help="số kết nối mở cùng lúc tối đa; quá thì trả lời 503 (mặc định 200)")
+    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="N",
+                   help="số kết nối mở cùng lúc tối đa từ một địa chỉ, trừ proxy trên cùng máy (mặc định 50)")
     s.set_defaults(run=cmd_server_chay)
     s = server.add_parser("cap-khoa", parents=[common],
                           help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
@@ -178,7 +180,8 @@ def cmd_server_chay(args) -> int:
     load_form().period(args.ky)  # a wrong period is refused before the server starts
     serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai,
                    per_minute=args.so_lan_bam, timeout=args.thoi_gian_xu_ly, head_timeout=args.cho_tieu_de,
-                   body_timeout=max(args.cho_du_lieu, args.cho_tieu_de), max_connections=args.so_ket_noi),
+                   body_timeout=max(args.cho_du_lieu, args.cho_tieu_de), max_connections=args.so_ket_noi,
+                   per_client=args.so_ket_noi_moi_may),
           host=args.dia_chi, port=args.cong)
     return 0
 

@@ -61,6 +61,7 @@ class Settings:
     head_timeout: float = 10.0  # seconds to receive a request's head: slower clients are cut (toolkit.server.front)
     body_timeout: float = 60.0  # seconds to receive a whole request, body included
     max_connections: int = 200  # open connections; beyond them uvicorn answers 503
+    per_client: int = 50  # open connections from one address other than the proxy's (toolkit.server.front)
 
 
 class RateLimit:
@@ -315,4 +316,4 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
 
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
                 limit_concurrency=settings.max_connections, log_level="info",
-                http=guarded(settings.head_timeout, settings.body_timeout))
+                http=guarded(settings.head_timeout, settings.body_timeout, settings.per_client))

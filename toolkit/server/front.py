@@ -5,27 +5,49 @@ send a request: a client sending one header line every 20 s holds its connection
 `limit_concurrency` counts connections, so 200 such clients turn every other request, /ping included, into a
 503. Here a request's head must arrive within `head` seconds of the connection (or of the previous answer)
 and its body within `body` seconds; a client slower than that is disconnected and its place freed.
+
+A client that reconnects as fast as it is cut could still hold every place; so one address may hold at most
+`per_client` connections, beyond which a new one is closed at once. The HTTPS proxy on the same machine
+(127.0.0.1, ::1) carries every unit's requests and has its own limits: it is not counted.
 """
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
-def guarded(head: float, body: float) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with the two deadlines (seconds)."""
+PROXY = ("127.0.0.1", "::1")
+
+
+def guarded(head: float, body: float, per_client: int) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with the two deadlines (seconds) and the bound of connections per address."""
+    open_by: Counter[str] = Counter()  # the server's event loop is one thread: no lock needed
 
     class Guarded(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
+        _peer: str | None = None
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
+            peer = self.client[0] if self.client else None
+            if peer is not None and peer not in PROXY:
+                if open_by[peer] >= per_client:
+                    transport.close()
+                    return
+                self._peer = peer
+                open_by[peer] += 1
             self._arm(head, self._head_due)
 
         def connection_lost(self, exc) -> None:
             self._arm(None, None)
+            if self._peer is not None:
+                open_by[self._peer] -= 1
+                if not open_by[self._peer]:
+                    del open_by[self._peer]
+                self._peer = None
             super().connection_lost(exc)
 
         def on_response_complete(self) -> None:
