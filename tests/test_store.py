@@ -163,3 +163,6 @@ def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form)
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu2.xlsx", "f0", datetime(2026, 3, 1)) == (4, True)
         assert [(v.version, v.file) for v in db.versions(unit.code, "Q1", 2026)] == [
             (1, "nop1.xlsx"), (2, "cu.xlsx"), (3, "nop2.xlsx"), (4, "cu2.xlsx")]
+        # a file stored by a consolidation, then pressed Nộp with the same content: its number is a receipt now
+        assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "cu2.xlsx", "f0")[0] == 4
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu3.xlsx", "f-1", datetime(2026, 2, 1)) == (5, True)

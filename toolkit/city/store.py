@@ -165,7 +165,9 @@ class Store:
         with self._write() as db:
             key = (unit, period, year)
             row = self._same(key, file_hash)
-            if row:
+            if row:  # its number is now in a receipt too: later files must not move it
+                db.execute("UPDATE submission SET receipt=1 WHERE unit=? AND period=? AND year=? AND version=?",
+                           (*key, row[0]))
                 return row[0], datetime.fromisoformat(row[1]), False
             received = datetime.now().replace(microsecond=0)
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
