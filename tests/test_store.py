@@ -148,3 +148,21 @@ def test_two_concurrent_consolidations_lose_nothing(tmp_path, form):
         per = {n for (n,) in db.db.execute("SELECT COUNT(*) FROM value GROUP BY submission_id")}
     one = read_submission(next((tmp_path / "a").glob("*.xlsx")))
     assert per == {len(one.meta) + len(one.values)}  # every value of every submission, none lost
+
+
+def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form):
+    """A Nộp's receipt is in the unit's workbook: a file stored later by its older modification time goes
+    after the last receipted version instead of taking its place."""
+    unit, vals = form.units[0], _vals(form, form.units[0], "Q1")
+    with Store(tmp_path / "kho.db", form) as db:
+        first = db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1")
+        assert first[0] == 1 and first[2] and first[1] <= datetime.now()
+        assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1") == (1, first[1], False)
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu.xlsx", "f1", datetime(2026, 3, 16)) == (2, True)
+        assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop2.xlsx", "r2")[0] == 3
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu2.xlsx", "f0", datetime(2026, 3, 1)) == (4, True)
+        assert [(v.version, v.file) for v in db.versions(unit.code, "Q1", 2026)] == [
+            (1, "nop1.xlsx"), (2, "cu.xlsx"), (3, "nop2.xlsx"), (4, "cu2.xlsx")]
+        # a file stored by a consolidation, then pressed Nộp with the same content: its number is a receipt now
+        assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "cu2.xlsx", "f0")[0] == 4
+        assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu3.xlsx", "f-1", datetime(2026, 2, 1)) == (5, True)

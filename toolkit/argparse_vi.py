@@ -58,3 +58,25 @@ def year(text: str) -> int:
     if not 2000 <= value <= 2100:
         raise argparse.ArgumentTypeError(f"năm {value} ngoài khoảng 2000–2100")
     return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"«{text}» không phải số nguyên dương") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} phải từ 1 trở lên")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds above zero (a decimal comma is accepted)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"«{text}» không phải số giây") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text} giây phải lớn hơn 0 và dưới một ngày")
+    return value

@@ -55,8 +55,24 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
-    except OSError as exc:
-        raise BaocaoError(f"Không ghi được tệp {target}: {os_reason(exc)}", detail=str(exc)) from None
+    except Exception as exc:
+        cause = _os_error(exc)
+        if cause is None:
+            raise
+        raise BaocaoError(f"Không ghi được tệp {target}: {os_reason(cause)}", detail=str(exc)) from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The operating-system failure behind `exc`: itself, or the one a writer library wrapped (xlsxwriter
+    raises FileCreateError(OSError) when the disk fills while it zips the workbook)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError):
+            return exc
+        inner = [a for a in exc.args if isinstance(a, OSError)]
+        exc = inner[0] if inner else exc.__cause__ or exc.__context__
+        seen += 1
+    return None

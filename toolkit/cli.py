@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.argparse_vi import year
+from toolkit.argparse_vi import count, seconds, year
 from toolkit.errors import BaocaoError, log_failure
 
 
@@ -58,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--dia-chi", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
     s.add_argument("--cong", type=int, default=8000, help="cổng (mặc định 8000)")
     s.add_argument("--dia-chi-cong-khai", metavar="URL", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
+    s.add_argument("--so-lan-bam", type=count, default=20, metavar="N",
+                   help="số lần bấm nút tối đa trong một phút của mỗi khóa (mặc định 20)")
+    s.add_argument("--thoi-gian-xu-ly", type=seconds, default=25.0, metavar="GIAY",
+                   help="thời gian xử lý tối đa một lần bấm; quá thì trả lời «máy chủ đang bận» (mặc định 25)")
+    s.add_argument("--cho-tieu-de", type=seconds, default=10.0, metavar="GIAY",
+                   help="thời gian tối đa để nhận phần đầu (tiêu đề) của một yêu cầu; máy khách chậm hơn bị ngắt "
+                        "kết nối (mặc định 10)")
+    s.add_argument("--cho-du-lieu", type=seconds, default=60.0, metavar="GIAY",
+                   help="thời gian tối đa để nhận trọn một yêu cầu, kể cả dữ liệu gửi lên (mặc định 60)")
+    s.add_argument("--so-ket-noi", type=count, default=200, metavar="N",
+                   help="số kết nối mở cùng lúc tối đa; quá thì trả lời 503 (mặc định 200)")
+    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="N",
+                   help="số kết nối mở cùng lúc tối đa từ một địa chỉ, trừ proxy trên cùng máy (mặc định 50)")
     s.set_defaults(run=cmd_server_chay)
     s = server.add_parser("cap-khoa", parents=[common],
                           help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
@@ -165,7 +178,10 @@ def cmd_server_chay(args) -> int:
     from toolkit.definition import load_form
 
     load_form().period(args.ky)  # a wrong period is refused before the server starts
-    serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai),
+    serve(Settings(args.kho, args.thu_muc, args.ky, args.nam, _date(args.han), public_url=args.dia_chi_cong_khai,
+                   per_minute=args.so_lan_bam, timeout=args.thoi_gian_xu_ly, head_timeout=args.cho_tieu_de,
+                   body_timeout=max(args.cho_du_lieu, args.cho_tieu_de), max_connections=args.so_ket_noi,
+                   per_client=args.so_ket_noi_moi_may),
           host=args.dia_chi, port=args.cong)
     return 0
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from toolkit.check import check_file
 from toolkit.city.store import Store, Stored, rollup
 from toolkit.definition import ERROR, WARNING, Form, Unit, checks, load_form
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, os_reason
 from toolkit.intake import as_text
 from toolkit.vnformat import period_year, ratio_percent
 
@@ -56,17 +56,36 @@ def _previous_from(store_path: str | None, form: Form, sub):
     return store.previous(sub.unit_code, sub.period, sub.year) if sub.year else None
 
 
+GONE = "tệp đã bị xóa hoặc chuyển đi trong lúc tổng hợp; chép lại tệp vào thư mục rồi tổng hợp lại"
+CHANGING = "tệp bị ghi đè nhiều lần trong lúc tổng hợp; chờ chép xong rồi tổng hợp lại"
+
+
 def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
-    """Read and check one file (runs in a worker process); a small picklable dict."""
+    """Read and check one file (runs in a worker process); a small picklable dict.
+
+    The folder is live (a unit's file may be deleted or replaced while it is read): the file's identity
+    is taken before and after reading, and the reading is repeated when it changed in between, so the
+    hash, the time received and the figures are always of one and the same file."""
     path_str, store_path = job
     path = Path(path_str)
     form = _FORM or load_form()
-    stat = path.stat()
+    for _ in range(3):
+        try:
+            before = path.stat()
+            digest = file_hash(path)
+            report = check_file(path, form, lambda sub: _previous_from(store_path, form, sub))
+            after = path.stat()
+        except FileNotFoundError:
+            return _unread(path, GONE)
+        except OSError as exc:
+            return _unread(path, f"không đọc được tệp: {os_reason(exc)}")
+        if _identity(before) == _identity(after):
+            break
+    else:
+        return _unread(path, CHANGING)
     # the time received is the file's modification time (a copy into the folder keeps it)
-    out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": stat.st_mtime,
-                           "received": datetime.fromtimestamp(stat.st_mtime), "hash": file_hash(path),
-                           "refused": None}
-    report = check_file(path, form, lambda sub: _previous_from(store_path, form, sub))
+    out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": before.st_mtime,
+                           "received": datetime.fromtimestamp(before.st_mtime), "hash": digest, "refused": None}
     if report.refusal:
         out["refused"] = report.refusal.removeprefix(f"{path_str}: ")
         return out
@@ -80,6 +99,15 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
                       for p in sub.problems if p.code in DRIFT_CODES])
     return out
+
+
+def _identity(st: os.stat_result) -> tuple:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _unread(path: Path, why: str) -> dict[str, Any]:
+    """A file that could not be read as one whole file: refused, named, the others go on."""
+    return {"path": str(path), "name": path.name, "mtime": None, "received": None, "hash": "", "refused": why}
 
 
 @dataclass
@@ -200,9 +228,11 @@ class Consolidation:
 
 def list_workbooks(folder: Path) -> list[Path]:
     """Every .xlsx/.xlsm under `folder`; left out: Excel's "~$" lock files, our own unfinished outputs
-    (".~name…", see toolkit.atomic) and other hidden files (macOS "._name")."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")
-                  and not p.name.startswith(("~$", ".")) and p.is_file())
+    (".~name…", see toolkit.atomic) and other hidden files (macOS "._name"). os.walk skips a sub-folder
+    removed while it is listed (rglob would raise)."""
+    return sorted(Path(top) / name for top, _, files in os.walk(folder) for name in files
+                  if Path(name).suffix.lower() in (".xlsx", ".xlsm") and not name.startswith(("~$", "."))
+                  and (Path(top) / name).is_file())
 
 
 def period_counts(results: list[dict]) -> Counter:

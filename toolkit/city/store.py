@@ -7,6 +7,10 @@ twice (same hash) is not a new version, so re-running a consolidation is harmles
 Version n is the unit's n-th submission for the period in the order of the time received (the
 file's modification time), whatever order the files were stored in.
 
+A Nộp on the city server is different: its receipt (version, time) is written into the unit's
+workbook, so `receive` takes both inside the write transaction, appends, and marks the row; a file
+stored later by its modification time never moves a receipted version (it goes after the last one).
+
 Several consolidations may write at once: WAL journal, a busy timeout and one
 `BEGIN IMMEDIATE` transaction per submission (the version number is computed
 inside the write lock, so two writers never take the same number).
@@ -15,13 +19,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from toolkit.definition import Form, load_form
-from toolkit.errors import BaocaoError, log_failure
+from toolkit.errors import BaocaoError, log_failure, os_reason
 from toolkit.intake import Loc, Submission, Value
 from toolkit.vnformat import ratio_percent
 
@@ -32,6 +37,7 @@ CREATE TABLE IF NOT EXISTS submission (
     version INTEGER NOT NULL, form_id TEXT, form_version TEXT,
     file TEXT, file_hash TEXT NOT NULL, received_at TEXT, stored_at TEXT,
     errors INTEGER DEFAULT 0, warnings INTEGER DEFAULT 0, findings TEXT,
+    receipt INTEGER NOT NULL DEFAULT 0,
     UNIQUE (unit, period, year, version)
 );
 CREATE TABLE IF NOT EXISTS value (
@@ -41,6 +47,16 @@ CREATE TABLE IF NOT EXISTS value (
 );
 CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
 """
+
+_SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",
+                   5: "kho dữ liệu đang bị chương trình khác khóa quá lâu", 6: "kho dữ liệu đang bị khóa",
+                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu", 14: "không mở được tệp kho dữ liệu"}
+
+
+def store_failure(exc: sqlite3.Error, default: str) -> str:
+    """SQLite's failure in Vietnamese, by its primary result code (its English text is for the log)."""
+    return _SQLITE_REASONS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF, default)
+
 
 @dataclass
 class Stored:
@@ -90,11 +106,20 @@ class Store:
                 self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA busy_timeout=60000")
+            if readonly and not self.db.execute("SELECT 1 FROM sqlite_master WHERE name='submission'").fetchone():
+                # a store that holds only units' keys so far (server cap-khoa): read as empty, through
+                # temporary tables, which a read-only connection may create
+                self.db.executescript(SCHEMA.split("CREATE INDEX")[0].replace("CREATE TABLE", "CREATE TEMP TABLE"))
             if not readonly:
                 self.db.executescript(SCHEMA)
+                if "receipt" not in {r[1] for r in self.db.execute("PRAGMA table_info(submission)")}:
+                    self.db.execute("ALTER TABLE submission ADD COLUMN receipt INTEGER NOT NULL DEFAULT 0")
         except sqlite3.Error as exc:
-            raise BaocaoError("không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc đang bị khóa)",
-                              path=str(self.path), detail=str(exc)) from None
+            raise BaocaoError(store_failure(exc, "không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc "
+                                                 "đang bị khóa)"), path=str(self.path), detail=str(exc)) from None
+        except OSError as exc:  # its folder cannot be made
+            raise BaocaoError(f"không tạo được thư mục của kho dữ liệu: {os_reason(exc)}", path=str(self.path),
+                              detail=str(exc)) from None
 
     def close(self) -> None:
         self.db.close()
@@ -109,42 +134,81 @@ class Store:
             file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
             form_version: str | None = None) -> tuple[int, bool]:
         """Store one submission; (version, True) when new, (existing version, False) when already stored."""
-        errors = sum(f["severity"] == "error" for f in findings)
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute("SELECT version FROM submission WHERE unit=? AND period=? AND year=? "
-                             "AND file_hash=?", (unit, period, year, file_hash)).fetchone()
+        with self._write() as db:
+            key = (unit, period, year)
+            row = self._same(key, file_hash)
             if row:
-                db.execute("COMMIT")
                 return row[0], False
             # Versions follow the time received, not the order of writing: a file received earlier but
-            # stored later (a concurrent run, a late copy) takes its place and later versions move up one.
+            # stored later (a concurrent run, a late copy) takes its place and later versions move up one,
+            # except receipted ones (a unit holds their number), which only a later position can follow.
             received = received_at.isoformat(timespec="seconds") if received_at else ""
-            key = (unit, period, year)
-            version = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
+            by_time = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
                                  "AND COALESCE(received_at, '') <= ?", (*key, received)).fetchone()[0]
+            receipted = db.execute("SELECT COALESCE(MAX(version), 0) FROM submission WHERE unit=? AND period=? "
+                                   "AND year=? AND receipt=1", key).fetchone()[0]
+            version = max(by_time, receipted + 1)
             db.execute("UPDATE submission SET version = -(version + 1) WHERE unit=? AND period=? AND year=? "
                        "AND version >= ?", (*key, version))  # negative first: UNIQUE holds at every row
             db.execute("UPDATE submission SET version = -version WHERE unit=? AND period=? AND year=? "
                        "AND version < 0", key)
-            cur = db.execute(
-                "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
-                "file, file_hash, received_at, stored_at, errors, warnings, findings) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (unit, unit_name, period, year, version, self.form.form_id,
-                 form_version or self.form.version, file, file_hash,
-                 received_at.isoformat(timespec="seconds") if received_at else None,
-                 datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
-                 json.dumps(list(findings), ensure_ascii=False, default=str)))
-            sid = cur.lastrowid
-            db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)",
-                           [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()])
-            db.execute("COMMIT")
+            self._insert(key, version, unit_name, values, file, file_hash, received_at, findings, form_version,
+                         receipt=False)
             return version, True
+
+    def receive(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
+                file: str, file_hash: str, findings: list[dict] = (),
+                form_version: str | None = None) -> tuple[int, datetime, bool]:
+        """Store one submission received now (a Nộp): (version, time received, new). The version and the
+        time are taken inside the write transaction, so receipts are 1..N in the order they were given
+        and each equals what is stored; the same content again gets the receipt already given."""
+        with self._write() as db:
+            key = (unit, period, year)
+            row = self._same(key, file_hash)
+            if row:  # its number is now in a receipt too: later files must not move it
+                db.execute("UPDATE submission SET receipt=1 WHERE unit=? AND period=? AND year=? AND version=?",
+                           (*key, row[0]))
+                return row[0], datetime.fromisoformat(row[1]), False
+            received = datetime.now().replace(microsecond=0)
+            version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
+                                 "AND year=?", key).fetchone()[0]
+            self._insert(key, version, unit_name, values, file, file_hash, received, findings, form_version,
+                         receipt=True)
+            return version, received, True
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under SQLite's write lock. A failed statement may already have ended the
+        transaction (SQLITE_FULL rolls back by itself): roll back only what is still open, so the real
+        cause is what surfaces, not "cannot rollback"."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+    def _same(self, key: tuple[str, str, int], file_hash: str) -> tuple[int, str] | None:
+        return self.db.execute("SELECT version, COALESCE(received_at, stored_at) FROM submission WHERE unit=? AND "
+                               "period=? AND year=? AND file_hash=?", (*key, file_hash)).fetchone()
+
+    def _insert(self, key: tuple[str, str, int], version: int, unit_name: str, values: dict[str, tuple[Any, str]],
+                file: str, file_hash: str, received_at: datetime | None, findings: list[dict],
+                form_version: str | None, receipt: bool) -> None:
+        errors = sum(f["severity"] == "error" for f in findings)
+        cur = self.db.execute(
+            "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
+            "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
+             file, file_hash, received_at.isoformat(timespec="seconds") if received_at else None,
+             datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
+             json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt)))
+        self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)",
+                            [(cur.lastrowid, code, *_encode(v), cell) for code, (v, cell) in values.items()])
 
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
@@ -265,4 +329,7 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
             except (sqlite3.DataError, sqlite3.IntegrityError, OverflowError, ValueError, TypeError) as exc:
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
+            except sqlite3.Error as exc:  # the store's disk, not the file: full, read-only, locked too long
+                log_failure(exc, f"store {f['path']}")
+                failed.append((f["path"], store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")))
     return new, failed

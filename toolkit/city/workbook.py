@@ -380,8 +380,9 @@ def _charts_sheet(wb, ws, res: Consolidation, fmt: _F) -> None:
 def write_city_workbook(res: Consolidation, out: Path) -> Path:
     """Write the city workbook for `res` to `out`, atomically."""
     with atomic_path(out) as tmp:
+        # in memory: a disk that fills while zipping leaves no part files behind in the temp folder
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
+                                            "strings_to_numbers": False, "in_memory": True})
         wb.set_properties({"title": f"Tổng hợp {period_year(res.period, res.year)}", "author": "baocao"})
         fmt = _F(wb)
         _status_sheet(wb.add_worksheet(SHEET_STATUS), res, fmt)

@@ -27,9 +27,11 @@ import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from toolkit.definition import Form, load_form
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_STATUS
 from toolkit.excel import buttons as xl
 from toolkit.server import nop
@@ -37,6 +39,11 @@ from toolkit.server.keys import Keys
 from toolkit.vnformat import period_year
 
 ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
+MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
+UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
+              "lại sau")
+HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao.", 405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
+               413: "Dữ liệu gửi lên quá lớn."}
 PAGE = Path(__file__).with_name("page.html")
 
 
@@ -51,6 +58,10 @@ class Settings:
     timeout: float = 25.0  # below the 30 s the VBA client waits, so the refusal arrives
     per_minute: int = 20  # requests per key per minute
     public_url: str | None = None  # the address units use (behind the HTTPS proxy); links are made from it
+    head_timeout: float = 10.0  # seconds to receive a request's head: slower clients are cut (toolkit.server.front)
+    body_timeout: float = 60.0  # seconds to receive a whole request, body included
+    max_connections: int = 200  # open connections; beyond them uvicorn answers 503
+    per_client: int = 50  # open connections from one address other than the proxy's (toolkit.server.front)
 
 
 class RateLimit:
@@ -77,7 +88,8 @@ def _status_actions(payload: dict | None, text: str, fallback: tuple[int, str]) 
     """Actions that write `text` into the workbook's status cell: found through the defined names the client
     sent, else at the place this server's workbooks have it (`fallback`: sheet index, A1)."""
     where = fallback
-    for n in (payload or {}).get("names") or []:
+    names = payload.get("names") if isinstance(payload, dict) else None
+    for n in names if isinstance(names, list) else []:
         if isinstance(n, dict) and n.get("name") == NAME_STATUS and isinstance(n.get("sheet_index"), int):
             where = (n["sheet_index"], str(n.get("address", "")))
     if not (0 <= where[0] < 100 and re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", where[1])):
@@ -117,7 +129,13 @@ class Server:
         return _status_actions(payload, f"{action}: {text}", self.fallback)
 
     def run(self, action: str, payload: dict, unit: str, base_url: str) -> dict:
-        """Open the posted workbook, run the button's handler, return the actions (in a worker thread)."""
+        """Open the posted workbook, run the button's handler, return the actions (in a worker thread).
+        Whatever fails, the answer is a Vietnamese sentence for the status cell."""
+        names = payload.get("names")
+        if not (isinstance(names, list) and any(isinstance(n, dict) and n.get("name") == NAME_STATUS for n in names)):
+            return self.refuse(payload, ACTIONS[action], "tệp thiếu ô Trạng thái của phiếu (tên bị xóa hoặc tệp "
+                                                         "không phải phiếu của Sở Nội vụ); hãy dùng tệp phiếu mới "
+                                                         "nhất Sở Nội vụ gửi và chép số liệu sang")
         try:
             book = xl.open_posted(payload)
         except BaocaoError as exc:
@@ -130,6 +148,9 @@ class Server:
             else:
                 self.report(book, unit, base_url)
             return book.json()
+        except Exception as exc:  # the handler could not even write its status: the answer still says why
+            log_failure(exc, f"/xlwings/{action} {unit}")
+            return self.refuse(payload, ACTIONS[action], UNEXPECTED)
         finally:
             xl.close_posted(book)
 
@@ -158,10 +179,31 @@ def create_app(settings: Settings) -> FastAPI:
     def ping() -> PlainTextResponse:
         return PlainTextResponse("baocao")
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> PlainTextResponse:
+        return PlainTextResponse(HTTP_ERRORS.get(exc.status_code, "Yêu cầu không hợp lệ."), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> PlainTextResponse:
+        if isinstance(exc, BaocaoError):  # already a sentence (a full disk, an unreadable store)
+            return PlainTextResponse(f"Máy chủ baocao: {exc}", status_code=500)
+        log_failure(exc, f"{request.method} {request.url.path}")
+        return PlainTextResponse("Máy chủ baocao gặp lỗi ngoài dự kiến; chi tiết đã ghi vào nhật ký cho người "
+                                 "quản trị.", status_code=500)
+
     @app.post("/xlwings/{action}")
     async def button(action: str, request: Request) -> JSONResponse:
         if action not in ACTIONS:
             return PlainTextResponse("Không có chức năng này trên máy chủ baocao.", status_code=404)
+        try:
+            return JSONResponse(await press(action, request))
+        except ClientDisconnect:  # the client left while sending: nobody reads the answer
+            return PlainTextResponse("Kết nối bị ngắt khi đang gửi dữ liệu.", status_code=400)
+        except Exception as exc:  # a refusal the workbook shows, never an English 500
+            log_failure(exc, f"/xlwings/{action}")
+            return JSONResponse(server.refuse(None, ACTIONS[action], UNEXPECTED))
+
+    async def press(action: str, request: Request) -> dict:
         name = ACTIONS[action]
         body, size = bytearray(), 0
         # Read to the end even when too big (kept only up to the limit): a client cut off while sending
@@ -173,22 +215,22 @@ def create_app(settings: Settings) -> FastAPI:
             elif size > 10 * settings.max_bytes:
                 break  # beyond any mistake: stop reading, the client may see the connection cut
         if size > settings.max_bytes:
-            return JSONResponse(server.refuse(None, name, _too_big(settings)))
+            return server.refuse(None, name, _too_big(settings))
         try:
             payload = json.loads(body)
-            if not isinstance(payload, dict):
+            if not isinstance(payload, dict) or _deeper_than(payload, MAX_DEPTH):
                 raise ValueError
-        except ValueError:
-            return JSONResponse(server.refuse(None, name, "dữ liệu gửi lên không đọc được; hãy bấm lại"))
+        except (ValueError, RecursionError):  # RecursionError: brackets nested beyond the parser's stack
+            return server.refuse(None, name, "dữ liệu gửi lên không đọc được; hãy bấm lại")
         key = request.headers.get("authorization", "").strip()
         unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
         if unit is None:
-            return JSONResponse(server.refuse(
+            return server.refuse(
                 payload, name, "khóa của tệp không đúng hoặc đã bị thay (máy chủ không nhận ra đơn vị); hãy dùng "
-                               "tệp phiếu mới nhất Sở Nội vụ gửi cho đơn vị"))
+                               "tệp phiếu mới nhất Sở Nội vụ gửi cho đơn vị")
         if not server.limit.allow(key):
-            return JSONResponse(server.refuse(
-                payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại"))
+            return server.refuse(
+                payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại")
         base = (settings.public_url or str(request.base_url)).rstrip("/")
         try:
             actions = await asyncio.wait_for(run_in_threadpool(server.run, action, payload, unit, base),
@@ -197,7 +239,7 @@ def create_app(settings: Settings) -> FastAPI:
             actions = server.refuse(payload, name, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} "
                                                    "giây; chờ vài phút rồi bấm lại (nếu đã bấm Nộp, xem mã tiếp "
                                                    "nhận ở lần bấm sau)")
-        return JSONResponse(actions)
+        return actions
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard() -> HTMLResponse:
@@ -239,6 +281,17 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _deeper_than(value, limit: int) -> bool:
+    """Whether JSON nests lists or objects more than `limit` deep (a workbook's payload nests 5), without
+    recursing: a hostile body must not reach any recursive walk further on."""
+    level = [value]
+    for _ in range(limit):
+        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v) if isinstance(x, (dict, list))]
+        if not level:
+            return False
+    return True
+
+
 def _too_big(settings: Settings) -> str:
     return (f"dữ liệu gửi lên quá lớn (trên {settings.max_bytes // 1048576} MB); phiếu số liệu chỉ vài trăm KB, "
             "hãy xóa các dòng, sheet hoặc hình ảnh thừa rồi bấm lại")
@@ -259,5 +312,8 @@ def _counts(rows: list[dict]) -> dict[str, int]:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
+    from toolkit.server.front import guarded
+
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
-                limit_concurrency=200, log_level="info")
+                limit_concurrency=settings.max_connections, log_level="info",
+                http=guarded(settings.head_timeout, settings.body_timeout, settings.per_client))

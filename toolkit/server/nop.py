@@ -24,9 +24,9 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
-from toolkit.city import Store
+from toolkit.city import Store, store_failure
 from toolkit.definition import Form
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 
@@ -107,15 +107,23 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     digest = _content_hash(grid)
     rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
     target = folder / rel
-    if not target.exists():
-        write_grid(grid, target)
-    received = datetime.now().replace(microsecond=0)
     values = {c: (v.value, f"{v.loc}") for c, v in {**sub.meta, **sub.values}.items()}
-    with Store(store_path, form) as db:
-        version, new = db.add(unit, sub.unit_name or "", sub.period, sub.year, values, rel, digest, received,
-                              findings, sub.version)
-        if not new:
-            received = next(s.received_at for s in db.versions(unit, sub.period, sub.year) if s.version == version)
+    try:
+        if not target.exists():
+            write_grid(grid, target)
+        with Store(store_path, form) as db:
+            version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
+                                                 digest, findings, sub.version)
+    except (sqlite3.Error, BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
+        log_failure(exc, f"Nộp {unit}")
+        if isinstance(exc, sqlite3.Error):
+            why = store_failure(exc, "kho dữ liệu không ghi được")
+        elif exc.path:  # without the server's own paths, which are no business of the unit
+            why = str(exc).removeprefix(f"{exc.path}: ")
+        else:  # toolkit.atomic: "Không ghi được tệp <path>: <reason>"
+            why = f"máy chủ không ghi được tệp: {str(exc).rpartition(': ')[2]}"
+        raise BaocaoError(f"chưa lưu được bản nộp ({why}); hãy báo Sở Nội vụ rồi bấm Nộp lại sau",
+                          detail=str(exc)) from None
     return Receipt(receipt_code(unit, sub.period, sub.year, version, digest, form), unit, sub.period, sub.year,
                    version, received, rel, new)
 
@@ -124,7 +132,7 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
     """The submitted cells as a plain workbook the reader (and a person) can open again."""
     with atomic_path(out) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
+                                            "strings_to_numbers": False, "in_memory": True})
         day = wb.add_format({"num_format": "dd/mm/yyyy"})
         for name, rows in grid.items():
             ws = wb.add_worksheet(name)
@@ -148,6 +156,8 @@ def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: in
         db.executescript(ATTEMPTS)
         db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
                    (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+    except sqlite3.Error as exc:  # only the page's "có lỗi" is lost; the unit still gets its list of errors
+        log_failure(exc, f"Nộp {unit}: attempt not logged")
     finally:
         db.close()
 
