@@ -25,13 +25,7 @@ from pathlib import Path
 
 import jinja2
 from fastapi import FastAPI, Request
-from fastapi.responses import (
-    FileResponse,
-    HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-)
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -259,7 +253,7 @@ def create_app(settings: Settings) -> FastAPI:
             fields = await _replayed(request, body).form(max_files=1, max_fields=2)
             key, sent = str(fields.get("khoa") or "").strip(), fields.get("tep")
             data = await sent.read() if sent is not None and not isinstance(sent, str) else b""
-        except Exception:  # a body that is not the page's form (or cut short)
+        except HTTPException:  # a body that is not the page's form (or cut short)
             return refused(400, "dữ liệu gửi lên không đọc được; hãy chọn lại tệp và bấm «Kiểm tra và nộp»")
         if not data:
             return refused(400, "chưa chọn tệp phiếu (.xlsx hoặc .xlsm)")
@@ -277,12 +271,7 @@ def create_app(settings: Settings) -> FastAPI:
         except asyncio.TimeoutError:
             return refused(503, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} giây; chờ vài phút "
                                 "rồi gửi lại (nếu phiếu đã được nhận, lần gửi sau sẽ cho cùng mã tiếp nhận)")
-        shown = {"unit": server.form.unit_by_code(unit).name if server.form.unit_by_code(unit) else unit}
-        if outcome.receipt:
-            shown["received"] = f"{d.city_time(outcome.receipt.received_at):%H:%M:%S %d/%m/%Y}"
-        verdict = ("không có lỗi" if not outcome.findings
-                   else f"{outcome.errors} lỗi, {outcome.warnings} cảnh báo")
-        return upload_page(outcome=outcome, file=name, verdict=verdict, **shown)
+        return upload_page(outcome=outcome, file=name, unit=server.form.unit_by_code(unit).name)
 
     @app.get("/tai-ve/so-tong-hop.xlsx")
     def city_workbook():

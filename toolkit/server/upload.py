@@ -24,6 +24,7 @@ from toolkit.definition import SEVERITY_VI, Form
 from toolkit.errors import BaocaoError
 from toolkit.excel import buttons as xl
 from toolkit.intake import sniff
+from toolkit.server.dashboard import city_time
 from toolkit.server.nop import Receipt, accept
 
 
@@ -32,9 +33,13 @@ class Outcome:
     """What the unit sees after choosing its file: a refusal, or the findings and, without errors, the receipt."""
     refusal: str = ""
     findings: list[tuple[str, str, str, str]] = field(default_factory=list)  # (mã, mức độ, nội dung, ô)
-    errors: int = 0
-    warnings: int = 0
+    verdict: str = ""  # "không có lỗi" or "3 lỗi, 0 cảnh báo", as the button says it
     receipt: Receipt | None = None
+
+    @property
+    def received(self) -> str:
+        """When the version was received, in the city's time."""
+        return f"{city_time(self.receipt.received_at):%H:%M:%S %d/%m/%Y}" if self.receipt else ""
 
 
 def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path, form: Form) -> Outcome:
@@ -60,7 +65,7 @@ def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path,
         path.unlink(missing_ok=True)
     return Outcome(findings=[(f.code, SEVERITY_VI.get(f.severity, f.severity), f.message, f.where)
                              for f in report.findings],
-                   errors=len(report.errors), warnings=len(report.warnings), receipt=receipt)
+                   verdict=xl.verdict(report), receipt=receipt)
 
 
 def posted(path: Path, shown_name: str) -> dict[str, Any]:
