@@ -242,23 +242,54 @@ def test_upload_refusals_are_vietnamese_and_keys_stay_out_of_logs(site, keys, pa
     assert "POST /nop-tep" in log and not any(k in log for k in keys.values())
 
 
+def post_form(url: str, key: str, data: bytes, name: str = "phieu.xlsx") -> tuple[int, str]:
+    """POST /nop-tep as the page's form does (multipart: khoa, tep); (HTTP status, page text)."""
+    boundary = "----baocao-kiem-thu"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"khoa\"\r\n\r\n{key}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url + "/nop-tep", data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def test_rate_limit_is_the_buttons(site, keys, files):
     """The 20 requests a minute of the buttons count uploads too (same key, same budget)."""
-    key = keys[files["other"]]
-    boundary = "----baocao"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"khoa\"\r\n\r\n{key}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"a.xlsx\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\nkhong phai excel\r\n--{boundary}--\r\n").encode()
-    codes = []
-    for _ in range(22):
-        req = urllib.request.Request(site["url"] + "/nop-tep", data=body, method="POST",
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                codes.append((r.status, r.read().decode()))
-        except urllib.error.HTTPError as exc:
-            codes.append((exc.code, exc.read().decode()))
+    codes = [post_form(site["url"], keys[files["other"]], b"khong phai excel") for _ in range(22)]
+    assert codes[0][0] == 200 and "không phải tệp Excel" in codes[0][1]
     assert codes[-1][0] == 429 and "gửi quá 20 lần trong một phút" in codes[-1][1]
+
+
+def test_time_limit_is_the_buttons(files, tmp_path):
+    """A server whose time limit has passed before the check ends answers "busy" in Vietnamese; its third
+    request in the minute (limit 2) is refused before any work."""
+    import threading
+
+    import uvicorn
+
+    from toolkit.server.app import Settings, create_app
+    from toolkit.server.keys import Keys
+
+    with Keys(tmp_path / "kho.sqlite") as k:
+        key = k.issue([files["unit"]])[files["unit"]]
+    port = free_port()
+    app = create_app(Settings(tmp_path / "kho.sqlite", tmp_path / "srv", "6T", 2026, per_minute=2, timeout=0.001))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        answers = [post_form(f"http://127.0.0.1:{port}", key, files["clean"].read_bytes()) for _ in range(3)]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert [a[0] for a in answers] == [503, 503, 429], answers
+    assert "máy chủ đang bận, chưa xử lý xong trong 0.001 giây" in answers[0][1]
 
 
 # The page after the uploads ---------------------------------------------------------------------------------------
