@@ -163,6 +163,11 @@ def test_page_on_a_fresh_store(site, page):
     with sqlite3.connect(site["store"]) as db:  # created by the server, before any key or submission
         assert db.execute("SELECT COUNT(*) FROM unit_key").fetchone()[0] == 0
     empty_page(site, page)
+    assert page.locator("a[href='/tai-ve/bao-cao-tong-hop.docx']").count() == 0  # nothing to report yet
+    answer = page.goto(site["url"] + "/tai-ve/bao-cao-tong-hop.docx")
+    assert answer.status == 404 and "chưa có đơn vị nào nộp phiếu" in page.inner_text("body")
+    with urllib.request.urlopen(site["url"] + "/tai-ve/so-tong-hop.xlsx", timeout=120) as r:
+        assert r.read(2) == b"PK"  # the city workbook of an empty period: every unit "chưa nộp"
 
 
 def test_page_right_after_keys_are_issued(site, keys, page):
@@ -391,6 +396,8 @@ def test_404_and_500_are_vietnamese_pages(site, page, tmp_path):
     answer = page.goto(site["url"] + "/khong-co-trang-nay")
     assert answer.status == 404 and "Không có trang này" in page.inner_text("h1")
     assert page.evaluate("document.documentElement.lang") == "vi"
+    answer = page.goto(site["url"] + "/tai-ve/" + "0" * 32 + "/bao_cao.docx")  # a report link from an old session
+    assert answer.status == 404 and "liên kết đã cũ" in page.inner_text("body")
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(site["url"] + "/khong-co", timeout=10)
     assert err.value.code == 404 and "không có trang này" in err.value.read().decode()

@@ -292,11 +292,11 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(out, filename=out.name)
 
     @app.get("/tai-ve/{token}/{name}")
-    def download(token: str, name: str):
+    def download(token: str, name: str, request: Request):
         path = server.downloads.get(f"{token}/{name}")  # only files this server made and named
         if path is None or not path.exists():
-            return PlainTextResponse("Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy bấm "
-                                     "«Tạo báo cáo» lần nữa.", status_code=404)
+            return error_page(request, 404, "Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy "
+                                            "bấm «Tạo báo cáo» lần nữa.")
         return FileResponse(path, filename=path.name)
 
     return app
