@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("multipart")
+pytest.importorskip("python_multipart")
 playwright = pytest.importorskip("playwright.sync_api")
 
 from conftest import run_cli  # noqa: E402

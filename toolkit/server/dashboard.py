@@ -14,14 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from toolkit.city import (
-    ST_ERRORS,
-    ST_LATE,
-    ST_MISSING,
-    ST_OK,
-    Consolidation,
-    consolidate_store,
-)
+from toolkit.city import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, Store, consolidate_store
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.server.nop import last_attempts, receipt_code
@@ -67,7 +60,9 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
     """Each unit's row, the units to chase first. A unit not in yet has the city's deadline when one was set
     (else its own is known only from its workbook's data window)."""
     form, label, year = res.form, res.period, res.year
-    versions = {(s.unit, s.file_hash): s.version for s in _newest(store, res)}
+    with Store(store, form, readonly=True) as db:
+        versions = {(u, h): v for u, h, v in db.db.execute(
+            "SELECT unit, file_hash, version FROM submission WHERE period=? AND year=?", (label, year))}
     tried = last_attempts(store, label, year)
     rows = []
     for r in res.rows:
@@ -95,13 +90,6 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
                      "errors": r.errors if r.status != ST_MISSING else None,
                      "warnings": r.warnings if r.status != ST_MISSING else None, "note": note})
     return sorted(rows, key=lambda r: (-(r["late_days"] or 0), STATUS_ORDER[r["status"]], r["code"]))
-
-
-def _newest(store: Path, res: Consolidation) -> list:
-    from toolkit.city import Store
-
-    with Store(store, res.form, readonly=True) as db:
-        return [s for s in (db.latest(u.code, res.period, res.year) for u in res.form.units) if s is not None]
 
 
 def city_report(store: Path, folder: Path, period: str, year: int, deadline: date | None, form: Form) -> Path:
