@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,6 +34,7 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.server.nop import receipt_code  # noqa: E402
+from toolkit.vnformat import fmt_percent  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -177,7 +179,6 @@ def test_page_right_after_keys_are_issued(site, keys, page):
 
 def test_times_are_in_the_city_time_zone(site, page):
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     page.goto(site["url"] + "/")
     shown = re.search(r"Cập nhật lúc (\d\d:\d\d \d\d/\d\d/\d{4}) \(giờ Việt Nam", page.inner_text("body")).group(1)
@@ -213,6 +214,9 @@ def test_upload_without_errors_gets_the_buttons_receipt_and_version(site, keys, 
     key = keys[files["unit"]]
     upload(page, site, key, files["clean"])
     code, version = page.inner_text("#ma-tiep-nhan"), int(page.inner_text("#phien-ban"))
+    page.screenshot(path=str(OUTPUT / "nop_tep_bien_nhan_1366.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(OUTPUT / "nop_tep_bien_nhan_390.png"), full_page=True)
     with Store(site["store"]) as db:
         [stored] = db.versions(files["unit"], "6T", 2026)
     assert version == stored.version == 1
@@ -307,7 +311,10 @@ def test_page_sorts_filters_and_searches_without_the_server(site, keys, page, fi
     assert [r["Mã ĐVHC"] for r in shown[:2]] == sorted([files["unit"], files["other"]])
     assert all(r["Trạng thái"] == "nộp muộn" and r["Số ngày muộn"] == str(LATE) for r in shown[:2])
     mine = next(r for r in shown if r["Mã ĐVHC"] == files["unit"])
-    assert mine["Phiên bản"] == "1" and re.fullmatch(r"\d\d:\d\d \d\d/\d\d/\d{4}", mine["Thời gian nhận"])
+    with Store(site["store"]) as db:
+        [stored] = db.versions(files["unit"], "6T", 2026)
+    city = stored.received_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))  # the server's clock, read in the city
+    assert mine["Phiên bản"] == "1" and mine["Thời gian nhận"] == f"{city:%H:%M %d/%m/%Y}"
 
     served = []
     page.on("request", lambda req: served.append(req.url))
@@ -354,6 +361,7 @@ def test_page_counts_are_the_city_workbooks(site, page, files, tmp_path):
     assert (cells["Đã nộp"], cells["Nộp muộn"], cells["Chưa nộp"]) == \
         (card(page, "da-nop"), card(page, "nop-muon"), card(page, "chua-nop")) == (2, 2, 112)
     assert cells["Hợp lệ (không có lỗi)"] == card(page, "da-nop") - card(page, "co-loi")
+    assert f"/114 ({fmt_percent(cells['Tỷ lệ đã nộp (%)'], fixed=True)})" in page.inner_text("#tong")
     ws = openpyxl.load_workbook(tmp_path / "so.xlsx", read_only=True).worksheets[0]
     statuses = {str(r[1]): r[4] for r in ws.iter_rows(min_row=10, values_only=True) if str(r[1]).isdigit()}
     assert statuses == {r["Mã ĐVHC"]: r["Trạng thái"] for r in rows(page)}
