@@ -25,16 +25,18 @@ from pathlib import Path
 
 import jinja2
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.exceptions import HTTPException
 
+from toolkit.city import Store
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_STATUS
 from toolkit.excel import buttons as xl
-from toolkit.server import nop
+from toolkit.server import dashboard as d
+from toolkit.server import nop, upload
 from toolkit.server.keys import Keys
 from toolkit.vnformat import period_year
 
@@ -42,9 +44,11 @@ ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo 
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
 UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
               "lại sau")
-HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao.", 405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
+HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao; hãy kiểm tra lại địa chỉ.",
+               405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
                413: "Dữ liệu gửi lên quá lớn."}
-PAGE = Path(__file__).with_name("page.html")
+HTTP_VI = {404: "Không có trang này", 405: "Không dùng được cách gửi này", 413: "Tệp quá lớn",
+           429: "Gửi quá nhiều lần", 500: "Máy chủ gặp lỗi"}
 
 
 @dataclass
@@ -122,8 +126,8 @@ class Server:
         self.limit = RateLimit(self.settings.per_minute)
         self.fallback = status_cell(self.form)
         self.settings.folder.mkdir(parents=True, exist_ok=True)
-        with Keys(self.settings.store):
-            pass  # creates the store file and the key table before the first request
+        with Keys(self.settings.store), Store(self.settings.store, self.form):
+            pass  # creates the store file and its tables: the page works before the first submission
 
     def refuse(self, payload: dict | None, action: str, text: str) -> dict:
         return _status_actions(payload, f"{action}: {text}", self.fallback)
@@ -173,23 +177,32 @@ def create_app(settings: Settings) -> FastAPI:
     server = Server(settings)
     app = FastAPI(title="baocao", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
-    page = jinja2.Environment(autoescape=True).from_string(PAGE.read_text(encoding="utf-8"))
+    pages = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True)
+    title = period_year(server.form.period(settings.period).label, settings.year)
+
+    def error_page(request: Request, status: int, message: str) -> Response:
+        """A refusal in Vietnamese: a page for a browser, a sentence for anything else."""
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(pages.get_template("loi.html").render(heading=HTTP_VI.get(status, "Lỗi"),
+                                                                      message=message), status_code=status)
+        return PlainTextResponse(message, status_code=status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_page(request, exc.status_code, HTTP_ERRORS.get(
+            exc.status_code, f"Máy chủ baocao không xử lý được yêu cầu này (mã {exc.status_code})."))
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, BaocaoError):  # already a sentence (a full disk, an unreadable store)
+            return error_page(request, 500, f"Máy chủ baocao: {exc}")
+        log = log_failure(exc, f"{request.method} {request.url.path}")
+        return error_page(request, 500, f"Máy chủ baocao gặp lỗi ngoài dự kiến; chi tiết đã ghi vào {log} cho "
+                                        "người quản trị. Hãy thử lại sau ít phút.")
 
     @app.get("/ping")
     def ping() -> PlainTextResponse:
         return PlainTextResponse("baocao")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> PlainTextResponse:
-        return PlainTextResponse(HTTP_ERRORS.get(exc.status_code, "Yêu cầu không hợp lệ."), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def failure(request: Request, exc: Exception) -> PlainTextResponse:
-        if isinstance(exc, BaocaoError):  # already a sentence (a full disk, an unreadable store)
-            return PlainTextResponse(f"Máy chủ baocao: {exc}", status_code=500)
-        log_failure(exc, f"{request.method} {request.url.path}")
-        return PlainTextResponse("Máy chủ baocao gặp lỗi ngoài dự kiến; chi tiết đã ghi vào nhật ký cho người "
-                                 "quản trị.", status_code=500)
 
     @app.post("/xlwings/{action}")
     async def button(action: str, request: Request) -> JSONResponse:
@@ -242,13 +255,52 @@ def create_app(settings: Settings) -> FastAPI:
         return actions
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> HTMLResponse:
-        from toolkit.server.dashboard import unit_rows
+    def page() -> HTMLResponse:
+        return HTMLResponse(pages.get_template("page.html").render(
+            p=d.page_data(settings.store, settings.period, settings.year, settings.deadline, server.form),
+            deadline=settings.deadline, groups=d.GROUPS, order=d.STATUS_ORDER, columns=d.COLUMNS,
+            sortable=list(enumerate(d.COLUMNS))[1:], css=d.STATUS_CSS))
 
-        rows = unit_rows(settings.store, settings.period, settings.year, settings.deadline, server.form)
-        title = period_year(server.form.period(settings.period).label, settings.year)
-        return HTMLResponse(page.render(rows=rows, title=title, now=datetime.now(), deadline=settings.deadline,
-                                        counts=_counts(rows)))
+    def upload_page(status: int = 200, **answer) -> HTMLResponse:
+        return HTMLResponse(pages.get_template("nop_tep.html").render(
+            title=title, max_mb=settings.max_bytes // 1048576, **answer), status_code=status)
+
+    @app.get("/nop-tep", response_class=HTMLResponse)
+    def upload_form() -> HTMLResponse:
+        return upload_page()
+
+    @app.post("/nop-tep", response_class=HTMLResponse)
+    async def upload_file(request: Request) -> HTMLResponse:
+        """Nộp from a browser: the button's limits (size, time, rate per key) and the button's Nộp path."""
+        def refused(status: int, text: str) -> HTMLResponse:
+            return upload_page(status, outcome=upload.Outcome(refusal=text))
+
+        body = await _capped_body(request, settings.max_bytes + 65536)  # the form's own parts are small
+        if body is None:
+            return refused(413, _too_big(settings))
+        try:
+            fields = await _replayed(request, body).form(max_files=1, max_fields=2)
+            key, sent = str(fields.get("khoa") or "").strip(), fields.get("tep")
+            data = await sent.read() if sent is not None and not isinstance(sent, str) else b""
+        except HTTPException:  # a body that is not the page's form (or cut short)
+            return refused(400, "dữ liệu gửi lên không đọc được; hãy chọn lại tệp và bấm «Kiểm tra và nộp»")
+        if not data:
+            return refused(400, "chưa chọn tệp phiếu (.xlsx hoặc .xlsm)")
+        if len(data) > settings.max_bytes:
+            return refused(413, _too_big(settings))
+        unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        if unit is None:
+            return refused(403, "khóa không đúng hoặc đã bị thay; hãy dùng khóa mới nhất Sở Nội vụ cấp cho đơn vị")
+        if not server.limit.allow(key):
+            return refused(429, f"gửi quá {settings.per_minute} lần trong một phút; chờ một phút rồi gửi lại")
+        name = Path(sent.filename or "").name[:120]  # shown only: never part of a path
+        try:
+            outcome = await asyncio.wait_for(run_in_threadpool(
+                upload.nop_file, data, name, unit, settings.store, settings.folder, server.form), settings.timeout)
+        except asyncio.TimeoutError:
+            return refused(503, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} giây; chờ vài phút "
+                                "rồi gửi lại (nếu phiếu đã được nhận, lần gửi sau sẽ cho cùng mã tiếp nhận)")
+        return upload_page(outcome=outcome, file=name, unit=server.form.unit_by_code(unit).name)
 
     @app.get("/tai-ve/so-tong-hop.xlsx")
     def city_workbook():
@@ -260,22 +312,20 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(out, filename=out.name)
 
     @app.get("/tai-ve/bao-cao-tong-hop.docx")
-    def city_report():
-        from toolkit.server.dashboard import city_report
-
+    def city_report(request: Request):
         try:
-            out = city_report(settings.store, settings.folder / "tong_hop", settings.period, settings.year,
+            out = d.city_report(settings.store, settings.folder / "tong_hop", settings.period, settings.year,
                               settings.deadline, server.form)
         except BaocaoError as exc:
-            return PlainTextResponse(str(exc), status_code=404)
+            return error_page(request, 404, f"Chưa lập được báo cáo tổng hợp: {exc}.")
         return FileResponse(out, filename=out.name)
 
     @app.get("/tai-ve/{token}/{name}")
-    def download(token: str, name: str):
+    def download(token: str, name: str, request: Request):
         path = server.downloads.get(f"{token}/{name}")  # only files this server made and named
         if path is None or not path.exists():
-            return PlainTextResponse("Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy bấm "
-                                     "«Tạo báo cáo» lần nữa.", status_code=404)
+            return error_page(request, 404, "Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy "
+                                            "bấm «Tạo báo cáo» lần nữa.")
         return FileResponse(path, filename=path.name)
 
     return app
@@ -302,11 +352,25 @@ def _unit_of(store: Path, key: str) -> str | None:
         return keys.unit_of(key)
 
 
-def _counts(rows: list[dict]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for r in rows:
-        out[r["status"]] += 1
-    return dict(out)
+async def _capped_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is over `limit`. Read to the end even when too big (up to ten times
+    the limit) so that the client sees the answer, not a reset connection."""
+    body, size = bytearray(), 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= limit:
+            body += chunk
+        elif size > 10 * limit:
+            break
+    return bytes(body) if size <= limit else None
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The request again, its body already read, for the form parser."""
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:

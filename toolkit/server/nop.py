@@ -64,21 +64,29 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
     with xl.handler("Nộp", book) as book:
         grid = xl.live_grid(book)
         report = xl.live_report(grid, book, form)
-        sub = report.submission
-        _require_own(sub, unit, form)
-        if report.valid:
-            receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+        receipt = accept(grid, report, unit, store_path, folder, form)
+        if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
                     Put(NAME_STATUS, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận "
                                      f"{receipt.code}, phiên bản {receipt.version}; {xl.verdict(report)}.")]
         else:
-            receipt = None
-            _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
             said = [Put(NAME_STATUS, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ "
                                      "theo bảng bên dưới rồi bấm «Nộp» lại.")]
         apply(book, xl.shown(report.findings) + said)
         return receipt
+    return None
+
+
+def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path, folder: Path,
+           form: Form) -> Receipt | None:
+    """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
+    error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
+    sub = report.submission
+    _require_own(sub, unit, form)
+    if report.valid:
+        return _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+    _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
     return None
 
 
