@@ -49,9 +49,9 @@ def _rezip(src: Path, out: Path, change) -> Path:
 
 
 def _sheet_part(src: Path, sheet: str) -> str:
-    from toolkit.intake.xlsx_scan import _sheet_paths
+    from toolkit.intake.xlsx_scan import sheet_paths
     with zipfile.ZipFile(src) as zf:
-        return _sheet_paths(zf)[sheet]
+        return sheet_paths(zf)[sheet]
 
 
 def _value_loc(src: Path, code: str):

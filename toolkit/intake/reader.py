@@ -25,13 +25,16 @@ from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
-from toolkit.intake.xlsx_scan import formula_cells
+from toolkit.intake.xlsx_scan import Scanner, UnsafeXml
 from toolkit.vnformat import clip, fmt_number
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
 MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
+# Cells of the grid calamine allocates for one sheet (last row × last column, about 32 bytes each): a far cell
+# such as XFD1048576 would ask for 17 billion. A million rows of three columns still fit.
+MAX_CELLS = 4_000_000
 # Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
 # hold exactly: a larger number is a typing slip or a hostile file, never data.
 MAX_FIGURE = 10**12
@@ -100,7 +103,13 @@ class _Sheet:
         self.merged = merged or []
 
     @classmethod
-    def from_calamine(cls, book: pc.CalamineWorkbook, name: str) -> "_Sheet":
+    def from_calamine(cls, book: pc.CalamineWorkbook, scanner: Scanner, name: str, path: Path) -> "_Sheet":
+        scan = scanner.scan(name)  # before calamine: it allocates the whole grid up to the farthest cell
+        if scan.cells > MAX_CELLS:
+            raise BaocaoError(
+                f"sheet «{name}» có ô {scan.far_cell} nằm quá xa vùng phiếu (vùng dữ liệu {fmt_number(scan.rows)} "
+                f"dòng × {fmt_number(scan.columns)} cột); hãy xóa các dòng, cột thừa (Ctrl+End chỉ ô cuối cùng) "
+                "rồi lưu lại", path=str(path), code="tep-qua-lon")
         sheet = book.get_sheet_by_name(name)
         return cls(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
                    [tuple(m) for m in (sheet.merged_cell_ranges or [])])
@@ -322,16 +331,12 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
     return rows
 
 
-def _scan_formulas(path: Path, sub: Submission) -> None:
+def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
     """Formulas typed over input cells (the value is only the last result) and error values."""
-    targets = [t for t in (sub.meta, sub.values) if t]
-    columns = {next(iter(t.values())).loc.sheet: "".join(ch for ch in next(iter(t.values())).loc.cell
-                                                         if ch.isalpha()) for t in targets}
-    found = formula_cells(path, columns)
-    for target in targets:
-        by_cell = {v.loc.cell: v for v in target.values()}
+    for target in (t for t in (sub.meta, sub.values) if t):
         sheet = next(iter(target.values())).loc.sheet
-        for cell, (formula, error) in found[sheet].items():
+        by_cell = {v.loc.cell: v for v in target.values()}
+        for cell, (formula, error) in scanner.scan(sheet).formulas.items():
             value = by_cell.get(cell)
             if value is None:
                 continue
@@ -350,19 +355,30 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     form = form or load_form()
     sniff(path)
     try:
+        with zipfile.ZipFile(path) as zf:
+            scanner = Scanner(zf)
+            if not scanner.shared_strings_ok():
+                raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
+                                  path=str(path), code="tep-qua-lon")
+            return _read_book(path, form, scanner)
+    except BaocaoError:
+        raise
+    except UnsafeXml as exc:
+        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=str(path),
+                          code="noi-dung-khong-an-toan") from None
+    except Exception as exc:
+        raise _refusal(exc, path) from None
+
+
+def _read_book(path: Path, form: Form, scanner: Scanner) -> Submission:
+    try:
         book = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
         raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
                           code="tep-co-mat-khau") from None
-    except Exception as exc:  # calamine raises several unrelated types for a damaged file
-        raise _refusal(exc, path) from None
     try:
-        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, name), path, form)
-        _scan_formulas(path, sub)
-    except BaocaoError:
-        raise
-    except Exception as exc:
-        raise _refusal(exc, path) from None
+        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, path), path, form)
+        _scan_formulas(scanner, sub)
     finally:
         book.close()
     return sub
