@@ -26,7 +26,7 @@ from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
 from toolkit.intake.xlsx_scan import Scanner, UnsafeXml
-from toolkit.vnformat import clip, fmt_number
+from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
@@ -136,6 +136,8 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None, dict]
     value, reason = _typed(field, raw, form)
     if reason:
         return None, "gia-tri-khong-doc-duoc", {"label": field.label, "reason": reason}
+    if isinstance(value, str) and NOT_XML.search(value):  # kept out of every report and workbook written
+        return xml_safe(value), "ky-tu-dieu-khien", {"label": field.label, "chars": char_names(value)}
     if isinstance(value, (int, float)) and abs(value) > MAX_FIGURE:
         return None, "so-qua-lon", {"label": field.label, "value": fmt_number(value),
                                     "limit": fmt_number(MAX_FIGURE)}
@@ -295,6 +297,10 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
+            if isinstance(text, str) and NOT_XML.search(text):
+                _problem(sub, "ky-tu-dieu-khien", sheet.loc(r, note), code, label=f"Ghi chú của {code}",
+                         chars=char_names(text))
+                text = xml_safe(text)
             if isinstance(text, str) and text.strip():
                 sub.notes[code] = nfc(text).strip()
     for f in fields:
