@@ -383,7 +383,9 @@ def _read_book(path: Path, form: Form, scanner: Scanner) -> Submission:
         raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
                           code="tep-co-mat-khau") from None
     try:
-        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, path), path, form)
+        hidden = frozenset(m.name for m in book.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible)
+        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, path), path, form,
+                    hidden)
         _scan_formulas(scanner, sub)
     finally:
         book.close()
@@ -426,9 +428,12 @@ def _grid_cell(value: Any) -> Any:
     return value
 
 
-def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form) -> Submission:
-    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked)."""
-    names = {label_key(n): n for n in sheet_names}
+def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form,
+          hidden: frozenset[str] = frozenset()) -> Submission:
+    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked; `hidden` names
+    the sheets Excel does not show)."""
+    wanted = (L.SHEET_LISTS, L.SHEET_META, L.SHEET_DATA, *(lst.sheet for lst in form.lists))
+    names = _sheet_names(sheet_names, wanted, hidden, path)
     form_id, version = _read_stamp(names, sheet_at, path, form)
     sub = Submission(path=path, form_id=form_id, version=version)
     for required in (L.SHEET_META, L.SHEET_DATA):
@@ -443,3 +448,24 @@ def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path,
             continue
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
     return sub
+
+
+def _sheet_names(sheet_names: list[str], wanted: tuple[str, ...], hidden: frozenset[str],
+                 path: Path) -> dict[str, str]:
+    """Key of each sheet the form reads -> the workbook's sheet: the one of exactly that name, else the one
+    whose name differs only in spaces, case or the Unicode form of its accents. Two sheets that both answer
+    to one name (a hidden "Số liệu " beside "Số liệu") are refused: which one holds the figures is not ours
+    to guess, and a hidden copy must never replace what the officer sees."""
+    keys = {label_key(w) for w in wanted}
+    by_key: dict[str, list[str]] = {}
+    for name in sheet_names:
+        if label_key(name) in keys:
+            by_key.setdefault(label_key(name), []).append(name)
+    for found in by_key.values():
+        if len(found) > 1:
+            shown = " và ".join(f"«{n}»{' (đang ẩn)' if n in hidden else ''}" for n in found)
+            raise BaocaoError(
+                f"có {len(found)} sheet cùng tên {shown}, khác nhau ở khoảng trắng, chữ hoa hoặc cách gõ dấu; "
+                "hãy xóa sheet thừa (kể cả sheet đang ẩn: chuột phải vào tên sheet › Unhide) rồi gửi lại",
+                path=str(path), code="sai-bieu-mau")
+    return {key: found[0] for key, found in by_key.items()}
