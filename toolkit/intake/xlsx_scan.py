@@ -32,6 +32,15 @@ _RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+# The fast path: what Excel and every common writer produce (no comment, each cell's "r" first) is measured
+# with a few regular expressions per megabyte; anything else goes through the tokenizer.
+# every way a cell's start tag can begin, prefixed or not (an over-count only sends the sheet to the tokenizer)
+_CELL_STARTS = tuple(lead + b"c" + after for lead in (b"<", b":") for after in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+_FAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL = re.compile(rb'<((?:[\w.-]+:)?)c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</\1c>', re.S)
+_F = re.compile(rb"<(?:[\w.-]+:)?f(?:\s[^>]*)?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_V = re.compile(rb"<(?:[\w.-]+:)?v>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_TYPE = re.compile(rb'\st="([^"]*)"')
 _SKIPS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"), (b"<!", b">"))
 
 
@@ -54,10 +63,10 @@ def sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
             for s in sheets for t in (targets.get(s.get("id"), ""),)}
 
 
-def column_number(letters: str) -> int:
+def column_number(letters: str | bytes) -> int:
     n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + ch - 64
     return n
 
 
@@ -143,6 +152,74 @@ def _position(ref: str) -> tuple[int, int]:
     if m is None:
         raise UnsafeXml(f"địa chỉ ô «{ref[:20]}» không hợp lệ")
     return int(m.group(2)), column_number(m.group(1))
+
+
+def _fast_scan(fh) -> SheetScan | None:
+    """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides)."""
+    out, buf, started = SheetScan(), b"", False
+    while True:
+        chunk = fh.read(CHUNK)
+        buf += chunk
+        if not started:
+            at = buf.find(b"<sheetData")
+            if at < 0:
+                if not chunk or len(buf) > MAX_TAG * 16:
+                    return None
+                continue
+            head = buf[:at]
+            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
+                return None
+            buf, started = buf[at:], True
+        end = buf.find(b"</sheetData>")
+        if end >= 0:
+            region, buf = buf[:end], b""
+        else:
+            cut = buf.rfind(b"</row>")
+            cut = cut + 6 if cut >= 0 else buf.rfind(b">") + 1
+            if not chunk:
+                return None  # cut off before </sheetData>
+            if cut <= 0:
+                if len(buf) > MAX_TOKEN:
+                    return None
+                continue
+            region, buf = buf[:cut], buf[cut:]
+        if not _measure(region, out):
+            return None
+        if end >= 0:
+            return out
+
+
+def _measure(region: bytes, out: SheetScan) -> bool:
+    """Add one stretch of plain sheet XML to `out`; False when it is not plain."""
+    if b"<!" in region or b"<?" in region:
+        return False
+    cells = _FAST_CELL.findall(region)
+    if len(cells) != sum(map(region.count, _CELL_STARTS)):
+        return False
+    if cells:
+        letters, rows = zip(*cells)  # loops in C: a million rows take a fraction of a second
+        last_row = max(map(int, rows))
+        last_col = max(map(column_number, set(letters)))
+        if last_row > out.rows:
+            out.far_cell = _far(cells, rows.index(str(last_row).encode()) if str(last_row).encode() in rows else -1)
+        if last_col > out.columns:
+            out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
+        out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
+    if any(marker in region for marker in (b"<f", b":f>", b":f ", b":f/", b't="e"')):
+        for m in _CELL.finditer(region):
+            if len(out.formulas) >= MAX_FORMULAS:
+                break
+            kind, f = _TYPE.search(m.group(3)), _F.search(m.group(4))
+            v = _V.search(m.group(4))
+            error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
+            if f or error:
+                text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
+                out.formulas[m.group(2).decode()] = ("=" + text if f else "", error or None)
+    return True
+
+
+def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
+    return (cells[i][0] + cells[i][1]).decode() if i >= 0 else ""
 
 
 def scan_sheet(fh) -> SheetScan:
@@ -235,6 +312,11 @@ class Scanner:
             part = self.parts.get(sheet)
             if part is None or part not in self.members:  # calamine would find what this cannot: not read
                 raise KeyError(f"sheet part of {sheet!r}")
+            with self.zf.open(part) as fh:
+                fast = _fast_scan(fh)
+            if fast is not None:
+                self.scans[sheet] = fast
+                return fast
             with self.zf.open(part) as fh:
                 try:
                     self.scans[sheet] = scan_sheet(fh)
