@@ -430,6 +430,10 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     _openpyxl(filled, sub / "so_2_mu_63.xlsx", _set_values({"HS_RUT": str(2**63)}))
     cases["store-huge-number"] = (args(sub, "--ky", "6T", "--nam", "2026", "--kho", str(sub / "kho.sqlite")), 1,
                                   "thêm 4 bản nộp mới")
+    sub = make("o_xa")
+    generate(sub, "6T", 2026, units, form=form)
+    _far_cell(filled, sub / "o_xa_xfd.xlsx", L.SHEET_DATA, "XFD1048576")  # once aborted the whole run
+    cases["far-cell-left-out"] = (args(sub, "--ky", "6T", "--nam", "2026"), 1, "3/114 đơn vị đã nộp, 3 hợp lệ")
     return cases
 
 
