@@ -158,3 +158,12 @@ def test_a_report_from_a_file_with_control_characters_opens(built, tmp_path, pdf
     assert b"Nguy\xe1\xbb\x85n V\xc4\x83n An" in xml
     if pdf:
         assert out.with_suffix(".pdf").stat().st_size > 1000
+
+
+def test_the_tokenizer_reads_a_bounded_number_of_tags_and_stops_at_a_refused_grid():
+    odd = "<row><c><v>1</v></c><!-- x --></row>" * 200
+    with pytest.raises(UnsafeXml, match="thẻ XML"):
+        scan_sheet(_sheet(odd), budget=500)
+    assert scan_sheet(_sheet(odd), budget=2000).rows == 200
+    far = scan_sheet(_sheet('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>' + odd))
+    assert far.far_cell == "XFD1048576" and far.tags < 10  # the rows after it are not read

@@ -25,16 +25,13 @@ from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
-from toolkit.intake.xlsx_scan import Scanner, UnsafeXml
+from toolkit.intake.xlsx_scan import MAX_CELLS, Scanner, UnsafeXml
 from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
 MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
-# Cells of the grid calamine allocates for one sheet (last row × last column, about 32 bytes each): a far cell
-# such as XFD1048576 would ask for 17 billion. A million rows of three columns still fit.
-MAX_CELLS = 4_000_000
 # Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
 # hold exactly: a larger number is a typing slip or a hostile file, never data.
 MAX_FIGURE = 10**12

@@ -22,6 +22,12 @@ MAX_TAG = 64 * 1024  # a real start tag is under 1 KB; a longer one is a hostile
 # The longest text Excel keeps in a cell is 32,767 characters (under 200 KB even with every character
 # escaped): a longer comment or text before </sheetData> is not from Excel, and calamine would buffer it whole.
 MAX_TOKEN = 4 << 20
+# Cells of the grid calamine allocates for one sheet (last row × last column, about 32 bytes each): a far cell
+# such as XFD1048576 would ask for 17 billion. A million rows of three columns still fit.
+MAX_CELLS = 4_000_000
+# Tags the tokenizer reads in one workbook, all sheets together (a few microseconds each): sheets that are not
+# plain (no "r", comments between cells) and this large come from no spreadsheet program's form.
+MAX_TAGS = 1_000_000
 MAX_FORMULAS = 50_000  # formula or error cells noted per sheet; a form has a few hundred input cells
 MAX_FORMULA_TEXT = 300
 # Tags of the shared strings part: each string takes at least one, calamine keeps each as its own allocation.
@@ -79,6 +85,7 @@ class SheetScan:
     columns: int = 0
     far_cell: str = ""
     formulas: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    tags: int = 0  # read by the tokenizer
 
     @property
     def cells(self) -> int:
@@ -157,7 +164,7 @@ def _position(ref: str) -> tuple[int, int]:
 def _fast_scan(fh) -> SheetScan | None:
     """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides)."""
     out, buf, started = SheetScan(), b"", False
-    while True:
+    while out.cells <= MAX_CELLS:
         chunk = fh.read(CHUNK)
         buf += chunk
         if not started:
@@ -187,6 +194,7 @@ def _fast_scan(fh) -> SheetScan | None:
             return None
         if end >= 0:
             return out
+    return out  # already refused: the rest is not read
 
 
 def _measure(region: bytes, out: SheetScan) -> bool:
@@ -222,14 +230,17 @@ def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
     return (cells[i][0] + cells[i][1]).decode() if i >= 0 else ""
 
 
-def scan_sheet(fh) -> SheetScan:
-    """Stream one sheet's XML (a binary file object) up to </sheetData>.
+def scan_sheet(fh, budget: int = MAX_TAGS) -> SheetScan:
+    """Stream one sheet's XML (a binary file object) up to </sheetData>, reading at most `budget` tags.
     Raises UnsafeXml for what no spreadsheet writer produces."""
     out = SheetScan()
     row, col = 1, 1  # where the next row and cell go when they carry no "r" (calamine's rule)
     in_data = in_cell = False
     cell, kind, formula, value, capture, text_len = "", "", None, None, None, 0
+    tags = 0
     for token, data in _tokens(fh):
+        if out.cells > MAX_CELLS:
+            break  # already refused: what follows cannot make the grid smaller
         if token == "text":
             text_len += len(data)
             if in_data and text_len > MAX_TOKEN:
@@ -237,7 +248,9 @@ def scan_sheet(fh) -> SheetScan:
             if capture is not None and len(capture) < MAX_FORMULA_TEXT * 4:
                 capture += data
             continue
-        text_len = 0
+        text_len, tags = 0, tags + 1
+        if tags > budget:
+            raise UnsafeXml(f"hơn {MAX_TAGS:,} thẻ XML không theo cách Excel ghi".replace(",", "."))
         closing, name, attrs = data.group(1), data.group(2), data.group(3)
         empty = attrs.endswith(b"/")
         if not in_data:
@@ -287,6 +300,7 @@ def scan_sheet(fh) -> SheetScan:
                 capture = b""
         elif name == b"sheetData" and closing:
             break  # calamine stops here too: what follows (a comment of any size) is never read
+    out.tags = tags
     return out
 
 
@@ -306,6 +320,7 @@ class Scanner:
         self.parts = sheet_paths(zf)
         self.members = set(zf.namelist())
         self.scans: dict[str, SheetScan] = {}
+        self.tags_left = MAX_TAGS
 
     def scan(self, sheet: str) -> SheetScan:
         if sheet not in self.scans:
@@ -319,7 +334,8 @@ class Scanner:
                 return fast
             with self.zf.open(part) as fh:
                 try:
-                    self.scans[sheet] = scan_sheet(fh)
+                    self.scans[sheet] = scan_sheet(fh, self.tags_left)
+                    self.tags_left -= self.scans[sheet].tags
                 except UnsafeXml as exc:
                     raise UnsafeXml(f"sheet «{sheet}»: {exc}") from None
         return self.scans[sheet]
