@@ -361,6 +361,9 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     add("far-cell-ad-noi-dung", _far_cell(filled, f / "o_xa_ad.xlsx", "Nội dung", "AD1048576"), "refuse",
         "quá xa vùng phiếu")
     add("cell-beside-the-form", _far_cell(filled, f / "o_ngoai_bang.xlsx", L.SHEET_DATA, "AD2000"), "ok", "")
+    whole_sheet = lambda d: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', d)  # noqa: E731
+    add("dimension-claims-whole-sheet", _change_part(filled, f / "kich_thuoc_gia.xlsx", data_part, whole_sheet), "ok",
+        "")
     add("comment-40mb-after-sheetdata", _long_comment(filled, f / "chu_thich_40mb.xlsx", 40), "ok", "")
     add("comment-40mb-in-sheetdata", _long_comment(filled, f / "chu_thich_trong_bang.xlsx", 40, inside=True),
         "refuse", "dài bất thường")

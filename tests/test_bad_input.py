@@ -34,7 +34,8 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "bad-shared-string",
          "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels",
          "far-cell-xfd-so-lieu", "far-cell-cv-danh-muc", "far-cell-ad-noi-dung", "cell-beside-the-form",
-         "comment-40mb-after-sheetdata", "comment-40mb-in-sheetdata", "sheet-200mb-unpacked", "shared-strings-16-9m",
+         "dimension-claims-whole-sheet", "comment-40mb-after-sheetdata", "comment-40mb-in-sheetdata",
+         "sheet-200mb-unpacked", "shared-strings-16-9m",
          "control-char-in-noi-dung", "control-char-in-signer", "shadow-sheet-trailing-space", "shadow-sheet-nfd",
          "zero-point-in-money", "zero-point-in-count"]
 

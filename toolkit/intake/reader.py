@@ -15,10 +15,8 @@ import zlib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
-from defusedxml.common import DefusedXmlException
 
 from toolkit.definition import Field, Form, ListDef, catalogue, label_key, load_form, nfc
 from toolkit.definition import layout as L
@@ -392,11 +390,9 @@ def _read_book(path: Path, form: Form, scanner: Scanner) -> Submission:
 def _refusal(exc: Exception, path: Path) -> BaocaoError:
     """A library's failure on a hostile or damaged file, told in Vietnamese by kind; its own text is detail."""
     detail = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, DefusedXmlException):
-        code = "noi-dung-khong-an-toan"
-    elif isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError):
         code = "tep-qua-lon"
-    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, ParseError, UnicodeDecodeError, EOFError,
+    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, EOFError,
                           OSError, NotImplementedError, zlib.error, struct.error)):
         code = "tep-hong"
     else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator

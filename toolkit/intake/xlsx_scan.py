@@ -1,12 +1,14 @@
 """What calamine does not show, or must not be asked to read: the extent of a sheet, formulas and error values.
 
-Each sheet the reader uses is streamed once from the zip, in chunks, by a small
-tokenizer over the bytes: time is linear in the part's size and memory is one
-chunk plus the largest tag, whatever the file holds (a comment of 200 MB, a
-cell at XFD1048576, a million rows). Positions follow calamine's own rules
-(a row's or cell's "r", else the next row or column), so the extent measured is
-the grid calamine would allocate. Nothing is expanded: entities are not
-resolved, a DTD is skipped like a comment.
+Each sheet the reader uses is streamed from the zip in chunks, before calamine
+reads it, up to </sheetData> (where calamine stops too): time is linear in the
+part's size and memory is a chunk or two, whatever the file holds (a comment of
+200 MB, a cell at XFD1048576, a million rows). A plain sheet (each cell's "r"
+first, no comment), as Excel writes it, is measured by regular expressions over
+each megabyte; anything else by a small tokenizer that follows calamine's own
+rules for positions (a row's or cell's "r", else the next row or column), so the
+extent measured is never less than the grid calamine would allocate. Nothing is
+expanded: entities are not resolved, a DTD is skipped like a comment.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
-
 
 CHUNK = 1 << 20
 MAX_TAG = 64 * 1024  # a real start tag is under 1 KB; a longer one is a hostile file
@@ -38,9 +39,8 @@ _RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
-# The fast path: what Excel and every common writer produce (no comment, each cell's "r" first) is measured
-# with a few regular expressions per megabyte; anything else goes through the tokenizer.
-# every way a cell's start tag can begin, prefixed or not (an over-count only sends the sheet to the tokenizer)
+# The fast path. Every way a cell's start tag can begin, prefixed or not: a sheet where they outnumber the
+# plain `<c r="A1"` goes to the tokenizer (an over-count costs time, never a missed cell).
 _CELL_STARTS = tuple(lead + b"c" + after for lead in (b"<", b":") for after in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
 _FAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL = re.compile(rb'<((?:[\w.-]+:)?)c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</\1c>', re.S)
@@ -78,8 +78,8 @@ def column_number(letters: str | bytes) -> int:
 
 @dataclass
 class SheetScan:
-    """One sheet as calamine would lay it out: its last row and column (1-based, 0 when empty), the first cell
-    found at that far edge, and cell -> (formula, error value or None) for cells holding either."""
+    """One sheet as calamine would lay it out: its last row and column (1-based, 0 when empty), a cell on that
+    far edge, and cell -> (formula, error value or None) for cells holding either."""
 
     rows: int = 0
     columns: int = 0
