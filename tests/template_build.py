@@ -223,18 +223,19 @@ def _unbroken_year(line: str) -> str:
 
 
 def part(doc, text: str) -> None:
-    """"PHẦN I: …": upper, bold, centred."""
-    _para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6)
+    """"PHẦN I: …": upper, bold, centred; like every heading, on the page of the text it heads."""
+    _keep_with_next(_para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+                          before=6))
 
 
 def h1(doc, text: str) -> None:
     """"I. …": upper case, bold."""
-    _para(doc, text, bold=True)
+    _keep_with_next(_para(doc, text, bold=True))
 
 
 def h2(doc, text: str, italic: bool = False) -> None:
     """"1. …": bold."""
-    _para(doc, text, bold=True, italic=italic)
+    _keep_with_next(_para(doc, text, bold=True, italic=italic))
 
 
 def body(doc, text: str, **kw):
@@ -314,7 +315,7 @@ def appendix(doc) -> None:
     tag(doc, "if phu_luc")
     each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "else")
-    body(doc, "Phiếu số liệu không có lỗi, cảnh báo.", italic=True)
+    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
     tag(doc, "endif")
     tag(doc, "endif")
 

@@ -126,3 +126,24 @@ def test_no_title_line_holds_a_year_alone(pages):
         assert len(titles) >= 2, stem
         for line in titles:
             assert not re.fullmatch(r"(năm\s+)?\d{4}[,;.]?", line, re.I), (stem, line)
+
+
+def _headings(docx: Path) -> list[str]:
+    """The headings of a rendered report: its body's paragraphs written all in bold."""
+    from docx import Document
+
+    return [p.text.strip() for p in Document(str(docx)).paragraphs
+            if p.text.strip() and all(r.bold for r in p.runs if r.text.strip())]
+
+
+def test_no_page_ends_with_a_heading(pages):
+    """Every report type and every filler variant: a heading stands on the page of the text it heads."""
+    checked = 0
+    for stem, doc_pages in _docs(pages):
+        headings = _headings(pages["_pdf_dir"] / f"{stem}.docx")
+        assert headings, stem
+        for n, page in enumerate(doc_pages[:-1], 1):
+            last = [ln.strip() for ln in page.splitlines() if ln.strip()][-1]
+            assert not any(h.startswith(last) or h.endswith(last) for h in headings), (stem, n, last)
+            checked += 1
+    assert checked > 40
