@@ -13,7 +13,7 @@ from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError
 from toolkit.intake.reader import read_submission
 from toolkit.intake.vnnum import parse_number
-from toolkit.intake.xlsx_scan import MAX_TOKEN, Scanner, UnsafeXml, _fast_scan, scan_sheet
+from toolkit.intake.xlsx_scan import MAX_TOKEN, Scanner, TruncatedXml, UnsafeXml, _fast_scan, scan_sheet
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
@@ -58,7 +58,7 @@ def test_the_scan_stops_at_the_end_of_sheet_data_and_refuses_a_giant_comment_ins
     inside = data.replace(b"</sheetData>", b"").replace(b"</worksheet>", b"</sheetData></worksheet>")
     with pytest.raises(UnsafeXml, match="dài bất thường"):
         scan_sheet(io.BytesIO(inside))
-    with pytest.raises(UnsafeXml, match="cắt cụt"):
+    with pytest.raises(TruncatedXml, match="cắt cụt"):
         scan_sheet(io.BytesIO(data[:data.index(b"<!--") - 20]))
 
 

@@ -23,7 +23,7 @@ from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
-from toolkit.intake.xlsx_scan import MAX_CELLS, Scanner, UnsafeXml
+from toolkit.intake.xlsx_scan import MAX_CELLS, Scanner, TruncatedXml, UnsafeXml
 from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -364,6 +364,9 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
             return _read_book(path, form, scanner)
     except BaocaoError:
         raise
+    except TruncatedXml as exc:
+        raise BaocaoError(f"tệp hỏng hoặc không đầy đủ ({exc}); hãy mở và lưu lại bằng Excel", path=str(path),
+                          code="tep-hong") from None
     except UnsafeXml as exc:
         raise BaocaoError(f"{exc}; tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=str(path),
                           code="noi-dung-khong-an-toan") from None

@@ -93,8 +93,12 @@ class SheetScan:
 
 
 class UnsafeXml(Exception):
-    """What no spreadsheet writer produces (a tag or comment of megabytes, a cut part, a bad cell address);
-    the message is Vietnamese."""
+    """What no spreadsheet writer produces (a tag or comment of megabytes, a bad cell address); the message is
+    Vietnamese."""
+
+
+class TruncatedXml(UnsafeXml):
+    """A sheet part that ends in the middle: a damaged file rather than a hostile one."""
 
 
 def _tokens(fh):
@@ -135,7 +139,7 @@ def _tokens(fh):
                     if len(buf) - pos > MAX_TOKEN:
                         raise UnsafeXml("chú thích hoặc khai báo XML dài bất thường")
                     if not more():
-                        raise UnsafeXml("phần XML bị cắt cụt")
+                        raise TruncatedXml("phần XML bị cắt cụt")
                     j = buf.find(end, resume)
                 pos = j + len(end)
                 break
@@ -145,7 +149,7 @@ def _tokens(fh):
                 if len(buf) - pos > MAX_TAG:
                     raise UnsafeXml("thẻ XML dài bất thường")
                 if not more():
-                    raise UnsafeXml("phần XML bị cắt cụt")
+                    raise TruncatedXml("phần XML bị cắt cụt")
                 m = _TAG.match(buf, pos)
             if m.end() - pos > MAX_TAG:
                 raise UnsafeXml("thẻ XML dài bất thường")
@@ -337,7 +341,7 @@ class Scanner:
                     self.scans[sheet] = scan_sheet(fh, self.tags_left)
                     self.tags_left -= self.scans[sheet].tags
                 except UnsafeXml as exc:
-                    raise UnsafeXml(f"sheet «{sheet}»: {exc}") from None
+                    raise type(exc)(f"sheet «{sheet}»: {exc}") from None
         return self.scans[sheet]
 
     def shared_strings_ok(self) -> bool:
