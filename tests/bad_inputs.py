@@ -49,9 +49,9 @@ def _rezip(src: Path, out: Path, change) -> Path:
 
 
 def _sheet_part(src: Path, sheet: str) -> str:
-    from toolkit.intake.xlsx_scan import _sheet_paths
+    from toolkit.intake.xlsx_scan import sheet_paths
     with zipfile.ZipFile(src) as zf:
-        return _sheet_paths(zf)[sheet]
+        return sheet_paths(zf)[sheet]
 
 
 def _value_loc(src: Path, code: str):
@@ -126,6 +126,85 @@ def _xxe(src: Path, out: Path) -> Path:
             return text.replace("?>", "?>" + doctype, 1).encode("utf-8")
         return data
     return _rezip(src, out, change)
+
+
+def _far_cell(src: Path, out: Path, sheet: str, ref: str) -> Path:
+    """A cell holding 1 at `ref` (e.g. XFD1048576, the last cell of a sheet) added to `sheet`."""
+    part = _sheet_part(src, sheet)
+    row = ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    def change(name, data):
+        if name != part:
+            return data
+        return data.replace(b"</sheetData>", f'<row r="{row}"><c r="{ref}"><v>1</v></c></row></sheetData>'.encode(), 1)
+    return _rezip(src, out, change)
+
+
+def _noise_block(size: int, ratio: int, seed: int) -> bytes:
+    """`size` bytes of XML-comment-safe text that deflate packs about `ratio` times: mostly a repeated
+    formula, with random hex words often enough that the file stays under the zip-bomb ratio."""
+    import random
+
+    rng = random.Random(seed)
+    unit, out = b"<f>SUM(A1:A9)</f>", bytearray()
+    while len(out) < size:
+        out += unit * rng.randint(ratio // 4, ratio // 2) + rng.randbytes(4).hex().encode()
+    return bytes(out[:size])
+
+
+def _stream_part(src: Path, out: Path, part: str, before: bytes, pieces) -> Path:
+    """Copy `src`, writing `pieces` (an iterable of bytes) into `part` just before `before`, streamed."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename != part:
+                zout.writestr(item.filename, data)
+                continue
+            at = data.index(before)
+            with zout.open(item.filename, "w", force_zip64=True) as fh:
+                fh.write(data[:at])
+                for piece in pieces:
+                    fh.write(piece)
+                fh.write(data[at:])
+    return out
+
+
+def _long_comment(src: Path, out: Path, megabytes: int, inside: bool = False) -> Path:
+    """A comment of `megabytes` full of <f> in «Số liệu», after </sheetData> (or inside it)."""
+    block = _noise_block(1 << 20, 90, megabytes)
+    pieces = [b"<!-- ", *([block] * megabytes), b" -->"]
+    return _stream_part(src, out, _sheet_part(src, L.SHEET_DATA), b"</sheetData>" if inside else b"</worksheet>",
+                        pieces)
+
+
+def _many_shared_strings(src: Path, out: Path, count: int) -> Path:
+    """`count` one-letter strings added to the shared strings (each its own allocation in a reader)."""
+    import random
+
+    rng = random.Random(count)
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    per_block = 50_000
+    block = "".join(f"<si><t>{rng.choice(letters)}</t></si>" for _ in range(per_block)).encode()
+    pieces = [block] * (count // per_block)
+    return _stream_part(src, out, "xl/sharedStrings.xml", b"</sst>", pieces)
+
+
+def _control_text(sheet: str, column: int, row_of, text: str):
+    """Set one text cell; `text` holds Excel's escapes (_x000B_), which openpyxl writes as they are."""
+    def edit(wb):
+        ws = wb[sheet]
+        ws.cell(row_of(ws), column).value = text
+    return edit
+
+
+def _shadow_sheet(title: str, code: str, value):
+    """A hidden copy of «Số liệu» under `title` whose figure for `code` differs."""
+    def edit(wb):
+        copy = wb.copy_worksheet(wb[L.SHEET_DATA])
+        copy.title = title
+        copy.cell(_rows(copy)[code], 5).value = value
+        copy.sheet_state = "hidden"
+    return edit
 
 
 def _nfd(wb):
@@ -273,6 +352,41 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
         "refuse", "tệp hỏng")
     add("missing-workbook-rels", _change_part(filled, f / "mat_rels.xlsx", lambda src: "xl/_rels/workbook.xml.rels",
                                               lambda d: None), "refuse", "tệp hỏng")
+    # Round 3 (issue 20): cells far outside the form, parses that must stay linear, control characters,
+    # shadow sheets, decimals with a leading zero.
+    add("far-cell-xfd-so-lieu", _far_cell(filled, f / "o_xa_xfd.xlsx", L.SHEET_DATA, "XFD1048576"), "refuse",
+        "quá xa vùng phiếu")
+    add("far-cell-cv-danh-muc", _far_cell(filled, f / "o_xa_cv.xlsx", L.SHEET_LISTS, "CV1048576"), "refuse",
+        "quá xa vùng phiếu")
+    add("far-cell-ad-noi-dung", _far_cell(filled, f / "o_xa_ad.xlsx", "Nội dung", "AD1048576"), "refuse",
+        "quá xa vùng phiếu")
+    add("cell-beside-the-form", _far_cell(filled, f / "o_ngoai_bang.xlsx", L.SHEET_DATA, "AD2000"), "ok", "")
+    whole_sheet = lambda d: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', d)  # noqa: E731
+    add("dimension-claims-whole-sheet", _change_part(filled, f / "kich_thuoc_gia.xlsx", data_part, whole_sheet), "ok",
+        "")
+    add("comment-40mb-after-sheetdata", _long_comment(filled, f / "chu_thich_40mb.xlsx", 40), "ok", "")
+    add("comment-40mb-in-sheetdata", _long_comment(filled, f / "chu_thich_trong_bang.xlsx", 40, inside=True),
+        "refuse", "dài bất thường")
+    add("sheet-200mb-unpacked", _long_comment(filled, f / "sheet_200mb.xlsx", 200), "ok", "")
+    add("shared-strings-16-9m", _many_shared_strings(filled, f / "chuoi_16_trieu.xlsx", 16_900_000), "refuse",
+        "hàng triệu chuỗi")
+    nd_row = lambda ws: next(r for r in range(1, ws.max_row + 1)  # noqa: E731
+                             if isinstance(ws.cell(r, 2).value, str) and len(ws.cell(r, 2).value) > 40)
+    add("control-char-in-noi-dung", _openpyxl(filled, f / "ky_tu_x000b.xlsx", lambda wb: _control_text(
+        "Nội dung", 2, nd_row, wb["Nội dung"].cell(nd_row(wb["Nội dung"]), 2).value + " _x000B_ và_x0008_")(wb)),
+        "finding", "ky-tu-dieu-khien")
+    add("control-char-in-signer", _openpyxl(filled, f / "ky_tu_nguoi_ky.xlsx", _control_text(
+        L.SHEET_META, 3, lambda ws: _rows(ws)["NGUOI_KY"], "Nguyễn Văn_x0001_ An_x001F_")), "finding",
+        "ky-tu-dieu-khien")
+    add("shadow-sheet-trailing-space", _openpyxl(filled, f / "sheet_an_dau_cach.xlsx",
+                                                 _shadow_sheet(L.SHEET_DATA + " ", "HS_TIEP_NHAN", 9999)),
+        "refuse", "cùng tên")
+    add("shadow-sheet-nfd", _openpyxl(filled, f / "sheet_an_nfd.xlsx", _shadow_sheet(
+        unicodedata.normalize("NFD", L.SHEET_DATA), "HS_TIEP_NHAN", 9999)), "refuse", "cùng tên")
+    add("zero-point-in-money", _openpyxl(filled, f / "tien_0_500.xlsx", _set_values({"NS_THU_TH": "0.500"})),
+        "ok", "")
+    add("zero-point-in-count", _openpyxl(filled, f / "dem_0_840.xlsx", _set_values({"HS_RUT": "0.840"})),
+        "finding", "gia-tri-khong-doc-duoc")
     return cases
 
 
@@ -319,6 +433,10 @@ def build_folder_cases(filled: Path, folder: Path) -> dict[str, tuple[list[str],
     _openpyxl(filled, sub / "so_2_mu_63.xlsx", _set_values({"HS_RUT": str(2**63)}))
     cases["store-huge-number"] = (args(sub, "--ky", "6T", "--nam", "2026", "--kho", str(sub / "kho.sqlite")), 1,
                                   "thêm 4 bản nộp mới")
+    sub = make("o_xa")
+    generate(sub, "6T", 2026, units, form=form)
+    _far_cell(filled, sub / "o_xa_xfd.xlsx", L.SHEET_DATA, "XFD1048576")  # once aborted the whole run
+    cases["far-cell-left-out"] = (args(sub, "--ky", "6T", "--nam", "2026"), 1, "3/114 đơn vị đã nộp, 3 hợp lệ")
     return cases
 
 

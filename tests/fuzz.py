@@ -4,7 +4,8 @@ Mutations work on the xlsx parts directly (fast, and able to write what Excel ne
 would): cell values of every type (numbers beyond reason, inf, NaN, booleans, error
 values, ISO dates, shared-string indexes out of range, inline strings with control and
 bidi characters), deleted rows, unicode in the shared strings, dropped or truncated
-parts, and byte flips in the zip itself.
+parts, cells at the far edge of a sheet (XFD1048576), hidden copies of a sheet under a
+name that differs only in spaces, case or accents, and byte flips in the zip itself.
 
 `python tests/fuzz.py [N] [SEED]` runs N mutants through `baocao kiem-tra` (table and JSON)
 and `baocao doc` and prints a summary; tests/test_fuzz.py runs it in the suite.
@@ -17,6 +18,7 @@ import random
 import re
 import sys
 import time
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +116,51 @@ def _structure(rng: random.Random, parts: dict[str, bytes]) -> str:
     return f"cắt:{name}"
 
 
-OPERATIONS = [_mutate_cells] * 5 + [_delete_rows] * 2 + [_unicode_strings] * 2 + [_structure]
+FAR_CELLS = ["XFD1048576", "CV1048576", "AD1048576", "A1048576", "XFD1", "Z30000", "C20001"]
+
+
+def _far_cell(rng: random.Random, parts: dict[str, bytes]) -> str:
+    """A cell at the far edge of a sheet: with its address, or reached through rows and cells without one."""
+    part = rng.choice(_sheet_parts(parts))
+    ref = rng.choice(FAR_CELLS)
+    row = ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if rng.random() < 0.7:
+        cell = f'<row r="{row}"><c r="{ref}"><v>1</v></c></row>'
+    else:  # calamine places them after the last row and column it saw
+        cell = f'<row r="{row}">' + "<c><v>1</v></c>" * rng.randint(1, 40) + "</row>"
+    parts[part] = parts[part].replace(b"</sheetData>", cell.encode() + b"</sheetData>", 1)
+    return f"ô xa:{ref}:{part.rsplit('/', 1)[1]}"
+
+
+def _hidden_sheet(rng: random.Random, parts: dict[str, bytes]) -> str:
+    """A hidden copy of a sheet named like it (a space, another case, decomposed accents), with cells changed."""
+    names = re.findall(r'<sheet name="([^"]+)" sheetId="\d+"(?: state="\w+")? r:id="(rId\d+)"/>',
+                       _text(parts.get("xl/workbook.xml", b"")))
+    rels = _text(parts.get("xl/_rels/workbook.xml.rels", b""))
+    if not names or "</Relationships>" not in rels:
+        return "không có sheet"
+    name, rid = rng.choice(names)
+    target = re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"', rels)
+    source = "xl/" + target.group(1) if target else ""
+    if source not in parts:
+        return "không có sheet"
+    shadow = rng.choice([name + " ", " " + name, unicodedata.normalize("NFD", name), name.upper(), name.lower()])
+    new_part, new_rid = "xl/worksheets/sheet_bong.xml", "rIdBong"
+    parts[new_part] = re.sub(rb"<v>\d+</v>", b"<v>9999</v>", parts[source], count=rng.randint(1, 20))
+    parts["xl/workbook.xml"] = _bytes(_text(parts["xl/workbook.xml"]).replace(
+        "</sheets>", f'<sheet name="{_xml_text(shadow)}" sheetId="999" state="{rng.choice(["hidden", "veryHidden"])}" '
+        f'r:id="{new_rid}"/></sheets>', 1))
+    parts["xl/_rels/workbook.xml.rels"] = _bytes(rels.replace("</Relationships>", f'<Relationship Id="{new_rid}" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet_bong.xml"/></Relationships>', 1))
+    types = _text(parts.get("[Content_Types].xml", b""))
+    parts["[Content_Types].xml"] = _bytes(types.replace("</Types>", '<Override PartName="/xl/worksheets/sheet_bong.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>', 1))
+    return f"sheet ẩn:{shadow!r}"
+
+
+OPERATIONS = ([_mutate_cells] * 5 + [_delete_rows] * 2 + [_unicode_strings] * 2 + [_structure] + [_far_cell]
+              + [_hidden_sheet])
 
 
 def mutants(base: Path, folder: Path, n: int, seed: int):

@@ -32,7 +32,12 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "time-in-number", "duration-in-number", "bool-in-number", "date-in-number", "iso-date-cell-in-number",
          "time-in-date", "year-9999", "error-in-date", "control-characters", "deleted-indicator-row", "bad-boolean-cell",
          "bad-shared-string",
-         "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels"]
+         "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels",
+         "far-cell-xfd-so-lieu", "far-cell-cv-danh-muc", "far-cell-ad-noi-dung", "cell-beside-the-form",
+         "dimension-claims-whole-sheet", "comment-40mb-after-sheetdata", "comment-40mb-in-sheetdata",
+         "sheet-200mb-unpacked", "shared-strings-16-9m",
+         "control-char-in-noi-dung", "control-char-in-signer", "shadow-sheet-trailing-space", "shadow-sheet-nfd",
+         "zero-point-in-money", "zero-point-in-count"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -55,7 +60,9 @@ def test_broken_input(cases, name):
         assert sub.get("HS_TIEP_NHAN") == 5892 and sub.unit_name == "Xã Nghi Dương", name
 
 
-@pytest.mark.parametrize("name", ["zip-bomb", "million-rows", "xml-external-entity", "truncated-zip"])
+@pytest.mark.parametrize("name", ["zip-bomb", "million-rows", "xml-external-entity", "truncated-zip",
+                                  "far-cell-xfd-so-lieu", "far-cell-cv-danh-muc", "far-cell-ad-noi-dung",
+                                  "sheet-200mb-unpacked", "shared-strings-16-9m"])
 def test_hostile_files_end_fast_in_bounded_memory_without_traceback(cases, name):
     path = cases[name][0]
     script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "
@@ -108,7 +115,7 @@ def folders(built, tmp_path_factory):
 
 
 FOLDERS = ["empty-folder", "wrong-period-hint", "unknown-unit-code", "other-period-left-out", "period-inferred",
-           "killed-run-leftover", "store-huge-number"]
+           "killed-run-leftover", "store-huge-number", "far-cell-left-out"]
 
 
 @pytest.mark.parametrize("name", FOLDERS)

@@ -7,6 +7,7 @@ dates "ngày 05 tháng 01 năm 2026" with day < 10 and months 1, 2 zero-padded.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -21,6 +22,21 @@ HUGE = 10**15  # from here on a float holds no decimals, and no figure of ours i
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+# What XML 1.0 cannot hold: control characters other than tab, newline and carriage return (Excel stores them
+# as _x000B_ and the like), lone surrogates, U+FFFE and U+FFFF. One of them makes a .docx Word refuses to open.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML cannot hold."""
+    return NOT_XML.sub("", text)
+
+
+def char_names(text: str) -> str:
+    """The characters of `text` XML cannot hold, as an officer can look them up: "U+000B, U+0001"."""
+    return ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in NOT_XML.findall(text)))
 
 
 _TONE_PLACEMENT = (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),

@@ -49,6 +49,9 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
     # Reading the workbook
     Code("gia-tri-khong-doc-duoc", ERROR, "Giá trị không đọc được", "{label}: {reason}",
          "Nhập lại ô bằng một số (hoặc ngày, hoặc mục trong danh sách chọn) đúng kiểu của chỉ tiêu"),
+    Code("ky-tu-dieu-khien", WARNING, "Ký tự điều khiển trong ô",
+         "{label}: ô chứa ký tự điều khiển không in được ({chars}); phần mềm đã bỏ các ký tự này khi đọc",
+         "Gõ lại nội dung ô thay vì dán từ phần mềm khác, rồi kiểm tra lại"),
     Code("so-qua-lon", ERROR, "Số lớn bất thường",
          "{label}: {value} lớn bất thường (vượt {limit}); số liệu của một xã không lớn như vậy",
          "Kiểm tra lại ô: có thể gõ thừa chữ số hoặc dán nhầm dữ liệu"),

@@ -15,18 +15,16 @@ import zlib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
-from defusedxml.common import DefusedXmlException
 
 from toolkit.definition import Field, Form, ListDef, catalogue, label_key, load_form, nfc
 from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
-from toolkit.intake.xlsx_scan import formula_cells
-from toolkit.vnformat import clip, fmt_number
+from toolkit.intake.xlsx_scan import MAX_CELLS, Scanner, TruncatedXml, UnsafeXml
+from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
@@ -100,7 +98,13 @@ class _Sheet:
         self.merged = merged or []
 
     @classmethod
-    def from_calamine(cls, book: pc.CalamineWorkbook, name: str) -> "_Sheet":
+    def from_calamine(cls, book: pc.CalamineWorkbook, scanner: Scanner, name: str, path: Path) -> "_Sheet":
+        scan = scanner.scan(name)  # before calamine: it allocates the whole grid up to the farthest cell
+        if scan.cells > MAX_CELLS:
+            raise BaocaoError(
+                f"sheet «{name}» có ô {scan.far_cell} nằm quá xa vùng phiếu (vùng dữ liệu {fmt_number(scan.rows)} "
+                f"dòng × {fmt_number(scan.columns)} cột); hãy xóa các dòng, cột thừa (Ctrl+End chỉ ô cuối cùng) "
+                "rồi lưu lại", path=str(path), code="tep-qua-lon")
         sheet = book.get_sheet_by_name(name)
         return cls(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
                    [tuple(m) for m in (sheet.merged_cell_ranges or [])])
@@ -127,6 +131,8 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None, dict]
     value, reason = _typed(field, raw, form)
     if reason:
         return None, "gia-tri-khong-doc-duoc", {"label": field.label, "reason": reason}
+    if isinstance(value, str) and NOT_XML.search(value):  # kept out of every report and workbook written
+        return xml_safe(value), "ky-tu-dieu-khien", {"label": field.label, "chars": char_names(value)}
     if isinstance(value, (int, float)) and abs(value) > MAX_FIGURE:
         return None, "so-qua-lon", {"label": field.label, "value": fmt_number(value),
                                     "limit": fmt_number(MAX_FIGURE)}
@@ -286,6 +292,10 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
         target[code] = Value(code, value, loc, _raw(raw, value))
         if note is not None:
             text = sheet.cell(r, note)
+            if isinstance(text, str) and NOT_XML.search(text):
+                _problem(sub, "ky-tu-dieu-khien", sheet.loc(r, note), code, label=f"Ghi chú của {code}",
+                         chars=char_names(text))
+                text = xml_safe(text)
             if isinstance(text, str) and text.strip():
                 sub.notes[code] = nfc(text).strip()
     for f in fields:
@@ -322,16 +332,12 @@ def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> lis
     return rows
 
 
-def _scan_formulas(path: Path, sub: Submission) -> None:
+def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
     """Formulas typed over input cells (the value is only the last result) and error values."""
-    targets = [t for t in (sub.meta, sub.values) if t]
-    columns = {next(iter(t.values())).loc.sheet: "".join(ch for ch in next(iter(t.values())).loc.cell
-                                                         if ch.isalpha()) for t in targets}
-    found = formula_cells(path, columns)
-    for target in targets:
-        by_cell = {v.loc.cell: v for v in target.values()}
+    for target in (t for t in (sub.meta, sub.values) if t):
         sheet = next(iter(target.values())).loc.sheet
-        for cell, (formula, error) in found[sheet].items():
+        by_cell = {v.loc.cell: v for v in target.values()}
+        for cell, (formula, error) in scanner.scan(sheet).formulas.items():
             value = by_cell.get(cell)
             if value is None:
                 continue
@@ -350,19 +356,35 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     form = form or load_form()
     sniff(path)
     try:
+        with zipfile.ZipFile(path) as zf:
+            scanner = Scanner(zf)
+            if not scanner.shared_strings_ok():
+                raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
+                                  path=str(path), code="tep-qua-lon")
+            return _read_book(path, form, scanner)
+    except BaocaoError:
+        raise
+    except TruncatedXml as exc:
+        raise BaocaoError(f"tệp hỏng hoặc không đầy đủ ({exc}); hãy mở và lưu lại bằng Excel", path=str(path),
+                          code="tep-hong") from None
+    except UnsafeXml as exc:
+        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=str(path),
+                          code="noi-dung-khong-an-toan") from None
+    except Exception as exc:
+        raise _refusal(exc, path) from None
+
+
+def _read_book(path: Path, form: Form, scanner: Scanner) -> Submission:
+    try:
         book = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
         raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
                           code="tep-co-mat-khau") from None
-    except Exception as exc:  # calamine raises several unrelated types for a damaged file
-        raise _refusal(exc, path) from None
     try:
-        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, name), path, form)
-        _scan_formulas(path, sub)
-    except BaocaoError:
-        raise
-    except Exception as exc:
-        raise _refusal(exc, path) from None
+        hidden = frozenset(m.name for m in book.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible)
+        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, path), path, form,
+                    hidden)
+        _scan_formulas(scanner, sub)
     finally:
         book.close()
     return sub
@@ -371,11 +393,9 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
 def _refusal(exc: Exception, path: Path) -> BaocaoError:
     """A library's failure on a hostile or damaged file, told in Vietnamese by kind; its own text is detail."""
     detail = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, DefusedXmlException):
-        code = "noi-dung-khong-an-toan"
-    elif isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError):
         code = "tep-qua-lon"
-    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, ParseError, UnicodeDecodeError, EOFError,
+    elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, EOFError,
                           OSError, NotImplementedError, zlib.error, struct.error)):
         code = "tep-hong"
     else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator
@@ -404,9 +424,12 @@ def _grid_cell(value: Any) -> Any:
     return value
 
 
-def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form) -> Submission:
-    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked)."""
-    names = {label_key(n): n for n in sheet_names}
+def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form,
+          hidden: frozenset[str] = frozenset()) -> Submission:
+    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked; `hidden` names
+    the sheets Excel does not show)."""
+    wanted = (L.SHEET_LISTS, L.SHEET_META, L.SHEET_DATA, *(lst.sheet for lst in form.lists))
+    names = _sheet_names(sheet_names, wanted, hidden, path)
     form_id, version = _read_stamp(names, sheet_at, path, form)
     sub = Submission(path=path, form_id=form_id, version=version)
     for required in (L.SHEET_META, L.SHEET_DATA):
@@ -421,3 +444,24 @@ def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path,
             continue
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
     return sub
+
+
+def _sheet_names(sheet_names: list[str], wanted: tuple[str, ...], hidden: frozenset[str],
+                 path: Path) -> dict[str, str]:
+    """Key of each sheet the form reads -> the workbook's sheet: the one of exactly that name, else the one
+    whose name differs only in spaces, case or the Unicode form of its accents. Two sheets that both answer
+    to one name (a hidden "Số liệu " beside "Số liệu") are refused: which one holds the figures is not ours
+    to guess, and a hidden copy must never replace what the officer sees."""
+    keys = {label_key(w) for w in wanted}
+    by_key: dict[str, list[str]] = {}
+    for name in sheet_names:
+        if label_key(name) in keys:
+            by_key.setdefault(label_key(name), []).append(name)
+    for found in by_key.values():
+        if len(found) > 1:
+            shown = " và ".join(f"«{n}»{' (đang ẩn)' if n in hidden else ''}" for n in found)
+            raise BaocaoError(
+                f"có {len(found)} sheet cùng tên {shown}, khác nhau ở khoảng trắng, chữ hoa hoặc cách gõ dấu; "
+                "hãy xóa sheet thừa (kể cả sheet đang ẩn: chuột phải vào tên sheet › Unhide) rồi gửi lại",
+                path=str(path), code="sai-bieu-mau")
+    return {key: found[0] for key, found in by_key.items()}

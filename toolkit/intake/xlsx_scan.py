@@ -1,8 +1,14 @@
-"""What calamine does not show: formulas and error values in input cells.
+"""What calamine does not show, or must not be asked to read: the extent of a sheet, formulas and error values.
 
-Streams the sheet XML straight from the zip with defusedxml (no entity
-expansion, no external entities), so a hostile file cannot blow up memory; the
-sheet list is read with a pattern over the bytes, which expands nothing either.
+Each sheet the reader uses is streamed from the zip in chunks, before calamine
+reads it, up to </sheetData> (where calamine stops too): time is linear in the
+part's size and memory is a chunk or two, whatever the file holds (a comment of
+200 MB, a cell at XFD1048576, a million rows). A plain sheet (each cell's "r"
+first, no comment), as Excel writes it, is measured by regular expressions over
+each megabyte; anything else by a small tokenizer that follows calamine's own
+rules for positions (a row's or cell's "r", else the next row or column), so the
+extent measured is never less than the grid calamine would allocate. Nothing is
+expanded: entities are not resolved, a DTD is skipped like a comment.
 """
 from __future__ import annotations
 
@@ -10,15 +16,38 @@ import html
 import posixpath
 import re
 import zipfile
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from defusedxml.ElementTree import iterparse
+CHUNK = 1 << 20
+MAX_TAG = 64 * 1024  # a real start tag is under 1 KB; a longer one is a hostile file
+# The longest text Excel keeps in a cell is 32,767 characters (under 200 KB even with every character
+# escaped): a longer comment or text before </sheetData> is not from Excel, and calamine would buffer it whole.
+MAX_TOKEN = 4 << 20
+# Cells of the grid calamine allocates for one sheet (last row × last column, about 32 bytes each): a far cell
+# such as XFD1048576 would ask for 17 billion. A million rows of three columns still fit.
+MAX_CELLS = 4_000_000
+# Tags the tokenizer reads in one workbook, all sheets together (a few microseconds each): sheets that are not
+# plain (no "r", comments between cells) and this large come from no spreadsheet program's form.
+MAX_TAGS = 1_000_000
+MAX_FORMULAS = 50_000  # formula or error cells noted per sheet; a form has a few hundred input cells
+MAX_FORMULA_TEXT = 300
+# Tags of the shared strings part: each string takes at least one, calamine keeps each as its own allocation.
+MAX_SHARED_STRING_TAGS = 4_000_000
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_COL = re.compile(r"^([A-Z]+)")
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
-_ATTR = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+# The fast path. Every way a cell's start tag can begin, prefixed or not: a sheet where they outnumber the
+# plain `<c r="A1"` goes to the tokenizer (an over-count costs time, never a missed cell).
+_CELL_STARTS = tuple(lead + b"c" + after for lead in (b"<", b":") for after in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+_FAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL = re.compile(rb'<((?:[\w.-]+:)?)c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</\1c>', re.S)
+_F = re.compile(rb"<(?:[\w.-]+:)?f(?:\s[^>]*)?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
+_V = re.compile(rb"<(?:[\w.-]+:)?v>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_TYPE = re.compile(rb'\st="([^"]*)"')
+_SKIPS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"), (b"<!", b">"))
 
 
 def _attributes(tag: bytes) -> dict[str, str]:
@@ -27,7 +56,7 @@ def _attributes(tag: bytes) -> dict[str, str]:
             for k, v, w in _ATTR.findall(tag)}
 
 
-def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the zip.
 
     The <sheet> and <Relationship> tags are picked out of the bytes: an XML parse of
@@ -40,31 +69,289 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
             for s in sheets for t in (targets.get(s.get("id"), ""),)}
 
 
-def formula_cells(path: Path, columns: dict[str, str]) -> dict[str, dict[str, tuple[str, str | None]]]:
-    """Sheet -> cell -> (formula, error value or None) for the cells of each sheet's column (`columns`:
-    sheet -> column letters) holding a formula or an error; the zip is opened once for all sheets."""
-    out: dict[str, dict[str, tuple[str, str | None]]] = {sheet: {} for sheet in columns}
-    with zipfile.ZipFile(path) as zf:
-        parts, members = _sheet_paths(zf), set(zf.namelist())
-        for sheet, column in columns.items():
-            part = parts.get(sheet)
-            if part is None or part not in members:
+def column_number(letters: str | bytes) -> int:
+    n = 0
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+@dataclass
+class SheetScan:
+    """One sheet as calamine would lay it out: its last row and column (1-based, 0 when empty), a cell on that
+    far edge, and cell -> (formula, error value or None) for cells holding either."""
+
+    rows: int = 0
+    columns: int = 0
+    far_cell: str = ""
+    formulas: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    tags: int = 0  # read by the tokenizer
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+class UnsafeXml(Exception):
+    """What no spreadsheet writer produces (a tag or comment of megabytes, a bad cell address); the message is
+    Vietnamese."""
+
+
+class TruncatedXml(UnsafeXml):
+    """A sheet part that ends in the middle: a damaged file rather than a hostile one."""
+
+
+def _tokens(fh):
+    """(kind, data) from a stream of XML bytes: ("tag", match) or ("text", bytes); comments, CDATA, processing
+    instructions and declarations are skipped. Each byte is looked at a bounded number of times."""
+    buf, pos, eof = b"", 0, False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        chunk = fh.read(CHUNK)
+        buf, pos = buf[pos:] + chunk, 0
+        eof = not chunk
+        return bool(chunk)
+
+    more()
+    while True:
+        i = buf.find(b"<", pos)
+        if i < 0:
+            if pos < len(buf):
+                yield "text", buf[pos:]
+            pos = len(buf)
+            if not more():
+                return
+            continue
+        if i > pos:
+            yield "text", buf[pos:i]
+        pos = i
+        while len(buf) - pos < 9 and more():
+            pass
+        for start, end in _SKIPS:
+            if buf.startswith(start, pos):
+                j = buf.find(end, pos + len(start))
+                while j < 0:
+                    # only the new bytes are searched: an open comment costs one pass, not one per chunk
+                    resume = max(len(start), len(buf) - pos - len(end) + 1)
+                    if len(buf) - pos > MAX_TOKEN:
+                        raise UnsafeXml("chú thích hoặc khai báo XML dài bất thường")
+                    if not more():
+                        raise TruncatedXml("phần XML bị cắt cụt")
+                    j = buf.find(end, resume)
+                pos = j + len(end)
+                break
+        else:
+            m = _TAG.match(buf, pos)
+            while m is None:
+                if len(buf) - pos > MAX_TAG:
+                    raise UnsafeXml("thẻ XML dài bất thường")
+                if not more():
+                    raise TruncatedXml("phần XML bị cắt cụt")
+                m = _TAG.match(buf, pos)
+            if m.end() - pos > MAX_TAG:
+                raise UnsafeXml("thẻ XML dài bất thường")
+            pos = m.end()
+            yield "tag", m
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """1-based (row, column) of an A1 reference; one calamine would not read either is refused."""
+    m = _REF.match(ref)
+    if m is None:
+        raise UnsafeXml(f"địa chỉ ô «{ref[:20]}» không hợp lệ")
+    return int(m.group(2)), column_number(m.group(1))
+
+
+def _fast_scan(fh) -> SheetScan | None:
+    """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides)."""
+    out, buf, started = SheetScan(), b"", False
+    while out.cells <= MAX_CELLS:
+        chunk = fh.read(CHUNK)
+        buf += chunk
+        if not started:
+            at = buf.find(b"<sheetData")
+            if at < 0:
+                if not chunk or len(buf) > MAX_TAG * 16:
+                    return None
                 continue
-            data = zf.read(part)  # an input sheet is small (sniff() bounds the whole file)
-            if b"<f>" not in data and b"<f " not in data and b't="e"' not in data:
-                continue  # the usual case: no formula element (<formula1> of validations does not count)
-            with zf.open(part) as fh:
-                for _, el in iterparse(fh, events=("end",)):
-                    if el.tag != f"{_NS}c":
-                        if el.tag == f"{_NS}row":
-                            el.clear()
-                        continue
-                    ref = el.get("r") or ""
-                    m = _COL.match(ref)
-                    if m and m.group(1) == column:
-                        f = el.find(f"{_NS}f")
-                        v = el.find(f"{_NS}v")
-                        error = v.text if el.get("t") == "e" and v is not None else None
-                        if f is not None or error:
-                            out[sheet][ref] = ("=" + (f.text or "") if f is not None else "", error)
+            head = buf[:at]
+            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
+                return None
+            buf, started = buf[at:], True
+        end = buf.find(b"</sheetData>")
+        if end >= 0:
+            region, buf = buf[:end], b""
+        else:
+            cut = buf.rfind(b"</row>")
+            cut = cut + 6 if cut >= 0 else buf.rfind(b">") + 1
+            if not chunk:
+                return None  # cut off before </sheetData>
+            if cut <= 0:
+                if len(buf) > MAX_TOKEN:
+                    return None
+                continue
+            region, buf = buf[:cut], buf[cut:]
+        if not _measure(region, out):
+            return None
+        if end >= 0:
+            return out
+    return out  # already refused: the rest is not read
+
+
+def _measure(region: bytes, out: SheetScan) -> bool:
+    """Add one stretch of plain sheet XML to `out`; False when it is not plain."""
+    if b"<!" in region or b"<?" in region:
+        return False
+    cells = _FAST_CELL.findall(region)
+    if len(cells) != sum(map(region.count, _CELL_STARTS)):
+        return False
+    if cells:
+        letters, rows = zip(*cells)  # loops in C: a million rows take a fraction of a second
+        last_row = max(map(int, rows))
+        last_col = max(map(column_number, set(letters)))
+        if last_row > out.rows:
+            out.far_cell = _far(cells, rows.index(str(last_row).encode()) if str(last_row).encode() in rows else -1)
+        if last_col > out.columns:
+            out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
+        out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
+    if any(marker in region for marker in (b"<f", b":f>", b":f ", b":f/", b't="e"')):
+        for m in _CELL.finditer(region):
+            if len(out.formulas) >= MAX_FORMULAS:
+                break
+            kind, f = _TYPE.search(m.group(3)), _F.search(m.group(4))
+            v = _V.search(m.group(4))
+            error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
+            if f or error:
+                text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
+                out.formulas[m.group(2).decode()] = ("=" + text if f else "", error or None)
+    return True
+
+
+def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
+    return (cells[i][0] + cells[i][1]).decode() if i >= 0 else ""
+
+
+def scan_sheet(fh, budget: int = MAX_TAGS) -> SheetScan:
+    """Stream one sheet's XML (a binary file object) up to </sheetData>, reading at most `budget` tags.
+    Raises UnsafeXml for what no spreadsheet writer produces."""
+    out = SheetScan()
+    row, col = 1, 1  # where the next row and cell go when they carry no "r" (calamine's rule)
+    in_data = in_cell = False
+    cell, kind, formula, value, capture, text_len = "", "", None, None, None, 0
+    tags = 0
+    for token, data in _tokens(fh):
+        if out.cells > MAX_CELLS:
+            break  # already refused: what follows cannot make the grid smaller
+        if token == "text":
+            text_len += len(data)
+            if in_data and text_len > MAX_TOKEN:
+                raise UnsafeXml("ô chứa văn bản dài bất thường")
+            if capture is not None and len(capture) < MAX_FORMULA_TEXT * 4:
+                capture += data
+            continue
+        text_len, tags = 0, tags + 1
+        if tags > budget:
+            raise UnsafeXml(f"hơn {MAX_TAGS:,} thẻ XML không theo cách Excel ghi".replace(",", "."))
+        closing, name, attrs = data.group(1), data.group(2), data.group(3)
+        empty = attrs.endswith(b"/")
+        if not in_data:
+            if name == b"sheetData" and not closing:
+                in_data = not empty
+            continue
+        if name == b"c" and in_cell and closing:
+            if (formula is not None or kind == "e") and len(out.formulas) < MAX_FORMULAS:
+                error = value.decode("utf-8", "replace").strip() if kind == "e" and value else None
+                if formula is not None or error:
+                    text = html.unescape(formula.decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] \
+                        if formula is not None else ""
+                    out.formulas[cell] = ("=" + text if formula is not None else "", error)
+            in_cell, capture = False, None
+        elif name == b"c" and not closing and not empty:  # calamine reads only <c>…</c>, never <c/>
+            a = _attributes(attrs)
+            if "r" in a:
+                r, c = _position(a["r"])
+            else:
+                r, c = row, col
+            col = c + 1
+            if r > out.rows or c > out.columns:  # the cell that last pushed the grid's edge is named
+                out.far_cell = _ref(r, c)
+                out.rows, out.columns = max(out.rows, r), max(out.columns, c)
+            cell, kind, formula, value, in_cell = _ref(r, c), a.get("t", ""), None, None, True
+        elif name == b"row" and not empty:
+            if closing:
+                row, col = row + 1, 1
+            else:
+                a = _attributes(attrs)
+                if "r" in a:
+                    if not a["r"].isdigit() or len(a["r"]) > 7:
+                        raise UnsafeXml(f"số dòng «{a['r'][:20]}» không hợp lệ")
+                    row = int(a["r"])
+                col = 1
+        elif in_cell and name in (b"f", b"v"):
+            if closing:
+                if name == b"f":
+                    formula = capture or b""
+                else:
+                    value = capture
+                capture = None
+            elif empty:
+                if name == b"f":
+                    formula = b""
+            else:
+                capture = b""
+        elif name == b"sheetData" and closing:
+            break  # calamine stops here too: what follows (a comment of any size) is never read
+    out.tags = tags
     return out
+
+
+def _ref(r: int, c: int) -> str:
+    letters = ""
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{r}"
+
+
+class Scanner:
+    """The sheets of one workbook file, each scanned once when the reader first asks for it."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+        self.parts = sheet_paths(zf)
+        self.members = set(zf.namelist())
+        self.scans: dict[str, SheetScan] = {}
+        self.tags_left = MAX_TAGS
+
+    def scan(self, sheet: str) -> SheetScan:
+        if sheet not in self.scans:
+            part = self.parts.get(sheet)
+            if part is None or part not in self.members:  # calamine would find what this cannot: not read
+                raise KeyError(f"sheet part of {sheet!r}")
+            with self.zf.open(part) as fh:
+                fast = _fast_scan(fh)
+            if fast is not None:
+                self.scans[sheet] = fast
+                return fast
+            with self.zf.open(part) as fh:
+                try:
+                    self.scans[sheet] = scan_sheet(fh, self.tags_left)
+                    self.tags_left -= self.scans[sheet].tags
+                except UnsafeXml as exc:
+                    raise type(exc)(f"sheet «{sheet}»: {exc}") from None
+        return self.scans[sheet]
+
+    def shared_strings_ok(self) -> bool:
+        """Whether calamine may load the shared strings: it keeps each one as its own allocation."""
+        if "xl/sharedStrings.xml" not in self.members:
+            return True
+        tags = 0
+        with self.zf.open("xl/sharedStrings.xml") as fh:
+            while chunk := fh.read(CHUNK):
+                tags += chunk.count(b"<")
+                if tags > MAX_SHARED_STRING_TAGS:
+                    return False
+        return True

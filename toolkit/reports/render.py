@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 import jinja2
 from docxtpl import DocxTemplate
 from jinja2 import meta
+from lxml import etree
 
 from toolkit.atomic import atomic_path
 from toolkit.check import check_file, check_read
@@ -30,7 +31,7 @@ from toolkit.intake import Submission, read_submission
 from toolkit.reports.blocking import printed, split
 from toolkit.reports.context import unit_context
 from toolkit.reports.scope import fed_types
-from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
+from toolkit.vnformat import NOT_XML, fmt_count, fmt_date, fmt_number, fmt_percent, xml_safe
 
 
 Aside = Callable[[Submission, list[Finding]], None]  # hears of a workbook's errors that do not stop a report
@@ -143,6 +144,7 @@ class CompiledTemplate:
 
     def render(self, context: dict[str, Any], out: Path) -> Path:
         self.check(context)
+        context = _xml_text(context)
         try:
             if self.simple and not any(callable(v) for v in context.values()):
                 self._render_fast(context, out)
@@ -153,6 +155,8 @@ class CompiledTemplate:
             what = next((g for g in name.groups() if g), str(exc)) if name else str(exc)
             raise BaocaoError(f"mẫu báo cáo dùng biến «{what}» không có trong dữ liệu (xem templates/README.md)",
                               path=str(self.path)) from None
+        except etree.XMLSyntaxError as exc:
+            raise _invalid("word/document.xml", self.path, exc) from None
         return out
 
     def _render_fast(self, context: dict[str, Any], out: Path) -> None:
@@ -161,6 +165,8 @@ class CompiledTemplate:
                                        + self.doc_tail).encode("utf-8")}
         for partname, (template, encoding) in self.parts.items():
             parts[partname.lstrip("/")] = self._listing(_finish(template.render(context))).encode(encoding)
+        for name, data in parts.items():
+            _well_formed(name, data, self.path)
         with atomic_path(out) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
                 for name, data in self.members.items():
@@ -172,6 +178,34 @@ class CompiledTemplate:
         doc.render({k: (v(doc) if callable(v) else v) for k, v in context.items()}, self.env)
         with atomic_path(out) as tmp:
             doc.save(tmp)
+
+
+def _xml_text(value: Any) -> Any:
+    """The context with every text XML can hold: a control character in one cell would make the whole .docx
+    one that Word refuses to open (the reader names such a cell; this holds for any other source too)."""
+    if isinstance(value, str):
+        return type(value)(xml_safe(value)) if NOT_XML.search(value) else value
+    if isinstance(value, dict):
+        return {k: _xml_text(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_xml_text(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_xml_text(v) for v in value)
+    return value
+
+
+def _well_formed(name: str, data: bytes, template: Path) -> None:
+    """Refuse to write a part Word could not open (whatever reached it past `_xml_text`); docxtpl's own path
+    parses what it renders, which raises the same error."""
+    try:
+        etree.fromstring(data)
+    except etree.XMLSyntaxError as exc:
+        raise _invalid(name, template, exc) from None
+
+
+def _invalid(name: str, template: Path, exc: Exception) -> BaocaoError:
+    return BaocaoError(f"báo cáo tạo ra không hợp lệ ({name}), không ghi tệp; hãy báo cho người quản trị",
+                       path=str(template), detail=str(exc))
 
 
 class _Rendering(DocxTemplate):
