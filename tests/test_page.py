@@ -421,9 +421,9 @@ def test_404_and_500_are_vietnamese_pages(site, page, tmp_path):
         store.write_bytes(b"khong phai sqlite" * 100)
         answer = page.goto(f"http://127.0.0.1:{port}/")
         text = page.inner_text("body")
-        # The library's own words ("file is not a database") stay in the administrator's log.
+        # The library's own words ("file is not a database") stay in the administrator's log; the store says why
         assert answer.status == 500 and page.inner_text("h1") == "Máy chủ gặp lỗi", text
-        assert "baocao_loi.log cho người quản trị" in text and "database" not in text and "Traceback" not in text
+        assert "không mở được kho dữ liệu" in text and "database" not in text and "Traceback" not in text
     finally:
         proc.terminate()
         proc.wait(timeout=30)

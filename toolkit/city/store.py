@@ -50,7 +50,7 @@ CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
 
 _SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",
                    5: "kho dữ liệu đang bị chương trình khác khóa quá lâu", 6: "kho dữ liệu đang bị khóa",
-                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu", 14: "không mở được tệp kho dữ liệu"}
+                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu (ổ đĩa đầy hoặc hỏng)", 14: "không mở được tệp kho dữ liệu"}
 
 
 def store_failure(exc: sqlite3.Error, default: str) -> str:

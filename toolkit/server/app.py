@@ -236,7 +236,13 @@ def create_app(settings: Settings) -> FastAPI:
         except (ValueError, RecursionError):  # RecursionError: brackets nested beyond the parser's stack
             return server.refuse(None, name, "dữ liệu gửi lên không đọc được; hãy bấm lại")
         key = request.headers.get("authorization", "").strip()
-        unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        try:
+            unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
+            log_failure(exc, f"/xlwings/{action}")
+            what = "chưa lưu được bản nộp" if action == "nop" else "máy chủ chưa xử lý được"
+            why = str(exc).removeprefix(f"{exc.path}: ")  # the server's own paths are no business of the unit
+            return server.refuse(payload, name, f"{what} ({why}); hãy báo Sở Nội vụ rồi bấm lại sau")
         if unit is None:
             return server.refuse(
                 payload, name, "khóa của tệp không đúng hoặc đã bị thay (máy chủ không nhận ra đơn vị); hãy dùng "
@@ -288,7 +294,13 @@ def create_app(settings: Settings) -> FastAPI:
             return refused(400, "chưa chọn tệp phiếu (.xlsx hoặc .xlsm)")
         if len(data) > settings.max_bytes:
             return refused(413, _too_big(settings))
-        unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        try:
+            unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+        except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
+            log_failure(exc, f"/xlwings/{action}")
+            what = "chưa lưu được bản nộp" if action == "nop" else "máy chủ chưa xử lý được"
+            why = str(exc).removeprefix(f"{exc.path}: ")  # the server's own paths are no business of the unit
+            return server.refuse(payload, name, f"{what} ({why}); hãy báo Sở Nội vụ rồi bấm lại sau")
         if unit is None:
             return refused(403, "khóa không đúng hoặc đã bị thay; hãy dùng khóa mới nhất Sở Nội vụ cấp cho đơn vị")
         if not server.limit.allow(key):

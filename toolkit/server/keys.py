@@ -16,6 +16,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from toolkit.city import store_failure
 from toolkit.errors import BaocaoError
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
@@ -37,7 +38,8 @@ class Keys:
             self.db.execute("PRAGMA busy_timeout=60000")
             self.db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise BaocaoError(f"không mở được kho dữ liệu ({exc})", path=str(path)) from None
+            raise BaocaoError(store_failure(exc, "không mở được kho dữ liệu"), path=str(path),
+                              detail=str(exc)) from None
 
     def close(self) -> None:
         self.db.close()
