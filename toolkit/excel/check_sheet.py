@@ -136,7 +136,8 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         lines = max(_lines(check.text, WIDTHS[1]), _lines(d.message, WIDTHS[COLUMNS.index("Thông báo")]))
         if lines > 1:
             ws.set_row(r, 15.5 * lines)
-        ws.write_string(r, 2, SEVERITY_TEXT[check.severity], fmt.center)
+        plausibility = check.rule is not None and check.rule.plausibility
+        ws.write_string(r, 2, "Bất thường" if plausibility else SEVERITY_TEXT[check.severity], fmt.center)
         ws.write_formula(r, VERDICT_COL, "=" + verdict, fmt.center_bold, d.verdict)
         v = _verdict_cell(r)
         if check.kind in ("bounds", "rows"):
