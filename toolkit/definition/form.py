@@ -53,6 +53,7 @@ class Field:
     section: str = ""
     stt: str = ""
     phrase: str = ""  # how a report states a count: "{n} quyết định" (default "{n} <unit>")
+    typical: tuple[float, float] | None = None  # a unit of middle size: a quarter's flow, or a stock
 
     @property
     def numeric(self) -> bool:
@@ -238,7 +239,7 @@ def _period(c: Choice) -> Period:
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
-               "periods", "ratio", "phrase"}
+               "periods", "ratio", "phrase", "typical"}
 _REPORT_KEYS = {"code", "label", "title", "template", "periods", "blocks", "ratios", "city", "options"}
 _RATIO_KEYS = {"code", "label", "of", "decimals", "typed"}
 
@@ -277,6 +278,7 @@ def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
         section=section,
         stt=stt,
         phrase=nfc(str(raw.get("phrase", ""))),
+        typical=tuple(float(x) for x in raw["typical"]) if raw.get("typical") else None,
     )
 
 
