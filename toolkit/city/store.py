@@ -177,6 +177,11 @@ class Store:
             "SELECT DISTINCT unit FROM submission WHERE period=? AND year=? ORDER BY unit",
             (self.form.period(period).label, year))]
 
+    def history(self, unit: str) -> list[Stored]:
+        """The newest version of each period the unit has stored, any period and year."""
+        keys = self.db.execute("SELECT DISTINCT period, year FROM submission WHERE unit=?", (unit,)).fetchall()
+        return [s for s in (self.latest(unit, p, y) for p, y in keys) if s is not None]
+
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
 

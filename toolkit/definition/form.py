@@ -149,6 +149,7 @@ class Form:
     city_report: dict = field(default_factory=dict)
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
+    plausibility: dict = field(default_factory=dict)  # rules.yaml `plausibility`: history and peers
     source: Path | None = None
     reports: dict[str, ReportDef] = field(default_factory=dict)
     ratios: dict[str, RatioDef] = field(default_factory=dict)
@@ -383,6 +384,7 @@ def load_form_from(folder: Path) -> Form:
         city_report=dict(base.get("city_report") or {}),
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
+        plausibility=dict(rules_doc.get("plausibility") or {}),
         source=folder,
         reports=reports,
         ratios=ratios,

@@ -8,6 +8,7 @@ downloaded workbook agree. Units to chase come first.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,13 @@ def unit_rows(store: Path, period: str, year: int, deadline: date | None, form: 
         versions = {(u, f): (v, h) for u, f, v, h in db.db.execute(
             "SELECT unit, file, version, file_hash FROM submission WHERE period=? AND year=?", (label, year))}
     tried = last_attempts(store, label, year)
+    odd = Counter(a.unit for a in result.anomalies)
     rows = []
     for r in result.rows:
         version, digest = versions.get((r.unit.code, r.file), (None, ""))
         row = {"code": r.unit.code, "name": r.unit.name, "kind": r.unit.kind, "status": r.status,
                "received": r.received, "version": version, "errors": r.errors, "warnings": r.warnings,
-               "deadline": r.deadline, "note": r.note,
+               "deadline": r.deadline, "note": r.note, "anomalies": odd[r.unit.code],
                "receipt": receipt_code(r.unit.code, label, year, version, digest, form) if version else ""}
         if r.status == ST_MISSING and r.unit.code in tried:
             at, errors, warnings = tried[r.unit.code]

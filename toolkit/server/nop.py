@@ -24,7 +24,7 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
-from toolkit.city import Store
+from toolkit.city import Store, history_findings
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
@@ -66,6 +66,9 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
         report = xl.live_report(grid, book, form)
         sub = report.submission
         _require_own(sub, unit, form)
+        if store_path.is_file():  # bất thường against the unit's own history: warnings, never a refusal
+            with Store(store_path, form, readonly=True) as db:
+                report.findings += history_findings(form, db, sub)
         if report.valid:
             receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
