@@ -46,6 +46,8 @@ def test_kiem_tra_with_the_store_tells_the_units_history(kept, form):
     assert "bat-thuong-lich-su" not in without.stdout  # no store, no history
     missing = run_cli("kiem-tra", str(odd), "--kho", str(kept["root"] / "khong_co.sqlite"))
     assert missing.returncode == 2 and "kho dữ liệu không tồn tại" in missing.stderr
+    foreign = run_cli("kiem-tra", str(odd), "--kho", str(plain))  # a workbook given as the store
+    assert foreign.returncode == 2 and "kho dữ liệu" in foreign.stderr and "Traceback" not in foreign.stderr
 
 
 def test_city_workbook_lists_the_anomalies_with_their_source_cell(kept, form, tmp_path):

@@ -55,8 +55,9 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
 
 def _previous(db: Store):
     def lookup(sub):
-        return db.previous(sub.unit_code, sub.period, sub.year) if sub.unit_code and sub.period and sub.year \
-            else None
+        if not (sub.unit_code and sub.period and sub.year) or not db.history(sub.unit_code):
+            return None  # history() also refuses, in Vietnamese, a file that is not a store
+        return db.previous(sub.unit_code, sub.period, sub.year)
     return lookup
 
 

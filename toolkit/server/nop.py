@@ -67,7 +67,7 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
         sub = report.submission
         _require_own(sub, unit, form)
         if store_path.is_file():  # bất thường against the unit's own history: warnings, never a refusal
-            with Store(store_path, form, readonly=True) as db:
+            with Store(store_path, form) as db:
                 report.findings += history_findings(form, db, sub)
         if report.valid:
             receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
