@@ -65,7 +65,7 @@ def _times(x: float, ref: float) -> str:
     if ref <= 0:
         return "trong khi trước đó là 0"
     r = x / ref
-    return f"gấp {fmt_number(round(r, 1))} lần" if r >= 1 else f"chỉ bằng {fmt_number(round(100 * r))}%"
+    return f"gấp {fmt_number(round(r, 1))} lần" if r >= 1 else f"chỉ bằng {fmt_number(round(100 * r))}% so với"
 
 
 def robust_z(x: float, refs: list[float], floor: float) -> tuple[float, float]:

@@ -304,7 +304,7 @@ def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
                    fmt.sub)
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
              "Ô nguồn")
-    widths = (5, 8, _name_width(res), 28, 11, 34, 52, 14, 30)
+    widths = (5, 8, _name_width(res), 26, 12, 30, 50, 13, 52)  # a link (file!Sheet!Cell) does not wrap
     _table(ws, 2, heads, widths, fmt)
     rows = {r.unit.code: r for r in res.rows}
     for i, a in enumerate(res.anomalies, start=1):
