@@ -33,11 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from toolkit import synthetic as S  # noqa: E402
-from toolkit.city.anomalies import history, peers  # noqa: E402
-from toolkit.city.consolidation import UnitRow  # noqa: E402
-from toolkit.city.store import Stored  # noqa: E402
-from toolkit.definition import Ref, evaluate, load_form, load_rules  # noqa: E402
+from toolkit import synthetic as S
+from toolkit.city.anomalies import history, peers
+from toolkit.city.consolidation import UnitRow
+from toolkit.city.store import Stored
+from toolkit.definition import Ref, evaluate, load_form, load_rules
 
 YEARS = (2023, 2024, 2025)
 NOW = 2026
@@ -99,7 +99,9 @@ def main() -> int:
     for unit in units:
         values = now[unit.code]
         for rule in rules:
-            if evaluate(rule, lambda node: values.get(node.code) if isinstance(node, Ref) else None).verdict == "fail":
+            lookup = values.get  # the rules read indicator codes only
+            if evaluate(rule, lambda node, get=lookup: get(node.code) if isinstance(node, Ref) else None
+                        ).verdict == "fail":
                 said[unit.code] |= {leaf.code for leaf in rule.leaves if isinstance(leaf, Ref)}
         cells = {k: (v, "Số liệu!E7") for k, v in values.items()}
         for a in history(form, unit.code, unit.name, "6T", NOW, cells, past[unit.code]):

@@ -119,7 +119,7 @@ def _draw(ind, unit_code: str, year: int, rnd: random.Random, scale: float, leas
     if ind.max is not None:
         x = min(x, ind.max)
     x = max(x, lo)
-    return round(x, 1) if ind.type in ("money", "decimal") else int(round(x))
+    return round(x, 1) if ind.type in ("money", "decimal") else round(x)
 
 
 def _split(total: int | float, n: int, rnd: random.Random, whole: bool) -> list[int | float]:

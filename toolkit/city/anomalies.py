@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from toolkit.city.store import Store, Stored
 from toolkit.definition import WARNING, Finding, Form, load_rules
@@ -92,7 +93,6 @@ def history(form: Form, unit: str, unit_name: str, period: str, year: int, value
     if not h or not months:
         return []
     label = form.period(period).label
-    quarters = (months[1] - months[0] + 1) / 3
     past = sorted(((st, _months(form, st.period)) for st in earlier if st.year and _months(form, st.period)),
                   key=lambda p: (p[0].year, p[1][1], p[1][0]), reverse=True)
     past = [(st, m) for st, m in past if (st.year, m[1]) < (year, months[1])]
@@ -105,43 +105,50 @@ def history(form: Form, unit: str, unit_name: str, period: str, year: int, value
         flow = ind.periods == "sum"
         seen = [(st, m, st.values.get(code, (None,))[0]) for st, m in past]
         seen = [(st, m, v) for st, m, v in seen if _number(v)]
-
-        def found(compared: str, why: str) -> None:
-            out.append(Anomaly(unit, unit_name, "history", code, ind.label, x, compared,
-                               f"{_shown(x, ind.unit)}, {why}", cell))
-
-        inside = next(((st, v) for st, m, v in seen if flow and st.year == year and m != months
-                       and months[0] <= m[0] and m[1] <= months[1] and v > x and v >= least), None)
-        if inside:  # 6 tháng = Quý I + Quý II: never below Quý I
-            st, v = inside
-            where = period_year(st.period, st.year)
-            found(f"{where}: {_shown(v, ind.unit)}",
-                  f"thấp hơn {where} ({fmt_number(v)}) dù {label.lower()} cộng dồn cả kỳ đó")
-            continue
-        same = [(st, v) for st, m, v in seen if st.period == label][:RECENT]
-        if len(same) >= h.get("min_earlier", 3) or not flow:
-            refs, now, per = same, x, ""
-        else:  # a flow of other period lengths: compared per quarter
-            refs = [(st, v / ((m[1] - m[0] + 1) / 3)) for st, m, v in seen][:RECENT]
-            now, per = x / quarters, " (bình quân một quý)"
-        if not refs or max(now, max(v for _, v in refs)) < least:
-            continue
-        last_st, last_v = refs[0]
-        last = f"{period_year(last_st.period, last_st.year)}{per} ({fmt_number(round(last_v, 2))})"
-        if len(refs) >= h.get("min_earlier", 3):
-            z, _ = robust_z(now, [v for _, v in refs], float(h.get("mad_floor", 0.15)))
-            if abs(z) <= float(h.get("z", 3.5)):
-                continue
-            recent = sorted(v for _, v in refs[:3])
-            span = f"{fmt_number(round(recent[0], 2))}–{fmt_number(round(recent[-1], 2))}"
-            found(f"{last}; {_COUNT_WORDS[len(recent)]}{per} {span}",
-                  f"{_times(now, last_v)} {last}; {_COUNT_WORDS[len(recent)]} {span}")
-        else:
-            ratio = float(h.get("ratio", 3))
-            if last_v > 0 and 1 / ratio < now / last_v < ratio:
-                continue
-            found(last, f"{_times(now, last_v)} {last}")
+        said = _history_one(form, code, x, flow, seen, year, months, label, h, least)
+        if said:
+            out.append(Anomaly(unit, unit_name, "history", code, ind.label, x, said[0],
+                               f"{_shown(x, ind.unit)}, {said[1]}", cell))
     return out
+
+
+def _history_one(form: Form, code: str, x: float, flow: bool, seen: list, year: int, months: tuple[int, int],
+                 label: str, h: dict, least: float) -> tuple[str, str] | None:
+    """(compared with, why) when one value stands out from its earlier periods `seen` [(stored, months, value)]."""
+    ind = form.indicator(code)
+    quarters = (months[1] - months[0] + 1) / 3
+    inside = next(((st, v) for st, m, v in seen if flow and st.year == year and m != months
+                   and months[0] <= m[0] and m[1] <= months[1] and v > x and v >= least), None)
+    if inside:  # 6 tháng = Quý I + Quý II: never below Quý I
+        st, v = inside
+        where = period_year(st.period, st.year)
+        return (f"{where}: {_shown(v, ind.unit)}",
+                f"thấp hơn {where} ({fmt_number(v)}) dù {label.lower()} cộng dồn cả kỳ đó")
+    same = [(st, v) for st, m, v in seen if st.period == label][:RECENT]
+    enough = h.get("min_earlier", 3)
+    if len(same) >= enough or (same and len(seen) < enough):
+        refs, now, per = same, x, ""  # the same period type; with few periods, the last of that type
+    elif flow:  # other period lengths: compared per quarter
+        refs = [(st, v / ((m[1] - m[0] + 1) / 3)) for st, m, v in seen][:RECENT]
+        now, per = x / quarters, " (bình quân một quý)"
+    else:  # a stock (biên chế, the year's plan) is what it is at any period's end
+        refs, now, per = [(st, v) for st, _, v in seen][:RECENT], x, ""
+    if not refs or max(now, max(v for _, v in refs)) < least:
+        return None
+    last_st, last_v = refs[0]
+    last = f"{period_year(last_st.period, last_st.year)}{per} ({fmt_number(round(last_v, 2))})"
+    if len(refs) >= enough:
+        z, _ = robust_z(now, [v for _, v in refs], float(h.get("mad_floor", 0.15)))
+        if abs(z) <= float(h.get("z", 3.5)):
+            return None
+        recent = sorted(v for _, v in refs[:3])
+        span = f"{fmt_number(round(recent[0], 2))}–{fmt_number(round(recent[-1], 2))}"
+        return (f"{last}; {_COUNT_WORDS[len(recent)]}{per} {span}",
+                f"{_times(now, last_v)} {last}; {_COUNT_WORDS[len(recent)]} {span}")
+    ratio = float(h.get("ratio", 3))
+    if last_v > 0 and 1 / ratio < now / last_v < ratio:
+        return None
+    return last, f"{_times(now, last_v)} {last}"
 
 
 def history_findings(form: Form, store: Store, sub) -> list[Finding]:
