@@ -25,10 +25,10 @@ from docx.shared import Cm, Pt
 FONT = "Times New Roman"
 BODY_PT = 14
 TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
-# The header runs 0,75 cm into each side margin (centred) so that "UBND THÀNH PHỐ HẢI PHÒNG" (12 pt), a unit
-# name such as "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold) and "Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026"
-# (13 pt italic) each fit on one line.
-HEADER_LEFT_CM, HEADER_WIDTH_CM = 8.0, TEXT_WIDTH_CM + 1.5
+# The header spans the text width, within the margins, its cells padded 0,1 cm: the longest unit name,
+# "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold, 6,6 cm as LibreOffice sets it), fits the left column on one line, and
+# "Xã Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026" (13 pt italic, 9,4 cm) the right one.
+HEADER_LEFT_CM, HEADER_WIDTH_CM, HEADER_PAD_CM = 6.8, TEXT_WIDTH_CM, 0.1
 EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
@@ -65,6 +65,17 @@ def _no_borders(table) -> None:
         el.set(qn("w:val"), "nil")
         borders.append(el)
     tblpr.append(borders)
+
+
+def _cell_padding(table, cm: float) -> None:
+    """Left and right padding of every cell of the table."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(cm * 567)))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    table._tbl.tblPr.append(margins)
 
 
 def _widths(table, widths_cm: list[float]) -> None:
@@ -193,10 +204,11 @@ def header_block(doc) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
     _widths(table, [HEADER_LEFT_CM, HEADER_WIDTH_CM - HEADER_LEFT_CM])
+    _cell_padding(table, HEADER_PAD_CM)
     left, right = table.rows[0].cells
     _cell_para(left, "{{ co_quan_chu_quan }}", size=12)
     _cell_para(left, "{{ co_quan }}", size=13, bold=True)
-    _rule(left, 2.8, 2.8, after=6)
+    _rule(left, 2.2, 2.2, after=6)
     _cell_para(left, "{{ so_ky_hieu }}", size=13, before=6)
     _drop_first_empty(left)
     _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
@@ -223,18 +235,19 @@ def _unbroken_year(line: str) -> str:
 
 
 def part(doc, text: str) -> None:
-    """"PHẦN I: …": upper, bold, centred."""
-    _para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6)
+    """"PHẦN I: …": upper, bold, centred; like every heading, on the page of the text it heads."""
+    _keep_with_next(_para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+                          before=6))
 
 
 def h1(doc, text: str) -> None:
     """"I. …": upper case, bold."""
-    _para(doc, text, bold=True)
+    _keep_with_next(_para(doc, text, bold=True))
 
 
 def h2(doc, text: str, italic: bool = False) -> None:
     """"1. …": bold."""
-    _para(doc, text, bold=True, italic=italic)
+    _keep_with_next(_para(doc, text, bold=True, italic=italic))
 
 
 def body(doc, text: str, **kw):
@@ -258,17 +271,21 @@ def numbered(doc, items: str) -> None:
     each(doc, items, "{{ loop.index }}. {{ x }}")
 
 
-def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None) -> None:
-    """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and
-    (only when the unit wrote no text for the area) the sentences citing the area's documents."""
+def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
+         listed: tuple[str, ...] = ()) -> None:
+    """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
+    the unit wrote no text for the area, the sentences citing the area's documents and the indicator-by-indicator
+    lines of `listed` ("- Tuyển dụng: 20 người."), which bolted onto a paragraph would restate or outrun it."""
+    tag(doc, f"if not {texts}")
     if docs:
-        tag(doc, f"if not {texts}")
         each(doc, docs)
-        tag(doc, "endif")
+    for s in listed:
+        each(doc, s, "- {{ x }}")
+    tag(doc, "endif")
     each(doc, texts)
     for s in sentences:
         each(doc, s, "- {{ x }}")
-    anything = " or ".join((texts, *sentences, *((docs,) if docs else ())))
+    anything = " or ".join((texts, *sentences, *listed, *((docs,) if docs else ())))
     tag(doc, f"if not ({anything})")
     body(doc, EMPTY, italic=True)
     tag(doc, "endif")
@@ -314,7 +331,7 @@ def appendix(doc) -> None:
     tag(doc, "if phu_luc")
     each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "else")
-    body(doc, "Phiếu số liệu không có lỗi, cảnh báo.", italic=True)
+    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
     tag(doc, "endif")
     tag(doc, "endif")
 
@@ -364,7 +381,7 @@ def _evaluation(doc, tich_cuc: str = "1. Ưu điểm") -> None:
 
 def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     h2(doc, "1. Cải cách thể chế")
-    area(doc, "nd.KQ_THE_CHE", ("cau.the_che",), "vb.TC")
+    area(doc, "nd.KQ_THE_CHE", (), "vb.TC", listed=("cau.the_che",))
     h2(doc, "2. Cải cách thủ tục hành chính")
     area(doc, "nd.KQ_TTHC", (), "vb.TTHC")
     tag(doc, "if cau.tthc")
@@ -373,9 +390,9 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     tag(doc, "endif")
     each(doc, "nd.KQ_TTHC_PAKN")
     h2(doc, "3. Cải cách tổ chức bộ máy")
-    area(doc, "nd.KQ_BO_MAY", ("cau.bo_may",), "vb.BM")
+    area(doc, "nd.KQ_BO_MAY", (), "vb.BM", listed=("cau.bo_may",))
     h2(doc, "4. Cải cách chế độ công vụ")
-    area(doc, "nd.KQ_CONG_VU", ("cau.bien_che", "cau.cong_vu"), "vb.CV")
+    area(doc, "nd.KQ_CONG_VU", ("cau.bien_che",), "vb.CV", listed=("cau.cong_vu",))
     h2(doc, "5. Cải cách tài chính công")
     area(doc, "nd.KQ_TAI_CHINH", ("cau.tai_chinh",), "vb.TCC")
     if chinh_quyen_so:
@@ -459,9 +476,9 @@ def build_cchc_cds(doc) -> None:
     area(doc, "nd.KQ_KIEM_TRA", ("cau.kiem_tra",), "vb.KT")
     tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH, CHUYỂN ĐỔI SỐ")
-    body(doc, "Về cải cách hành chính", bold=True, italic=True)
+    _keep_with_next(body(doc, "Về cải cách hành chính", bold=True, italic=True))
     _cchc_areas(doc, chinh_quyen_so=False)
-    body(doc, "Về chuyển đổi số", bold=True, italic=True)
+    _keep_with_next(body(doc, "Về chuyển đổi số", bold=True, italic=True))
     h2(doc, "1. Phát triển hạ tầng số")
     area(doc, "nd.KQ_HA_TANG_SO", ("cau.ha_tang_so",))
     h2(doc, "2. Phát triển chính quyền số")
@@ -532,9 +549,10 @@ def build_cqtt(doc) -> None:
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
     h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
     area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
-    body(doc, "Bảng tiêu chí chấm điểm theo thang điểm {{ cqtt.tong_diem_toi_da }} gồm {{ cqtt.tieu_chi | length }} "
-              "tiêu chí:")
-    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm;", "t")
+    tag(doc, "if cqtt.gioi_thieu")
+    body(doc, "{{ cqtt.gioi_thieu }}")
+    tag(doc, "endif")
+    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
     tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
     body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
               "{{ cqtt.muc_dang_ky }}.")
