@@ -71,6 +71,11 @@ CORPUS = {
     "ky_ngoai_thoi_gian": ("nghi_duong", lambda d: d["thong_tin"].update(TU_NGAY=date(2025, 1, 1))),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
+    # plausibility (bất thường): every sum holds, the figures cannot be true
+    "tinh_gian_bat_thuong": ("nghi_duong", lambda d: d["so_lieu"].update(CV_TINH_GIAN=943)),
+    "tuyen_dung_bat_thuong": ("nghi_duong", lambda d: d["so_lieu"].update(CV_TUYEN_DUNG=70)),
+    "thu_ns_gap_8_lan": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_TH=2172092.0, TL_THU_NS=802.04)),
+    "giai_ngan_vuot_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(DTC_GN_KH=5000.0, TL_GIAI_NGAN=210.58)),
 }
 
 
@@ -141,6 +146,26 @@ def test_a_blank_part_is_unknown_never_silence(corpus, form):
     assert sheet_verdicts(read_submission(corpus["vb_du_thanh_phan"], form), form)["vb-tong"] == "ĐẠT"
     tasks = sheet_decisions(read_submission(corpus["nhiem_vu_qua_han_trong"], form), form)["kh-nhiem-vu"]
     assert tasks.message == "Chưa đến hạn, Quá hạn chưa hoàn thành để trống; nếu đủ thì tổng phải là 4"
+
+
+def test_implausible_figures_warn_at_the_cell_and_true_ones_pass(corpus, form):
+    flagged = {"tinh_gian_bat_thuong": ("bat-thuong-tinh-gian", "CV_TINH_GIAN"),
+               "tuyen_dung_bat_thuong": ("bat-thuong-tuyen-dung", "CV_TUYEN_DUNG"),
+               "thu_ns_gap_8_lan": ("bat-thuong-thu-ngan-sach", "NS_THU_TH"),
+               "giai_ngan_vuot_ke_hoach": ("bat-thuong-giai-ngan", "DTC_GN_TH")}
+    for name, (rule, code) in flagged.items():
+        sub = read_submission(corpus[name], form)
+        findings = [f for f in check_submission(sub, form) if f.code == rule]
+        assert [(f.severity, f.where) for f in findings] == [("warning", str(sub.loc(code)))], name
+        assert findings[0].message.startswith("Bất thường: "), name
+        base = read_submission(corpus[CORPUS[name][0]], form)
+        assert _counts(corpus[name], form)[0] == _counts(base.path, form)[0], name  # a warning, never an error
+    assert "943" in sheet_decisions(read_submission(corpus["tinh_gian_bat_thuong"], form), form)[
+        "bat-thuong-tinh-gian"].message
+    for name in ("nghi_duong", "nguyen_luong"):  # the real reports are plausible
+        verdicts = sheet_verdicts(read_submission(corpus[name], form), form)
+        assert {verdicts[k] for k in verdicts if k.startswith("bat-thuong-")} <= {"ĐẠT", "CHƯA ĐỦ SỐ LIỆU"}
+    assert sheet_verdicts(read_submission(corpus["nghi_duong"], form), form)["bat-thuong-tuyen-dung"] == "ĐẠT"
 
 
 def test_cached_results_are_the_verdicts_without_recalculation(corpus, form):

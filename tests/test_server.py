@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -22,6 +22,7 @@ import remote_client as rc  # noqa: E402
 from conftest import ROOT, run_cli  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
+from toolkit.definition import layout as L  # noqa: E402
 from toolkit.demo import sample_files  # noqa: E402
 from toolkit.excel.sheet_edit import MACRO_LIFT, MACRO_RESTORE, MARK_COLOR  # noqa: E402
 from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_MESSAGES, RESULT_COLUMNS  # noqa: E402
@@ -229,6 +230,30 @@ def test_nop_stores_versions_and_writes_the_receipt(city, books):
     assert receipt(second, path)[1] == 2
     with Store(city["store"]) as db:
         assert [s.version for s in db.versions(books["unit"], "6T", 2026)] == [1, 2]
+
+
+def test_nop_answers_with_the_units_history_as_a_warning_never_a_refusal(city, books, form):
+    """Three earlier half-years with a tenth of today's files: Nộp still stores, and says so."""
+    path = books["clean"]
+    sheet, cell = names(path)["TT_TIN_CONG_TTDT"]
+    now = read_submission(path)
+    values = {c: (v.value, str(v.loc)) for c, v in {**now.meta, **now.values}.items()}
+    with Store(city["store"]) as db:
+        for year, before in ((2023, 610), (2024, 600), (2025, 595)):
+            values["HS_TIEP_NHAN"] = (before, values["HS_TIEP_NHAN"][1])
+            db.add(books["unit"], "x", "6 tháng đầu năm", year, values, f"{year}.xlsx", f"lich-su-{year}",
+                   datetime(year, 6, 20))
+    model, _ = press(city, path, "nop", books["key"], {(sheet, cell): 451})  # the content of version 2
+    assert status(model, path).startswith("Đã nộp lúc") and "cảnh báo" in status(model, path), status(model, path)
+    said = [v for v in model.book.sheets[L.SHEET_CHECK].cells.values() if isinstance(v, str)]
+    assert any(v.startswith("Bất thường so với các kỳ trước: 5.892 hồ sơ, gấp 9,9 lần 6 tháng đầu năm 2025 (595); "
+                         "ba kỳ gần nhất 595–610")
+               for v in said), [v for v in said if "Bất thường" in v]
+    from toolkit.server.dashboard import page_data
+
+    rows = {r["code"]: r for r in page_data(city["store"], "6T", 2026, None, form).rows}  # what the page gets
+    assert rows[books["unit"]]["anomalies"] >= 1 and sum(r["anomalies"] for r in rows.values()) == \
+        rows[books["unit"]]["anomalies"]
 
 
 # Refusals -------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.check import check_file, write_annotated
+from toolkit.city import Store, history_findings
 from toolkit.definition import ERROR, SEVERITY_VI, Report, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import read_submission
@@ -17,24 +18,47 @@ from toolkit.progress import file_progress
 
 
 def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,
-              previous: Path | None = None, details: bool = False) -> int:
-    """0: no error (warnings allowed); 1: errors found; 2: a file is not a readable intake workbook."""
+              previous: Path | None = None, details: bool = False, store: Path | None = None) -> int:
+    """0: no error (warnings allowed); 1: errors found; 2: a file is not a readable intake workbook.
+
+    With `store` (the city's history), each file's previous period comes from it and its figures are
+    compared with the unit's earlier periods (bất thường: warnings only)."""
     if annotate and len(files) != 1:
         raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
+    if previous and store:
+        raise BaocaoError("--ky-truoc và --kho không dùng cùng nhau: kho đã có phiếu kỳ trước")
+    if store and not Path(store).is_file():
+        raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
     form = load_form()
     prev = read_submission(previous, form) if previous else None
     reports = []
-    with file_progress(len(files), "Kiểm tra phiếu", quiet=as_json) as step:
-        for path in files:
-            reports.append(check_file(path, form, prev))
-            if step:
-                step(1)
+    db = Store(store, form, readonly=True) if store else None
+    try:
+        with file_progress(len(files), "Kiểm tra phiếu", quiet=as_json) as step:
+            for path in files:
+                report = check_file(path, form, prev if db is None else _previous(db))
+                if db is not None and report.submission is not None:
+                    report.findings += history_findings(form, db, report.submission)
+                reports.append(report)
+                if step:
+                    step(1)
+    finally:
+        if db is not None:
+            db.close()
     if annotate and reports[0].refusal:
         annotate = None  # nothing was read, so there is nothing to annotate
     elif annotate:
         write_annotated(files[0], reports[0].findings, annotate)
     _print(reports, as_json, annotate, details)
     return max(r.exit_code for r in reports)
+
+
+def _previous(db: Store):
+    def lookup(sub):
+        if not (sub.unit_code and sub.period and sub.year) or not db.history(sub.unit_code):
+            return None  # history() also refuses, in Vietnamese, a file that is not a store
+        return db.previous(sub.unit_code, sub.period, sub.year)
+    return lookup
 
 
 def _print(reports: list[Report], as_json: bool, annotate: Path | None, details: bool) -> None:

@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ghi-ra", type=Path, metavar="OUT.xlsx",
                    help="ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một tệp)")
     s.add_argument("--ky-truoc", type=Path, metavar="FILE", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
+    s.add_argument("--kho", type=Path, help="kho SQLite của thành phố: đối chiếu kỳ trước và so với các kỳ trước "
+                                            "của đơn vị (số liệu bất thường)")
     s.set_defaults(run=cmd_kiem_tra)
 
     s = command("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
@@ -239,7 +241,7 @@ def cmd_kiem_tra(args) -> int:
     from toolkit.check_run import run_check
 
     return run_check(args.files, as_json=args.json, annotate=args.ghi_ra, previous=args.ky_truoc,
-                     details=args.chi_tiet)
+                     details=args.chi_tiet, store=args.kho)
 
 
 def cmd_bao_cao(args) -> int:

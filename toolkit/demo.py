@@ -62,7 +62,7 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     from datetime import datetime, time, timedelta
 
     from toolkit.city import consolidate, render_city_report, save_consolidation, write_city_workbook
-    from toolkit.synthetic import generate
+    from toolkit.synthetic import ANOMALIES, generate
 
     form = load_form()
     subs = {}
@@ -73,8 +73,9 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     others = [u for u in form.units if u.code not in subs]
     codes = [u.code for u in others]
     missing, late, broken = set(codes[10:13]), set(codes[20:24]), set(codes[30:33])
+    planted = dict(zip(codes[40:40 + len(ANOMALIES)], ANOMALIES))
     synth = out_dir / "phieu" / "mo_phong"
-    generate(synth, "6T", 2026, others, missing=missing, late=late, broken=broken, form=form)
+    generate(synth, "6T", 2026, others, missing=missing, late=late, broken=broken, form=form, anomalies=planted)
     nlb = form.unit_by_code("11242")
     if nlb and "11242" in subs:
         generate(synth, "Q2", 2026, [nlb], form=form)
@@ -89,6 +90,11 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     console.print(f"Báo cáo tổng hợp (cùng lần tổng hợp, cùng {res.expected} đơn vị): {report}")
     console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "
                   f"cố ý để {len(missing)} đơn vị chưa nộp, {len(late)} nộp muộn, {len(broken)} có số liệu sai")
+    names = {u.code: u.name for u in others}
+    console.print(f"  Cố ý gài {len(planted)} số liệu bất thường (sheet «Bất thường» phải nêu các đơn vị này): "
+                  + "; ".join(f"{names[c]}: {ANOMALIES[k]}" for c, k in planted.items()), highlight=False)
+    console.print(f"  Sheet «Bất thường» nêu {len(res.anomalies)} số liệu ở "
+                  f"{len({a.unit for a in res.anomalies})} đơn vị", highlight=False)
     console.print("  Số liệu thật: Xã Nghi Dương (6 tháng đầu năm 2026). Xã Nguyễn Lương Bằng chỉ có số liệu thật "
                   "Quý I: 6 tháng = Quý I thật + Quý II MÔ PHỎNG, cộng dồn hai quý (kho dữ liệu "
                   f"{store.name} lưu cả hai); thời điểm nhận của hai phiếu thật đặt là 2 ngày sau kỳ số liệu")

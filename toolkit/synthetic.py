@@ -25,7 +25,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from toolkit.atomic import atomic_path
-from toolkit.definition import BinOp, Form, Ref, Unit, load_form, load_rules
+from toolkit.definition import BinOp, Form, Num, Ref, Unit, load_form, load_rules
 from toolkit.excel import build
 from toolkit.vnformat import ratio_percent
 
@@ -58,41 +58,74 @@ def _terms(node) -> list[str] | None:
     return None
 
 
-def shapes(form: Form) -> tuple[list[tuple[str, list[str]]], list[tuple[list[str], list[str]]]]:
-    """The rules of the definition the figures must obey: identities (total, parts) and bounds (lhs <= rhs)."""
+def _scaled(node) -> tuple[list[str], float] | None:
+    """A plain sum or a number times one (3 * NS_THU_KH, 0.2 * (A + B)) as (codes, factor)."""
+    if isinstance(node, BinOp) and node.op == "*" and isinstance(node.left, Num):
+        terms = _terms(node.right)
+        return (terms, node.left.value) if terms is not None else None
+    terms = _terms(node)
+    return (terms, 1.0) if terms is not None else None
+
+
+def shapes(form: Form) -> tuple[list[tuple[str, list[str]]], list[tuple[list[str], list[str], float]]]:
+    """The rules of the definition the figures must obey: identities (total, parts) and bounds
+    (lhs <= factor * rhs), the plausibility bounds included."""
     numeric = {i.code for i in form.indicators if i.numeric}
     identities, bounds = [], []
     for rule in load_rules(form):
         if rule.kind != "compare":
             continue
-        left, right, op = _terms(rule.tree.left), _terms(rule.tree.right), rule.tree.op
-        if left is None or right is None or not set(left + right) <= numeric:
+        left, right, op = _scaled(rule.tree.left), _scaled(rule.tree.right), rule.tree.op
+        if left is None or right is None or not set(left[0] + right[0]) <= numeric:
             continue
-        if op == "==" and (len(left) == 1 or len(right) == 1):
-            identities.append((left[0], right) if len(left) == 1 else (right[0], left))
-        elif op in ("<=", "<"):
-            bounds.append((left, right))
-        elif op in (">=", ">"):
-            bounds.append((right, left))
+        if op == "==" and left[1] == right[1] == 1 and (len(left[0]) == 1 or len(right[0]) == 1):
+            identities.append((left[0][0], right[0]) if len(left[0]) == 1 else (right[0][0], left[0]))
+        elif op in ("<=", "<") and left[1] == 1:
+            bounds.append((left[0], right[0], right[1]))
+        elif op in (">=", ">") and right[1] == 1:
+            bounds.append((right[0], left[0], left[1]))
     return identities, bounds
 
 
-def _draw(ind, rnd: random.Random, scale: float, least: float = 1) -> int | float:
-    """A plausible figure of an indicator nobody splits: its bounds, its type, flows grow with the period."""
+def _unit_rnd(unit_code: str, *what: Any) -> random.Random:
+    """The unit's own draw of something: the same in every period, so that its history is steady."""
+    return random.Random("/".join(map(str, (unit_code, *what))))
+
+
+def _size(unit_code: str) -> float:
+    """How big the unit is against a middle one (about 20.000 inhabitants): from half to twice."""
+    return math.exp(_unit_rnd(unit_code, "size").uniform(math.log(0.5), math.log(2.0)))
+
+
+def _draw(ind, unit_code: str, year: int, rnd: random.Random, scale: float, least: float = 1) -> int | float:
+    """A figure of an indicator nobody splits: the unit's own level (its `typical` range, or a wide one
+    without), its size, a flow's months, and a little noise of the period (a stock is steady in a year)."""
     lo = ind.min if ind.min is not None else 0
+    own = _unit_rnd(unit_code, ind.code)
     if ind.type == "percent":
-        return round(rnd.uniform(max(lo, 85.0), ind.max if ind.max is not None else 100.0), 1)
-    top = 2000 * scale if ind.periods == "sum" else 200  # a flow of a quarter, or a stock
-    x = math.exp(rnd.uniform(math.log(least), math.log(max(top, least))))  # log-uniform: units differ widely
+        base = own.uniform(max(lo, 88.0), ind.max if ind.max is not None else 100.0)
+        return round(min(max(base + rnd.uniform(-1, 1), lo), ind.max if ind.max is not None else 100.0), 1)
+    flow = ind.periods == "sum"
+    low, high = ind.typical or (min(least, 20), 2000 if flow else 200)
+    level = own.uniform(low, high) if low <= 0 else math.exp(own.uniform(math.log(low), math.log(high)))
+    size = _size(unit_code)
+    if flow:
+        x = level * size * scale * rnd.uniform(0.92, 1.08)
+    else:
+        x = level * math.sqrt(size) * _unit_rnd(unit_code, ind.code, year).uniform(0.97, 1.03)
+    if ind.typical is None and ind.type == "money":
+        x *= 100
+    x = max(x, least if not (ind.typical and ind.typical[0] <= 0) else 0)
     if ind.max is not None:
         x = min(x, ind.max)
     x = max(x, lo)
-    return round(x * 100, 1) if ind.type == "money" else round(x, 1) if ind.type == "decimal" else int(x)
+    return round(x, 1) if ind.type in ("money", "decimal") else round(x)
 
 
 def _split(total: int | float, n: int, rnd: random.Random, whole: bool) -> list[int | float]:
     """`total` in n shares, the first the main one (80-99 %), as forms list the main part first;
-    whole shares are at least 1 when the total allows it."""
+    whole shares are at least 1 when the total allows it. `rnd` is the unit's own: the same shares
+    in every period."""
     if n == 1:
         return [total]
     floor = 1 if whole and total >= n else 0
@@ -110,13 +143,37 @@ def _split(total: int | float, n: int, rnd: random.Random, whole: bool) -> list[
     return [floor + p for p in parts]
 
 
-def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool = False) -> dict[str, Any]:
+# Planted anomalies the demo names (toolkit.demo), each passing every sum of the form:
+ANOMALIES = {
+    "tinh-gian": "tinh giản gần hết biên chế trong một kỳ",
+    "thu-ngan-sach": "thu ngân sách gấp 8 lần kế hoạch",
+    "ho-so-gap-10": "mọi số hồ sơ TTHC gấp 10 lần (gõ thừa một chữ số 0)",
+}
+
+
+def _plant(v: dict[str, Any], form: Form, kind: str) -> None:
+    if kind == "tinh-gian":
+        v["CV_TINH_GIAN"] = int(0.8 * ((v.get("CC_BIEN_CHE") or 0) + (v.get("VC_BIEN_CHE") or 0)))
+    elif kind == "thu-ngan-sach":
+        v["NS_THU_TH"] = round(8.02 * v["NS_THU_KH"], 1)
+    elif kind == "ho-so-gap-10":
+        for ind in form.indicators:
+            if ind.unit == "hồ sơ" and isinstance(v.get(ind.code), int):
+                v[ind.code] *= 10
+
+
+def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool = False,
+                anomaly: str = "") -> dict[str, Any]:
     """Every numeric indicator of one unit, drawn from the definition and obeying its rules.
 
-    The identities of rules.yaml (total == part + part ...) are met by splitting each
-    total into its parts, top down; bounds (a <= b) by drawing the smaller side again
-    below the larger; each percentage that declares `ratio` is the ratio of its counts.
-    A new indicator or rule in the definition is generated with no change here.
+    The unit has a size and a level of its own for every indicator, the same in every period: a
+    flow is that level times the months of the period, a stock (biên chế, the year's plan) is the
+    same in every period of a year, so the unit's history is steady and its plan one. The identities
+    of rules.yaml (total == part + part ...) are met by splitting each total into its parts, top
+    down; bounds (a <= k * b, the plausibility bounds too) by drawing the smaller side again below
+    the larger; a flow against a yearly plan (thu ngân sách / kế hoạch) is the plan's share of the
+    months elapsed; each percentage that declares `ratio` is the ratio of its counts. A new indicator
+    or rule in the definition is generated with no change here. `anomaly` plants one of ANOMALIES.
     """
     rnd = random.Random(f"{unit_code}/{period}/{year}")
     first, last = form.period(period).months or TOPICAL_MONTHS
@@ -126,34 +183,44 @@ def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool
     in_parts = {p for _, parts in identities for p in parts}
     totals = {t for t, _ in identities}
     # a total is at least 20 so that each of its parts can be more than nothing
-    v: dict[str, Any] = {i.code: _draw(i, rnd, scale, 20 if i.code in totals else 1) for i in form.indicators
-                         if i.numeric and not i.ratio and i.code not in in_parts}
+    v: dict[str, Any] = {i.code: _draw(i, unit_code, year, rnd, scale, 20 if i.code in totals else 1)
+                         for i in form.indicators if i.numeric and not i.ratio and i.code not in in_parts}
     pending = list(identities)
     while pending:
         ready = [(t, parts) for t, parts in pending if t in v]
         if not ready:  # parts of totals nobody set: give the first open total a value of its own
             ready = [pending[0]]
-            v[ready[0][0]] = _draw(inds[ready[0][0]], rnd, scale, 20)
+            v[ready[0][0]] = _draw(inds[ready[0][0]], unit_code, year, rnd, scale, 20)
         for total, parts in ready:
             pending.remove((total, parts))
             free = [p for p in parts if p not in v]
             rest = v[total] - sum(v[p] for p in parts if p in v)
             if free:
                 whole = all(inds[p].type == "count" for p in free)
-                v.update(zip(free, _split(max(rest, 0), len(free), rnd, whole)))
+                v.update(zip(free, _split(max(rest, 0), len(free), _unit_rnd(unit_code, "split", total), whole)))
     fixed = totals | in_parts
-    for lhs, rhs in bounds:  # a free smaller side is drawn again below the larger
-        limit = sum(v.get(c) or 0 for c in rhs)
+    for ind in form.indicators:  # a flow against a plan of the year: the share of the months elapsed
+        if ind.ratio and inds[ind.ratio[0]].periods == "sum" and inds[ind.ratio[1]].periods == "latest":
+            num, den = ind.ratio
+            if num not in fixed and v.get(den):
+                pace = _unit_rnd(unit_code, "pace", num).uniform(0.45, 0.9)
+                x = v[den] * (last - first + 1) / 12 * pace * rnd.uniform(0.95, 1.05)
+                v[num] = int(x) if inds[num].type == "count" else round(x, 1)
+    for lhs, rhs, factor in bounds:  # a free smaller side is drawn again below the larger
+        limit = factor * sum(v.get(c) or 0 for c in rhs)
         if sum(v.get(c) or 0 for c in lhs) > limit and not set(lhs) & fixed:
             whole = all(inds[c].type == "count" for c in lhs)
-            target = limit * rnd.uniform(0.5, 1.0)
-            v.update(zip(lhs, _split(int(target) if whole else round(target, 1), len(lhs), rnd, whole)))
+            target = limit * _unit_rnd(unit_code, "bound", *lhs).uniform(0.5, 1.0)
+            target = int(target) if whole else round(target, 1)
+            v.update(zip(lhs, _split(target, len(lhs), _unit_rnd(unit_code, "split", *lhs), whole)))
+    if anomaly:
+        _plant(v, form, anomaly)
     for ind in form.indicators:  # every percentage is the ratio of its own counts, within its bounds
         if ind.ratio and v.get(ind.ratio[0]) is not None and v.get(ind.ratio[1]):
             num, den = ind.ratio
             top = ind.max if ind.max is not None else 100
             if ratio_percent(v[num], v[den]) > top and num not in fixed:
-                x = v[den] * top / 100 * rnd.uniform(0.3, 0.99)
+                x = v[den] * top / 100 * _unit_rnd(unit_code, "ratio", num).uniform(0.3, 0.99)
                 v[num] = int(x) if inds[num].type == "count" else round(x, 1)
             v[ind.code] = ratio_percent(v[num], v[den])
     if broken and identities:  # the first identity no longer holds
@@ -161,11 +228,12 @@ def unit_values(form: Form, unit_code: str, period: str, year: int, broken: bool
     return {k: v[k] for k in (i.code for i in form.indicators) if k in v}
 
 
-def unit_data(form: Form, unit: Unit, period: str, year: int, broken: bool = False) -> dict[str, Any]:
+def unit_data(form: Form, unit: Unit, period: str, year: int, broken: bool = False,
+              anomaly: str = "") -> dict[str, Any]:
     """A data dict for `workbook.build()` (same shape as toolkit/samples/*.yaml)."""
     p = form.period(period)
     start, end = window(form, p.code, year)
-    values = unit_values(form, unit.code, p.code, year, broken)
+    values = unit_values(form, unit.code, p.code, year, broken, anomaly)
     return {
         "thong_tin": {"MA_DVHC": unit.code, "TEN_DON_VI": unit.name, "KY_BAO_CAO": p.label,
                       "NAM_BAO_CAO": year, "TU_NGAY": start, "DEN_NGAY": end,
@@ -234,8 +302,9 @@ def received_at(form: Form, period: str, year: int, unit_code: str, late: bool) 
 
 def generate(folder: Path | str, period: str, year: int, units: list[Unit] | None = None,
              missing: set[str] = frozenset(), late: set[str] = frozenset(), broken: set[str] = frozenset(),
-             form: Form | None = None, fast: bool = True) -> list[Path]:
-    """Write one synthetic workbook per unit (skipping `missing`); file mtime = time received."""
+             form: Form | None = None, fast: bool = True, anomalies: dict[str, str] | None = None) -> list[Path]:
+    """Write one synthetic workbook per unit (skipping `missing`); file mtime = time received;
+    `anomalies`: unit code -> a kind of ANOMALIES planted in its figures."""
     form = form or load_form()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -246,7 +315,8 @@ def generate(folder: Path | str, period: str, year: int, units: list[Unit] | Non
     for unit in units:
         if unit.code in missing:
             continue
-        data = unit_data(form, unit, code, year, broken=unit.code in broken)
+        data = unit_data(form, unit, code, year, broken=unit.code in broken,
+                         anomaly=(anomalies or {}).get(unit.code, ""))
         out = folder / file_name(unit, code, year)
         patcher.write(out, data) if patcher and patcher.fits(data) else build(form, out, data)
         stamp = received_at(form, code, year, unit.code, unit.code in late).timestamp()

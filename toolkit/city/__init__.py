@@ -7,6 +7,7 @@ __getattr__, __all__ = exports(__name__, {
     "consolidation": ("Consolidation", "ST_ERRORS", "ST_LATE", "ST_MISSING", "ST_OK", "consolidate",
                       "consolidate_store", "list_workbooks"),
     "store": ("Store", "save_consolidation", "store_failure"),
+    "anomalies": ("Anomaly", "history_findings"),
     "workbook": ("write_city_workbook",),
     "report": ("render_city_report",),
     "analysis": ("long_frame", "wide_frame"),

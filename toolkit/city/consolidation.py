@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from toolkit.check import check_file
+from toolkit.city.anomalies import Anomaly, find
 from toolkit.city.store import Store, Stored, rollup
 from toolkit.definition import ERROR, WARNING, Form, Unit, checks, load_form
 from toolkit.errors import BaocaoError, os_reason
@@ -144,6 +145,7 @@ class Consolidation:
     totals: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None  # the consolidated folder: file names are shown relative to it
     inferred: bool = False  # the period was not given but taken from the files
+    anomalies: list[Anomaly] = field(default_factory=list)  # bất thường: logic, history (with a store), peers
 
     @property
     def inferred_note(self) -> str:
@@ -333,6 +335,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
             return found or (db.latest(unit, part, year) if db else None)
 
         _fill_rollups(result, latest, deadline)
+        result.anomalies = find(result, db)
     finally:
         if db:
             db.close()
@@ -347,6 +350,7 @@ def regional(res: Consolidation, form: Form) -> Consolidation:
     files = [f for f in res.files if not f["refused"] and f["unit"] in units]
     part = _assemble(form, res.period, res.year, files, None)
     part.folder, part.totals = res.folder, city_totals(form, part.rows)
+    part.anomalies = [a for a in res.anomalies if a.unit in units]
     return part
 
 
@@ -471,6 +475,7 @@ def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | Non
             if stored is not None:
                 _fill_row(row, stored, form, deadline)
         _fill_rollups(result, lambda unit, part: db.latest(unit, part, year), deadline)
+        result.anomalies = find(result, db)
     result.totals = city_totals(form, result.rows)
     return result
 

@@ -241,6 +241,18 @@ class Store:
             "SELECT DISTINCT unit FROM submission WHERE period=? AND year=? ORDER BY unit",
             (self.form.period(period).label, year))]
 
+    def history(self, unit: str) -> list[Stored]:
+        """The newest version of each period the unit has stored, any period and year (none in a store that
+        holds only keys so far)."""
+        try:
+            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='submission'").fetchone():
+                return []
+            keys = self.db.execute("SELECT DISTINCT period, year FROM submission WHERE unit=?", (unit,)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise BaocaoError("không đọc được kho dữ liệu (không phải kho của baocao hoặc bị hỏng)",
+                              path=str(self.path), detail=str(exc)) from None
+        return [s for s in (self.latest(unit, p, y) for p, y in keys) if s is not None]
+
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
 

@@ -13,6 +13,7 @@ unit name or a note starting with = + - @ stays text.
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -21,13 +22,14 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
+from toolkit.city.anomalies import KIND_VI
 from toolkit.city.consolidation import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
 from toolkit.definition import NATIONAL, SEVERITY_VI, Field
 from toolkit.vnformat import period_year
 
 KEY_RATIOS = ("TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN")
-SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_SOURCES, SHEET_CHARTS = (
-    "Tình hình nộp", "Tổng hợp", "Lỗi", "Nguồn", "Biểu đồ")
+SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_ANOMALIES, SHEET_SOURCES, SHEET_CHARTS = (
+    "Tình hình nộp", "Tổng hợp", "Lỗi", "Bất thường", "Nguồn", "Biểu đồ")
 STATUS_COLOURS = {ST_MISSING: "#F2F2F2", ST_OK: "#E2EFDA", ST_ERRORS: "#F8CBAD", ST_LATE: "#FFE699"}
 TABLE_HEAD = 3  # 0-based row of the labels on each Tổng hợp sheet; codes on the next row, units after
 BLOCK_COLS = 18  # value columns per Tổng hợp sheet at most: one landscape page wide, still readable
@@ -61,6 +63,7 @@ class _F:
         self.total = f(bold=True, border=1, bg_color="#FFF2CC", num_format="#,##0.##")
         self.total_text = f(bold=True, border=1, bg_color="#FFF2CC")
         self.label = f(bold=True)
+        self.link = f(border=1, text_wrap=True, font_color="#0563C1", underline=1)
         self.number = f(bold=True, num_format="#,##0", align="left")
         self.rate = f(bold=True, num_format="0.00", align="left")
         self.status = {s: f(border=1, bg_color=c) for s, c in STATUS_COLOURS.items()}
@@ -123,7 +126,8 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
     totals = (("Số đơn vị phải nộp", res.expected, fmt.number), ("Đã nộp", res.received, fmt.number),
               ("Tỷ lệ đã nộp (%)", res.received_rate, fmt.rate),
               ("Hợp lệ (không có lỗi)", res.valid, fmt.number), ("Nộp muộn", res.late, fmt.number),
-              ("Chưa nộp", res.expected - res.received, fmt.number))
+              ("Chưa nộp", res.expected - res.received, fmt.number),
+              (f"Số liệu bất thường (sheet «{SHEET_ANOMALIES}»)", len(res.anomalies), fmt.number))
     for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
         _write(ws, 1 + i, 3, n, f)
@@ -293,6 +297,45 @@ def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
     ws.autofilter(2, 0, max(r - 1, 3), len(heads) - 1)
 
 
+def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
+    ws.write_string(0, 0, f"SỐ LIỆU BẤT THƯỜNG — {period_year(res.period, res.year).upper()}", fmt.title)
+    ws.write_string(1, 0, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị trước khi dùng. Đây là "
+                          "cảnh báo, không phải lỗi: phiếu vẫn hợp lệ. Bấm vào ô nguồn để mở đúng ô của phiếu.",
+                   fmt.sub)
+    heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
+             "Ô nguồn")
+    widths = (5, 8, _name_width(res), 26, 12, 30, 50, 13, 52)  # a link (file!Sheet!Cell) does not wrap
+    _table(ws, 2, heads, widths, fmt)
+    rows = {r.unit.code: r for r in res.rows}
+    for i, a in enumerate(res.anomalies, start=1):
+        r = 2 + i
+        row = rows.get(a.unit)
+        source = res.relative(row.path) if row and row.path else ""
+        kind = res.form.field(a.code).type if res.form.field(a.code) else "count"
+        for c, (v, f) in enumerate(((i, fmt.int), (a.unit, fmt.text), (a.unit_name, fmt.text),
+                                    (a.label, fmt.wrap), (a.value, _num_format(fmt, kind)), (a.compared, fmt.wrap),
+                                    (a.why, fmt.wrap), (KIND_VI[a.kind], fmt.wrap))):
+            _write(ws, r, c, v, f)
+        _source_link(ws, r, 8, source, row.path if row else "", a.source, out, fmt)
+        _fit_row(ws, r, [(a.label, widths[3]), (a.compared, widths[5]), (a.why, widths[6]),
+                         (f"{source}!{a.source}", widths[8])])
+    if res.anomalies:
+        ws.autofilter(2, 0, 2 + len(res.anomalies), len(heads) - 1)
+
+
+def _source_link(ws, r: int, c: int, shown: str, path: str, cell: str, out: Path, fmt: _F) -> None:
+    """file!Sheet!Cell as a link that opens the unit's workbook at the cell (a roll-up names its parts)."""
+    if not cell or not path or " + " in cell or "!" not in cell:
+        ws.write_string(r, c, f"{shown}!{cell}" if shown and cell else cell or shown, fmt.wrap)
+        return
+    sheet, _, a1 = cell.rpartition("!")
+    try:
+        target = Path(os.path.relpath(Path(path).resolve(), Path(out).resolve().parent)).as_posix()
+    except ValueError:  # another drive on Windows: the absolute path
+        target = Path(path).resolve().as_posix()
+    ws.write_url(r, c, f"external:{target}#'{sheet}'!{a1}", fmt.link, f"{shown}!{cell}")
+
+
 def _areas(row: UnitRow) -> dict[str, str]:
     """File -> where its values are, as ranges per sheet and column ("Số liệu!E7:E160").
 
@@ -391,6 +434,7 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
             part = f" (PHẦN {k}/{len(blocks)})" if len(blocks) > 1 else ""
             _summary_sheet(wb.add_worksheet(name), res, block, part, fmt)
         _findings_sheet(wb.add_worksheet(SHEET_FINDINGS), res, fmt)
+        _anomalies_sheet(wb.add_worksheet(SHEET_ANOMALIES), res, fmt, out)
         _sources_sheet(wb.add_worksheet(SHEET_SOURCES), res, fmt)
         _charts_sheet(wb, wb.add_worksheet(SHEET_CHARTS), res, fmt)
         for ws in wb.worksheets():  # A4 landscape, one page wide (the charts one page), page numbers

@@ -53,6 +53,7 @@ class Field:
     stt: str = ""
     phrase: str = ""  # how a report states a count: "{n} quyết định" (default "{n} <unit>")
     suggest: str | None = None  # a text cell whose dropdown offers this choice list; several may be written
+    typical: tuple[float, float] | None = None  # a unit of middle size: a quarter's flow, or a stock
 
     @property
     def numeric(self) -> bool:
@@ -148,6 +149,7 @@ class Form:
     city_report: dict = field(default_factory=dict)
     rules: tuple[dict, ...] = ()
     rule_knobs: dict = field(default_factory=dict)
+    plausibility: dict = field(default_factory=dict)  # rules.yaml `plausibility`: history and peers
     source: Path | None = None
     reports: dict[str, ReportDef] = field(default_factory=dict)
     ratios: dict[str, RatioDef] = field(default_factory=dict)
@@ -240,7 +242,7 @@ def _period(c: Choice) -> Period:
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
-               "periods", "ratio", "phrase", "suggest"}
+               "periods", "ratio", "phrase", "suggest", "typical"}
 _REPORT_KEYS = {"code", "label", "title", "template", "periods", "blocks", "ratios", "city", "options"}
 _RATIO_KEYS = {"code", "label", "of", "decimals", "typed"}
 
@@ -280,6 +282,7 @@ def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
         stt=stt,
         phrase=nfc(str(raw.get("phrase", ""))),
         suggest=raw.get("suggest"),
+        typical=tuple(float(x) for x in raw["typical"]) if raw.get("typical") else None,
     )
 
 
@@ -384,6 +387,7 @@ def load_form_from(folder: Path) -> Form:
         city_report=dict(base.get("city_report") or {}),
         rules=tuple(rules),
         rule_knobs=dict(rules_doc.get("documents") or {}),
+        plausibility=dict(rules_doc.get("plausibility") or {}),
         source=folder,
         reports=reports,
         ratios=ratios,

@@ -71,6 +71,7 @@ class Rule:
     tree: Compare | None = None
     fields: tuple[str, ...] = ()
     description: str = ""
+    plausibility: bool = False  # a bound of the form's own logic (bất thường), always a warning
 
     @property
     def leaves(self) -> list["Node"]:
@@ -171,7 +172,10 @@ def load_rules(form: Form) -> list[Rule]:
         rule = Rule(id=raw["id"], kind=kind, severity=raw.get("severity", "error"),
                     message=nfc(raw.get("message", "")), missing=raw.get("missing", "unknown"),
                     tree=parse(raw["expr"], where) if kind == "compare" else None,
-                    fields=tuple(raw.get("fields", ())), description=nfc(raw.get("text", "")))
+                    fields=tuple(raw.get("fields", ())), description=nfc(raw.get("text", "")),
+                    plausibility=bool(raw.get("plausibility", False)))
+        if rule.plausibility and rule.severity != "warning":
+            raise BaocaoError(f"{where}: kiểm tra bất thường (plausibility) chỉ là cảnh báo (severity: warning)")
         if kind not in KINDS or rule.severity not in SEVERITIES or rule.missing not in MISSING_STRATEGIES:
             raise BaocaoError(f"{where}: kind/severity/missing không hợp lệ")
         for leaf in rule.leaves:

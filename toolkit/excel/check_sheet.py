@@ -134,7 +134,8 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
         ws.write_string(r, 0, check.id, fmt.check_id)
         ws.write_string(r, 1, check.text, fmt.label)
         ws.shows(r, 6, d.message, fmt.text_cell)
-        ws.write_string(r, 2, SEVERITY_TEXT[check.severity], fmt.center)
+        plausibility = check.rule is not None and check.rule.plausibility
+        ws.write_string(r, 2, "Bất thường" if plausibility else SEVERITY_TEXT[check.severity], fmt.center)
         ws.write_formula(r, VERDICT_COL, "=" + verdict, fmt.center_bold, d.verdict)
         v = _verdict_cell(r)
         if check.kind in ("bounds", "rows"):

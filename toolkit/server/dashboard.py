@@ -8,6 +8,7 @@ page adds when it tried and how many errors its workbook had. Times are shown in
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -64,6 +65,7 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
         versions = {(u, h): v for u, h, v in db.db.execute(
             "SELECT unit, file_hash, version FROM submission WHERE period=? AND year=?", (label, year))}
     tried = last_attempts(store, label, year)
+    odd = Counter(a.unit for a in res.anomalies)  # the plausibility warnings of each unit
     rows = []
     for r in res.rows:
         version = versions.get((r.unit.code, r.file_hash))
@@ -88,7 +90,8 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
                      "deadline": due, "version": version,
                      "receipt": receipt_code(r.unit.code, label, year, version, r.file_hash, form) if version else "",
                      "errors": r.errors if r.status != ST_MISSING else None,
-                     "warnings": r.warnings if r.status != ST_MISSING else None, "note": note})
+                     "warnings": r.warnings if r.status != ST_MISSING else None, "note": note,
+                     "anomalies": odd[r.unit.code]})
     return sorted(rows, key=lambda r: (-(r["late_days"] or 0), STATUS_ORDER[r["status"]], r["code"]))
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
-from toolkit.city import Store, store_failure
+from toolkit.city import Store, history_findings, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
@@ -84,6 +84,9 @@ def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path
     error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
     sub = report.submission
     _require_own(sub, unit, form)
+    if store_path.is_file():  # bất thường against the unit's own history: warnings, never a refusal
+        with Store(store_path, form) as db:
+            report.findings += history_findings(form, db, sub)
     if report.valid:
         return _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
     _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))

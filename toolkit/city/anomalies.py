@@ -1,0 +1,231 @@
+"""Anomalies (bất thường): figures that pass every sum of the form yet are hard to believe.
+
+Three sources, one list for the city workbook's «Bất thường» sheet:
+- the form's own logic: the plausibility rules of rules.yaml, already warnings of each workbook;
+- the unit's history (the store): its value against its own earlier periods, a modified z-score
+  on the median and MAD of their logs with enough of them, a ratio to the last one otherwise,
+  and a cumulative figure below an earlier period of the same year that it contains;
+- its peers: the units of the same kind (xã, phường, đặc khu) of one consolidation, per
+  inhabitant where the form has the population, a robust z-score on the log scale.
+What is compared and every threshold are rules.yaml's `plausibility`; each anomaly says, in the
+officer's words, what it was compared with and why it stands out.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.city.store import Store, Stored
+from toolkit.definition import WARNING, Finding, Form, load_rules
+from toolkit.errors import BaocaoError
+from toolkit.vnformat import fmt_number, period_year
+
+Z_SCALE = 0.6745  # the MAD of a normal distribution in standard deviations (Iglewicz and Hoaglin)
+RECENT = 8  # earlier periods a history looks at, the most recent first
+KIND_VI = {"logic": "Logic của biểu mẫu", "history": "So với các kỳ trước", "peers": "So với đơn vị cùng loại"}
+HISTORY_CODE = "bat-thuong-lich-su"
+_COUNT_WORDS = {1: "kỳ trước đó", 2: "hai kỳ gần nhất", 3: "ba kỳ gần nhất"}
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    unit: str
+    unit_name: str
+    kind: str  # logic | history | peers
+    code: str  # the indicator
+    label: str
+    value: Any
+    compared: str  # what the value was compared with, with the figures
+    why: str  # the sentence an officer reads: "6.451 hồ sơ, gấp 9,8 lần ... (658); ba kỳ gần nhất 620–700"
+    source: str = ""  # file!Sheet!Cell of the value
+
+
+def settings(form: Form) -> dict:
+    """rules.yaml `plausibility`, its indicators checked against the form."""
+    s = form.plausibility
+    known = {f.code for f in form.indicators}
+    unknown = [c for c in (*s.get("indicators", []), *s.get("peers", {}).get("indicators", [])) if c not in known]
+    if unknown or ("peers" in s and s["peers"].get("per_capita", "DAN_SO") not in known):
+        raise BaocaoError(f"rules.yaml › plausibility: mã không có trong biểu mẫu: {', '.join(unknown)}")
+    return s
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _shown(v: float, unit: str) -> str:
+    return f"{fmt_number(round(v, 2))} {unit}".strip()
+
+
+def _times(x: float, ref: float) -> str:
+    """ "gấp 9,8 lần" or "chỉ bằng 10%" of a reference."""
+    if ref <= 0:
+        return "trong khi trước đó là 0"
+    r = x / ref
+    return f"gấp {fmt_number(round(r, 1))} lần" if r >= 1 else f"chỉ bằng {fmt_number(round(100 * r))}% so với"
+
+
+def robust_z(x: float, refs: list[float], floor: float) -> tuple[float, float]:
+    """(modified z-score of log x among the logs of refs, their median back on the value scale)."""
+    logs = [math.log1p(max(r, 0)) for r in refs]
+    med = statistics.median(logs)
+    mad = statistics.median(abs(v - med) for v in logs)
+    return Z_SCALE * (math.log1p(max(x, 0)) - med) / max(mad, floor), math.expm1(med)
+
+
+def _months(form: Form, label: str) -> tuple[int, int] | None:
+    try:
+        return form.period(label).months
+    except BaocaoError:
+        return None
+
+
+def history(form: Form, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
+            earlier: Iterable[Stored]) -> list[Anomaly]:
+    """The unit's figures of (period, year) against its own earlier periods (stored versions)."""
+    s = settings(form)
+    h, least = s.get("history"), float(s.get("min_value", 0))
+    months = _months(form, period)
+    if not h or not months:
+        return []
+    label = form.period(period).label
+    past = sorted(((st, _months(form, st.period)) for st in earlier if st.year and _months(form, st.period)),
+                  key=lambda p: (p[0].year, p[1][1], p[1][0]), reverse=True)
+    past = [(st, m) for st, m in past if (st.year, m[1]) < (year, months[1])]
+    out = []
+    for code in s.get("indicators", []):
+        ind = form.indicator(code)
+        x, cell = values.get(code, (None, ""))
+        if not _number(x):
+            continue
+        flow = ind.periods == "sum"
+        seen = [(st, m, st.values.get(code, (None,))[0]) for st, m in past]
+        seen = [(st, m, v) for st, m, v in seen if _number(v)]
+        said = _history_one(form, code, x, flow, seen, year, months, label, h, least)
+        if said:
+            out.append(Anomaly(unit, unit_name, "history", code, ind.label, x, said[0],
+                               f"{_shown(x, ind.unit)}, {said[1]}", cell))
+    return out
+
+
+def _history_one(form: Form, code: str, x: float, flow: bool, seen: list, year: int, months: tuple[int, int],
+                 label: str, h: dict, least: float) -> tuple[str, str] | None:
+    """(compared with, why) when one value stands out from its earlier periods `seen` [(stored, months, value)]."""
+    ind = form.indicator(code)
+    quarters = (months[1] - months[0] + 1) / 3
+    inside = next(((st, v) for st, m, v in seen if flow and st.year == year and m != months
+                   and months[0] <= m[0] and m[1] <= months[1] and v > x and v >= least), None)
+    if inside:  # 6 tháng = Quý I + Quý II: never below Quý I
+        st, v = inside
+        where = period_year(st.period, st.year)
+        return (f"{where}: {_shown(v, ind.unit)}",
+                f"thấp hơn {where} ({fmt_number(v)}) dù {label.lower()} cộng dồn cả kỳ đó")
+    same = [(st, v) for st, m, v in seen if st.period == label][:RECENT]
+    enough = h.get("min_earlier", 3)
+    if len(same) >= enough or (same and len(seen) < enough):
+        refs, now, per = same, x, ""  # the same period type; with few periods, the last of that type
+    elif flow:  # other period lengths: compared per quarter
+        refs = [(st, v / ((m[1] - m[0] + 1) / 3)) for st, m, v in seen][:RECENT]
+        now, per = x / quarters, " (bình quân một quý)"
+    else:  # a stock (biên chế, the year's plan) is what it is at any period's end
+        refs, now, per = [(st, v) for st, _, v in seen][:RECENT], x, ""
+    if not refs or max(now, max(v for _, v in refs)) < least:
+        return None
+    last_st, last_v = refs[0]
+    last = f"{period_year(last_st.period, last_st.year)}{per} ({fmt_number(round(last_v, 2))})"
+    if len(refs) >= enough:
+        z, _ = robust_z(now, [v for _, v in refs], float(h.get("mad_floor", 0.15)))
+        if abs(z) <= float(h.get("z", 3.5)):
+            return None
+        recent = sorted(v for _, v in refs[:3])
+        span = f"{fmt_number(round(recent[0], 2))}–{fmt_number(round(recent[-1], 2))}"
+        return (f"{last}; {_COUNT_WORDS[len(recent)]}{per} {span}",
+                f"{_times(now, last_v)} {last}; {_COUNT_WORDS[len(recent)]} {span}")
+    ratio = float(h.get("ratio", 3))
+    if last_v > 0 and 1 / ratio < now / last_v < ratio:
+        return None
+    return last, f"{_times(now, last_v)} {last}"
+
+
+def history_findings(form: Form, store: Store, sub) -> list[Finding]:
+    """Warnings of a submission's history, located at its cells (kiem-tra --kho, the server's Nộp)."""
+    if not sub.unit_code or not sub.period or not sub.year:
+        return []
+    values = {c: (v.value, str(v.loc)) for c, v in sub.values.items()}
+    found = history(form, sub.unit_code, sub.unit_name or "", sub.period, sub.year, values,
+                    store.history(sub.unit_code))
+    return [Finding(HISTORY_CODE, WARNING, str(sub.path), sub.loc(a.code).sheet if sub.loc(a.code) else "",
+                    sub.loc(a.code).cell if sub.loc(a.code) else "", f"Bất thường so với các kỳ trước: {a.why}",
+                    HISTORY_CODE, {a.code: a.value}) for a in found]
+
+
+def peers(form: Form, rows: list) -> list[Anomaly]:
+    """Each unit against the units of its kind in one consolidation (`rows`: UnitRow with values)."""
+    s = settings(form)
+    p, least = s.get("peers"), float(s.get("min_value", 0))
+    if not p:
+        return []
+    pop_code = p.get("per_capita", "DAN_SO")
+    out = []
+    for code in p.get("indicators", s.get("indicators", [])):
+        ind = form.indicator(code)
+        per_capita = ind.periods == "sum" and code != pop_code
+        groups: dict[str, list[tuple[Any, float, float]]] = {}
+        for row in rows:
+            x = row.value(code)
+            pop = row.value(pop_code)
+            if not _number(x) or x < least or (per_capita and not (_number(pop) and pop > 0)):
+                continue
+            groups.setdefault(row.unit.kind, []).append((row, x, x / pop * 1000 if per_capita else x))
+        for kind, members in groups.items():
+            if len(members) < p.get("min_units", 8):
+                continue
+            rates = [r for _, _, r in members]
+            for row, x, r in members:
+                z, med = robust_z(r, rates, float(p.get("mad_floor", 0.15)))
+                if abs(z) <= float(p.get("z", 3.5)):
+                    continue
+                unit_of = f"{ind.unit}/1.000 dân" if per_capita else ind.unit
+                compared = f"trung vị của {len(members)} {kind.lower()}: {_shown(med, unit_of)}"
+                own = f" ({_shown(r, unit_of)})" if per_capita else ""
+                out.append(Anomaly(row.unit.code, row.unit.name, "peers", code, ind.label, x, compared,
+                                   f"{_shown(x, ind.unit)}{own}, {_times(r, med)} {compared}",
+                                   row.values.get(code, (None, ""))[1]))
+    return out
+
+
+def logic(form: Form, rows: list) -> list[Anomaly]:
+    """The plausibility rules' warnings each workbook already carries."""
+    rules = {r.id: r for r in load_rules(form) if r.plausibility}
+    out = []
+    for row in rows:
+        for f in row.findings:
+            rule = rules.get(f.get("rule", ""))
+            if rule is None:
+                continue
+            code = rule.leaves[0].code
+            out.append(Anomaly(row.unit.code, row.unit.name, "logic", code, form.field(code).label,
+                               row.value(code), rule.description, f.get("message", ""),
+                               row.values.get(code, (None, ""))[1]))
+    return out
+
+
+def find(res, store: Store | None = None) -> list[Anomaly]:
+    """Every anomaly of a consolidation: logic, history (with a store), peers; by unit then kind."""
+    form = res.form
+    if not form.plausibility:
+        return []
+    rows = [r for r in res.rows if r.values]
+    out = logic(form, rows)
+    if store is not None:
+        for row in rows:
+            out += history(form, row.unit.code, row.unit.name, res.period, res.year, row.values,
+                           store.history(row.unit.code))
+    out += peers(form, rows)
+    order = {r.unit.code: i for i, r in enumerate(res.rows)}
+    kinds = list(KIND_VI)
+    return sorted(out, key=lambda a: (order.get(a.unit, 0), kinds.index(a.kind)))
