@@ -8,6 +8,6 @@ __getattr__, __all__ = exports(__name__, {
                       "consolidate_store", "list_workbooks"),
     "store": ("Store", "save_consolidation"),
     "workbook": ("write_city_workbook",),
-    "report": ("render_city_report",),
+    "report": ("NO_SIGNER_NOTE", "render_city_report"),
     "analysis": ("long_frame", "wide_frame"),
 })
