@@ -13,7 +13,7 @@ from PIL import Image
 from test_reports import document_text
 
 from toolkit import synthetic as S
-from toolkit.city.consolidation import COUNT_RULE, ST_ERRORS, ST_MISSING, consolidate
+from toolkit.city.consolidation import COUNT_RULE, ST_ERRORS, ST_MISSING, city_totals, consolidate
 from toolkit.city.report import NO_SIGNER_NOTE, chart_png, city_context, render_city_report
 from toolkit.city.sentences import ranking
 from toolkit.city.workbook import BASE_ROWS, SHEET_STATUS, table_sheets, write_city_workbook
@@ -133,6 +133,25 @@ def test_rates_state_their_base_as_the_workbook_does(city):
     target = base["Mục tiêu của thành phố (%)"]["TL_HS_TRUC_TUYEN"]
     assert (f"có tỷ lệ hồ sơ tiếp nhận trực tuyến từ {fmt_percent(target)} trở lên" in text
             and (f"Có {num(met)} đơn vị" in text if met else "Chưa có đơn vị nào" in text))
+
+
+def test_a_unit_missing_a_count_is_left_out_of_that_rate_and_the_sentence_says_so(city, tmp_path):
+    """The issue's bug: a total of every unit printed beside a rate that leaves one unit out."""
+    res = copy.deepcopy(city["res"])
+    gap = next(r for r in res.rows if r.counted)
+    del gap.values["HS_TRUOC_DUNG_HAN"]
+    res.totals = city_totals(res.form, res.rows)
+    book = write_city_workbook(res, tmp_path / "tong_hop.xlsx")
+    text = document_text(render_city_report(res, tmp_path / "bc.docx")[0])
+    base = _base_rows(book, res)
+    units, den = base["Số đơn vị tính tỷ lệ"]["TL_HS_DUNG_HAN"], base["Mẫu số của tỷ lệ"]["TL_HS_DUNG_HAN"]
+    assert units == res.counted - 1 and den == res.totals["HS_DA_GQ"] - gap.value("HS_DA_GQ")
+    assert (f"{num(base['Tử số của tỷ lệ']['TL_HS_DUNG_HAN'])}/{num(den)} hồ sơ, đạt "
+            f"{fmt_percent(res.totals['TL_HS_DUNG_HAN'], fixed=True)} (tính trên {num(units)} đơn vị có đủ hai số "
+            "liệu)") in text
+    assert ratio_contradictions(_body(text))[1] == []
+    printed = {n for pair in re.findall(rf"({FIGURE})/({FIGURE})", text) for n in pair}
+    assert printed <= _workbook_numbers(book)
 
 
 def test_each_unit_line_equals_its_workbook_row(city):
