@@ -57,7 +57,8 @@ def submission(res: Consolidation) -> list[str]:
         out.append(f"Các đơn vị chưa gửi: {names(missing)}.")
     late = sorted((r for r in res.rows if r.late), key=lambda r: (-r.days_late, r.unit.code))
     if late:
-        out.append(f"Có {num(res.on_time)} đơn vị gửi đúng hạn; {num(len(late))} đơn vị gửi muộn: "
+        on_time = f"Có {num(res.on_time)} đơn vị" if res.on_time else "Không có đơn vị nào"
+        out.append(f"{on_time} gửi đúng hạn; {num(len(late))} đơn vị gửi muộn: "
                    + ", ".join(f"{r.unit.name} ({num(r.days_late)} ngày)" for r in late) + ".")
     elif res.received:
         out.append("Các đơn vị đã gửi đều gửi đúng hạn.")
@@ -65,7 +66,8 @@ def submission(res: Consolidation) -> list[str]:
     if wrong:
         out.append(f"Có {num(len(wrong))} đơn vị gửi phiếu còn lỗi: "
                    + ", ".join(f"{r.unit.name} ({num(r.errors)} ô có lỗi)" for r in wrong) + ". " + COUNT_RULE
-                   + f" Số liệu chung dưới đây là của {num(res.counted)} đơn vị.")
+                   + (f" Số liệu chung dưới đây là của {num(res.counted)} đơn vị." if res.counted
+                      else " Chưa có đơn vị nào có số liệu được cộng."))
     rolled_rows = [r for r in res.rows if r.rolled_from]
     if rolled_rows:
         parts = ", ".join(lower_first(res.form.period(p).label) for p in res.form.period(res.period).rollup)
