@@ -25,10 +25,10 @@ from docx.shared import Cm, Pt
 FONT = "Times New Roman"
 BODY_PT = 14
 TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
-# The header runs 0,75 cm into each side margin (centred) so that "UBND THÀNH PHỐ HẢI PHÒNG" (12 pt), a unit
-# name such as "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold) and "Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026"
-# (13 pt italic) each fit on one line.
-HEADER_LEFT_CM, HEADER_WIDTH_CM = 8.0, TEXT_WIDTH_CM + 1.5
+# The header spans the text width, within the margins, its cells padded 0,1 cm: the longest unit name,
+# "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold, 6,6 cm as LibreOffice sets it), fits the left column on one line, and
+# "Xã Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026" (13 pt italic, 9,4 cm) the right one.
+HEADER_LEFT_CM, HEADER_WIDTH_CM, HEADER_PAD_CM = 6.8, TEXT_WIDTH_CM, 0.1
 EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
@@ -65,6 +65,17 @@ def _no_borders(table) -> None:
         el.set(qn("w:val"), "nil")
         borders.append(el)
     tblpr.append(borders)
+
+
+def _cell_padding(table, cm: float) -> None:
+    """Left and right padding of every cell of the table."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(cm * 567)))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    table._tbl.tblPr.append(margins)
 
 
 def _widths(table, widths_cm: list[float]) -> None:
@@ -193,10 +204,11 @@ def header_block(doc) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
     _widths(table, [HEADER_LEFT_CM, HEADER_WIDTH_CM - HEADER_LEFT_CM])
+    _cell_padding(table, HEADER_PAD_CM)
     left, right = table.rows[0].cells
     _cell_para(left, "{{ co_quan_chu_quan }}", size=12)
     _cell_para(left, "{{ co_quan }}", size=13, bold=True)
-    _rule(left, 2.8, 2.8, after=6)
+    _rule(left, 2.2, 2.2, after=6)
     _cell_para(left, "{{ so_ky_hieu }}", size=13, before=6)
     _drop_first_empty(left)
     _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
@@ -223,18 +235,19 @@ def _unbroken_year(line: str) -> str:
 
 
 def part(doc, text: str) -> None:
-    """"PHẦN I: …": upper, bold, centred."""
-    _para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6)
+    """"PHẦN I: …": upper, bold, centred; like every heading, on the page of the text it heads."""
+    _keep_with_next(_para(doc, _unbroken_year(text), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+                          before=6))
 
 
 def h1(doc, text: str) -> None:
     """"I. …": upper case, bold."""
-    _para(doc, text, bold=True)
+    _keep_with_next(_para(doc, text, bold=True))
 
 
 def h2(doc, text: str, italic: bool = False) -> None:
     """"1. …": bold."""
-    _para(doc, text, bold=True, italic=italic)
+    _keep_with_next(_para(doc, text, bold=True, italic=italic))
 
 
 def body(doc, text: str, **kw):
@@ -314,7 +327,7 @@ def appendix(doc) -> None:
     tag(doc, "if phu_luc")
     each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "else")
-    body(doc, "Phiếu số liệu không có lỗi, cảnh báo.", italic=True)
+    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
     tag(doc, "endif")
     tag(doc, "endif")
 

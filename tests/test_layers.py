@@ -148,7 +148,6 @@ def test_each_stage_says_what_it_takes_and_gives():
 
 def test_a_planted_upward_import_a_reach_and_a_cycle_are_named(tmp_path):
     scratch = tmp_path / "toolkit"
-    # symlinks stay links: a checkout may link toolkit/templates to templates/ for its editable install
     shutil.copytree(TOOLKIT, scratch, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     lists = scratch / "check" / "lists.py"
     lists.write_text(lists.read_text(encoding="utf-8") + "\nfrom toolkit.reports import render_report\n",

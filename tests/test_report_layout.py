@@ -126,3 +126,41 @@ def test_no_title_line_holds_a_year_alone(pages):
         assert len(titles) >= 2, stem
         for line in titles:
             assert not re.fullmatch(r"(năm\s+)?\d{4}[,;.]?", line, re.I), (stem, line)
+
+
+def _headings(docx: Path) -> list[str]:
+    """The headings of a rendered report: its body's paragraphs written all in bold."""
+    from docx import Document
+
+    return [p.text.strip() for p in Document(str(docx)).paragraphs
+            if p.text.strip() and all(r.bold for r in p.runs if r.text.strip())]
+
+
+def test_no_page_ends_with_a_heading(pages):
+    """Every report type and every filler variant: a heading stands on the page of the text it heads."""
+    checked = 0
+    for stem, doc_pages in _docs(pages):
+        headings = _headings(pages["_pdf_dir"] / f"{stem}.docx")
+        assert headings, stem
+        for n, page in enumerate(doc_pages[:-1], 1):
+            last = [ln.strip() for ln in page.splitlines() if ln.strip()][-1]
+            assert not any(h.startswith(last) or h.endswith(last) for h in headings), (stem, n, last)
+            checked += 1
+    assert checked > 40
+
+
+def test_nothing_runs_past_a_margin(pages):
+    """Every line of every report page lies between the 3 cm left and 1,5 cm right margins (NĐ 30/2020)."""
+    import xml.etree.ElementTree as ElementTree
+
+    cm = 72 / 2.54
+    for stem, _ in _docs(pages):
+        xml = subprocess.run(["pdftotext", "-bbox-layout", str(pages["_pdf_dir"] / f"{stem}.pdf"), "-"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        root = ElementTree.fromstring(re.sub(r'\sxmlns="[^"]+"', "", xml, count=1))
+        for n, page in enumerate(root.iter("page"), 1):
+            width = float(page.get("width"))
+            for line in page.iter("line"):
+                x0, x1 = float(line.get("xMin")), float(line.get("xMax"))
+                text = " ".join(w.text or "" for w in line.iter("word"))
+                assert 3 * cm - 1 <= x0 and x1 <= width - 1.5 * cm + 1, (stem, n, round(x0), round(x1), text)

@@ -16,6 +16,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, run_cli
 from docx import Document
 from docx.shared import Cm, Pt
 
@@ -215,3 +216,41 @@ def test_pdf_and_page_one_png(rendered, tmp_path):
             subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(keep / pdf.stem)],
                            check=True, timeout=60)
             assert list(keep.glob(f"{pdf.stem}*.png"))
+
+
+def test_a_report_is_refused_only_for_errors_in_what_it_prints(tmp_path):
+    """The Nghi Dương workbook's three errors are register rows of groups the sơ kết and Chính quyền thân thiện
+    reports never cite: both are written, and the command names the errors as not blocking them; the CCHC report,
+    which cites those documents, is refused."""
+    wb = ROOT / "workbooks" / f"{ND}.xlsx"
+    rows = ("Văn bản!C15", "Văn bản!C27", "Văn bản!D31")
+    for loai in ("so-ket-2-cap", "chinh-quyen-than-thien"):
+        done = run_cli("bao-cao", str(wb), "--loai", loai, "--out", str(tmp_path / f"{loai}.docx"))
+        assert done.returncode == 0 and (tmp_path / f"{loai}.docx").exists(), done.stderr
+        assert "3 lỗi nằm ngoài những gì báo cáo này in ra nên không chặn báo cáo" in done.stdout
+        assert all(f"- {r}: " in done.stdout for r in rows)
+    refused = run_cli("bao-cao", str(wb), "--loai", "cchc-cds", "--out", str(tmp_path / "cds.docx"))
+    assert refused.returncode == 1 and not (tmp_path / "cds.docx").exists()
+    assert all(f"- {r}: " in refused.stderr for r in rows)
+
+
+def test_a_figure_error_refuses_the_reports_that_state_the_figure(subs, tmp_path):
+    """One more file received than the parts add up to: the reports whose sentences state the procedures
+    figures are refused for it, the Chính quyền thân thiện report (which states none) is not, and its draft's
+    appendix lists none of it."""
+    from toolkit.reports.render import ReportRefused
+
+    sub = copy.copy(subs[ND])
+    sub.values = dict(sub.values)
+    v = sub.values["HS_TIEP_NHAN"]
+    sub.values["HS_TIEP_NHAN"] = Value(v.code, v.value + 1, v.loc)
+    for loai in ("cchc-cds", "so-ket-2-cap"):
+        with pytest.raises(ReportRefused) as refused:
+            render_report(sub, loai, tmp_path / f"{loai}.docx")
+        assert {f.where for f in refused.value.findings} >= {v.loc.sheet + "!" + v.loc.cell}
+    aside = []
+    render_report(sub, "chinh-quyen-than-thien", tmp_path / "cqtt.docx", aside=lambda s, e: aside.extend(e))
+    assert {f.where for f in aside} >= {f"{v.loc.sheet}!{v.loc.cell}", "Văn bản!C15"}
+    draft = render_report(sub, "chinh-quyen-than-thien", tmp_path / "cqtt_du_thao.docx", draft=True)[0]
+    appendix = document_text(draft).split("PHỤ LỤC")[1]
+    assert "Số liệu!" not in appendix and "Văn bản!" not in appendix

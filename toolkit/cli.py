@@ -233,8 +233,15 @@ def cmd_bao_cao(args) -> int:
         return _city_report(args)
     if args.ky or args.nam or args.kho:
         raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
-    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf, draft=args.du_thao):
+    aside: list[tuple] = []
+    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf, draft=args.du_thao,
+                            aside=lambda sub, errors: aside.append((sub, errors))):
         print(f"Đã ghi báo cáo: {path}")
+    for sub, errors in aside:
+        print(f"{sub.path}: {len(errors)} lỗi nằm ngoài những gì báo cáo này in ra nên không chặn báo cáo "
+              "(vẫn phải sửa trước khi nộp):")
+        for f in errors:
+            print(f"- {f.where}: {f.message}")
     return 0
 
 

@@ -127,7 +127,8 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
     # Sheets Nội dung, Báo cáo, Số liệu riêng: what each report of the workbook carries
     Code("bao-cao-khong-co", ERROR, "Loại báo cáo không có",
          "Cột «Dùng cho báo cáo» ghi «{name}», không phải loại báo cáo nào (các loại: {codes})",
-         "Ghi mã loại báo cáo, cách nhau dấu chấm phẩy, hoặc để trống nếu đoạn văn dùng cho mọi báo cáo"),
+         "Chọn loại báo cáo trong danh sách (nhiều loại thì cách nhau dấu chấm phẩy), hoặc để trống nếu đoạn văn dùng "
+         "cho mọi báo cáo"),
     Code("so-lieu-rieng-sai", ERROR, "Số liệu riêng không hợp lệ",
          "Số liệu riêng của «{label}» là {value}: {reason}", "Sửa giá trị theo đúng kiểu của chỉ tiêu ở sheet Số liệu"),
     Code("cqtt-tong-diem-toi-da", ERROR, "Tổng điểm tối đa sai",

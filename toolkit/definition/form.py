@@ -31,7 +31,6 @@ OVERRIDE_FILE = "don_vi_sua.csv"  # beside the definition: units the package doe
 _A1 = re.compile(r"^\$?[A-Za-z]{1,3}\$?[0-9]+$")
 _R1C1 = re.compile(r"^[Rr][0-9]*([Cc][0-9]*)?$|^[Cc][0-9]*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_TAG_SPLIT = re.compile(r"[;,\n]+")
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class Field:
     section: str = ""
     stt: str = ""
     phrase: str = ""  # how a report states a count: "{n} quyết định" (default "{n} <unit>")
+    suggest: str | None = None  # a text cell whose dropdown offers this choice list; several may be written
 
     @property
     def numeric(self) -> bool:
@@ -178,10 +178,12 @@ class Form:
         keys = {label_key(r.code): r.code for r in self.reports.values()}
         keys.update({label_key(r.label): r.code for r in self.reports.values()})
         found, unknown = set(), []
-        for part in _TAG_SPLIT.split(str(raw or "")):
-            if part.strip():
-                code = keys.get(label_key(part))
-                found.add(code) if code else unknown.append(part.strip())
+        for whole in re.split(r"[;\n]+", str(raw or "")):
+            # a label may hold commas ("CCHC 6 tháng, 9 tháng, năm"): whole first, then comma-separated codes
+            for part in [whole] if label_key(whole) in keys else whole.split(","):
+                if part.strip():
+                    code = keys.get(label_key(part))
+                    found.add(code) if code else unknown.append(part.strip())
         return found, unknown
 
     def indicator_code(self, label: Any) -> str | None:
@@ -238,7 +240,7 @@ def _period(c: Choice) -> Period:
 
 
 _FIELD_KEYS = {"code", "label", "type", "unit", "min", "max", "required", "note", "choices", "units",
-               "periods", "ratio", "phrase"}
+               "periods", "ratio", "phrase", "suggest"}
 _REPORT_KEYS = {"code", "label", "title", "template", "periods", "blocks", "ratios", "city", "options"}
 _RATIO_KEYS = {"code", "label", "of", "decimals", "typed"}
 
@@ -277,6 +279,7 @@ def _field(raw: dict, where: str, section: str = "", stt: str = "") -> Field:
         section=section,
         stt=stt,
         phrase=nfc(str(raw.get("phrase", ""))),
+        suggest=raw.get("suggest"),
     )
 
 
@@ -414,6 +417,8 @@ def self_check(form: Form) -> list[str]:
             out.append(f"{where}: cách tổng hợp theo kỳ '{f.periods}' không hợp lệ")
         if f.type == "choice" and f.choices not in form.choices:
             out.append(f"{where}: danh mục '{f.choices}' không tồn tại")
+        if f.suggest and (f.type != "text" or f.suggest not in form.choices):
+            out.append(f"{where}: suggest '{f.suggest}' cần một ô văn bản và một danh mục có trong choices")
         if f.min is not None and f.max is not None and f.min > f.max:
             out.append(f"{where}: giới hạn dưới lớn hơn giới hạn trên")
         if not f.label:

@@ -18,7 +18,8 @@ from toolkit.definition import layout as L
 from toolkit.excel import formulas as X
 
 COLUMNS = ("Mã", "Nội dung kiểm tra", "Mức độ", "Kết quả", "Số lỗi", "Số cảnh báo", "Thông báo", "Ô cần sửa")
-WIDTHS = (22, 62, 10, 19, 8, 10, 90, 20)
+# Printed landscape on A4 one page wide (at about 85%): its 11 pt check names print at 9 pt or more.
+WIDTHS = (24, 42, 9, 21, 7, 9, 30, 11)
 VERDICT_COL = COLUMNS.index("Kết quả")
 HEADER_ROW = 6  # 0-based; rows above: title, counts, and the buttons' panel of the .xlsm
 SUMMARY_ROWS = {"errors": 1, "warnings": 2}
@@ -107,8 +108,8 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
     first = HEADER_ROW + 1
     last = first + len(all_checks) - 1
     ws.write_string(0, 0, "KIỂM TRA SỐ LIỆU", fmt.title)
-    ws.write_string(0, 1, "Kết quả đối chiếu tự động, cập nhật ngay khi sửa số liệu (không cần Python). "
-                          "Bấm vào ô ở cột «Ô cần sửa» để đến ô cần sửa.", fmt.subtitle)
+    ws.merge_range(0, 2, 0, len(COLUMNS) - 1, "Kết quả đối chiếu tự động, cập nhật ngay khi sửa số liệu (không cần "
+                   "Python). Bấm vào ô ở cột «Ô cần sửa» để đến ô cần sửa.", fmt.subtitle_wrap)
     decisions = cached.decisions
     for key, row in SUMMARY_ROWS.items():
         label = "Số lỗi" if key == "errors" else "Số cảnh báo"
@@ -130,12 +131,9 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
                 if key in parts:
                     ws.write_formula(r, col, "=" + parts[key], None, d.cells.get(key, ""))
         verdict, message, target = _formulas(check, form, names, ranges, span, r)
-        ws.write_string(r, 0, check.id, fmt.code)
+        ws.write_string(r, 0, check.id, fmt.check_id)
         ws.write_string(r, 1, check.text, fmt.label)
-        # Neither Excel nor LibreOffice grows a row for wrapped text written by a program: size it here.
-        lines = max(_lines(check.text, WIDTHS[1]), _lines(d.message, WIDTHS[COLUMNS.index("Thông báo")]))
-        if lines > 1:
-            ws.set_row(r, 15.5 * lines)
+        ws.shows(r, 6, d.message, fmt.text_cell)
         ws.write_string(r, 2, SEVERITY_TEXT[check.severity], fmt.center)
         ws.write_formula(r, VERDICT_COL, "=" + verdict, fmt.center_bold, d.verdict)
         v = _verdict_cell(r)
@@ -158,21 +156,17 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
     ws.write_string(note, 0, "Kiểm tra chạy bằng nút «Kiểm tra» (hoặc lệnh baocao kiem-tra), không có công thức:",
                     fmt.title_small)
     for i, (cid, text) in enumerate(BUTTON_ONLY, start=note + 1):
-        ws.write_string(i, 0, cid, fmt.code)
+        ws.write_string(i, 0, cid, fmt.check_id)
         ws.write_string(i, 1, text, fmt.label)
         ws.write_string(i, VERDICT_COL, "chạy bằng nút Kiểm tra", fmt.center)
     ws.set_column(min(HIDDEN.values()), max(HIDDEN.values()), None, None, {"hidden": True})
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.set_paper(9)
     ws.set_landscape()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW)
     ws.protect("", {"format_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
-
-
-def _lines(text: str, width: int) -> int:
-    """Lines a wrapped text takes in a column `width` characters wide (Times New Roman 11-12)."""
-    return max(1, -(-len(text) * 100 // (width * 130)))
 
 
 def results_row(form: Form) -> int:

@@ -13,16 +13,17 @@ from typing import Any, Callable
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
-from xlsxwriter.worksheet import Worksheet
 
 from toolkit.atomic import atomic_path
 from toolkit.definition import Field, Form, ListDef
 from toolkit.definition import layout as L
 from toolkit.excel.check_sheet import Cached, mark_inputs, write_check_sheet, write_row_checks
+from toolkit.excel.fit import FittedSheet
 
 CREATED = datetime(2026, 1, 1)
 MAX_COUNT = 1_000_000_000
 MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
+LIST_PAGE_WIDTH = 140  # characters across a landscape A4 page at 100% with half-inch margins
 
 _TYPE_HINT = {
     "count": "Số nguyên, không âm",
@@ -43,7 +44,7 @@ CLASSIC = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "ISNA", "N", "ABS", 
 _FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
 
 
-class FormulaSheet(Worksheet):
+class FormulaSheet(FittedSheet):
     """A worksheet that skips XlsxWriter's prefixing of newer Excel functions (some sixty regular expressions
     run over every formula, most of the build time) when a formula uses only the classic functions."""
 
@@ -62,10 +63,11 @@ class _Formats:
 
         self.title = f(bold=True, font_size=14)
         self.subtitle = f(italic=True, font_color="#595959")
+        self.subtitle_wrap = f(italic=True, font_color="#595959", text_wrap=True)
         self.head = f(bold=True, bg_color="#D9E1F2", border=1, text_wrap=True, align="center")
         self.code = f(font_color="#808080", font_size=9, border=1)
         self.label = f(border=1, text_wrap=True)
-        self.code_text = f(border=1, font_size=10)
+        self.check_id = f(border=1, font_size=11, font_color="#595959")
         self.section = f(bold=True, bg_color="#FFF2CC", border=1, text_wrap=True)
         self.group = f(bold=True, italic=True, border=1, text_wrap=True)
         self.center = f(border=1, align="center")
@@ -86,7 +88,8 @@ class _Formats:
             "text": f(locked=False, border=1, bg_color="#E2EFDA", text_wrap=True, num_format="@"),
             "choice": f(locked=False, border=1, bg_color="#E2EFDA"),
         }
-        self.list_cell = {k: wb.add_format({**base, "text_wrap": k == "text",
+        self.table_head = f(bold=True, text_wrap=True, valign="top")
+        self.list_cell = {k: wb.add_format({**base, "text_wrap": k in ("text", "choice"),
                                             "num_format": v.num_format})
                           for k, v in self.input.items()}
 
@@ -120,6 +123,11 @@ def validation(field: Field) -> dict:
     elif field.type == "choice":
         opts = {"validate": "list", "source": "=" + choice_name(field.choices),
                 "error_message": "Chỉ chọn một giá trị trong danh sách thả xuống."}
+    elif field.suggest:  # the dropdown offers the labels; several, separated by ";", are kept after a notice
+        return {"validate": "list", "source": "=" + choice_name(field.suggest), "input_title": title,
+                "input_message": hint[:255], "error_title": "Nhiều lựa chọn", "error_type": "information",
+                "error_message": "Giá trị không có trong danh sách. Nếu đây là nhiều lựa chọn cách nhau dấu chấm "
+                                 "phẩy thì bấm OK để giữ; nếu gõ nhầm thì bấm Cancel.", "ignore_blank": True}
     else:
         hi = int(field.max or 8000)
         opts = {"validate": "length", "criteria": "<=", "value": hi,
@@ -159,14 +167,14 @@ def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | 
     wb.set_custom_property("baocao_form_id", form.form_id)
     wb.set_custom_property("baocao_version", form.version)
     fmt = _Formats(wb)
-    _guide(wb.add_worksheet(L.SHEET_GUIDE), form, fmt)
+    _guide(wb.add_worksheet(L.SHEET_GUIDE, FittedSheet), form, fmt)
     _meta(wb, wb.add_worksheet(L.SHEET_META, FormulaSheet), form, fmt, data.get("thong_tin") or {})
     _data(wb, wb.add_worksheet(L.SHEET_DATA, FormulaSheet), form, fmt, data.get("so_lieu") or {},
           data.get("ghi_chu") or {})
     rows_written = {}
     for lst in form.lists:
         rows = (data.get("danh_sach") or {}).get(lst.id) or []
-        _list(wb.add_worksheet(lst.sheet, FormulaSheet), lst, fmt, rows)
+        _list(wb.add_worksheet(lst.sheet, FormulaSheet), lst, form, fmt, rows)
         rows_written[lst.id] = len(rows)
     check = wb.add_worksheet(L.SHEET_CHECK, FormulaSheet)
     _choices(wb, wb.add_worksheet(L.SHEET_LISTS), form, fmt)
@@ -176,15 +184,26 @@ def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | 
         mark_inputs(wb, form)
     if extra:
         extra(wb, fmt)
+    for ws in wb.worksheets():
+        if isinstance(ws, FittedSheet):
+            ws.fit_rows()
     wb.worksheets()[1].activate()
     wb.close()
 
 
 def _print_setup(ws, landscape: bool = False) -> None:
-    ws.set_paper(9)  # A4
+    """A4, one page wide. Column widths are chosen to fit the page at about 100%, so that the fit never shrinks
+    text below 9 pt."""
+    ws.set_paper(9)
     if landscape:
         ws.set_landscape()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
+
+
+def _print_rows(ws, last_row: int, columns: int) -> None:
+    """Print every written row, from the column after the code column."""
+    ws.print_area(0, 1, last_row, columns - 1)
 
 
 def _protect(ws) -> None:
@@ -193,7 +212,7 @@ def _protect(ws) -> None:
 
 
 def _guide(ws, form: Form, fmt: _Formats) -> None:
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, 92)
     _print_setup(ws)
     lines = [
         (form.title, fmt.title),
@@ -228,14 +247,16 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
 
 def _header(ws, title: str, subtitle: str, columns: tuple[str, ...], widths: tuple[int, ...],
             fmt: _Formats) -> None:
-    ws.write_string(0, 0, title, fmt.title)
-    ws.write_string(1, 0, subtitle, fmt.subtitle)
+    """Title, subtitle and column headers of Thông tin chung and Số liệu, printed landscape. The titles stand
+    beside the code column, which is for the software and is not printed (`_print_rows`)."""
+    ws.write_string(0, 1, title, fmt.title)
+    ws.write_string(1, 1, subtitle, fmt.subtitle)
     for c, (name, width) in enumerate(zip(columns, widths)):
         ws.write_string(L.HEADER_ROW, c, name, fmt.head)
         ws.set_column(c, c, width)
     ws.freeze_panes(L.HEADER_ROW + 1, 0)
     ws.repeat_rows(L.HEADER_ROW)
-    _print_setup(ws)
+    _print_setup(ws, landscape=True)
 
 
 def write_value(ws, row: int, col: int, field: Field, value: Any, cell_format) -> None:
@@ -263,6 +284,7 @@ def _meta(wb, ws, form: Form, fmt: _Formats, values: dict) -> None:
         wb.define_name(f.code, f"='{L.SHEET_META}'!{xl_rowcol_to_cell(r, 2, True, True)}")
         if f.code == "NOI_NHAN":
             ws.set_row(r, 90)
+    _print_rows(ws, L.HEADER_ROW + len(form.metadata), len(L.META_COLUMNS))
     _protect(ws)
 
 
@@ -290,26 +312,48 @@ def _data(wb, ws, form: Form, fmt: _Formats, values: dict, notes: dict) -> None:
                 ws.data_validation(r, 4, r, 4, validation(f))
                 wb.define_name(f.code, f"='{L.SHEET_DATA}'!{xl_rowcol_to_cell(r, 4, True, True)}")
                 r += 1
+    _print_rows(ws, r - 1, len(L.DATA_COLUMNS))
     _protect(ws)
 
 
-def _list(ws, lst: ListDef, fmt: _Formats, rows: list[dict]) -> None:
+def _list(ws, lst: ListDef, form: Form, fmt: _Formats, rows: list[dict]) -> None:
     ws.write_string(0, 0, lst.label.upper(), fmt.title)
-    ws.write_string(1, 0, "Mỗi dòng một mục; gõ tiếp ngay dưới bảng để thêm dòng.", fmt.subtitle)
+    ws.merge_range(1, 0, 1, len(lst.columns) - 1, "Mỗi dòng một mục; gõ tiếp ngay dưới bảng để thêm dòng."
+                   + _scale(lst, form), fmt.subtitle_wrap)
     n = max(len(rows), lst.blank_rows)
     top = L.LIST_HEADER_ROW
     ws.add_table(top, 0, top + n, len(lst.columns) - 1, {
         "name": lst.table, "style": "Table Style Light 9",
-        "columns": [{"header": c.label} for c in lst.columns],
+        "columns": [{"header": c.label, "header_format": fmt.table_head} for c in lst.columns],
     })
-    for ci, col in enumerate(lst.columns):
-        width = {"text": 50 if (col.max or 0) > 200 else 22, "date": 14, "choice": 30}.get(col.type, 12)
+    for ci, (col, width) in enumerate(zip(lst.columns, list_widths(lst))):
         ws.set_column(ci, ci, width, fmt.list_cell[col.type])
         ws.data_validation(top + 1, ci, top + n, ci, validation(col))
         for ri, row in enumerate(rows):
             write_value(ws, top + 1 + ri, ci, col, row.get(col.code), fmt.list_cell[col.type])
     ws.freeze_panes(top + 1, 0)
     _print_setup(ws, landscape=True)
+
+
+def _scale(lst: ListDef, form: Form) -> str:
+    """The marks a list is scored against, from the definition: " Các tiêu chí và điểm tối đa: …"."""
+    for col in lst.columns:
+        items = [c for c in form.choices.get(col.choices or "", ()) if "max" in c.extra]
+        if items:
+            marks = "; ".join(f"{c.label} ({_vn(c.extra['max'])} điểm)" for c in items)
+            total = _vn(sum(c.extra["max"] for c in items))
+            return f" Các {col.label.lower()} và điểm tối đa: {marks}; tổng {total} điểm."
+    return ""
+
+
+def list_widths(lst: ListDef) -> list[float]:
+    """Column widths of a list sheet: short columns as wide as their values need, and the long texts sharing
+    what is left of a landscape A4 page, so that the sheet prints one page wide at 9 pt or more."""
+    fixed = [None if c.type == "text" and (c.max or 0) > 200 else
+             {"date": 13, "choice": 24, "text": 14 if (c.max or 0) <= 30 else 22}.get(c.type, 11) for c in lst.columns]
+    long = fixed.count(None)
+    share = max((LIST_PAGE_WIDTH - sum(w for w in fixed if w)) / long, 30) if long else 0
+    return [w or share for w in fixed]
 
 
 def _choices(wb, ws, form: Form, fmt: _Formats) -> None:

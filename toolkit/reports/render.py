@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import jinja2
 from docxtpl import DocxTemplate
@@ -27,9 +27,13 @@ from toolkit.check import check_file, check_read
 from toolkit.definition import ERROR, SEVERITY_VI, Finding, Form, Report, ReportDef, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import Submission, read_submission
+from toolkit.reports.blocking import printed, split
 from toolkit.reports.context import unit_context
 from toolkit.reports.scope import fed_types
 from toolkit.vnformat import fmt_count, fmt_date, fmt_number, fmt_percent
+
+
+Aside = Callable[[Submission, list[Finding]], None]  # hears of a workbook's errors that do not stop a report
 
 
 class ReportRefused(BaocaoError):
@@ -116,6 +120,8 @@ class CompiledTemplate:
             raise BaocaoError(f"mẫu báo cáo sai cú pháp ở dòng {exc.lineno}", path=str(self.path),
                               detail=str(exc.message)) from None
         self.variables = set().union(*(meta.find_undeclared_variables(self.env.parse(s)) for s in sources))
+        # (name, attribute) pairs it places: ("cau", "tthc") a group of sentences, ("vb", "CD") a group of documents
+        self.references = set(re.findall(r"\b(cau|vb|vb_ds)\.(\w+)", "".join(sources)))
         # Fast path material: the package's members as bytes and document.xml around <w:body>.
         # docxtpl would re-open and re-save the whole package with python-docx for every report;
         # a report only changes the body and the headers, so the other parts are copied as they are.
@@ -227,14 +233,19 @@ def context_for(sub: Submission, kind: ReportDef, form: Form | None = None,
     return ctx
 
 
-def vetted(sub: Submission, form: Form, draft: bool, findings: list[Finding] | None = None) -> list[Finding] | None:
-    """Refuse a workbook with errors (ReportRefused); for a draft, its findings for the appendix.
+def vetted(sub: Submission, form: Form, kind: ReportDef, compiled: CompiledTemplate, draft: bool,
+           findings: list[Finding] | None = None, aside: Aside | None = None) -> list[Finding] | None:
+    """Refuse a workbook whose errors are in what report `kind` prints (ReportRefused); for a draft, the findings
+    about what it prints, for the appendix. Errors about anything else are handed to `aside`.
 
     `findings` are those of a check already made (the check verb's Report), else it is checked here."""
     found = check_read(sub, form).findings if findings is None else findings
+    mine, other = split(found, sub, form, printed(sub, kind, form, compiled.variables, compiled.references))
+    if other and aside:
+        aside(sub, other)
     if draft:
-        return found
-    errors = [f for f in found if f.severity == ERROR]
+        return mine
+    errors = [f for f in mine if f.severity == ERROR]
     if errors:
         raise ReportRefused(sub, errors)
     return None
@@ -269,16 +280,17 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
 
 
 def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False, draft: bool = False,
-                  findings: list[Finding] | None = None) -> list[Path]:
+                  findings: list[Finding] | None = None, aside: Aside | None = None) -> list[Path]:
     """Write one unit report (and its PDF when asked); returns the files written.
 
-    A report from a workbook with errors is refused (ReportRefused) unless `draft`,
-    which writes it marked "DỰ THẢO" with the findings in an appendix."""
+    A report from a workbook with errors in what it prints is refused (ReportRefused) unless `draft`,
+    which writes it marked "DỰ THẢO" with those findings in an appendix; `aside(sub, errors)` hears of the
+    workbook's other errors."""
     form = load_form()
     kind = _unit(report_type(loai, form))
     out = Path(out)
-    findings = vetted(sub, form, draft, findings)
     compiled = CompiledTemplate(template_path(kind.template))
+    findings = vetted(sub, form, kind, compiled, draft, findings, aside)
     written = [compiled.render(context_for(sub, kind, form, findings=findings), out)]
     if pdf:
         written += to_pdf(written, out.parent)
@@ -290,7 +302,7 @@ def output_name(sub: Submission, loai: str) -> str:
 
 
 def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pdf: bool = False,
-                 subs: list[Submission] | None = None, draft: bool = False) -> list[Path]:
+                 subs: list[Submission] | None = None, draft: bool = False, aside: Aside | None = None) -> list[Path]:
     """Render unit report `loai` for every workbook (or the given Submissions), compiling the template once.
 
     Every report is refused when one workbook has errors, unless `draft` (see render_report).
@@ -307,7 +319,7 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
         raise BaocaoError("không có phiếu số liệu (.xlsx) nào để lập báo cáo")
     compiled = CompiledTemplate(template_path(kind.template))
     # every workbook vetted before any report is written
-    findings = [vetted(s, form, draft, found) for s, found in zip(subs, checked)]
+    findings = [vetted(s, form, kind, compiled, draft, found, aside) for s, found in zip(subs, checked)]
     written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
                for s, f in zip(subs, findings)]
     if pdf:
@@ -316,7 +328,7 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
 
 
 def render_path(target: Path | str, loai: str, out: Path | str | None = None, pdf: bool = False,
-                draft: bool = False) -> list[Path]:
+                draft: bool = False, aside: Aside | None = None) -> list[Path]:
     """A workbook gives one report; a folder gives one per *.xlsx in it (or one synthesis for tong-hop).
 
     `out` is the .docx to write for a workbook, the output folder for a folder; by default
@@ -327,11 +339,12 @@ def render_path(target: Path | str, loai: str, out: Path | str | None = None, pd
         files = sorted(p for p in target.glob("*.xlsx") if not p.name.startswith("~$"))
         if not files:
             raise BaocaoError("thư mục không có phiếu số liệu .xlsx nào", path=str(target))
-        return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf, draft=draft)
+        return render_batch(files, loai, Path(out) if out else target / "bao_cao", pdf=pdf, draft=draft,
+                            aside=aside)
     report = _checked_file(target, load_form())
     sub = report.submission
     return render_report(sub, loai, Path(out) if out else target.with_name(output_name(sub, loai)), pdf=pdf,
-                         draft=draft, findings=report.findings)
+                         draft=draft, findings=report.findings, aside=aside)
 
 
 def _checked_file(path: Path | str, form: Form) -> Report:

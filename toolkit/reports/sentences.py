@@ -6,6 +6,7 @@ Vietnamese way (toolkit.vnformat), and splits what they write into sentences.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -54,6 +55,31 @@ def group_codes(form: Form, section: str, number: int) -> tuple[str, ...]:
     """Indicator codes of one group of indicators.yaml, in its order."""
     sec = next(x for x in form.sections if x.id == section)
     return tuple(f.code for f in sec.groups[number - 1].indicators)
+
+
+_STATED = re.compile(r"\b(?:n|so|pt|ten|ghi_chu)\.([A-Z][A-Z0-9_]*)")
+_RATIO = re.compile(r"\btl\.([A-Z][A-Z0-9_]*)")
+_GROUP = re.compile(r"\bnhom\(\s*['\"](\w+)['\"]\s*,\s*(\d+)\s*\)")
+
+
+def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
+    """The indicator codes the sentence groups `names` (`cau.<group>`) can state, and whether they state the
+    rows of sheet Hồ sơ quá hạn: read from the wording in sentences.yaml, so an edit there moves them too."""
+    path = Path(form.source) / "sentences.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
+    codes, overdue = set(), False
+    for name in names:
+        if name in raw["theo_nhom"]:
+            codes |= set(group_codes(form, *raw["theo_nhom"][name]))
+        text = "\n".join(raw["cau"].get(name) or ())
+        codes |= set(_STATED.findall(text))
+        codes |= {c for r in _RATIO.findall(text) if r in form.ratios for c in form.ratios[r].of}
+        codes |= {c for section, number in _GROUP.findall(text) for c in group_codes(form, section, int(number))}
+        overdue = overdue or "qua_han" in text
+    return codes, overdue
 
 
 def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
