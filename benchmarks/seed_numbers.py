@@ -8,7 +8,10 @@ table cells, without a draft's appendix of findings) holds it as often as the se
 (multiset). Tokens are compared after dropping leading zeros in each part and reading
 "." and "," alike ("05" = "5", "14/6/2026" = "14/06/2026", the seed's "92.48%" = "92,48%") and a "."
 before three digits as thousands ("5892" = "5.892").
-Prints one row per seed and a last line `ratio: <lowest share>`.
+The other way round, a figure of the generated report that the seed does not state (as often) is "beyond the
+seed": a count of 10 or more, or a number with a decimal part (a percentage); dates, document numbers and small
+counts are left out, their repeats being the outline's. Prints one row per seed, a line `beyond: <total>` and a
+last line `ratio: <lowest share>`.
 """
 from __future__ import annotations
 
@@ -48,7 +51,8 @@ def seed_body(path: Path) -> str:
     return text[text.index("BÁO CÁO"):]
 
 
-def main(seeds: Path = SEEDS) -> None:
+def compare(seeds: Path = SEEDS) -> list[tuple]:
+    """(seed, report type, seed's numbers, found, share %, missing, beyond) per seed."""
     form = load_form()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,11 +64,24 @@ def main(seeds: Path = SEEDS) -> None:
             want, have = tokens(seed_body(seed_file)), tokens(document_text(doc).split(APPENDIX)[0])
             found = sum(min(n, have[t]) for t, n in want.items())
             missing = sorted((want - have).elements())
-            rows.append((seed, loai, sum(want.values()), found, 100 * found / sum(want.values()), missing))
-    print(f"{'seed':<6}{'loại báo cáo':<26}{'số trong seed':>14}{'tìm thấy':>10}{'tỷ lệ':>9}  thiếu")
-    for seed, loai, total, found, share, missing in rows:
-        print(f"{seed:<6}{loai:<26}{total:>14}{found:>10}{share:>8.1f}%  {' '.join(missing)}")
+            beyond = sorted(t for t in (have - want).elements() if figure(t))
+            rows.append((seed, loai, sum(want.values()), found, 100 * found / sum(want.values()), missing, beyond))
+    return rows
+
+
+def main(seeds: Path = SEEDS) -> None:
+    rows = compare(seeds)
+    print(f"{'seed':<6}{'loại báo cáo':<26}{'số trong seed':>14}{'tìm thấy':>10}{'tỷ lệ':>9}  thiếu  |  thừa")
+    for seed, loai, total, found, share, missing, beyond in rows:
+        print(f"{seed:<6}{loai:<26}{total:>14}{found:>10}{share:>8.1f}%  {' '.join(missing)}  |  {' '.join(beyond)}")
+    print(f"beyond: {sum(len(r[6]) for r in rows)}")
     print(f"ratio: {min(r[4] for r in rows) / 100:.3f}")
+
+
+def figure(token: str) -> bool:
+    """A count of 10 or more, or a number with one decimal part ("99|10" is 99,10): see the module's doc."""
+    parts = token.split("|")
+    return (len(parts) == 1 and int(parts[0]) >= 10 and not 1900 < int(parts[0]) < 2100) or len(parts) == 2
 
 
 if __name__ == "__main__":

@@ -271,17 +271,21 @@ def numbered(doc, items: str) -> None:
     each(doc, items, "{{ loop.index }}. {{ x }}")
 
 
-def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None) -> None:
-    """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and
-    (only when the unit wrote no text for the area) the sentences citing the area's documents."""
+def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
+         listed: tuple[str, ...] = ()) -> None:
+    """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
+    the unit wrote no text for the area, the sentences citing the area's documents and the indicator-by-indicator
+    lines of `listed` ("- Tuyển dụng: 20 người."), which bolted onto a paragraph would restate or outrun it."""
+    tag(doc, f"if not {texts}")
     if docs:
-        tag(doc, f"if not {texts}")
         each(doc, docs)
-        tag(doc, "endif")
+    for s in listed:
+        each(doc, s, "- {{ x }}")
+    tag(doc, "endif")
     each(doc, texts)
     for s in sentences:
         each(doc, s, "- {{ x }}")
-    anything = " or ".join((texts, *sentences, *((docs,) if docs else ())))
+    anything = " or ".join((texts, *sentences, *listed, *((docs,) if docs else ())))
     tag(doc, f"if not ({anything})")
     body(doc, EMPTY, italic=True)
     tag(doc, "endif")
@@ -384,7 +388,7 @@ def _evaluation(doc, tich_cuc: str = "1. Ưu điểm") -> None:
 
 def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     h2(doc, "1. Cải cách thể chế")
-    area(doc, "nd.KQ_THE_CHE", ("cau.the_che",), "vb.TC")
+    area(doc, "nd.KQ_THE_CHE", (), "vb.TC", listed=("cau.the_che",))
     h2(doc, "2. Cải cách thủ tục hành chính")
     area(doc, "nd.KQ_TTHC", (), "vb.TTHC")
     tag(doc, "if cau.tthc")
@@ -393,9 +397,9 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
     tag(doc, "endif")
     each(doc, "nd.KQ_TTHC_PAKN")
     h2(doc, "3. Cải cách tổ chức bộ máy")
-    area(doc, "nd.KQ_BO_MAY", ("cau.bo_may",), "vb.BM")
+    area(doc, "nd.KQ_BO_MAY", (), "vb.BM", listed=("cau.bo_may",))
     h2(doc, "4. Cải cách chế độ công vụ")
-    area(doc, "nd.KQ_CONG_VU", ("cau.bien_che", "cau.cong_vu"), "vb.CV")
+    area(doc, "nd.KQ_CONG_VU", ("cau.bien_che",), "vb.CV", listed=("cau.cong_vu",))
     h2(doc, "5. Cải cách tài chính công")
     area(doc, "nd.KQ_TAI_CHINH", ("cau.tai_chinh",), "vb.TCC")
     if chinh_quyen_so:
@@ -479,9 +483,9 @@ def build_cchc_cds(doc) -> None:
     area(doc, "nd.KQ_KIEM_TRA", ("cau.kiem_tra",), "vb.KT")
     tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH, CHUYỂN ĐỔI SỐ")
-    body(doc, "Về cải cách hành chính", bold=True, italic=True)
+    _keep_with_next(body(doc, "Về cải cách hành chính", bold=True, italic=True))
     _cchc_areas(doc, chinh_quyen_so=False)
-    body(doc, "Về chuyển đổi số", bold=True, italic=True)
+    _keep_with_next(body(doc, "Về chuyển đổi số", bold=True, italic=True))
     h2(doc, "1. Phát triển hạ tầng số")
     area(doc, "nd.KQ_HA_TANG_SO", ("cau.ha_tang_so",))
     h2(doc, "2. Phát triển chính quyền số")
@@ -552,9 +556,10 @@ def build_cqtt(doc) -> None:
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
     h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
     area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
-    body(doc, "Bảng tiêu chí chấm điểm theo thang điểm {{ cqtt.tong_diem_toi_da }} gồm {{ cqtt.tieu_chi | length }} "
-              "tiêu chí:")
-    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm;", "t")
+    tag(doc, "if cqtt.gioi_thieu")
+    body(doc, "{{ cqtt.gioi_thieu }}")
+    tag(doc, "endif")
+    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
     tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
     body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
               "{{ cqtt.muc_dang_ky }}.")

@@ -185,6 +185,14 @@ def document_sentences(rows: list, unit: dict[str, str]) -> list[str]:
 _FIGURE = re.compile(r"(\d+(?:[.,/]\d+)*)(?:\s*(%|[^\W\d_]+))?")
 
 
+# Words that count people: "20 viên chức" in a paragraph about recruitment states "Tuyển dụng: 20 người".
+_PEOPLE = {"người", "viên", "công", "cán", "đồng", "đ", "lao", "cbcc", "cbccvc"}
+# Words too common to tie a generated sentence to a paragraph.
+_COMMON = {"số", "trong", "kỳ", "báo", "cáo", "là", "của", "và", "có", "được", "đã", "các", "tổng", "đến", "xã",
+           "ủy", "ban", "nhân", "dân", "ubnd", "thời", "điểm", "năm", "tháng"}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def figures(text: str) -> set[tuple[str, str]]:
     """The figures a text states as (number, the word after it): "05 hồ sơ" -> ("5", "hồ").
 
@@ -193,12 +201,44 @@ def figures(text: str) -> set[tuple[str, str]]:
     return {(re.sub(r"(?<!\d)0+(?=\d)", "", n), (w or "").casefold()) for n, w in _FIGURE.findall(text)}
 
 
-def _drop_repeated(sentences: dict[str, list[str]], officer: set[str]) -> dict[str, list[str]]:
-    """Leave out a generated sentence whose every figure the officer's own text in this report already
-    states: the seeds' officers often type the figure into their paragraph, and printing it twice
-    (worse, twice with different wording) is what a reader flags first."""
-    return {key: [x for x in items if not (figures(x) and figures(x) <= officer)]
-            for key, items in sentences.items()}
+def _people(figs: set[tuple[str, str]]) -> set[str]:
+    return {n for n, w in figs if w in _PEOPLE}
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Consecutive word pairs: a phrase, where single words would match any long paragraph."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    return set(zip(words, words[1:]))
+
+
+def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[str, list[str]]:
+    """Leave out a generated sentence that the officer's own paragraphs in this report already say. A figure is
+    said when a paragraph states the same number with the same word, or a count of people in a paragraph that
+    shares a word of the sentence's topic ("20 viên chức" where the paragraph is about "tuyển dụng"); a sentence
+    without figures ("… trong kỳ báo cáo: Không.") when one paragraph holds three in four of its word pairs.
+    The seeds' officers often type the figure into their paragraph, and printing it twice (worse, twice with different
+    wording) is what a reader flags first."""
+    paragraphs = [(figures(p), _people(figures(p)), _words(p)) for p in officer]
+    phrases = [_pairs(p) for p in officer]
+
+    def repeated(x: str) -> bool:
+        figs, words = figures(x), _words(x)
+        if not figs:
+            pairs = _pairs(x)
+            return len(pairs) >= 4 and any(len(pairs & p) >= 0.75 * len(pairs) for p in phrases)
+        topic = words - _COMMON - _PEOPLE
+
+        def said(n: str, w: str) -> bool:
+            return any((n, w) in f or (w in _PEOPLE and n in people and topic & pw)
+                       for f, people, pw in paragraphs)
+
+        return all(said(n, w) for n, w in figs)
+
+    return {key: [x for x in items if not repeated(x)] for key, items in sentences.items()}
 
 
 def _own_window(view: Submission, form: Form, codes: set[str]) -> dict[str, list[str]]:
@@ -247,7 +287,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                     for r in sub.lists.get("ho_so_qua_han", [])],
     })
     recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
-    officer = set().union(*(figures(x) for code, block in nd.items() if code not in recalls for x in block))
+    officer = [x for code, block in nd.items() if code not in recalls for x in block]
     own_start, own_end = ident.start, ident.end
     return {
         "don_vi": unit,
@@ -270,7 +310,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                                                                  else "đến nay") if own_start else ""),
         "tthc_thoi_gian": (f"Kết quả giải quyết thủ tục hành chính từ ngày {fmt_date(start)} đến hết ngày "
                            f"{fmt_date(end)}:" if start and end else "Kết quả giải quyết thủ tục hành chính:"),
-        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY")),
+        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", [])),
     }
 
 
@@ -285,8 +325,9 @@ def _level_text(level: dict | None) -> str:
     return f"{level['label']} (đạt từ {num(level['min'])} đến dưới {num(level['below'])} điểm)"
 
 
-def _cqtt(rows: list, form: Form, registered: str | None = None) -> dict[str, Any]:
-    """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table."""
+def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[str] = ()) -> dict[str, Any]:
+    """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table; the line
+    introducing the criteria unless the officer's own paragraph already says it."""
     unmet = [r for r in rows
              if (r.get("diem_tu_cham") is not None and r.get("diem_toi_da") is not None
                  and r.get("diem_tu_cham") < r.get("diem_toi_da"))
@@ -300,9 +341,12 @@ def _cqtt(rows: list, form: Form, registered: str | None = None) -> dict[str, An
     scores = [r.get("diem_tu_cham") for r in rows]
     total = sum(scores) if rows and all(s is not None for s in scores) else None
     level = next((lv for lv in form.cqtt_levels if total is not None and lv["min"] <= total < lv.get("below", 101)), None)
+    scale = num(sum(c.extra["max"] for c in form.cqtt_criteria))
+    intro = f"Bảng tiêu chí chấm điểm theo thang điểm {scale} gồm {len(criteria)} tiêu chí:"
     return {
         "tieu_chi": criteria,
-        "tong_diem_toi_da": num(sum(c.extra["max"] for c in form.cqtt_criteria)),
+        "gioi_thieu": "".join(_drop_repeated({"x": [intro]}, list(officer))["x"]),
+        "tong_diem_toi_da": scale,
         "tong_diem_tu_cham": _score(total),
         "muc_dat": _level_text(level),
         "muc_dang_ky": _level_text(next((lv for lv in form.cqtt_levels if lv["label"] == registered), None)),

@@ -10,6 +10,7 @@ report's own figures (another window or date) and the qualifier of an approximat
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -100,4 +101,24 @@ def texts(sub: Submission, kind: ReportDef, form: Form) -> dict[str, list[str]]:
         code = label_to_code.get(row.get("muc"))
         if code in kind.blocks and row.get("noi_dung") and belongs(row, kind, form):
             out[code].append(row.get("noi_dung"))
+    return {code: ended(block) for code, block in out.items()}
+
+
+# A numbered heading the officer typed as a paragraph ("2.2. Kết quả giải quyết TTHC"): it takes no full stop.
+_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[a-zđ]\))\s+\S.{0,150}$")
+
+
+def ended(block: list[str]) -> list[str]:
+    """Paragraphs that end as a person ends them: a full stop where the officer left none (not after a
+    numbered heading), and a "Căn cứ …" clause that the next paragraph completes ends with a colon (seed 004),
+    not as a sentence of its own."""
+    out = []
+    for i, text in enumerate(block):
+        text = text.rstrip()
+        introduces = text.startswith("Căn cứ") and i < len(block) - 1
+        if introduces and text[-1:] in (".", ""):
+            text = text.rstrip(".") + ":"
+        elif text and text[-1] not in ".!?:;…)”\"»" and not _HEADING.match(text):
+            text += "."
+        out.append(text)
     return out
