@@ -3,8 +3,8 @@
 The committed .docx files are what the package reads (templates/README.md lists every
 variable). This script writes the four unit report templates, and tests/test_templates.py
 proves the committed files equal its output part by part: change their layout here, run
-`python tests/template_build.py` and commit both. The city report template
-(bao_cao_tong_hop.docx) is edited in Word directly and not written here.
+`python tests/template_build.py` and commit both. It writes the city report
+template (bao_cao_tong_hop.docx) too.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
 Times New Roman, two-column borderless header, rules drawn as paragraph borders.
@@ -336,7 +336,13 @@ def appendix(doc) -> None:
     tag(doc, "endif")
 
 
-def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str) -> None:
+def _repeat_header(table) -> None:
+    """The first row repeats at the top of every page the table runs onto."""
+    el = OxmlElement("w:tblHeader")
+    table.rows[0]._tr.get_or_add_trPr().append(el)
+
+
+def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str):
     """A bordered table: header row, one template row repeated by {%tr for %}."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
@@ -352,6 +358,7 @@ def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], l
     _cell_para((table.rows[3].cells[0]), "{%tr endfor %}", size=12)
     _drop_empty_cells(table)
     _para(doc, "", indent=False, after=0)
+    return table
 
 
 def _drop_empty_cells(table) -> None:
@@ -596,7 +603,46 @@ def build_cqtt(doc) -> None:
     signature_block(doc)
 
 
+# The city's table of units: each column as wide as its widest value at 12 pt ("100" in STT, "12.345"
+# hồ sơ, "100,00"), the unit name taking the rest of the 16,5 cm text width.
+CITY_TABLE = (("STT", "{{ r.stt }}", 1.3), ("Đơn vị", "{{ r.ten }}!", 4.5),
+              ("Hồ sơ tiếp nhận", "{{ r.tiep_nhan }}", 1.9), ("Đã giải quyết", "{{ r.da_giai_quyet }}", 1.9),
+              ("Trước hạn, đúng hạn (%)", "{{ r.dung_han }}", 2.0), ("Trực tuyến (%)", "{{ r.truc_tuyen }}", 1.9),
+              ("Số ô có lỗi", "{{ r.loi }}", 1.3), ("Xếp hạng", "{{ r.hang }}", 1.6))
+
+
+def build_city(doc) -> None:
+    """The city's CCHC report: the unit CCHC outline written from the units' figures, then the table."""
+    _intro(doc, "Tổng hợp kết quả cải cách hành chính {{ ky.ten }}",
+           "của các xã, phường, đặc khu trên địa bàn thành phố")
+    body(doc, "{{ co_quan_ten }} báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, "
+              "đặc khu trên địa bàn thành phố, từ phiếu số liệu các đơn vị gửi, như sau:")
+    h1(doc, "I. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ")
+    each(doc, "nop")
+    h1(doc, "II. KẾT QUẢ THỰC HIỆN CÔNG TÁC CẢI CÁCH HÀNH CHÍNH")
+    tag(doc, "for m in muc")
+    h2(doc, "{{ m.ten }}")
+    each(doc, "m.cau", "- {{ x }}")
+    tag(doc, "endfor")
+    h1(doc, "III. KẾT QUẢ CỦA TỪNG ĐƠN VỊ")
+    body(doc, "Xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn; đơn vị bằng tỷ lệ thì đồng hạng (cùng "
+              "thứ hạng); đơn vị có lỗi hoặc chưa có tỷ lệ không xếp hạng (ghi «-»).")
+    table = grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE],
+                       [w for _, _, w in CITY_TABLE], "don_vi_bang")
+    _repeat_header(table)
+    _row_cannot_split(table)
+    tag(doc, "if bieu_do_anh")
+    _para(doc, "{{ bieu_do_anh }}", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", size=13,
+          italic=True, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    tag(doc, "endif")
+    closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, đặc "
+                 "khu trên địa bàn thành phố./.")
+    signature_block(doc)
+
+
 BUILDERS = {
+    "bao_cao_tong_hop.docx": build_city,
     "bao_cao_cchc.docx": build_cchc,
     "bao_cao_cchc_cds.docx": build_cchc_cds,
     "so_ket_2_cap.docx": build_so_ket,

@@ -101,8 +101,14 @@ def _table(book: Path, res) -> tuple[list[dict], dict]:
 
 
 def test_city_totals_are_sums_and_ratios_of_sums(city, form):
+    """Of the units whose figures count: a unit with errors is in its row, not in the totals or the ranks."""
     units, total = _table(city["out"], city["res"])
     assert set(total) == {i.code for i in form.indicators} | {"HANG_TL_HS_DUNG_HAN", "HANG_TL_HS_TRUC_TUYEN"}
+    rows = list(openpyxl.load_workbook(city["out"], read_only=True)[SHEET_STATUS].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "STT")
+    status = [r[4] for r in rows[head + 1:head + 115]]
+    assert status.count("có lỗi") >= 2
+    units = [u for u, s in zip(units, status) if s not in ("chưa nộp", "có lỗi")]
     averaged_differs = False
     for ind in form.indicators:
         got = total[ind.code]
@@ -118,7 +124,7 @@ def test_city_totals_are_sums_and_ratios_of_sums(city, form):
             assert got is None, ind.code
     assert averaged_differs  # the mean of percentages would have given another figure
     rank = [r["HANG_TL_HS_DUNG_HAN"] for r in units if r["HANG_TL_HS_DUNG_HAN"] is not None]
-    assert min(rank) == 1 and len(rank) == 112
+    assert min(rank) == 1 and len(rank) == len(units) == 112 - status.count("có lỗi")
 
 
 def test_duplicate_resolved_by_newest_and_reported(city):
@@ -235,7 +241,8 @@ def test_analysis_frames(city):
     assert list(long.columns) == ["unit", "unit_name", "period", "year", "code", "value", "file", "cell"]
     wide = wide_frame(long)
     assert len(wide) == 112
-    assert wide["HS_TIEP_NHAN"].sum() == city["res"].totals["HS_TIEP_NHAN"]
+    counted = [r.unit.code for r in city["res"].rows if r.counted]
+    assert wide.loc[counted, "HS_TIEP_NHAN"].sum() == city["res"].totals["HS_TIEP_NHAN"]
 
 
 def test_consolidate_is_pure_and_imports_no_writer(tmp_path, form):

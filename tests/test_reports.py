@@ -116,8 +116,10 @@ def test_seed_sentences(rendered):
     assert "1 | Vận hành App trên thiết bị thông minh" in cq
     assert "| 05 | Các cơ quan, đơn vị |" in cq
     city = document_text(rendered[("ca_hai", "tong-hop")])
-    # only the 6-month workbook is of the period; the city ratio comes from the summed counts 5.792 / 5.839
-    assert "5.792 hồ sơ giải quyết trước hạn và đúng hạn, đạt tỷ lệ 99,20%" in city
+    # only the 6-month workbook is of the period; it keeps the seed's mistakes, so it is named and not summed,
+    # and its own row still shows its figures, unranked
+    assert "Có 01 đơn vị gửi phiếu còn lỗi: Xã Nghi Dương (03 ô có lỗi)." in city
+    assert "Xã Nghi Dương | 5.892 | 5.839 | 99,20 | 100,00 | 3 | -" in city
     assert "Có 01/114 đơn vị gửi phiếu số liệu" in city and "01 tệp thuộc kỳ khác không được cộng" in city
 
 

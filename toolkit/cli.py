@@ -265,11 +265,13 @@ def cmd_bao_cao(args) -> int:
 
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
-    from toolkit.city import render_city_report
+    from toolkit.city import NO_SIGNER_NOTE, render_city_report
 
     res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
     if res.inferred:
         print(res.inferred_note)
+    if not res.form.city_report.get("signer"):
+        print(NO_SIGNER_NOTE)
     code = res.form.period(res.period).code
     out = args.out or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
     for path in render_city_report(res, out, pdf=args.pdf):

@@ -9,6 +9,6 @@ __getattr__, __all__ = exports(__name__, {
     "store": ("Store", "save_consolidation", "store_failure"),
     "anomalies": ("Anomaly", "history_findings"),
     "workbook": ("write_city_workbook",),
-    "report": ("render_city_report",),
+    "report": ("NO_SIGNER_NOTE", "render_city_report"),
     "analysis": ("long_frame", "wide_frame"),
 })

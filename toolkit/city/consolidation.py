@@ -33,7 +33,14 @@ WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
+OTHER_PERIOD = "Khác kỳ"  # reason of a file of another period, not counted
+ROLLED_UP = "Cộng dồn"  # reason of a file of a shorter period added up into a unit's figures
 SUPERSEDED = "Bản cũ"  # reason of an older copy replaced by a resubmission (it is not left out)
+# The one rule on whose figures count, stated in the city workbook and the city report alike: a file with an
+# error may hold a wrong figure, and one wrong figure would move the city's totals and every rank.
+COUNT_RULE = ("Số liệu của đơn vị có lỗi không được cộng vào số liệu chung của thành phố, không tính vào tỷ lệ "
+              "chung và không xếp hạng cho đến khi đơn vị sửa lỗi, nộp lại; số liệu của đơn vị nộp muộn vẫn "
+              "được cộng.")
 
 
 def file_hash(path: Path) -> str:
@@ -128,9 +135,32 @@ class UnitRow:
     values: dict[str, tuple[Any, str]] = field(default_factory=dict)
     findings: list[dict] = field(default_factory=list)
     note: str = ""
+    rolled_from: list[str] = field(default_factory=list)  # SHA-256 of the shorter periods' files rolled up
 
     def value(self, code: str) -> Any:
         return self.values.get(code, (None, ""))[0]
+
+    @property
+    def counted(self) -> bool:
+        """Whether the unit's figures enter the city's totals and ranks (COUNT_RULE)."""
+        return self.status in (ST_OK, ST_LATE)
+
+    @property
+    def days_late(self) -> int:
+        """Whole days after the deadline the file was received (0 when on time)."""
+        if not self.late or not self.deadline or not self.received:
+            return 0
+        return (self.received.date() - self.deadline).days
+
+
+@dataclass(frozen=True)
+class RatioBase:
+    """A city ratio with the base it is computed on: the counted units that report both of its counts."""
+
+    num: float
+    den: float
+    units: int
+    rate: float | None
 
 
 @dataclass
@@ -166,7 +196,7 @@ class Consolidation:
     def ranks(self, code: str) -> dict[str, int]:
         """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
         vals = sorted(((r.value(code), r.unit.code) for r in self.rows
-                       if r.status != ST_MISSING and isinstance(r.value(code), (int, float))), reverse=True)
+                       if r.counted and isinstance(r.value(code), (int, float))), reverse=True)
         ranks: dict[str, int] = {}
         for i, (v, unit) in enumerate(vals):
             ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
@@ -174,10 +204,29 @@ class Consolidation:
 
     def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
         """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
-        got = sorted((r for r in self.rows if r.status != ST_MISSING and isinstance(r.value(code), (int, float))),
+        got = sorted((r for r in self.rows if r.counted and isinstance(r.value(code), (int, float))),
                      key=lambda r: (-r.value(code), r.unit.code))
         top = got[:n]
         return top, got[max(len(top), len(got) - n):]
+
+    def ratio_base(self, code: str) -> RatioBase | None:
+        """The city's `code` (a ratio indicator) with its numerator, denominator and units, as `city_totals`
+        computes it."""
+        return ratio_base(self.form, self.rows, code)
+
+    def meeting(self, code: str) -> list[UnitRow]:
+        """The counted units whose `code` reaches the city's target for it (form.yaml › city_report › targets)."""
+        target = self.form.city_report.get("targets", {}).get(code)
+        return [r for r in self.rows if r.counted and target is not None
+                and isinstance(r.value(code), (int, float)) and r.value(code) >= target]
+
+    @property
+    def counted(self) -> int:
+        return sum(r.counted for r in self.rows)
+
+    @property
+    def on_time(self) -> int:
+        return self.received - self.late
 
     @property
     def expected(self) -> int:
@@ -206,8 +255,14 @@ class Consolidation:
 
     @property
     def left_out(self) -> list[tuple[str, str]]:
-        """Files that are in no unit row (an older copy replaced by a resubmission is not left out)."""
-        return [(f, why) for f, why in self.excluded if not why.startswith(SUPERSEDED)]
+        """Files that are in no unit row (an older copy replaced by a resubmission, a quarter added up into
+        a longer period are not left out)."""
+        return [(f, why) for f, why in self.excluded if not why.startswith((SUPERSEDED, ROLLED_UP))]
+
+    def other_period(self) -> tuple[list[str], list[str]]:
+        """Files of another period: (those added up into a unit's figures, those not counted at all)."""
+        return ([f for f, why in self.excluded if why.startswith(ROLLED_UP)],
+                [f for f, why in self.excluded if why.startswith(OTHER_PERIOD)])
 
     def periods(self) -> Counter:
         """(period label, year) -> how many readable files carry it."""
@@ -274,25 +329,31 @@ def read_all(paths: list[Path], store_path: str | None = None, workers: int = WO
     return done
 
 
-def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
-    """Sums for sum indicators; ratios recomputed from the summed counts; "none" left empty.
+def ratio_base(form: Form, rows: list[UnitRow], code: str) -> RatioBase | None:
+    """A ratio indicator over the counted units that report both its numerator and its denominator, so a
+    unit with a missing denominator does not inflate the city rate; None when no unit reports both."""
+    num, den = form.indicator(code).ratio
+    pairs = [(r.value(num), r.value(den)) for r in rows if r.counted
+             and isinstance(r.value(num), (int, float)) and isinstance(r.value(den), (int, float))]
+    if not pairs:
+        return None
+    top, bottom = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    return RatioBase(top, bottom, len(pairs), ratio_percent(top, bottom))
 
-    A ratio uses only the units that report both its numerator and its denominator,
-    so a unit with a missing denominator does not inflate the city rate.
-    """
-    sent = [r for r in rows if r.status != ST_MISSING]
+
+def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
+    """Sums of the counted units (COUNT_RULE) for sum indicators; ratios recomputed from summed counts
+    (`ratio_base`); "none" left empty."""
+    counted = [r for r in rows if r.counted]
     totals: dict[str, Any] = {}
     for ind in form.indicators:
         if ind.units == "sum" and ind.numeric:
-            vals = [r.value(ind.code) for r in sent if isinstance(r.value(ind.code), (int, float))]
+            vals = [r.value(ind.code) for r in counted if isinstance(r.value(ind.code), (int, float))]
             totals[ind.code] = sum(vals) if vals else None
     for ind in form.indicators:
         if ind.units == "ratio" and ind.ratio:
-            num, den = ind.ratio
-            pairs = [(r.value(num), r.value(den)) for r in sent
-                     if isinstance(r.value(num), (int, float)) and isinstance(r.value(den), (int, float))]
-            totals[ind.code] = ratio_percent(sum(p[0] for p in pairs), sum(p[1] for p in pairs)) \
-                if pairs else None
+            base = ratio_base(form, rows, ind.code)
+            totals[ind.code] = base.rate if base else None
     return totals
 
 
@@ -339,6 +400,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     finally:
         if db:
             db.close()
+    _name_rolled_files(result)
     result.totals = city_totals(form, result.rows)
     return result
 
@@ -407,7 +469,7 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
             continue
         drift += [(name, d["where"], d["message"]) for d in res["drift"]]
         if res["period"] != label or res["year"] != year:
-            excluded.append((name, f"Khác kỳ: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
+            excluded.append((name, f"{OTHER_PERIOD}: {res['period'] or 'không rõ kỳ'} năm {res['year'] or '?'}"))
             continue
         if res["unit"] not in rows:
             excluded.append((name, f"Mã đơn vị «{res['unit'] or res.get('unit_typed') or 'trống'}» không thuộc "
@@ -456,9 +518,22 @@ def _fill_rollups(result: Consolidation, latest, deadline: date | None) -> None:
     for row in result.rows:
         if row.status != ST_MISSING:
             continue
-        rolled = rollup(form, result.period, result.year, [latest(row.unit.code, p) for p in parts])
+        comps = [latest(row.unit.code, p) for p in parts]
+        rolled = rollup(form, result.period, result.year, comps)
         if rolled is not None:
             _fill_row(row, rolled, form, deadline, "Cộng dồn từ các quý (không có tệp riêng cho kỳ này)")
+            row.rolled_from = [c.file_hash for c in comps]
+
+
+def _name_rolled_files(result: Consolidation) -> None:
+    """A file of a shorter period that a roll-up added up is said to be so, not "of another period"."""
+    into = {h: r for r in result.rows for h in r.rolled_from}
+    hashes = {f["path"]: f["hash"] for f in result.files}
+    for i, (path, why) in enumerate(result.excluded):
+        row = into.get(hashes.get(path))
+        if why.startswith(OTHER_PERIOD) and row is not None:
+            result.excluded[i] = (path, f"{ROLLED_UP} vào số liệu {period_year(result.period, result.year)} của "
+                                        f"{row.unit.name} ({why.split(': ', 1)[1]})")
 
 
 def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | None = None,

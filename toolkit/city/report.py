@@ -2,8 +2,10 @@
 
 It goes through the same consolidation as `tong-hop`, so it covers the same units and
 the same period, and every number it prints is one the city workbook shows: the
-totals of `Consolidation.totals`, each unit's own figures, the ranks of
-`Consolidation.ranks`. Its chart shows the CHART_UNITS highest and lowest units on an
+totals of `Consolidation.totals`, the bases of its ratios, each unit's own figures, the
+ranks of `Consolidation.ranks`. Section I says who sent and how their files count;
+section II follows the outline of a unit CCHC report (definition/sentences.yaml ›
+thanh_pho); section III is the table of units. Its chart shows the CHART_UNITS highest and lowest units on an
 axis that starts near the lowest value, half a page high.
 """
 from __future__ import annotations
@@ -13,21 +15,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from toolkit.city.consolidation import ST_MISSING, Consolidation
+from toolkit.city.consolidation import COUNT_RULE, ST_MISSING, Consolidation
+from toolkit.city.sentences import city_sections, names, pct
 from toolkit.city.workbook import CHART_UNITS, axis_floor
-from toolkit.reports import dateline, num, period_names, qty, recipients, report_number
-from toolkit.vnformat import fmt_percent, period_year
+from toolkit.reports import dateline, lower_first, num, period_names, recipients, report_number
+from toolkit.vnformat import fmt_number, fmt_percent, period_year, round_half_up
 
 RATE, ONLINE = "TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN"
-NO_SIGNER = "(chưa có họ tên người ký: ghi vào form.yaml › city_report › signer)"
+NO_SIGNER_NOTE = ("Chưa có họ tên người ký (form.yaml › city_report › signer): dòng họ tên trong báo cáo để trống "
+                  "để người ký ghi tay.")
 
 
-def _pct(x: Any) -> str:
-    return fmt_percent(x, fixed=True) if isinstance(x, (int, float)) else ""
+def _cell_rate(x: Any) -> str:
+    """A rate in the table: always two decimals ("100,00", "99,20"); the header says "%"."""
+    return f"{round_half_up(x, 2):.2f}".replace(".", ",") if isinstance(x, (int, float)) else ""
 
 
-def _count(x: Any) -> str:
-    return num(x) if isinstance(x, (int, float)) else ""
+def _cell_count(x: Any) -> str:
+    """A count in the table: "5.892", "3"."""
+    return fmt_number(x) if isinstance(x, (int, float)) else ""
 
 
 def _authority(res: Consolidation) -> tuple[str, str]:
@@ -40,61 +46,77 @@ def _authority(res: Consolidation) -> tuple[str, str]:
     return f"UBND {full.upper()}", place
 
 
-def _sentences(res: Consolidation) -> list[str]:
-    t = res.totals
-    out = []
-    if t.get("HS_TIEP_NHAN") is not None:
-        out.append(f"Tổng số hồ sơ tiếp nhận của các đơn vị là {qty(t['HS_TIEP_NHAN'], 'hồ sơ')}.")
-    if t.get("HS_DA_GQ") is not None and t.get("HS_TRUOC_DUNG_HAN") is not None and t.get(RATE) is not None:
-        out.append(f"Tổng số hồ sơ đã giải quyết là {qty(t['HS_DA_GQ'], 'hồ sơ')}, trong đó "
-                   f"{qty(t['HS_TRUOC_DUNG_HAN'], 'hồ sơ')} giải quyết trước hạn và đúng hạn, đạt tỷ lệ "
-                   f"{_pct(t[RATE])}.")
-    if t.get("HS_TRUC_TUYEN") is not None and t.get("HS_TRONG_KY") is not None and t.get(ONLINE) is not None:
-        out.append(f"Hồ sơ tiếp nhận trực tuyến là {qty(t['HS_TRUC_TUYEN'], 'hồ sơ')} trên "
-                   f"{qty(t['HS_TRONG_KY'], 'hồ sơ')} tiếp nhận trong kỳ, đạt tỷ lệ {_pct(t[ONLINE])}.")
-    if t.get("HS_QUA_HAN") is not None:
-        out.append(f"Số hồ sơ giải quyết quá hạn là {qty(t['HS_QUA_HAN'], 'hồ sơ')}.")
-    top, bottom = res.extremes(RATE, 1)
-    if top and bottom:
-        out.append(f"Đơn vị có tỷ lệ giải quyết hồ sơ trước hạn và đúng hạn cao nhất là {top[0].unit.name} "
-                   f"({_pct(top[0].value(RATE))}); thấp nhất là {bottom[0].unit.name} "
-                   f"({_pct(bottom[0].value(RATE))}).")
+def submission(res: Consolidation) -> list[str]:
+    """Section I: who sent on time, late (with days), not at all, with errors (and the rule on their
+    figures), and how files of other periods were used."""
+    ky = period_year(res.period, res.year).lower()
+    missing = [r for r in res.rows if r.status == ST_MISSING]
+    out = [f"Có {num(res.received)}/{num(res.expected)} đơn vị gửi phiếu số liệu (đạt {pct(res.received_rate)}); "
+           f"{num(len(missing))} đơn vị chưa gửi."]
+    if missing:
+        out.append(f"Các đơn vị chưa gửi: {names(missing)}.")
+    late = sorted((r for r in res.rows if r.late), key=lambda r: (-r.days_late, r.unit.code))
+    if late:
+        on_time = f"Có {num(res.on_time)} đơn vị" if res.on_time else "Không có đơn vị nào"
+        out.append(f"{on_time} gửi đúng hạn; {num(len(late))} đơn vị gửi muộn: "
+                   + ", ".join(f"{r.unit.name} ({num(r.days_late)} ngày)" for r in late) + ".")
+    elif res.received:
+        out.append("Các đơn vị đã gửi đều gửi đúng hạn.")
+    wrong = [r for r in res.rows if r.status != ST_MISSING and not r.counted]
+    if wrong:
+        out.append(f"Có {num(len(wrong))} đơn vị gửi phiếu còn lỗi: "
+                   + ", ".join(f"{r.unit.name} ({num(r.errors)} ô có lỗi)" for r in wrong) + ". " + COUNT_RULE
+                   + (f" Số liệu chung dưới đây là của {num(res.counted)} đơn vị." if res.counted
+                      else " Chưa có đơn vị nào có số liệu được cộng."))
+    rolled_rows = [r for r in res.rows if r.rolled_from]
+    if rolled_rows:
+        parts = ", ".join(lower_first(res.form.period(p).label) for p in res.form.period(res.period).rollup)
+        out.append(f"Số liệu {ky} của {names(rolled_rows)} được cộng dồn từ các phiếu {parts} của đơn vị "
+                   "(đơn vị không gửi phiếu riêng cho kỳ này).")
+    _, unused = res.other_period()
+    if unused:
+        out.append(f"{num(len(unused))} tệp thuộc kỳ khác không được cộng vào số liệu {ky} "
+                   "(xem sổ tổng hợp, sheet «Tình hình nộp»).")
+    other = [f for f, why in res.left_out if f not in unused]
+    if other:
+        out.append(f"{num(len(other))} tệp không đọc được hoặc không thuộc đơn vị nào trong danh sách, không được "
+                   "cộng (xem sổ tổng hợp, sheet «Tình hình nộp»).")
     return out
+
+
+def unit_table(res: Consolidation) -> list[dict[str, Any]]:
+    """Every unit that sent, by rank (ties share a rank), the units that cannot be ranked last with "-"."""
+    ranks = res.ranks(RATE)
+    sent = sorted((r for r in res.rows if r.status != ST_MISSING),
+                  key=lambda r: (ranks.get(r.unit.code) is None, ranks.get(r.unit.code, 0), r.unit.code))
+    return [{"stt": i, "ten": r.unit.name, "ma": r.unit.code, "tiep_nhan": _cell_count(r.value("HS_TIEP_NHAN")),
+             "da_giai_quyet": _cell_count(r.value("HS_DA_GQ")), "dung_han": _cell_rate(r.value(RATE)),
+             "truc_tuyen": _cell_rate(r.value(ONLINE)), "loi": _cell_count(r.errors),
+             "hang": _cell_count(ranks.get(r.unit.code)) or "-"}
+            for i, r in enumerate(sent, start=1)]
 
 
 def city_context(res: Consolidation, signed: date | None = None) -> dict[str, Any]:
     """The city report's template variables (templates/README.md) from one consolidation."""
     conf = res.form.city_report
     parent, place = _authority(res)
-    ranks = res.ranks(RATE)
-    sent = sorted((r for r in res.rows if r.status != ST_MISSING),
-                  key=lambda r: (ranks.get(r.unit.code) is None, ranks.get(r.unit.code, 0), r.unit.code))
-    table = [{"stt": i, "ten": r.unit.name, "ma": r.unit.code, "tiep_nhan": _count(r.value("HS_TIEP_NHAN")),
-              "da_giai_quyet": _count(r.value("HS_DA_GQ")), "dung_han": _pct(r.value(RATE)),
-              "truc_tuyen": _pct(r.value(ONLINE)), "loi": _count(r.errors), "hang": _count(ranks.get(r.unit.code))}
-             for i, r in enumerate(sent, start=1)]
-    missing = [r.unit.name for r in res.rows if r.status == ST_MISSING]
-    notes = []
-    other = [why for _, why in res.excluded if why.startswith("Khác kỳ")]
-    if other:
-        notes.append(f"{num(len(other))} tệp thuộc kỳ khác không được cộng vào số liệu "
-                     f"{period_year(res.period, res.year)} (xem sổ tổng hợp, sheet «Tình hình nộp»).")
     return {
         "co_quan_chu_quan": parent,
         "co_quan": conf.get("issuer", ""),
+        "co_quan_ten": conf.get("issuer_name", conf.get("issuer", "")),
         "so_ky_hieu": report_number(None, conf.get("symbol", "BC")),
         "dia_danh_ngay": dateline(place, signed, res.year),
         "ky": period_names(res.period, res.year),
         "ky_ky": list(conf.get("signature", [])),
-        "nguoi_ky": conf.get("signer") or NO_SIGNER,
+        "nguoi_ky": conf.get("signer") or "",
         "noi_nhan": recipients("\n".join(conf.get("recipients", []))),
-        "nop": {"da_nop": num(res.received), "tong": num(res.expected),
-                "ty_le": _pct(res.received_rate),
-                "chua_nop": num(res.expected - res.received), "ds_chua_nop": ", ".join(missing)},
-        "don_vi_bang": table,
-        "tong_hop": _sentences(res),
-        "canh_bao": notes,
+        "nop": submission(res),
+        "muc": city_sections(res),
+        "don_vi_bang": unit_table(res),
         "loai_bao_cao": "Báo cáo tổng hợp của thành phố (tất cả đơn vị)",
+        "dong_phu": [],
+        "du_thao": False,
+        "phu_luc": [],
     }
 
 
@@ -145,7 +167,8 @@ def chart_png(res: Consolidation, code: str = RATE) -> bytes | None:
 
 def render_city_report(res: Consolidation, out: Path | str, pdf: bool = False,
                        signed: date | None = None) -> list[Path]:
-    """Write the city report of `res` (and its PDF when asked); returns the files written."""
+    """Write the city report of `res` (and its PDF when asked); returns the files written. With no signer
+    configured the name line is blank (NO_SIGNER_NOTE is the caller's to say)."""
     from docx.shared import Cm
     from docxtpl import InlineImage
 

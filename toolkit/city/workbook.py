@@ -23,7 +23,7 @@ import xlsxwriter
 
 from toolkit.atomic import atomic_path
 from toolkit.city.anomalies import KIND_VI
-from toolkit.city.consolidation import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
+from toolkit.city.consolidation import COUNT_RULE, ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
 from toolkit.definition import NATIONAL, SEVERITY_VI, Field
 from toolkit.vnformat import period_year
 
@@ -126,15 +126,17 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
     totals = (("Số đơn vị phải nộp", res.expected, fmt.number), ("Đã nộp", res.received, fmt.number),
               ("Tỷ lệ đã nộp (%)", res.received_rate, fmt.rate),
               ("Hợp lệ (không có lỗi)", res.valid, fmt.number), ("Nộp muộn", res.late, fmt.number),
-              ("Chưa nộp", res.expected - res.received, fmt.number),
+              ("Chưa nộp", res.expected - res.received, fmt.number), ("Đúng hạn", res.on_time, fmt.number),
+              ("Có lỗi (số liệu không được cộng)", res.received - res.counted, fmt.number),
               (f"Số liệu bất thường (sheet «{SHEET_ANOMALIES}»)", len(res.anomalies), fmt.number))
     for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
         _write(ws, 1 + i, 3, n, f)
-    top = 8
+    ws.write_string(1 + len(totals), 1, COUNT_RULE, fmt.sub)
+    top = len(totals) + 3
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Loại", "Trạng thái", "Tệp", "Thời gian nhận", "Hạn nộp",
-             "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú")
-    widths = (5, 8, _name_width(res), 8, 10, 38, 15, 11, 7, 9, 38)
+             "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú", "Số ngày nộp muộn")
+    widths = (5, 8, _name_width(res), 8, 10, 38, 15, 11, 7, 9, 38, 8)
     _table(ws, top, heads, widths, fmt)
     for i, row in enumerate(res.rows, start=1):
         r = top + i
@@ -144,25 +146,26 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
                                     (res.relative(row.path) if row.path else "", fmt.wrap),
                                     (row.received, fmt.time), (row.deadline, fmt.date),
                                     (row.errors if row.file else None, fmt.int),
-                                    (row.warnings if row.file else None, fmt.int), (row.note, fmt.wrap))):
+                                    (row.warnings if row.file else None, fmt.int), (row.note, fmt.wrap),
+                                    (row.days_late or None, fmt.int))):
             _write(ws, r, c, v, f)
     ws.autofilter(top, 0, top + len(res.rows), len(heads) - 1)
     r = top + len(res.rows) + 2
     ws.write_string(r, 0, f"Tệp không đưa vào tổng hợp ({len(res.excluded)})", fmt.label)
     ws.write_string(r + 1, 0, "STT", fmt.head)
     ws.merge_range(r + 1, 1, r + 1, 4, "Tệp", fmt.head)
-    ws.merge_range(r + 1, 5, r + 1, 10, "Lý do", fmt.head)
+    ws.merge_range(r + 1, 5, r + 1, 11, "Lý do", fmt.head)
     for i, (path, why) in enumerate(res.excluded, start=1):
         ws.write_number(r + 1 + i, 0, i, fmt.int)
         ws.merge_range(r + 1 + i, 1, r + 1 + i, 4, res.relative(path), fmt.wrap)
-        ws.merge_range(r + 1 + i, 5, r + 1 + i, 10, why, fmt.wrap)
+        ws.merge_range(r + 1 + i, 5, r + 1 + i, 11, why, fmt.wrap)
         _fit_row(ws, r + 1 + i, [(res.relative(path), sum(widths[1:5])), (why, sum(widths[5:]))])
     r += len(res.excluded) + 3
     ws.write_string(r, 0, f"Sai khác mẫu phiếu theo tệp ({len(res.drift)})", fmt.label)
     for i, (path, where, msg) in enumerate(res.drift, start=1):
         ws.merge_range(r + i, 1, r + i, 4, res.relative(path), fmt.wrap)
         ws.write_string(r + i, 5, where, fmt.text)
-        ws.merge_range(r + i, 6, r + i, 10, msg, fmt.wrap)
+        ws.merge_range(r + i, 6, r + i, 11, msg, fmt.wrap)
         _fit_row(ws, r + i, [(res.relative(path), sum(widths[1:5])), (msg, sum(widths[6:]))])
 
 
@@ -204,8 +207,8 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
     ws.write_string(0, 0, f"TỔNG HỢP SỐ LIỆU CÁC XÃ, PHƯỜNG, ĐẶC KHU — "
                           f"{period_year(res.period, res.year).upper()}{part}", fmt.title)
     ws.write_string(1, 0, "Dòng tổng: chỉ tiêu cộng được thì cộng; tỷ lệ tính lại từ tổng tử số và tổng mẫu số, "
-                          "không lấy trung bình các tỷ lệ; chỉ tiêu không cộng được để trống. Đơn vị chưa nộp "
-                          "để trống.", fmt.sub)
+                          "không lấy trung bình các tỷ lệ, chỉ trên các đơn vị có đủ hai số (các dòng dưới dòng "
+                          "tổng); chỉ tiêu không cộng được để trống. Đơn vị chưa nộp để trống. " + COUNT_RULE, fmt.sub)
     group_row, head, first = TABLE_HEAD - 1, TABLE_HEAD, TABLE_HEAD + 2
     fixed = (("STT", 4), ("Mã ĐVHC", 7), ("Tên đơn vị", _name_width(res)))
     for c, (h, w) in enumerate(fixed):
@@ -266,7 +269,26 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
                                                       "mid_color": "#FFEB84", "max_color": "#63BE7B"})
         if ind and code in ("HS_QUA_HAN", "HS_DANG_QUA_HAN"):
             ws.conditional_format(first, c, last, c, {"type": "data_bar", "bar_color": "#F4B183"})
+    _base_rows(ws, res, block, total_row + 1, len(fixed), fmt)
     ws.autofilter(head + 1, 0, last, len(fixed) + len(block) - 1)
+
+
+BASE_ROWS = ("Tử số của tỷ lệ", "Mẫu số của tỷ lệ", "Số đơn vị tính tỷ lệ", "Mục tiêu của thành phố (%)",
+             "Số đơn vị đạt mục tiêu")
+
+
+def _base_rows(ws, res: Consolidation, block: list, r0: int, left: int, fmt: _F) -> None:
+    """Under the total row, for each ratio: the counts and units it is computed on (what the city report
+    states as "X/Y … đạt Z%") and the units that reach the city's target."""
+    targets = res.form.city_report.get("targets", {})
+    for i, label in enumerate(BASE_ROWS):
+        ws.merge_range(r0 + i, 0, r0 + i, left - 1, label, fmt.total_text)
+        for k, (_, ind, code) in enumerate(block):
+            base = res.ratio_base(code) if ind and ind.ratio and ind.units == "ratio" else None
+            target = targets.get(code) if base else None
+            value = (base.num, base.den, base.units, target,
+                     len(res.meeting(code)) if target is not None else None)[i] if base else None
+            _write(ws, r0 + i, left + k, value, fmt.pct if i == 3 else fmt.total)
 
 
 def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:

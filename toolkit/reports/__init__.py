@@ -7,5 +7,5 @@ __getattr__, __all__ = exports(__name__, {
     "render": ("CompiledTemplate", "ReportRefused", "render_path", "render_report", "report_type",
                "sample_reports", "template_path", "to_pdf"),
     "context": ("dateline", "period_names", "recipients", "report_number"),
-    "sentences": ("num", "qty"),
+    "sentences": ("breakdown", "join", "lower_first", "num", "qty", "upper_first"),
 })
