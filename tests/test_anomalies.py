@@ -64,7 +64,7 @@ def test_city_workbook_lists_the_anomalies_with_their_source_cell(kept, form, tm
     # relative to the city workbook, so the folder can move; the link opens the unit's file at the cell
     assert cell.hyperlink.target.replace("\\", "/") == "../lich_su0/2026/" + S.file_name(kept["units"][0], "6T", 2026)
     assert cell.hyperlink.location.startswith("'Số liệu'!E") and cell.value.endswith(cell.hyperlink.location[11:])
-    status = {r[1]: r[3] for r in wb["Tình hình nộp"].iter_rows(min_row=2, max_row=8, values_only=True)}
+    status = {r[1]: r[3] for r in wb["Tình hình nộp"].iter_rows(min_row=2, max_row=16, values_only=True)}
     assert status["Số liệu bất thường (sheet «Bất thường»)"] == len(res.anomalies)
     quiet = consolidate(kept["now"], "6T", 2026, form=form)  # without the store: logic and peers only
     assert {a.kind for a in quiet.anomalies} <= {"logic", "peers"}

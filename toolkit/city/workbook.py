@@ -12,6 +12,7 @@ unit name or a note starting with = + - @ stays text.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 import textwrap
@@ -445,9 +446,11 @@ def _charts_sheet(wb, ws, res: Consolidation, fmt: _F) -> None:
 def write_city_workbook(res: Consolidation, out: Path) -> Path:
     """Write the city workbook for `res` to `out`, atomically."""
     with atomic_path(out) as tmp:
-        # in memory: a disk that fills while zipping leaves no part files behind in the temp folder
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False, "in_memory": True})
+        # zipped in memory and written by us in one go: a disk that fills leaves no part files in the temp folder
+        # and no half-closed zip for the interpreter to complain about at exit
+        buffer = io.BytesIO()
+        wb = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False, "in_memory": True})
         wb.set_properties({"title": f"Tổng hợp {period_year(res.period, res.year)}", "author": "baocao"})
         fmt = _F(wb)
         _status_sheet(wb.add_worksheet(SHEET_STATUS), res, fmt)
@@ -467,4 +470,5 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.55)
             ws.set_footer(f"&L&8{ws.name}&R&8Trang &P/&N")
         wb.close()
+        tmp.write_bytes(buffer.getvalue())
     return out
