@@ -424,6 +424,10 @@ def test_404_and_500_are_vietnamese_pages(site, page, tmp_path):
         # The library's own words ("file is not a database") stay in the administrator's log; the store says why
         assert answer.status == 500 and page.inner_text("h1") == "Máy chủ gặp lỗi", text
         assert "không mở được kho dữ liệu" in text and "database" not in text and "Traceback" not in text
+        # A unit uploading meanwhile is told the same, without the server's paths
+        code, said = post_form(f"http://127.0.0.1:{port}", "11713-khoa", b"PK\x03\x04 bat ky")
+        assert code == 503 and "chưa lưu được bản nộp (không mở được kho dữ liệu" in said, said
+        assert str(tmp_path) not in said and "database" not in said
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -239,10 +239,9 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
         except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
-            log_failure(exc, f"/xlwings/{action}")
             what = "chưa lưu được bản nộp" if action == "nop" else "máy chủ chưa xử lý được"
-            why = str(exc).removeprefix(f"{exc.path}: ")  # the server's own paths are no business of the unit
-            return server.refuse(payload, name, f"{what} ({why}); hãy báo Sở Nội vụ rồi bấm lại sau")
+            return server.refuse(payload, name, f"{what} ({_store_trouble(exc, f'/xlwings/{action}')}); hãy báo "
+                                                "Sở Nội vụ rồi bấm lại sau")
         if unit is None:
             return server.refuse(
                 payload, name, "khóa của tệp không đúng hoặc đã bị thay (máy chủ không nhận ra đơn vị); hãy dùng "
@@ -297,10 +296,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
         except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
-            log_failure(exc, f"/xlwings/{action}")
-            what = "chưa lưu được bản nộp" if action == "nop" else "máy chủ chưa xử lý được"
-            why = str(exc).removeprefix(f"{exc.path}: ")  # the server's own paths are no business of the unit
-            return server.refuse(payload, name, f"{what} ({why}); hãy báo Sở Nội vụ rồi bấm lại sau")
+            return refused(503, f"chưa lưu được bản nộp ({_store_trouble(exc, '/nop-tep')}); hãy báo Sở Nội vụ rồi "
+                                "gửi lại sau")
         if unit is None:
             return refused(403, "khóa không đúng hoặc đã bị thay; hãy dùng khóa mới nhất Sở Nội vụ cấp cho đơn vị")
         if not server.limit.allow(key):
@@ -357,6 +354,13 @@ def _deeper_than(value, limit: int) -> bool:
 def _too_big(settings: Settings) -> str:
     return (f"dữ liệu gửi lên quá lớn (trên {settings.max_bytes // 1048576} MB); phiếu số liệu chỉ vài trăm KB, "
             "hãy xóa các dòng, sheet hoặc hình ảnh thừa rồi bấm lại")
+
+
+def _store_trouble(exc: BaocaoError, where: str) -> str:
+    """Why the store could not be opened, as the unit may read it: logged in full, told without the server's
+    own paths, which are no business of the unit."""
+    log_failure(exc, where)
+    return str(exc).removeprefix(f"{exc.path}: ")
 
 
 def _unit_of(store: Path, key: str) -> str | None:
