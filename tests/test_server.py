@@ -251,9 +251,15 @@ def test_nop_answers_with_the_units_history_as_a_warning_never_a_refusal(city, b
                for v in said), [v for v in said if "Bất thường" in v]
     from toolkit.server.dashboard import page_data
 
-    rows = {r["code"]: r for r in page_data(city["store"], "6T", 2026, None, form).rows}  # what the page gets
+    page = page_data(city["store"], "6T", 2026, None, form)  # what the page gets
+    rows = {r["code"]: r for r in page.rows}
     assert rows[books["unit"]]["anomalies"] >= 1 and sum(r["anomalies"] for r in rows.values()) == \
         rows[books["unit"]]["anomalies"]
+    assert page.counts["bat-thuong"] == 1 and "bat-thuong" in rows[books["unit"]]["groups"]
+    with urllib.request.urlopen(city["url"] + "/", timeout=120) as r:  # and the page shows it: a card, a column
+        html = r.read().decode()
+    shown = rows[books["unit"]]["anomalies"]
+    assert '<b id="dem-bat-thuong">1</b>' in html and f'data-nhan="Bất thường" data-v="{shown}"' in html
 
 
 # Refusals -------------------------------------------------------------------------------------------------------
@@ -440,7 +446,7 @@ def test_dashboard_after_the_rush_and_its_downloads(city, books, form):
     statuses = [r[3] for r in rows.values()]
     assert statuses.count("chưa nộp") == 6 and statuses.count("đã nộp") == 108
     wrong = rows[form.units[-1].code]  # refused: nothing stored, so "chưa nộp" as in the city workbook
-    assert wrong[3] == "chưa nộp" and re.fullmatch(r"Đã bấm Nộp lúc .* nhưng phiếu còn [1-9]\d* lỗi; .*", wrong[11]), \
+    assert wrong[3] == "chưa nộp" and re.fullmatch(r"Đã bấm Nộp lúc .* nhưng phiếu còn [1-9]\d* lỗi; .*", wrong[-1]), \
         wrong
     with urllib.request.urlopen(city["url"] + "/tai-ve/so-tong-hop.xlsx", timeout=120) as r:
         workbook = city["root"] / "tai_ve.xlsx"

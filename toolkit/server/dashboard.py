@@ -25,9 +25,9 @@ CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # The page's filters: key -> label. A row belongs to every group it matches (a late unit is also "đã nộp").
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
-          "chua-nop": "Chưa nộp", "tu-choi": "Bấm Nộp bị từ chối"}
+          "chua-nop": "Chưa nộp", "tu-choi": "Bấm Nộp bị từ chối", "bat-thuong": "Có số liệu bất thường"}
 COLUMNS = ("STT", "Mã ĐVHC", "Đơn vị", "Trạng thái", "Số ngày muộn", "Thời gian nhận", "Hạn nộp", "Phiên bản",
-           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Ghi chú")
+           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Ghi chú")
 STATUS_CSS = {ST_MISSING: "chua-nop", ST_OK: "da-nop", ST_ERRORS: "co-loi", ST_LATE: "nop-muon"}
 # Default order: the units to chase first (most days late first), then by status, then by code.
 STATUS_ORDER = {ST_LATE: 0, ST_ERRORS: 1, ST_MISSING: 2, ST_OK: 3}
@@ -79,6 +79,7 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
         groups += ["nop-muon"] if r.late else []
         groups += ["co-loi"] if r.status == ST_ERRORS else []
         groups += ["dung-han"] if r.status == ST_OK else []
+        groups += ["bat-thuong"] if odd[r.unit.code] else []  # as the city workbook's «Bất thường» sheet
         note = r.note
         if r.status == ST_MISSING and r.unit.code in tried:
             at, errors, _ = tried[r.unit.code]
