@@ -154,12 +154,15 @@ def write_check_sheet(wb, ws, form: Form, fmt, rows_written: dict[str, int], cac
             "type": "cell", "criteria": "==", "value": f'"{text}"',
             "format": wb.add_format({"bg_color": colour})})
     note = last + 2
-    ws.write_string(note, 0, "Kiểm tra chạy bằng nút «Kiểm tra» (hoặc lệnh baocao kiem-tra), không có công thức:",
-                    fmt.title_small)
+    # The same words serve the .xlsm (it has the button) and the plain .xlsx a unit may have been sent instead.
+    ws.merge_range(note, 0, note, len(COLUMNS) - 1,
+                   "Các phép kiểm tra dưới đây không có công thức trong Excel. Tệp có nút bấm (.xlsm): bấm nút "
+                   "«Kiểm tra». Tệp không có nút (.xlsx): chạy lệnh «baocao kiem-tra tên_tệp.xlsx» trên máy có "
+                   "cài baocao, hoặc gửi tệp về Sở Nội vụ; Sở kiểm tra đủ khi tổng hợp.", fmt.subtitle_wrap)
     for i, (cid, text) in enumerate(BUTTON_ONLY, start=note + 1):
         ws.write_string(i, 0, cid, fmt.check_id)
         ws.write_string(i, 1, text, fmt.label)
-        ws.write_string(i, VERDICT_COL, "chạy bằng nút Kiểm tra", fmt.center)
+        ws.write_string(i, VERDICT_COL, "nút hoặc lệnh", fmt.center)
     ws.set_column(min(HIDDEN.values()), max(HIDDEN.values()), None, None, {"hidden": True})
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.set_paper(9)

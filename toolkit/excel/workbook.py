@@ -74,7 +74,6 @@ class _Formats:
         self.hint = f(font_color="#595959", font_size=10, border=1, text_wrap=True)
         self.text = f(text_wrap=True, valign="top")
         self.text_cell = f(border=1, text_wrap=True, font_size=11)
-        self.title_small = f(bold=True, italic=True)
         self.center_bold = f(border=1, align="center", bold=True)
         self.link = f(border=1, font_color="#0563C1", underline=1)
         self.count_error = f(bold=True, font_color="#C00000", border=1, align="center")
