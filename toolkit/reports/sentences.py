@@ -67,7 +67,7 @@ def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
     rows of sheet Hồ sơ quá hạn: read from the wording in sentences.yaml, so an edit there moves them too."""
     path = Path(form.source) / "sentences.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _parsed(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
     codes, overdue = set(), False
@@ -80,6 +80,12 @@ def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
         codes |= {c for section, number in _GROUP.findall(text) for c in group_codes(form, section, int(number))}
         overdue = overdue or "qua_han" in text
     return codes, overdue
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> dict:
+    """One sentences.yaml text parsed once: a batch of 114 reports asks what each states 114 times."""
+    return yaml.safe_load(text)
 
 
 def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
