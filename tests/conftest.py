@@ -1,6 +1,10 @@
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,34 @@ def soffice_convert(src: Path, target: str, outdir: Path) -> Path:
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "toolkit.cli", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=300)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def hurried_server(root: Path, unit: str):
+    """The city server in this process, allowed two requests a minute per key and one millisecond per request
+    (every check outlasts it): yields (its address, the unit's key)."""
+    import uvicorn
+
+    from toolkit.server.app import Settings, create_app
+    from toolkit.server.keys import Keys
+
+    with Keys(root / "kho.sqlite") as keys:
+        key = keys.issue([unit])[unit]
+    port = free_port()
+    app = create_app(Settings(root / "kho.sqlite", root / "srv", "6T", 2026, per_minute=2, timeout=0.001))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", key
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

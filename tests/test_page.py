@@ -18,7 +18,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("python_multipart")
 playwright = pytest.importorskip("playwright.sync_api")
 
-from conftest import run_cli  # noqa: E402
+from conftest import hurried_server, run_cli  # noqa: E402
 from test_server import (  # noqa: E402
     NGHI_DUONG,
     OUTPUT,
@@ -276,27 +276,8 @@ def test_rate_limit_is_the_buttons(site, keys, files):
 def test_time_limit_is_the_buttons(files, tmp_path):
     """A server whose time limit has passed before the check ends answers "busy" in Vietnamese; its third
     request in the minute (limit 2) is refused before any work."""
-    import threading
-
-    import uvicorn
-
-    from toolkit.server.app import Settings, create_app
-    from toolkit.server.keys import Keys
-
-    with Keys(tmp_path / "kho.sqlite") as k:
-        key = k.issue([files["unit"]])[files["unit"]]
-    port = free_port()
-    app = create_app(Settings(tmp_path / "kho.sqlite", tmp_path / "srv", "6T", 2026, per_minute=2, timeout=0.001))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        answers = [post_form(f"http://127.0.0.1:{port}", key, files["clean"].read_bytes()) for _ in range(3)]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with hurried_server(tmp_path, files["unit"]) as (url, key):
+        answers = [post_form(url, key, files["clean"].read_bytes()) for _ in range(3)]
     assert [a[0] for a in answers] == [503, 503, 429], answers
     assert "máy chủ đang bận, chưa xử lý xong trong 0.001 giây" in answers[0][1]
 

@@ -5,7 +5,6 @@ import copy
 import functools
 import json
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from conftest import ROOT, run_cli  # noqa: E402
+from conftest import ROOT, free_port, hurried_server, run_cli  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.definition import layout as L  # noqa: E402
@@ -32,12 +31,6 @@ from toolkit.server.app import ACTIONS  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def clean(data: dict) -> dict:
@@ -305,30 +298,10 @@ def test_a_payload_too_large_is_refused_without_being_kept(city, books):
 
 
 def test_rate_limit_and_timeout_are_vietnamese_refusals(books, tmp_path, form):
-    import threading
-
-    import uvicorn
-
-    from toolkit.server.app import Settings, create_app
-    from toolkit.server.keys import Keys
-
-    with Keys(tmp_path / "kho.sqlite") as keys:
-        key = keys.issue([books["unit"]])[books["unit"]]
-    port = free_port()
-    app = create_app(Settings(tmp_path / "kho.sqlite", tmp_path / "srv", "6T", 2026, per_minute=2, timeout=0.001))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        city = {"url": f"http://127.0.0.1:{port}"}
-        texts = [status(press(city, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(3)]
-        assert all("máy chủ đang bận" in t for t in texts[:2]), texts
-        assert "bấm quá 2 lần trong một phút" in texts[2]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with hurried_server(tmp_path, books["unit"]) as (url, key):
+        texts = [status(press({"url": url}, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(3)]
+    assert all("máy chủ đang bận" in t for t in texts[:2]), texts
+    assert "bấm quá 2 lần trong một phút" in texts[2]
 
 
 # Tạo báo cáo, the city's page and downloads ---------------------------------------------------------------------

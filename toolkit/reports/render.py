@@ -33,7 +33,6 @@ from toolkit.reports.context import unit_context
 from toolkit.reports.scope import fed_types
 from toolkit.vnformat import NOT_XML, fmt_count, fmt_date, fmt_number, fmt_percent, xml_safe
 
-
 Aside = Callable[[Submission, list[Finding]], None]  # hears of a workbook's errors that do not stop a report
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from toolkit.definition import Form, ReportDef, label_key
+from toolkit.definition import Form, ReportDef
 from toolkit.intake import Loc, Row, Submission, Value
 
 

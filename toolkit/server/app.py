@@ -27,8 +27,8 @@ import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from toolkit.city import Store
 from toolkit.definition import Form, load_form

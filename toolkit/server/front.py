@@ -18,7 +18,6 @@ from collections import Counter
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-
 PROXY = ("127.0.0.1", "::1")
 
 
