@@ -134,8 +134,7 @@ Edit = Union[Table, Marks, Put]
 def apply(book, edits: list[Edit]) -> None:
     """Every edit a button decided on, in order. The cells are all looked up first, so that a workbook
     lacking one is refused before anything is written."""
-    cells = {e.at if not isinstance(e, Marks) else e.memory: None for e in edits}
-    cells = {name: named(book, name) for name in cells}
+    cells = {name: named(book, name) for name in (e.memory if isinstance(e, Marks) else e.at for e in edits)}
     for e in edits:
         if isinstance(e, Table):
             write_table(cells[e.at], e.header, e.rows)
