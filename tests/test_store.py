@@ -1,4 +1,4 @@
-"""The SQLite store: versions, roll-up by aggregation type, previous period, concurrent writers."""
+"""The store, on SQLite and on PostgreSQL: versions, roll-up by aggregation type, previous period, concurrent writers."""
 import subprocess
 import sys
 from datetime import datetime
@@ -19,9 +19,17 @@ def _vals(form, unit, period):
     return {k: (x, f"Số liệu!E{i}") for i, (k, x) in enumerate(v.items(), start=7)}
 
 
-def test_resubmission_is_a_new_version_and_same_file_is_not(tmp_path, form):
+def _empty(store) -> bool:
+    """Nothing stored: no SQLite file, or a PostgreSQL database without a submission."""
+    if isinstance(store, Path):
+        return not store.exists()
+    with Store(store) as db:
+        return db.count() == 0
+
+
+def test_resubmission_is_a_new_version_and_same_file_is_not(tmp_path, form, store_at):
     unit = form.units[0]
-    with Store(tmp_path / "kho.db", form) as db:
+    with Store(store_at, form) as db:
         vals = _vals(form, unit, "Q1")
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "a.xlsx", "h1", datetime(2026, 3, 16)) == (1, True)
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "a.xlsx", "h1", datetime(2026, 3, 16)) == (1, False)
@@ -32,10 +40,10 @@ def test_resubmission_is_a_new_version_and_same_file_is_not(tmp_path, form):
         assert db.latest(unit.code, "Quý I", 2026).values["VB_TB"] == (99, "Số liệu!E11")
 
 
-def test_rollup_follows_each_indicator_aggregation(tmp_path, form):
+def test_rollup_follows_each_indicator_aggregation(tmp_path, form, store_at):
     unit = form.units[1]
     q1, q2 = _vals(form, unit, "Q1"), _vals(form, unit, "Q2")
-    with Store(tmp_path / "kho.db", form) as db:
+    with Store(store_at, form) as db:
         db.add(unit.code, unit.name, "Quý I", 2026, q1, "q1.xlsx", "h1", datetime(2026, 3, 16))
         assert db.rollup(unit.code, "6T", 2026) is None  # Quý II missing: no partial half-year
         db.add(unit.code, unit.name, "Quý II", 2026, q2, "q2.xlsx", "h2", datetime(2026, 6, 16))
@@ -51,9 +59,9 @@ def test_rollup_follows_each_indicator_aggregation(tmp_path, form):
     assert "TL_HAI_LONG" not in r.values  # none: not aggregated
 
 
-def test_previous_period_feeds_the_checker(tmp_path, form):
+def test_previous_period_feeds_the_checker(tmp_path, form, store_at):
     unit = form.units[2]
-    with Store(tmp_path / "kho.db", form) as db:
+    with Store(store_at, form) as db:
         db.add(unit.code, unit.name, "Quý I", 2026, _vals(form, unit, "Q1"), "q1.xlsx", "h1", datetime(2026, 3, 16))
         prev = db.previous(unit.code, "Quý II", 2026)
         assert prev.get("HS_DANG_GQ") == S.unit_values(form, unit.code, "Q1", 2026)["HS_DANG_GQ"]
@@ -61,33 +69,33 @@ def test_previous_period_feeds_the_checker(tmp_path, form):
         assert db.previous(unit.code, "Quý III", 2026) is None
 
 
-def test_versions_follow_the_time_received_not_the_order_of_writing(tmp_path, form):
+def test_versions_follow_the_time_received_not_the_order_of_writing(tmp_path, form, store_at):
     unit, vals = form.units[0], _vals(form, form.units[0], "Q1")
-    with Store(tmp_path / "kho.db", form) as db:  # the resubmission is stored first (a concurrent run)
+    with Store(store_at, form) as db:  # the resubmission is stored first (a concurrent run)
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "moi.xlsx", "h2", datetime(2026, 3, 18))[0] == 1
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu.xlsx", "h1", datetime(2026, 3, 16))[0] == 1
         assert [(v.version, v.file) for v in db.versions(unit.code, "Q1", 2026)] == [(1, "cu.xlsx"), (2, "moi.xlsx")]
         assert db.latest(unit.code, "Q1", 2026).file == "moi.xlsx"
 
 
-def test_a_file_the_store_cannot_hold_is_listed_and_the_store_stays_whole(tmp_path, form):
+def test_a_file_the_store_cannot_hold_is_listed_and_the_store_stays_whole(tmp_path, form, store_at):
     S.generate(tmp_path / "in", "Q1", 2026, form.units[:3], form=form)
     res = consolidate(tmp_path / "in", "Q1", 2026)
     bad = res.files[1]
     bad["values"] = {**bad["values"], "HS_RUT": (2**64, "Số liệu!E20")}  # beyond SQLite's 64-bit integers
-    new, failed = save_consolidation(tmp_path / "kho.db", res)
+    new, failed = save_consolidation(store_at, res)
     assert new == 2 and [f for f, _ in failed] == [bad["path"]] and "kho dữ liệu" in failed[0][1]
-    with Store(tmp_path / "kho.db", form) as db:
+    with Store(store_at, form) as db:
         assert db.count() == 2 and db.latest(bad["unit"], "Q1", 2026) is None
         assert db.db.execute("SELECT COUNT(*) FROM value WHERE submission_id NOT IN "
                              "(SELECT id FROM submission)").fetchone() == (0,)
 
 
-def test_consolidation_from_store_matches_folder(tmp_path, form):
+def test_consolidation_from_store_matches_folder(tmp_path, form, store_at):
     S.generate(tmp_path / "in", "Q1", 2026, form.units[:30], form=form)
-    kho = tmp_path / "kho.db"
+    kho = store_at
     direct = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
-    assert not kho.exists()  # consolidation is pure: only the store writer writes
+    assert _empty(kho)  # consolidation is pure: only the store writer writes
     assert save_consolidation(kho, direct) == (30, [])
     again = consolidate(tmp_path / "in", "Q1", 2026, store=kho)
     assert save_consolidation(kho, again) == (0, [])  # re-running adds no versions
@@ -97,24 +105,24 @@ def test_consolidation_from_store_matches_folder(tmp_path, form):
     assert (tmp_path / "tu_kho.xlsx").exists()
 
 
-def test_rolled_up_unit_in_half_year_consolidation(tmp_path, form):
+def test_rolled_up_unit_in_half_year_consolidation(tmp_path, form, store_at):
     units = form.units[:6]
     S.generate(tmp_path / "in", "Q1", 2026, units, form=form)
     S.generate(tmp_path / "in", "Q2", 2026, units, form=form)
-    res = consolidate(tmp_path / "in", "6T", 2026, store=tmp_path / "kho.db")
+    res = consolidate(tmp_path / "in", "6T", 2026, store=store_at)
     rolled = [r for r in res.rows if r.status != "chưa nộp"]
     assert len(rolled) == 6 and all("Cộng dồn" in r.note for r in rolled)
     q1 = S.unit_values(form, units[0].code, "Q1", 2026)
     q2 = S.unit_values(form, units[0].code, "Q2", 2026)
     assert rolled[0].value("HS_TRONG_KY") == q1["HS_TRONG_KY"] + q2["HS_TRONG_KY"]
-    assert not (tmp_path / "kho.db").exists()  # the parts came from the folder; nothing was written
+    assert _empty(store_at)  # the parts came from the folder; nothing was written
 
 
-def test_rollup_takes_a_part_from_the_store_when_the_folder_lacks_it(tmp_path, form):
+def test_rollup_takes_a_part_from_the_store_when_the_folder_lacks_it(tmp_path, form, store_at):
     units = form.units[:3]
     S.generate(tmp_path / "q1", "Q1", 2026, units, form=form)
     S.generate(tmp_path / "q2", "Q2", 2026, units, form=form)
-    kho = tmp_path / "kho.db"
+    kho = store_at
     save_consolidation(kho, consolidate(tmp_path / "q1", "Q1", 2026))
     res = consolidate(tmp_path / "q2", "6T", 2026, store=kho)  # Quý I only in the store
     q1 = S.unit_values(form, units[1].code, "Q1", 2026)
@@ -132,12 +140,12 @@ save_consolidation(sys.argv[2], consolidate(sys.argv[1], "Q3", 2026, store=sys.a
 """
 
 
-def test_two_concurrent_consolidations_lose_nothing(tmp_path, form):
+def test_two_concurrent_consolidations_lose_nothing(tmp_path, form, store_at):
     half = len(form.units) // 2
     S.generate(tmp_path / "a", "Q3", 2026, form.units[:half], form=form)
     S.generate(tmp_path / "b", "Q3", 2026, form.units[half:], form=form)
     S.generate(tmp_path / "b" / "chung", "Q3", 2026, form.units[:10], form=form)  # both folders hold these
-    kho = tmp_path / "kho.db"
+    kho = store_at
     procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path / d), str(kho)], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True) for d in ("a", "b")]
     for p in procs:
@@ -150,11 +158,11 @@ def test_two_concurrent_consolidations_lose_nothing(tmp_path, form):
     assert per == {len(one.meta) + len(one.values)}  # every value of every submission, none lost
 
 
-def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form):
+def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form, store_at):
     """A Nộp's receipt is in the unit's workbook: a file stored later by its older modification time goes
     after the last receipted version instead of taking its place."""
     unit, vals = form.units[0], _vals(form, form.units[0], "Q1")
-    with Store(tmp_path / "kho.db", form) as db:
+    with Store(store_at, form) as db:
         first = db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1")
         assert first[0] == 1 and first[2] and first[1] <= datetime.now()
         assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1") == (1, first[1], False)

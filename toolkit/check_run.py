@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.check import check_file, write_annotated
-from toolkit.city import Store, history_findings
+from toolkit.city import Store, history_findings, shown, store_exists
 from toolkit.definition import ERROR, SEVERITY_VI, Report, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import read_submission
@@ -18,7 +18,7 @@ from toolkit.progress import file_progress
 
 
 def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,
-              previous: Path | None = None, details: bool = False, store: Path | None = None) -> int:
+              previous: Path | None = None, details: bool = False, store: Path | str | None = None) -> int:
     """0: no error (warnings allowed); 1: errors found; 2: a file is not a readable intake workbook.
 
     With `store` (the city's history), each file's previous period comes from it and its figures are
@@ -27,8 +27,8 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
     if previous and store:
         raise BaocaoError("--ky-truoc và --kho không dùng cùng nhau: kho đã có phiếu kỳ trước")
-    if store and not Path(store).is_file():
-        raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
+    if store and not store_exists(store):
+        raise BaocaoError("kho dữ liệu không tồn tại", path=shown(store))
     form = load_form()
     prev = read_submission(previous, form) if previous else None
     reports = []

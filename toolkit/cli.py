@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                 "trang theo dõi (cần cài «baocao[server]»)")
     server = s.add_subparsers(dest="server_command", metavar="VIỆC", required=True)
     s = server.add_parser("chay", parents=[common], help="chạy máy chủ")
-    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố (phiên bản, khóa)")
+    s.add_argument("--kho", required=True, type=_store, help="kho của thành phố (phiên bản, khóa): tệp SQLite "
+                   "hoặc địa chỉ PostgreSQL postgresql://người_dùng:mật_khẩu@máy/cơ_sở_dữ_liệu")
     s.add_argument("--thu-muc", required=True, type=Path, help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
     s.add_argument("--ky", required=True, help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
     s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
@@ -74,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_server_chay)
     s = server.add_parser("cap-khoa", parents=[common],
                           help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
-    s.add_argument("--kho", required=True, type=Path, help="kho SQLite của thành phố")
+    s.add_argument("--kho", required=True, type=_store, help="kho của thành phố (tệp SQLite hoặc địa chỉ "
+                   "postgresql://…)")
     s.add_argument("--don-vi", nargs="*", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị)")
     s.add_argument("--ra", required=True, type=Path, metavar="KHOA.csv", help="tệp CSV ghi mã, tên đơn vị và khóa")
     s.set_defaults(run=cmd_server_cap_khoa)
@@ -87,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--nam", type=year, help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
     s.add_argument("--out", required=True, type=Path, help="tệp .xlsx tổng hợp cần tạo")
     s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
-    s.add_argument("--kho", type=Path, help="kho SQLite lưu lịch sử các bản nộp")
+    s.add_argument("--kho", type=_store, help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
+                   "postgresql://…)")
     s.set_defaults(run=cmd_tong_hop)
 
     s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
@@ -96,8 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ghi-ra", type=Path, metavar="OUT.xlsx",
                    help="ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một tệp)")
     s.add_argument("--ky-truoc", type=Path, metavar="FILE", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
-    s.add_argument("--kho", type=Path, help="kho SQLite của thành phố: đối chiếu kỳ trước và so với các kỳ trước "
-                                            "của đơn vị (số liệu bất thường)")
+    s.add_argument("--kho", type=_store, help="kho của thành phố (tệp SQLite hoặc postgresql://…): đối chiếu kỳ "
+                   "trước và so với các kỳ trước của đơn vị (số liệu bất thường)")
     s.set_defaults(run=cmd_kiem_tra)
 
     s = command("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
@@ -111,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
     s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
     s.add_argument("--nam", type=int, help="với tong-hop: năm báo cáo")
-    s.add_argument("--kho", type=Path, help="với tong-hop: kho SQLite (kỳ trước, cộng dồn các quý)")
+    s.add_argument("--kho", type=_store, help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
+                   "trước, cộng dồn các quý)")
     s.set_defaults(run=cmd_bao_cao)
 
     s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
@@ -159,6 +163,13 @@ def cmd_tao_xlsm(args) -> int:
     for out in outs:
         print(f"Đã tạo tệp có nút bấm: {out}")
     return 0
+
+
+def _store(text: str):
+    """--kho: a SQLite file's path, or a PostgreSQL address kept as written."""
+    from toolkit.city import store_location
+
+    return store_location(text)
 
 
 def _date(text: str | None):
@@ -221,7 +232,9 @@ def cmd_tong_hop(args) -> int:
     if len(left_out) > 10:
         print(f"  … và {len(left_out) - 10} tệp khác (xem sheet Lỗi của sổ tổng hợp)")
     if args.kho:
-        print(f"Kho dữ liệu {args.kho}: thêm {stored} bản nộp mới" +
+        from toolkit.city import shown
+
+        print(f"Kho dữ liệu {shown(args.kho)}: thêm {stored} bản nộp mới" +
               (f"; {len(unstored)} tệp không lưu được." if unstored else "."))
     print(f"Đã ghi sổ tổng hợp: {args.out}")
     return 1 if res.has_errors or left_out or unstored else 0

@@ -1,12 +1,13 @@
 """City: every unit workbook of a folder (or the store's versions) consolidated into one `Consolidation`, then
-written out by its writers: the history store (SQLite), the city workbook, the city report (through the unit
+written out by its writers: the history store (SQLite or PostgreSQL), the city workbook, the city report (through the unit
 reports' renderer) and pandas frames for analysts. Takes files or a store; gives the city's figures."""
 from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {
     "consolidation": ("Consolidation", "ST_ERRORS", "ST_LATE", "ST_MISSING", "ST_OK", "consolidate",
                       "consolidate_store", "list_workbooks"),
-    "store": ("Store", "save_consolidation", "store_failure"),
+    "store": ("Store", "save_consolidation"),
+    "backend": ("Db", "db_errors", "shown", "store_exists", "store_failure", "store_location"),
     "anomalies": ("Anomaly", "history_findings"),
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from toolkit.check import check_file
 from toolkit.city.anomalies import Anomaly, find
+from toolkit.city.backend import shown, store_exists
 from toolkit.city.store import Store, Stored, rollup
 from toolkit.definition import ERROR, WARNING, Form, Unit, checks, load_form
 from toolkit.errors import BaocaoError, os_reason
@@ -56,7 +57,7 @@ _FORM: Form | None = None  # the form of this run in a worker process (set by re
 
 
 def _previous_from(store_path: str | None, form: Form, sub):
-    if not store_path or not Path(store_path).exists() or not sub.unit_code or not sub.period:
+    if not store_exists(store_path) or not sub.unit_code or not sub.period:
         return None
     store = _STORES.get(store_path)
     if store is None:
@@ -380,7 +381,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     if not folder.is_dir():
         raise BaocaoError("thư mục không tồn tại hoặc không phải thư mục", path=str(folder))
     form = form or load_form()
-    known_store = str(store) if store and Path(store).exists() else None
+    known_store = str(store) if store_exists(store) else None
     results = read_all(list_workbooks(folder), known_store, workers, form, progress)
     inferred = not ky or not nam
     label, year = (form.period(ky).label if ky else None), (int(nam) if nam else None)
@@ -539,8 +540,8 @@ def _name_rolled_files(result: Consolidation) -> None:
 def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | None = None,
                       form: Form | None = None) -> Consolidation:
     """The same consolidation from the store alone (the newest version of each unit, or a roll-up)."""
-    if not Path(store).exists():
-        raise BaocaoError("kho dữ liệu không tồn tại", path=str(store))
+    if not store_exists(store):
+        raise BaocaoError("kho dữ liệu không tồn tại", path=shown(store))
     form = form or load_form()
     label, year = form.period(ky).label, int(nam)
     result = Consolidation(form, label, year, [UnitRow(u) for u in form.units], [], [], [])

@@ -1,4 +1,4 @@
-"""History store of accepted submissions (SQLite from the standard library).
+"""History store of accepted submissions (a SQLite file, or a PostgreSQL database: toolkit.city.backend).
 
 One row per submitted version of a unit's workbook for a period, every value with
 the cell it came from, the file hash and the time received. A resubmission with
@@ -11,52 +11,24 @@ A Nộp on the city server is different: its receipt (version, time) is written 
 workbook, so `receive` takes both inside the write transaction, appends, and marks the row; a file
 stored later by its modification time never moves a receipted version (it goes after the last one).
 
-Several consolidations may write at once: WAL journal, a busy timeout and one
-`BEGIN IMMEDIATE` transaction per submission (the version number is computed
-inside the write lock, so two writers never take the same number).
+Several consolidations or server processes may write at once: one write transaction per submission
+under the store's write lock (SQLite: the file's, with a WAL journal and a busy timeout; PostgreSQL: a
+lock on the unit, period and year), and the version number is computed inside it, so two writers never
+take the same number nor leave a gap.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from toolkit.city.backend import Db, data_errors, db_errors, shown, store_failure, store_location
 from toolkit.definition import Form, load_form
-from toolkit.errors import BaocaoError, log_failure, os_reason
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake import Loc, Submission, Value
 from toolkit.vnformat import ratio_percent
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS submission (
-    id INTEGER PRIMARY KEY,
-    unit TEXT NOT NULL, unit_name TEXT, period TEXT NOT NULL, year INTEGER NOT NULL,
-    version INTEGER NOT NULL, form_id TEXT, form_version TEXT,
-    file TEXT, file_hash TEXT NOT NULL, received_at TEXT, stored_at TEXT,
-    errors INTEGER DEFAULT 0, warnings INTEGER DEFAULT 0, findings TEXT,
-    receipt INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (unit, period, year, version)
-);
-CREATE TABLE IF NOT EXISTS value (
-    submission_id INTEGER NOT NULL REFERENCES submission(id),
-    code TEXT NOT NULL, kind TEXT NOT NULL, value, cell TEXT,
-    PRIMARY KEY (submission_id, code)
-);
-CREATE INDEX IF NOT EXISTS submission_key ON submission (unit, period, year);
-"""
-
-_SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",
-                   5: "kho dữ liệu đang bị chương trình khác khóa quá lâu", 6: "kho dữ liệu đang bị khóa",
-                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu (ổ đĩa đầy hoặc hỏng)", 14: "không mở được tệp kho dữ liệu"}
-
-
-def store_failure(exc: sqlite3.Error, default: str) -> str:
-    """SQLite's failure in Vietnamese, by its primary result code (its English text is for the log)."""
-    return _SQLITE_REASONS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF, default)
-
 
 @dataclass
 class Stored:
@@ -90,36 +62,16 @@ def _encode(value: Any) -> tuple[str, Any]:
 
 
 def _decode(kind: str, value: Any) -> Any:
+    if kind == "n" and isinstance(value, str):  # PostgreSQL keeps the untyped column as text
+        return float(value) if any(c in value for c in ".eEna") else int(value)
     return date.fromisoformat(value) if kind == "d" and value else value
 
 
 class Store:
     def __init__(self, path: Path | str, form: Form | None = None, readonly: bool = False):
-        self.path = Path(path)
+        self.path = store_location(path)
         self.form = form or load_form()
-        try:
-            if readonly:
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60,
-                                          isolation_level=None)
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA busy_timeout=60000")
-            if readonly and not self.db.execute("SELECT 1 FROM sqlite_master WHERE name='submission'").fetchone():
-                # a store that holds only units' keys so far (server cap-khoa): read as empty, through
-                # temporary tables, which a read-only connection may create
-                self.db.executescript(SCHEMA.split("CREATE INDEX")[0].replace("CREATE TABLE", "CREATE TEMP TABLE"))
-            if not readonly:
-                self.db.executescript(SCHEMA)
-                if "receipt" not in {r[1] for r in self.db.execute("PRAGMA table_info(submission)")}:
-                    self.db.execute("ALTER TABLE submission ADD COLUMN receipt INTEGER NOT NULL DEFAULT 0")
-        except sqlite3.Error as exc:
-            raise BaocaoError(store_failure(exc, "không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc "
-                                                 "đang bị khóa)"), path=str(self.path), detail=str(exc)) from None
-        except OSError as exc:  # its folder cannot be made
-            raise BaocaoError(f"không tạo được thư mục của kho dữ liệu: {os_reason(exc)}", path=str(self.path),
-                              detail=str(exc)) from None
+        self.db = Db(self.path, readonly)
 
     def close(self) -> None:
         self.db.close()
@@ -134,8 +86,8 @@ class Store:
             file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
             form_version: str | None = None) -> tuple[int, bool]:
         """Store one submission; (version, True) when new, (existing version, False) when already stored."""
-        with self._write() as db:
-            key = (unit, period, year)
+        key = (unit, period, year)
+        with self.db.write(_lock(key)) as db:
             row = self._same(key, file_hash)
             if row:
                 return row[0], False
@@ -162,8 +114,8 @@ class Store:
         """Store one submission received now (a Nộp): (version, time received, new). The version and the
         time are taken inside the write transaction, so receipts are 1..N in the order they were given
         and each equals what is stored; the same content again gets the receipt already given."""
-        with self._write() as db:
-            key = (unit, period, year)
+        key = (unit, period, year)
+        with self.db.write(_lock(key)) as db:
             row = self._same(key, file_hash)
             if row:  # its number is now in a receipt too: later files must not move it
                 db.execute("UPDATE submission SET receipt=1 WHERE unit=? AND period=? AND year=? AND version=?",
@@ -176,21 +128,6 @@ class Store:
                          receipt=True)
             return version, received, True
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under SQLite's write lock. A failed statement may already have ended the
-        transaction (SQLITE_FULL rolls back by itself): roll back only what is still open, so the real
-        cause is what surfaces, not "cannot rollback"."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-
     def _same(self, key: tuple[str, str, int], file_hash: str) -> tuple[int, str] | None:
         return self.db.execute("SELECT version, COALESCE(received_at, stored_at) FROM submission WHERE unit=? AND "
                                "period=? AND year=? AND file_hash=?", (*key, file_hash)).fetchone()
@@ -199,16 +136,19 @@ class Store:
                 file: str, file_hash: str, received_at: datetime | None, findings: list[dict],
                 form_version: str | None, receipt: bool) -> None:
         errors = sum(f["severity"] == "error" for f in findings)
-        cur = self.db.execute(
+        sid = self.db.execute(
             "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
             "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
              file, file_hash, received_at.isoformat(timespec="seconds") if received_at else None,
              datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
-             json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt)))
-        self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)",
-                            [(cur.lastrowid, code, *_encode(v), cell) for code, (v, cell) in values.items()])
+             json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
+        rows = []
+        for code, (v, cell) in values.items():
+            kind, value = _encode(v)
+            rows.append((sid, code, kind, self.db.number(value) if kind == "n" else value, cell))
+        self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)", rows)
 
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
@@ -245,16 +185,32 @@ class Store:
         """The newest version of each period the unit has stored, any period and year (none in a store that
         holds only keys so far)."""
         try:
-            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='submission'").fetchone():
-                return []
             keys = self.db.execute("SELECT DISTINCT period, year FROM submission WHERE unit=?", (unit,)).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except db_errors() as exc:
             raise BaocaoError("không đọc được kho dữ liệu (không phải kho của baocao hoặc bị hỏng)",
-                              path=str(self.path), detail=str(exc)) from None
+                              path=shown(self.path), detail=shown(str(exc))) from None
         return [s for s in (self.latest(unit, p, y) for p, y in keys) if s is not None]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM submission").fetchone()[0]
+
+    def hashes(self, period: str, year: int) -> dict[tuple[str, str], int]:
+        """(unit, file hash) -> version of every stored version of the period."""
+        return {(u, h): v for u, h, v in self.db.execute(
+            "SELECT unit, file_hash, version FROM submission WHERE period=? AND year=?", (period, year))}
+
+    def attempt(self, unit: str, period: str, year: int, errors: int, warnings: int) -> None:
+        """A Nộp refused for the workbook's errors (the city's page shows "có lỗi")."""
+        with self.db.write():
+            self.db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
+                            (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+
+    def attempts(self, period: str, year: int) -> dict[str, tuple[datetime, int, int]]:
+        """unit -> (time, errors, warnings) of its latest refused Nộp for the period."""
+        rows = self.db.execute("SELECT a.unit, a.at, a.errors, a.warnings FROM submit_attempt a WHERE period=? "
+                               "AND year=? AND at = (SELECT MAX(at) FROM submit_attempt b WHERE b.unit=a.unit AND "
+                               "b.period=a.period AND b.year=a.year)", (period, year)).fetchall()
+        return {u: (datetime.fromisoformat(at), e, w) for u, at, e, w in rows}
 
     def rollup(self, unit: str, period: str, year: int) -> Stored | None:
         """The unit's figures for a long period from its newest stored shorter periods."""
@@ -278,6 +234,11 @@ class Store:
             target = sub.meta if code in meta_codes else sub.values
             target[code] = Value(code, v, Loc(sheet.split("!")[-1], a1))
         return sub
+
+
+def _lock(key: tuple[str, str, int]) -> str:
+    """What a write numbers, as the name of its lock: one unit's versions of one period."""
+    return "\x1f".join(map(str, key))
 
 
 def rollup(form: Form, period: str, year: int, comps: list[Stored | None]) -> Stored | None:
@@ -338,10 +299,10 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
             try:
                 new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
                               f["hash"], f["received"], f["findings"], f["version"])[1]
-            except (sqlite3.DataError, sqlite3.IntegrityError, OverflowError, ValueError, TypeError) as exc:
+            except data_errors() as exc:
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
-            except sqlite3.Error as exc:  # the store's disk, not the file: full, read-only, locked too long
+            except db_errors() as exc:  # the store's disk, not the file: full, read-only, locked too long
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")))
     return new, failed

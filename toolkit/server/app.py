@@ -16,9 +16,6 @@ import asyncio
 import json
 import re
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -30,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from toolkit.city import Store
+from toolkit.city import Store, db_errors, store_failure
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_STATUS
@@ -53,7 +50,7 @@ HTTP_VI = {404: "Không có trang này", 405: "Không dùng được cách gửi
 
 @dataclass
 class Settings:
-    store: Path  # the city store (SQLite): versions, keys, Nộp attempts
+    store: Path | str  # the city store (SQLite file or PostgreSQL URL): versions, keys, attempts, rates, links
     folder: Path  # where the server keeps received workbooks, reports and the city workbook
     period: str  # the period the page shows (code or label)
     year: int
@@ -66,26 +63,6 @@ class Settings:
     body_timeout: float = 60.0  # seconds to receive a whole request, body included
     max_connections: int = 200  # open connections; beyond them uvicorn answers 503
     per_client: int = 50  # open connections from one address other than the proxy's (toolkit.server.front)
-
-
-class RateLimit:
-    """At most `n` requests per key in any 60 seconds (a sliding window)."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.seen: dict[str, deque] = defaultdict(deque)
-        self.lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            q = self.seen[key]
-            while q and now - q[0] > 60:
-                q.popleft()
-            if len(q) >= self.n:
-                return False
-            q.append(now)
-            return True
 
 
 def _status_actions(payload: dict | None, text: str, fallback: tuple[int, str]) -> dict:
@@ -120,10 +97,8 @@ def status_cell(form: Form) -> tuple[int, str]:
 class Server:
     settings: Settings
     form: Form = field(default_factory=load_form)
-    downloads: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.limit = RateLimit(self.settings.per_minute)
         self.fallback = status_cell(self.form)
         self.settings.folder.mkdir(parents=True, exist_ok=True)
         with Keys(self.settings.store), Store(self.settings.store, self.form):
@@ -166,9 +141,10 @@ class Server:
             if not out:
                 return  # refused for the workbook's errors: listed, marked and said in the status cell
             links = []
-            for path in out:
-                self.downloads[f"{token}/{path.name}"] = path
-                links.append(f"{base_url}/tai-ve/{token}/{path.name}")
+            with Keys(self.settings.store) as keys:  # in the store: every worker process serves the link
+                for path in out:
+                    keys.add_download(f"{token}/{path.name}", path)
+                    links.append(f"{base_url}/tai-ve/{token}/{path.name}")
             xl.status(book, f"Đã tạo báo cáo lúc {datetime.now():%H:%M %d/%m/%Y}; tải về (mở bằng trình duyệt): "
                             + " ; ".join(links))
 
@@ -237,7 +213,7 @@ def create_app(settings: Settings) -> FastAPI:
             return server.refuse(None, name, "dữ liệu gửi lên không đọc được; hãy bấm lại")
         key = request.headers.get("authorization", "").strip()
         try:
-            unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+            unit, allowed = await run_in_threadpool(_admit, settings, key)
         except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
             what = "chưa lưu được bản nộp" if action == "nop" else "máy chủ chưa xử lý được"
             return server.refuse(payload, name, f"{what} ({_store_trouble(exc, f'/xlwings/{action}')}); hãy báo "
@@ -246,7 +222,7 @@ def create_app(settings: Settings) -> FastAPI:
             return server.refuse(
                 payload, name, "khóa của tệp không đúng hoặc đã bị thay (máy chủ không nhận ra đơn vị); hãy dùng "
                                "tệp phiếu mới nhất Sở Nội vụ gửi cho đơn vị")
-        if not server.limit.allow(key):
+        if not allowed:
             return server.refuse(
                 payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại")
         base = (settings.public_url or str(request.base_url)).rstrip("/")
@@ -294,13 +270,13 @@ def create_app(settings: Settings) -> FastAPI:
         if len(data) > settings.max_bytes:
             return refused(413, _too_big(settings))
         try:
-            unit = await run_in_threadpool(_unit_of, settings.store, key) if key else None
+            unit, allowed = await run_in_threadpool(_admit, settings, key)
         except BaocaoError as exc:  # the store cannot be opened (a full disk): the unit is told, nothing is stored
             return refused(503, f"chưa lưu được bản nộp ({_store_trouble(exc, '/nop-tep')}); hãy báo Sở Nội vụ rồi "
                                 "gửi lại sau")
         if unit is None:
             return refused(403, "khóa không đúng hoặc đã bị thay; hãy dùng khóa mới nhất Sở Nội vụ cấp cho đơn vị")
-        if not server.limit.allow(key):
+        if not allowed:
             return refused(429, f"gửi quá {settings.per_minute} lần trong một phút; chờ một phút rồi gửi lại")
         name = Path(sent.filename or "").name[:120]  # shown only: never part of a path
         try:
@@ -331,9 +307,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/tai-ve/{token}/{name}")
     def download(token: str, name: str, request: Request):
-        path = server.downloads.get(f"{token}/{name}")  # only files this server made and named
+        with Keys(settings.store) as keys:
+            path = keys.download(f"{token}/{name}")  # only files this server made and named
         if path is None or not path.exists():
-            return error_page(request, 404, "Không có tệp này (liên kết đã cũ hoặc máy chủ đã khởi động lại); hãy "
+            return error_page(request, 404, "Không có tệp này (liên kết đã cũ hoặc tệp đã bị xóa); hãy "
                                             "bấm «Tạo báo cáo» lần nữa.")
         return FileResponse(path, filename=path.name)
 
@@ -363,9 +340,17 @@ def _store_trouble(exc: BaocaoError, where: str) -> str:
     return str(exc).removeprefix(f"{exc.path}: ")
 
 
-def _unit_of(store: Path, key: str) -> str | None:
-    with Keys(store) as keys:
-        return keys.unit_of(key)
+def _admit(settings: Settings, key: str) -> tuple[str | None, bool]:
+    """(the key's unit or None, whether it is within its requests per minute), through the store: the count is
+    shared by every worker process of the server and kept across restarts."""
+    if not key:
+        return None, False
+    try:
+        with Keys(settings.store) as keys:
+            unit = keys.unit_of(key)
+            return unit, unit is not None and keys.allow(key, settings.per_minute)
+    except db_errors() as exc:  # opened, then failed (a full disk, a lost connection)
+        raise BaocaoError(store_failure(exc, "kho dữ liệu không đọc ghi được"), detail=str(exc)) from None
 
 
 async def _capped_body(request: Request, limit: int) -> bytes | None:

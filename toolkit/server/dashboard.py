@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from toolkit.city import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, Store, consolidate_store
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
-from toolkit.server.nop import last_attempts, receipt_code
+from toolkit.server.nop import receipt_code
 from toolkit.vnformat import fmt_percent, period_year
 
 CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -62,9 +62,8 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
     (else its own is known only from its workbook's data window)."""
     form, label, year = res.form, res.period, res.year
     with Store(store, form, readonly=True) as db:
-        versions = {(u, h): v for u, h, v in db.db.execute(
-            "SELECT unit, file_hash, version FROM submission WHERE period=? AND year=?", (label, year))}
-    tried = last_attempts(store, label, year)
+        versions = db.hashes(label, year)
+        tried = db.attempts(label, year)
     odd = Counter(a.unit for a in res.anomalies)  # the plausibility warnings of each unit
     rows = []
     for r in res.rows:

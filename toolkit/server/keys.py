@@ -1,10 +1,13 @@
 """Keys the city issues to its units for the server (`baocao server cap-khoa`).
 
 A key is "<unit code>-<random>", so the server knows which unit claims to speak
-before checking it. Only a SHA-256 of each key is kept, in the city store's
-SQLite file; the key itself is shown once, when issued, and lives in the unit's
+before checking it. Only a SHA-256 of each key is kept, in the city store
+(SQLite or PostgreSQL); the key itself is shown once, when issued, and lives in the unit's
 workbook. A key of 192 random bits needs no slow hash: guessing is the attack, not
 a dictionary. Issuing again replaces the unit's key (the old workbook stops working).
+
+The same tables hold what the server's worker processes must share and keep across restarts: each key's
+requests of the last minute (the rate limit) and the download links of the reports it made.
 """
 from __future__ import annotations
 
@@ -12,19 +15,15 @@ import csv
 import hashlib
 import hmac
 import secrets
-import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.city import store_failure
+from toolkit.city import Db, store_location
 from toolkit.errors import BaocaoError
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS unit_key (
-    unit TEXT PRIMARY KEY, key_hash TEXT NOT NULL, issued_at TEXT NOT NULL
-);
-"""
+WINDOW = 60.0  # seconds of the rate limit's sliding window
 
 
 def _hash(key: str) -> str:
@@ -33,13 +32,7 @@ def _hash(key: str) -> str:
 
 class Keys:
     def __init__(self, path: Path | str):
-        try:
-            self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout=60000")
-            self.db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise BaocaoError(store_failure(exc, "không mở được kho dữ liệu"), path=str(path),
-                              detail=str(exc)) from None
+        self.db = Db(store_location(path))
 
     def close(self) -> None:
         self.db.close()
@@ -54,14 +47,10 @@ class Keys:
         """A new key for each unit (replacing any older one), in one transaction: unit -> key."""
         keys = {unit: f"{unit}-{secrets.token_urlsafe(24)}" for unit in units}
         now = datetime.now().isoformat(timespec="seconds")
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.executemany("INSERT OR REPLACE INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?)",
+        with self.db.write("keys"):
+            self.db.executemany("INSERT INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?) ON CONFLICT (unit) "
+                                "DO UPDATE SET key_hash=excluded.key_hash, issued_at=excluded.issued_at",
                                 [(u, _hash(k), now) for u, k in keys.items()])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return keys
 
     def unit_of(self, key: str) -> str | None:
@@ -71,6 +60,27 @@ class Keys:
         if row and hmac.compare_digest(row[0], _hash(key)):
             return unit
         return None
+
+    def allow(self, key: str, per_minute: int) -> bool:
+        """Whether the key may make one more request: at most `per_minute` in any 60 seconds (a sliding window
+        over every process of the server; wall-clock time, which they share)."""
+        digest, now = _hash(key), time.time()
+        with self.db.write(f"rate {digest}"):
+            self.db.execute("DELETE FROM rate_hit WHERE key_hash=? AND at <= ?", (digest, now - WINDOW))
+            if self.db.execute("SELECT COUNT(*) FROM rate_hit WHERE key_hash=?", (digest,)).fetchone()[0] >= per_minute:
+                return False
+            self.db.execute("INSERT INTO rate_hit (key_hash, at) VALUES (?,?)", (digest, now))
+            return True
+
+    def add_download(self, name: str, path: Path) -> None:
+        """A file the server made, offered at /tai-ve/<name> (`name`: a random token / the file's name)."""
+        with self.db.write():
+            self.db.execute("INSERT INTO download (name, path, made_at) VALUES (?,?,?)",
+                            (name, str(path), datetime.now().isoformat(timespec="seconds")))
+
+    def download(self, name: str) -> Path | None:
+        row = self.db.execute("SELECT path FROM download WHERE name=?", (name,)).fetchone()
+        return Path(row[0]) if row else None
 
 
 def issue_to_csv(store: Path | str, units: list[str] | None, out: Path) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,19 +23,11 @@ from typing import Any
 import xlsxwriter
 
 from toolkit.atomic import atomic_path
-from toolkit.city import Store, history_findings, store_failure
+from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
-
-ATTEMPTS = """
-CREATE TABLE IF NOT EXISTS submit_attempt (
-    unit TEXT NOT NULL, period TEXT NOT NULL, year INTEGER NOT NULL, at TEXT NOT NULL,
-    errors INTEGER NOT NULL, warnings INTEGER NOT NULL
-);
-"""
-
 
 @dataclass(frozen=True)
 class Receipt:
@@ -59,7 +50,7 @@ def receipt_code(unit: str, period: str, year: int, version: int, content_hash: 
     return f"{unit}-{form.period(period).code}{year}-V{version}-{content_hash[:8].upper()}"
 
 
-def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Receipt | None:
+def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) -> Receipt | None:
     """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
     with xl.handler("Nộp", book) as book:
         grid = xl.live_grid(book)
@@ -78,18 +69,19 @@ def submit(book, unit: str, store_path: Path, folder: Path, form: Form) -> Recei
     return None
 
 
-def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path, folder: Path,
+def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str,
+           folder: Path,
            form: Form) -> Receipt | None:
     """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
     error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
     sub = report.submission
     _require_own(sub, unit, form)
-    if store_path.is_file():  # bất thường against the unit's own history: warnings, never a refusal
+    if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
         with Store(store_path, form) as db:
             report.findings += history_findings(form, db, sub)
     if report.valid:
         return _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
-    _log_attempt(store_path, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
+    _log_attempt(store_path, form, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
     return None
 
 
@@ -113,7 +105,8 @@ def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict], store_path: Path, folder: Path,
+def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict], store_path: Path | str,
+           folder: Path,
            form: Form) -> Receipt:
     digest = _content_hash(grid)
     rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
@@ -125,9 +118,9 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
         with Store(store_path, form) as db:
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
-    except (sqlite3.Error, BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
+    except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
         log_failure(exc, f"Nộp {unit}")
-        if isinstance(exc, sqlite3.Error):
+        if not isinstance(exc, BaocaoError):
             why = store_failure(exc, "kho dữ liệu không ghi được")
         elif exc.path:  # without the server's own paths, which are no business of the unit
             why = str(exc).removeprefix(f"{exc.path}: ")
@@ -161,25 +154,10 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
     return out
 
 
-def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: int, warnings: int) -> None:
-    db = sqlite3.connect(str(store_path), timeout=60, isolation_level=None)
+def _log_attempt(store_path: Path | str, form: Form, unit: str, period: str, year: int, errors: int,
+                 warnings: int) -> None:
     try:
-        db.executescript(ATTEMPTS)
-        db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
-                   (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
-    except sqlite3.Error as exc:  # only the page's "có lỗi" is lost; the unit still gets its list of errors
+        with Store(store_path, form) as db:
+            db.attempt(unit, period, year, errors, warnings)
+    except (*db_errors(), BaocaoError) as exc:  # only the page's "có lỗi" is lost; the unit gets its list of errors
         log_failure(exc, f"Nộp {unit}: attempt not logged")
-    finally:
-        db.close()
-
-
-def last_attempts(store_path: Path, period: str, year: int) -> dict[str, tuple[datetime, int, int]]:
-    """unit -> (time, errors, warnings) of its latest refused Nộp for the period."""
-    db = sqlite3.connect(str(store_path), timeout=60, isolation_level=None)
-    try:
-        db.executescript(ATTEMPTS)
-        rows = db.execute("SELECT unit, MAX(at), errors, warnings FROM submit_attempt WHERE period=? AND year=? "
-                          "GROUP BY unit", (period, year)).fetchall()
-    finally:
-        db.close()
-    return {u: (datetime.fromisoformat(at), e, w) for u, at, e, w in rows}
