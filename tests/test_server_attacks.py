@@ -31,12 +31,12 @@ from toolkit.intake.datafile import load_data  # noqa: E402
 RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})")
 
 
-def start(root, *options: str) -> tuple[subprocess.Popen, str]:
-    """`baocao server chay` with `options`, once /ping answers."""
+def start(root, *options: str, store=None) -> tuple[subprocess.Popen, str]:
+    """`baocao server chay` with `options` (on root/kho.sqlite unless `store` is given), once /ping answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(root / "kho.sqlite"),
-                             "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026", "--cong", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho",
+                             str(store or root / "kho.sqlite"), "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026", "--cong", str(port),
                              *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:

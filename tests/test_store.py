@@ -4,10 +4,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from toolkit import synthetic as S
 from toolkit.city.consolidation import consolidate, consolidate_store
 from toolkit.city.store import Store, save_consolidation
 from toolkit.city.workbook import write_city_workbook
+from toolkit.errors import BaocaoError
 from toolkit.intake.reader import read_submission
 from toolkit.vnformat import ratio_percent
 
@@ -174,3 +177,128 @@ def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form,
         # a file stored by a consolidation, then pressed Nộp with the same content: its number is a receipt now
         assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "cu2.xlsx", "f0")[0] == 4
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu3.xlsx", "f-1", datetime(2026, 2, 1)) == (5, True)
+
+
+RECEIVE = """
+import sys
+from toolkit.city.store import Store
+from toolkit.definition import load_form
+form = load_form()
+unit = form.units[0]
+with Store(sys.argv[1], form) as db:
+    for i in range(int(sys.argv[3])):
+        print(db.receive(unit.code, unit.name, "Quý I", 2026, {"HS_RUT": (i, "Số liệu!E20")}, "f.xlsx",
+                         f"{sys.argv[2]}-{i}")[0])
+"""
+
+
+def test_concurrent_receives_from_processes_number_without_gap_or_duplicate(form, store_at):
+    """Four processes press Nộp for one unit at once: versions 1..N, each given once, each stored."""
+    with Store(store_at, form):
+        pass  # the schema, before the race (its migration has its own lock, tested by the server's start)
+    procs = [subprocess.Popen([sys.executable, "-c", RECEIVE, str(store_at), f"p{p}", "15"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in range(4)]
+    given = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        given += [int(v) for v in out.split()]
+    with Store(store_at, form) as db:
+        stored = [s.version for s in db.versions(form.units[0].code, "Q1", 2026)]
+    assert sorted(given) == stored == list(range(1, 61))
+
+
+def test_schema_versions_are_applied_once_in_order(tmp_path, form, store_at):
+    from toolkit.city.backend import MIGRATIONS
+
+    with Store(store_at, form) as db:
+        assert db.db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+    with Store(store_at, form) as db:  # opened again: nothing applied twice
+        assert db.db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+
+
+OLD_LAYOUT = """
+CREATE TABLE submission (id INTEGER PRIMARY KEY, unit TEXT NOT NULL, unit_name TEXT, period TEXT NOT NULL,
+    year INTEGER NOT NULL, version INTEGER NOT NULL, form_id TEXT, form_version TEXT, file TEXT,
+    file_hash TEXT NOT NULL, received_at TEXT, stored_at TEXT, errors INTEGER DEFAULT 0, warnings INTEGER DEFAULT 0,
+    findings TEXT, UNIQUE (unit, period, year, version));
+CREATE TABLE value (submission_id INTEGER NOT NULL REFERENCES submission(id), code TEXT NOT NULL,
+    kind TEXT NOT NULL, value, cell TEXT, PRIMARY KEY (submission_id, code));
+INSERT INTO submission VALUES (1, '26734', 'X', 'Quý I', 2026, 1, 'f', '1', 'a.xlsx', 'h1', '2026-03-16T00:00:00',
+    '2026-03-16T00:00:00', 0, 0, '[]');
+INSERT INTO value VALUES (1, 'HS_RUT', 'n', 7, 'Số liệu!E20');
+"""
+
+
+def test_a_store_of_an_older_baocao_is_read_then_migrated(tmp_path, form):
+    """A SQLite store made before schema_version and the receipt column: read as it is by a reader, brought up
+    to date by the first writer, its rows kept."""
+    import sqlite3
+
+    from toolkit.city.backend import MIGRATIONS
+
+    kho = tmp_path / "cu.sqlite"
+    with sqlite3.connect(kho) as db:
+        db.executescript(OLD_LAYOUT)
+    with Store(kho, form, readonly=True) as db:
+        assert db.latest("26734", "Q1", 2026).values == {"HS_RUT": (7, "Số liệu!E20")}
+        assert db.attempts("Quý I", 2026) == {}  # a table it lacks reads as empty
+    assert "receipt" not in {r[1] for r in sqlite3.connect(kho).execute("PRAGMA table_info(submission)")}
+    with Store(kho, form) as db:
+        assert db.receive("26734", "X", "Quý I", 2026, {}, "b.xlsx", "h2")[0] == 2
+        assert db.db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        assert [s.file for s in db.versions("26734", "Q1", 2026)] == ["a.xlsx", "b.xlsx"]
+
+
+def test_a_store_holding_only_keys_reads_as_empty(tmp_path, form, store_at):
+    import sqlite3
+
+    from toolkit.server.keys import Keys
+
+    with Keys(store_at) as keys:
+        keys.issue([form.units[0].code])
+    with Store(store_at, form, readonly=True) as db:
+        assert (db.count(), db.history(form.units[0].code), db.attempts("Quý I", 2026)) == (0, [], {})
+    if isinstance(store_at, Path):  # made by an older `server cap-khoa`: the keys' table alone
+        old = tmp_path / "chi_khoa.sqlite"
+        with sqlite3.connect(old) as db:
+            db.execute("CREATE TABLE unit_key (unit TEXT PRIMARY KEY, key_hash TEXT NOT NULL, issued_at TEXT NOT NULL)")
+        with Store(old, form, readonly=True) as db:
+            assert (db.count(), db.history(form.units[0].code)) == (0, [])
+
+
+def test_the_rate_limit_and_download_links_are_shared_through_the_store(tmp_path, store_at):
+    """Two openings stand for two worker processes (or a restart): the count and the links are the store's."""
+    from toolkit.server.keys import Keys
+
+    with Keys(store_at) as a, Keys(store_at) as b:
+        key = a.issue(["26734"])["26734"]
+        assert [k.allow(key, 3) for k in (a, b, a, b)] == [True, True, True, False]
+        assert b.allow("26734-khac", 3)  # another key has its own count
+        a.add_download("abc/bao_cao.docx", tmp_path / "bao_cao.docx")
+    with Keys(store_at) as c:
+        assert c.download("abc/bao_cao.docx") == tmp_path / "bao_cao.docx" and c.download("abc/khac.docx") is None
+        assert not c.allow(key, 3)
+
+
+def test_an_unreachable_or_wrong_postgresql_is_told_in_vietnamese_without_the_password(tmp_path, pg_server):
+    from conftest import free_port, run_cli
+
+    (tmp_path / "in").mkdir()
+    host = pg_server.rpartition("@")[2]
+    cases = {f"postgresql://baocao:matkhau-bi-mat@127.0.0.1:{free_port()}/kho": "không kết nối được máy chủ PostgreSQL",
+             f"postgresql://baocao:matkhau-bi-mat@{host}/khong_co": "không có trên máy chủ PostgreSQL",
+             f"postgres://nguoi_la:matkhau-bi-mat@{host}/postgres": "từ chối đăng nhập"}
+    runs = [("tong-hop", str(tmp_path / "in"), "--ky", "Q1", "--nam", "2026", "--out", str(tmp_path / "th.xlsx")),
+            ("server", "cap-khoa", "--ra", str(tmp_path / "khoa.csv")), None]
+    for (url, said), args in zip(cases.items(), runs):
+        if args is None:  # in this process: the store's own error
+            with pytest.raises(BaocaoError) as err:
+                Store(url)
+            text = f"{err.value} {err.value.detail}"
+        else:
+            done = run_cli(*args, "--kho", url, "--chi-tiet")  # the technical detail too: no password in it
+            text = done.stdout + done.stderr
+            assert done.returncode not in (0, 3), text
+        assert said in text and "matkhau-bi-mat" not in text and "Traceback" not in text and "***" in text, text
+    assert not (tmp_path / "khoa.csv").exists()

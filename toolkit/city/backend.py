@@ -76,7 +76,8 @@ _SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho d
                    10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu (ổ đĩa đầy hoặc hỏng)", 14: "không mở được tệp kho dữ liệu"}
 _PG_REASONS = {"28": "máy chủ PostgreSQL từ chối đăng nhập (sai tên người dùng hoặc mật khẩu)",
                "3D": "cơ sở dữ liệu ghi trong địa chỉ kho không có trên máy chủ PostgreSQL",
-               "08": "mất kết nối tới máy chủ PostgreSQL", "57": "máy chủ PostgreSQL đang tắt hoặc khởi động lại",
+               "08": "mất kết nối tới máy chủ PostgreSQL",
+               "08004": "máy chủ PostgreSQL từ chối kết nối (xem nhật ký của máy chủ PostgreSQL)", "57": "máy chủ PostgreSQL đang tắt hoặc khởi động lại",
                "42501": "tài khoản PostgreSQL không có quyền ghi đọc kho dữ liệu",
                "53100": "ổ đĩa của máy chủ PostgreSQL đã đầy", "53300": "máy chủ PostgreSQL đã hết chỗ cho kết nối mới",
                "25006": "kho dữ liệu PostgreSQL chỉ cho đọc",
@@ -132,12 +133,23 @@ def store_failure(exc: BaseException, default: str) -> str:
     code, PostgreSQL's by its SQLSTATE (or its class), a pool that found no connection as unreachable."""
     if isinstance(exc, sqlite3.Error):
         return _SQLITE_REASONS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF, default)
-    state = getattr(exc, "sqlstate", None)
+    state = getattr(exc, "sqlstate", None) or _refusal_state(exc)
     if state:
         return _PG_REASONS.get(state, _PG_REASONS.get(state[:2], default))
     if "psycopg_pool" in sys.modules and isinstance(exc, sys.modules["psycopg_pool"].PoolTimeout):
         return UNREACHABLE
     return default
+
+
+# libpq gives a refused connection no SQLSTATE, only the server's (English) sentence
+_REFUSALS = ((r'FATAL:.*database ".*" does not exist', "3D000"), (r"FATAL:.*too many", "53300"),
+             (r"FATAL:.*(authentication|role|pg_hba|permission)", "28000"), (r"FATAL:", "08004"))
+
+
+def _refusal_state(exc: BaseException) -> str | None:
+    pgconn = getattr(exc, "pgconn", None)
+    text = pgconn.error_message.decode("utf-8", "replace") if pgconn is not None else ""
+    return next((state for pattern, state in _REFUSALS if re.search(pattern, text)), None)
 
 
 class Db:

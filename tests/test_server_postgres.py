@@ -1,0 +1,92 @@
+"""Two `baocao server chay` processes on one PostgreSQL store, over real sockets: every unit presses Nộp three
+times at once, half of the presses on each server; each unit's versions are 1..3 without gap or duplicate and
+every receipt is a stored version. The rate limit per key holds across the two processes."""
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+import remote_client as rc  # noqa: E402
+from conftest import run_cli  # noqa: E402
+from test_server import NGHI_DUONG, clean, names  # noqa: E402
+from test_server_attacks import receipts_of, start, status_text, stop  # noqa: E402
+
+from toolkit.city.store import Store  # noqa: E402
+from toolkit.excel.xlsm import build_intake  # noqa: E402
+from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.server.keys import Keys  # noqa: E402
+
+PRESSES = 3  # per unit, all at once; also each key's requests per minute
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, pg_server, form):
+    """Keys for every unit issued into a new PostgreSQL database, and two servers on it."""
+    import psycopg
+
+    root = tmp_path_factory.mktemp("pg_pair")
+    with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE hai_may_chu")
+    store = f"{pg_server}/hai_may_chu"
+    done = run_cli("server", "cap-khoa", "--kho", store, "--ra", str(root / "khoa.csv"))
+    assert done.returncode == 0, done.stderr
+    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    servers = [start(root, "--so-lan-bam", str(PRESSES), "--thoi-gian-xu-ly", "900", store=store) for _ in range(2)]
+    data = load_data(NGHI_DUONG, form)
+    book = build_intake(form, root / "clean.xlsm", clean(data), server=(servers[0][1], "0-0"))
+    try:
+        yield {"root": root, "store": store, "urls": [url for _, url in servers], "keys": keys, "book": book,
+               "body": rc.payload(book)}
+    finally:
+        for proc, _ in servers:
+            stop(proc)
+
+
+def test_two_servers_one_postgresql_store_114_units_three_concurrent_nop(pair, form):
+    n = names(pair["book"])
+    jobs = [(unit, i) for unit in form.units for i in range(PRESSES)]
+
+    def nop(job):
+        unit, i = job
+        edits = {n["MA_DVHC"]: unit.code, n["TEN_DON_VI"]: unit.name, n["TT_TIN_CONG_TTDT"]: 600 + i}
+        url = pair["urls"][(form.units.index(unit) + i) % 2]  # a unit's presses reach both servers
+        code, out = rc.post(f"{url}/xlwings/nop", rc.edit(pair["body"], edits), pair["keys"][unit.code],
+                            timeout=900)
+        assert code == 200, out
+        got = receipts_of(out["actions"])
+        assert len(got) == 1, out["actions"]
+        return unit.code, got[0]
+
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        answers = list(pool.map(nop, jobs))
+    mismatches = 0
+    with Store(pair["store"], form) as db:
+        assert db.count() == len(form.units) * PRESSES
+        for unit in form.units:
+            got = [r for u, r in answers if u == unit.code]
+            stored = {s.version: s for s in db.versions(unit.code, "6T", 2026)}
+            assert sorted(stored) == list(range(1, PRESSES + 1)), (unit.code, sorted(stored))
+            assert sorted(v for _, v, _ in got) == sorted(stored), unit.code  # no duplicate, none missing
+            for code, version, at in got:
+                s = stored[version]
+                mismatches += (code != f"{unit.code}-6T2026-V{version}-{s.file_hash[:8].upper()}"
+                               or datetime.strptime(at, "%H:%M:%S %d/%m/%Y") != s.received_at)
+    print(f"\nreceipts: {len(form.units)} units x {PRESSES} concurrent Nộp on two servers, {mismatches} mismatches")
+    assert mismatches == 0
+
+
+def test_the_rate_limit_holds_across_the_two_servers(pair, form):
+    unit = form.units[0]
+    with Keys(pair["store"]) as keys:  # a new key: a count of its own, whatever the other test pressed
+        key = keys.issue([unit.code])[unit.code]
+    said = []
+    for i in range(PRESSES + 2):
+        code, out = rc.post(f"{pair['urls'][i % 2]}/xlwings/kiem-tra", pair["body"], key, timeout=300)
+        assert code == 200, out
+        said.append(status_text(pair, out["actions"]))
+    assert not any("bấm quá" in s for s in said[:PRESSES]), said
+    assert all(s == f"Kiểm tra: bấm quá {PRESSES} lần trong một phút; chờ một phút rồi bấm lại"
+               for s in said[PRESSES:]), said  # refused by the server that did not count the earlier presses too
