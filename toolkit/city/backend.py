@@ -326,6 +326,5 @@ def _pg_connection(url: str):
 
 @atexit.register
 def _close_pools() -> None:
-    for (pid, _), pool in list(_pools.items()):
-        if pid == os.getpid():
-            pool.close()
+    for key in [k for k in _pools if k[0] == os.getpid()]:
+        _pools.pop(key).close()
