@@ -90,3 +90,24 @@ def test_the_rate_limit_holds_across_the_two_servers(pair, form):
     assert not any("bấm quá" in s for s in said[:PRESSES]), said
     assert all(s == f"Kiểm tra: bấm quá {PRESSES} lần trong một phút; chờ một phút rồi bấm lại"
                for s in said[PRESSES:]), said  # refused by the server that did not count the earlier presses too
+
+
+def test_a_report_made_by_one_server_is_downloaded_from_the_other(pair, form):
+    import re
+    import urllib.request
+
+    from toolkit.excel.xlsm import NAME_REPORT_TYPE, report_types
+
+    unit = form.unit_by_code(load_data(NGHI_DUONG, form)["thong_tin"]["MA_DVHC"]).code
+    with Keys(pair["store"]) as keys:  # a new key: the Nộp above used this unit's presses of the minute
+        key = keys.issue([unit])[unit]
+    body = rc.edit(pair["body"], {names(pair["book"])[NAME_REPORT_TYPE]: dict(report_types())["cchc-6-thang-nam"]})
+    code, out = rc.post(f"{pair['urls'][0]}/xlwings/tao-bao-cao", body, key, timeout=300)
+    assert code == 200, out
+    text = status_text(pair, out["actions"])
+    link = re.search(r"/tai-ve/[0-9a-f]{32}/\S+\.docx", text)
+    assert text.startswith("Đã tạo báo cáo lúc") and link, text
+    with urllib.request.urlopen(pair["urls"][1] + link.group(0), timeout=60) as r:  # the other process
+        assert r.read(2) == b"PK"
+    with urllib.request.urlopen(pair["urls"][1] + "/", timeout=120) as r:  # the page, from the shared store
+        assert r.status == 200 and "Xã Nghi Dương" in r.read().decode("utf-8")

@@ -103,11 +103,8 @@ def store_exists(location: Path | str | None) -> bool:
 
 def shown(location: Path | str) -> str:
     """The store as a message may name it: a PostgreSQL address without its password."""
-    text = str(location)
-    if is_url(text):
-        text = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", text)
-        text = re.sub(r"(password=)[^&]*", r"\1***", text)
-    return text
+    text = re.sub(r"(postgres(?:ql)?://[^:/@?\s]*):[^@/?\s]*@", r"\1:***@", str(location))
+    return re.sub(r"(password=)[^&\s]*", r"\1***", text)  # also inside a library's message
 
 
 def db_errors() -> tuple[type[BaseException], ...]:
@@ -319,8 +316,10 @@ def _pg_connection(url: str):
         # connect once directly first: a wrong address or password is told now, in its own words, instead of
         # the pool retrying in the background until its timeout
         psycopg.connect(url, connect_timeout=CONNECT_SECONDS).close()
+        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out
         pool = _pools[key] = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
-                                            timeout=CONNECT_SECONDS * 3, open=True)
+                                            timeout=CONNECT_SECONDS * 3, check=ConnectionPool.check_connection,
+                                            open=True)
     return pool.getconn()
 
 

@@ -172,7 +172,8 @@ class Store:
     def latest(self, unit: str, period: str, year: int) -> Stored | None:
         """The newest version: latest time received, then highest version number."""
         row = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
-                              "ORDER BY received_at DESC, version DESC LIMIT 1",
+                              # no time received: the oldest, on both backends (PostgreSQL sorts NULL first)
+                              "ORDER BY COALESCE(received_at, '') DESC, version DESC LIMIT 1",
                               (unit, self.form.period(period).label, year)).fetchone()
         return self._load(row) if row else None
 
