@@ -158,6 +158,8 @@ class Db:
         self.conn: Any = None
         try:
             self.conn = _pg_connection(location) if self.pg else _sqlite_connection(Path(location), readonly)
+            if not self.pg:  # SQLite takes the statements as written: no wrapper on its path (it must not slow)
+                self.execute, self.executemany = self.conn.execute, self.conn.executemany
             if self._version() < len(MIGRATIONS):
                 if readonly and not self.pg:
                     self._read_as_empty()
@@ -193,10 +195,8 @@ class Db:
         else:
             self.conn.executemany(text, rows)
 
-    def number(self, value: int | float) -> Any:
-        """A number for the untyped `value` column (text on PostgreSQL, read back by the value's kind)."""
-        if not self.pg:
-            return value
+    def number(self, value: int | float) -> str:
+        """A number for PostgreSQL's text `value` column (read back by the value's kind)."""
         if isinstance(value, int) and not -2**63 <= value < 2**63:
             raise OverflowError("Python int too large to convert to SQLite INTEGER")  # as SQLite: one semantics
         return repr(value)
@@ -247,9 +247,12 @@ class Db:
 
     # -- schema -----------------------------------------------------------------------------------------------
     def _version(self) -> int:
-        if not self.has_table("schema_version"):
+        try:  # one statement at every opening
+            return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+        except db_errors():
+            if self.has_table("schema_version"):  # another failure than a store made before the table
+                raise
             return 0
-        return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
 
     def _migrate(self) -> None:
         with self.write("schema"):  # SQLite: the file's lock; PostgreSQL: one lock for every migrating process

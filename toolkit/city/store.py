@@ -144,10 +144,9 @@ class Store:
              file, file_hash, received_at.isoformat(timespec="seconds") if received_at else None,
              datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
              json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
-        rows = []
-        for code, (v, cell) in values.items():
-            kind, value = _encode(v)
-            rows.append((sid, code, kind, self.db.number(value) if kind == "n" else value, cell))
+        rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
+        if self.db.pg:  # its value column is text: numbers as text, read back by their kind
+            rows = [(s, c, k, self.db.number(x) if k == "n" else x, cell) for s, c, k, x, cell in rows]
         self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)", rows)
 
     def _load(self, row: tuple) -> Stored:
