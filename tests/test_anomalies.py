@@ -50,6 +50,22 @@ def test_kiem_tra_with_the_store_tells_the_units_history(kept, form):
     assert foreign.returncode == 2 and "kho dữ liệu" in foreign.stderr and "Traceback" not in foreign.stderr
 
 
+def test_the_history_from_a_postgresql_store_is_the_same(kept, form, pg_url, tmp_path):
+    """`kiem-tra --kho` and `tong-hop --kho` with the same history kept in PostgreSQL: the same warnings."""
+    for year in (2023, 2024, 2025):
+        save_consolidation(pg_url, consolidate(kept["root"] / str(year), "6T", year, form=form))
+    odd = kept["now"] / S.file_name(kept["units"][0], "6T", 2026)
+    on = {kho: run_cli("kiem-tra", str(odd), "--kho", str(kho)) for kho in (kept["store"], pg_url)}
+    assert on[pg_url].returncode == 0 and "bat-thuong-lich-su" in on[pg_url].stdout, on[pg_url].stderr
+    assert on[pg_url].stdout == on[kept["store"]].stdout
+    done = run_cli("tong-hop", str(kept["now"]), "--ky", "6T", "--nam", "2026", "--out", str(tmp_path / "th.xlsx"),
+                   "--kho", pg_url)
+    assert done.returncode == 0 and f"thêm {UNITS} bản nộp mới" in done.stdout, done.stdout + done.stderr
+    assert "Bất thường" in openpyxl.load_workbook(tmp_path / "th.xlsx", read_only=True).sheetnames
+    with Store(pg_url, form) as db:
+        assert db.count() == 4 * UNITS
+
+
 def test_city_workbook_lists_the_anomalies_with_their_source_cell(kept, form, tmp_path):
     res = consolidate(kept["now"], "6T", 2026, store=kept["store"], form=form)
     odd = kept["units"][0].code
