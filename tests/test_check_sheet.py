@@ -69,6 +69,12 @@ CORPUS = {
          "diem_tu_cham": 2})),
     "don_vi_sai_ten": ("nghi_duong", lambda d: d["thong_tin"].update(TEN_DON_VI="Xã Nguyễn Lương Bằng")),
     "ky_ngoai_thoi_gian": ("nghi_duong", lambda d: d["thong_tin"].update(TU_NGAY=date(2025, 1, 1))),
+    # windows of sheet Số liệu riêng: from after to; a window of the Số liệu figures outside the period
+    "thoi_gian_nguoc": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "Nhóm CD.2: Nhiệm vụ trong Kế hoạch CCHC năm", "tu_ngay": date(2026, 5, 31),
+         "den_ngay": date(2026, 1, 1)})),
+    "thoi_gian_ngoai_ky": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "Nhóm CD.3: Nhiệm vụ UBND thành phố, Chủ tịch UBND thành phố giao", "tu_ngay": date(2025, 7, 1)})),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
     # plausibility (bất thường): every sum holds, the figures cannot be true

@@ -88,7 +88,8 @@ def _parsed(text: str) -> dict:
     return yaml.safe_load(text)
 
 
-def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
+def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]],
+                                   dict[str, list[str]]]:
     try:
         return _compiled(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -96,7 +97,8 @@ def _templates(path: Path) -> tuple[dict[str, tuple[str, ...]], jinja2.Template,
 
 
 @lru_cache(maxsize=4)
-def _compiled(text: str) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]]]:
+def _compiled(text: str) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, dict[str, list[jinja2.Template]],
+                                  dict[str, list[str]]]:
     """The templates of one sentences.yaml text, compiled once per text (a batch of 114 reports pays once)."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(thuong=lower_first, hoa_dau=upper_first)
@@ -106,25 +108,71 @@ def _compiled(text: str) -> tuple[dict[str, tuple[str, ...]], jinja2.Template, d
         groups = {name: tuple(ref) for name, ref in raw["theo_nhom"].items()}
         one = env.from_string(raw["chi_tieu"])
         sentences = {name: [env.from_string(t) for t in items] for name, items in raw["cau"].items()}
+        sources = {name: [str(t) for t in items] for name, items in raw["cau"].items()}
     except (yaml.YAMLError, KeyError, TypeError, jinja2.TemplateSyntaxError) as exc:
         raise BaocaoError("tệp câu văn sentences.yaml sai cú pháp (YAML hoặc mẫu Jinja); xem lại phần vừa sửa",
                           detail=str(exc)) from None
-    return groups, one, sentences
+    return groups, one, sentences, sources
 
 
 def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-def sentences(sub: Submission, form: Form, values: dict[str, Any]) -> dict[str, list[str]]:
-    """`cau.<group>` of a report: each template of sentences.yaml rendered over `values` (n, so, pt, tl, …)."""
-    groups, one, templates = _templates(Path(form.source) / "sentences.yaml")
-    env_values = {**values, "nhom": lambda section, number: group_codes(form, section, number)}
+_QUOTED = re.compile(r"['\"]([A-Z][A-Z0-9_]*)['\"]")
+
+
+def _reads(form: Form, source: str) -> tuple[str, ...]:
+    """The indicator codes one template can state, in the order it names them: n.X, so.X, pt.X, ten.X, the
+    counts and typed cell of tl.X, the codes of nhom(…) and codes written as strings ('CC_BIEN_CHE' of a loop)."""
+    codes = [*_STATED.findall(source), *(c for r in _RATIO.findall(source) if r in form.ratios
+                                         for c in (*form.ratios[r].of, form.ratios[r].typed) if c),
+             *(c for section, number in _GROUP.findall(source) for c in group_codes(form, section, int(number))),
+             *_QUOTED.findall(source)]
+    return tuple(c for c in dict.fromkeys(codes) if form.field(c) is not None)
+
+
+def _in_window(sentence: str, phrase: str) -> str:
+    """"Từ ngày 01/01/2026 đến nay, tin bài …": the window leads; "Trong kỳ" gives way to it."""
+    for word in ("Trong kỳ, ", "Trong kỳ "):
+        if sentence.startswith(word):
+            sentence = sentence[len(word):]
+    # an abbreviation keeps its capitals ("TTHC …", "DVCTT …")
+    first = sentence if len(sentence) > 1 and sentence[1].isupper() else lower_first(sentence)
+    return f"{upper_first(phrase)}, {first}"
+
+
+def sentences(sub: Submission, form: Form, values: dict[str, Any], windows: dict[str, Any] | None = None,
+              views: Any = None, base: dict[str, Any] | None = None, workbook: Any = None) -> dict[str, list[str]]:
+    """`cau.<group>` of a report: each template of sentences.yaml rendered over `values` (n, so, pt, tl, …).
+
+    `windows` (code -> toolkit.reports.windows.Window) are the figures counted over another window than
+    the `workbook`'s; a template whose figures span two windows is written once per window, each time over
+    `views(window)` (the values of that window's figures only, None: the workbook's), and a sentence outside
+    its group's `base` window (the workbook's, or the one a lead line already states) starts with its window."""
+    groups, one, templates, sources = _templates(Path(form.source) / "sentences.yaml")
+    windows, base = windows or {}, base or {}
+    helpers = {"nhom": lambda section, number: group_codes(form, section, number)}
+
+    def led(lines: list[str], window: Any, name: str) -> list[str]:
+        said = window or workbook
+        if window == base.get(name) or said is None or not said.phrase():
+            return lines
+        return [_in_window(x, said.phrase()) for x in lines]
+
     try:
-        out = {name: [s for t in items for s in _lines(t.render(env_values))] for name, items in templates.items()}
+        out: dict[str, list[str]] = {}
+        for name, items in templates.items():
+            out[name] = []
+            for template, source in zip(items, sources[name]):
+                filled = [c for c in _reads(form, source) if values["n"].get(c) is not None]
+                spans = list(dict.fromkeys(windows.get(c) for c in filled)) or [None]
+                for window in spans:
+                    shown = values if len(spans) == 1 else views(window)
+                    out[name] += led(_lines(template.render({**shown, **helpers})), window, name)
         for name, (section, number) in groups.items():
             out[name] = [s for c in group_codes(form, section, int(number)) if values["n"][c] is not None
-                         for s in _lines(one.render(env_values, c=c))]
+                         for s in led(_lines(one.render({**values, **helpers}, c=c)), windows.get(c), name)]
     except jinja2.UndefinedError as exc:
         raise BaocaoError("tệp câu văn sentences.yaml dùng một tên không có trong số liệu (xem đầu tệp đó)",
                           path=str(sub.path), detail=str(exc.message)) from None
