@@ -267,9 +267,46 @@ def check_submission(sub: Submission, form: Form | None = None,
     findings += bounds
     findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
     findings += report_part_findings(sub, form, _finding)
+    findings += _own_rates(sub, form)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings
+
+
+def _own_rates(sub: Submission, form: Form) -> list[Finding]:
+    """A rate of sheet Số liệu riêng against the counts of the same window: those typed beside it for the same
+    reports, else sheet Số liệu's when neither the row nor its reports (sheet Báo cáo) have another window. A
+    rate of another window than its counts is no finding: the report never prints the two together."""
+    rows = sub.lists.get("so_lieu_rieng", [])
+    windowed = {r.get("loai") for r in sub.lists.get("bao_cao", []) if r.get("tu_ngay") or r.get("den_ngay")}
+    windowed = {c.code for c in form.choices["loai_bao_cao"] if c.label in windowed}
+
+    def own_window(row) -> bool:
+        tags = form.report_tags(row.get("bao_cao"))[0]
+        return bool(row.get("tu_ngay") or row.get("den_ngay") or (tags or windowed) & windowed)
+
+    out = []
+    for row in rows:
+        code, v = form.indicator_code(row.get("chi_tieu")), row.get("gia_tri")
+        field = form.indicator(code) if code else None
+        if not (field and field.ratio and isinstance(v, (int, float))) or own_window(row):
+            continue
+        counts = []
+        for c in field.ratio:
+            mine = [r for r in rows if form.indicator_code(r.get("chi_tieu")) == c and r.get("gia_tri") is not None
+                    and str(r.get("bao_cao") or "") == str(row.get("bao_cao") or "")]
+            counts.append(None if mine and own_window(mine[0]) else mine[0].get("gia_tri") if mine else sub.get(c))
+        n, d = counts
+        if not all(isinstance(x, (int, float)) for x in (n, d)) or not d or ratio_check(v, n, d) == "ok":
+            continue
+        verdict = ratio_check(v, n, d)
+        kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
+        out.append(_finding(sub, "ty-le-khong-khop", row.cells["gia_tri"].loc, "", {code: v, field.ratio[0]: n,
+                                                                                  field.ratio[1]: d},
+                            severity=verdict, label=f"{field.label} (sheet {row.loc.sheet})", value=fmt_number(v),
+                            num=fmt_number(n), den=fmt_number(d),
+                            exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind))
+    return out
 
 
 def _cross_period(sub: Submission, prev: Submission) -> list[Finding]:

@@ -132,14 +132,18 @@ def _reads(form: Form, source: str) -> tuple[str, ...]:
     return tuple(c for c in dict.fromkeys(codes) if form.field(c) is not None)
 
 
+# Names that keep their capital inside a sentence ("…, Ủy ban nhân dân thành phố giao", "…, Kế hoạch cải cách …").
+_PROPER = ("Ủy ban", "Kế hoạch", "Chủ tịch", "Hội đồng", "Trung tâm")
+
+
 def _in_window(sentence: str, phrase: str) -> str:
     """"Từ ngày 01/01/2026 đến nay, tin bài …": the window leads; "Trong kỳ" gives way to it."""
     for word in ("Trong kỳ, ", "Trong kỳ "):
         if sentence.startswith(word):
             sentence = sentence[len(word):]
-    # an abbreviation keeps its capitals ("TTHC …", "DVCTT …")
-    first = sentence if len(sentence) > 1 and sentence[1].isupper() else lower_first(sentence)
-    return f"{upper_first(phrase)}, {first}"
+    # an abbreviation keeps its capitals ("TTHC …", "DVCTT …"), and so does a name
+    keep = (len(sentence) > 1 and sentence[1].isupper()) or sentence.startswith(_PROPER)
+    return f"{upper_first(phrase)}, {sentence if keep else lower_first(sentence)}"
 
 
 def sentences(sub: Submission, form: Form, values: dict[str, Any], windows: dict[str, Any] | None = None,
