@@ -54,7 +54,8 @@ def test_every_ratio_a_report_states_has_a_cell_to_type_it(form):
 
 def test_windows_typed_for_groups_are_printed_as_the_seeds_phrase_them(form, nghi_duong, tmp_path):
     def edit(d):
-        d["so_lieu"].update(KH_NV_TONG=30, KH_NV_HOAN_THANH=24, KH_NV_DANG_TH=6, NV_TP_TONG=12, NV_TP_HT_DUNG_HAN=12)
+        d["so_lieu"].update(KH_NV_TONG=30, KH_NV_HOAN_THANH=24, KH_NV_DANG_TH=6, NV_TP_TONG=12, NV_TP_HT_DUNG_HAN=12,
+                            TTHC_TONG=379)
         _rows(d).extend([
             {"chi_tieu": "Nhóm CD.2: Nhiệm vụ trong Kế hoạch CCHC năm", "den_ngay": date(2026, 5, 31)},
             {"chi_tieu": "Nhóm CD.3: Nhiệm vụ UBND thành phố, Chủ tịch UBND thành phố giao",
@@ -71,7 +72,9 @@ def test_windows_typed_for_groups_are_printed_as_the_seeds_phrase_them(form, ngh
             "giao 12 nhiệm vụ") in text
     # the TTHC block's own window leads it ("đến nay", seed 002), its sentences need no window of their own
     assert "Kết quả giải quyết thủ tục hành chính từ ngày 01/01/2026 đến nay:" in text
-    assert "15/12/2025" not in text and "Từ ngày 01/01/2026 đến nay, tổng số hồ sơ" not in text
+    assert "Từ ngày 01/01/2026 đến nay, tổng số hồ sơ" not in text
+    # beside it, a level of the workbook's window is stated at its last day
+    assert "- Tính đến ngày 14/06/2026, số thủ tục hành chính thuộc thẩm quyền giải quyết là 379 thủ tục." in text
     # the sample's own windows (seed 000): news from 01/01/2026, one legal document 01/01 – 04/6/2026
     sample = _report(build(form, tmp_path / "mau.xlsx", nghi_duong), "cchc-cds", tmp_path)
     assert "Từ ngày 01/01/2026 đến thời điểm báo cáo đã cập nhật trên 450 tin bài" in sample

@@ -17,6 +17,7 @@ import yaml
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.intake import Submission
+from toolkit.reports.windows import STOCKS, Window
 from toolkit.vnformat import fmt_count, fmt_money, fmt_number
 
 
@@ -122,9 +123,21 @@ def _lines(text: str) -> list[str]:
 _QUOTED = re.compile(r"['\"]([A-Z][A-Z0-9_]*)['\"]")
 
 
+_READS: dict[tuple[int, str], tuple[Form, tuple[str, ...]]] = {}
+
+
 def _reads(form: Form, source: str) -> tuple[str, ...]:
     """The indicator codes one template can state, in the order it names them: n.X, so.X, pt.X, ten.X, the
-    counts and typed cell of tl.X, the codes of nhom(…) and codes written as strings ('CC_BIEN_CHE' of a loop)."""
+    counts and typed cell of tl.X, the codes of nhom(…) and codes written as strings ('CC_BIEN_CHE' of a loop).
+    Read once per form and template: a batch of 114 reports asks 114 times."""
+    key = (id(form), source)
+    cached = _READS.get(key)
+    if cached is None or cached[0] is not form:
+        cached = _READS[key] = (form, _read(form, source))
+    return cached[1]
+
+
+def _read(form: Form, source: str) -> tuple[str, ...]:
     codes = [*_STATED.findall(source), *(c for r in _RATIO.findall(source) if r in form.ratios
                                          for c in (*form.ratios[r].of, form.ratios[r].typed) if c),
              *(c for section, number in _GROUP.findall(source) for c in group_codes(form, section, int(number))),
@@ -158,11 +171,13 @@ def sentences(sub: Submission, form: Form, values: dict[str, Any], windows: dict
     windows, base = windows or {}, base or {}
     helpers = {"nhom": lambda section, number: group_codes(form, section, number)}
 
-    def led(lines: list[str], window: Any, name: str) -> list[str]:
-        said = window or workbook
-        if window == base.get(name) or said is None or not said.phrase():
+    def led(lines: list[str], window: Any, name: str, codes: list[str]) -> list[str]:
+        if window == base.get(name) or (window or workbook) is None:
             return lines
-        return [_in_window(x, said.phrase()) for x in lines]
+        said = window or workbook
+        if window is None and all(form.indicator(c).periods in STOCKS for c in codes):
+            said = Window(None, said.end)  # a level is stated at the workbook's last day: "tính đến ngày …"
+        return [_in_window(x, said.phrase()) for x in lines] if said.phrase() else lines
 
     try:
         out: dict[str, list[str]] = {}
@@ -173,10 +188,11 @@ def sentences(sub: Submission, form: Form, values: dict[str, Any], windows: dict
                 spans = list(dict.fromkeys(windows.get(c) for c in filled)) or [None]
                 for window in spans:
                     shown = values if len(spans) == 1 else views(window)
-                    out[name] += led(_lines(template.render({**shown, **helpers})), window, name)
+                    out[name] += led(_lines(template.render({**shown, **helpers})), window, name,
+                                     [c for c in filled if windows.get(c) == window])
         for name, (section, number) in groups.items():
             out[name] = [s for c in group_codes(form, section, int(number)) if values["n"][c] is not None
-                         for s in led(_lines(one.render({**values, **helpers}, c=c)), windows.get(c), name)]
+                         for s in led(_lines(one.render({**values, **helpers}, c=c)), windows.get(c), name, [c])]
     except jinja2.UndefinedError as exc:
         raise BaocaoError("tệp câu văn sentences.yaml dùng một tên không có trong số liệu (xem đầu tệp đó)",
                           path=str(sub.path), detail=str(exc.message)) from None
