@@ -122,6 +122,20 @@ def test_a_typed_rate_against_the_counts_of_its_own_window_stays_a_finding(form,
     assert "ghi 92,48% nhưng 5.805/5.805" in found[0].message
 
 
+def test_own_counts_of_the_same_window_keep_the_form_s_rules(form, nghi_duong, tmp_path):
+    """The sơ kết's 10.893 typed for the CCHC report without a window: the half-year's parts (5.805 + 87) no longer
+    add up, in the report as on the sheet, so it is a finding at the own cell; with the sơ kết's window it is not."""
+    def edit(d):
+        next(r for r in _rows(d) if r["chi_tieu"].startswith("HS_TIEP_NHAN")).update(bao_cao="cchc-cds")
+
+    sub = read_submission(_workbook(form, nghi_duong, tmp_path, edit))
+    found = [f for f in check_submission(sub, form) if f.code == "tthc-tiep-nhan"]
+    assert [(f.severity, f.sheet) for f in found] == [("error", "Số liệu riêng")]
+    assert "10.893" in found[0].message
+    assert not [f for f in check_submission(read_submission(build(form, tmp_path / "mau.xlsx", nghi_duong)), form)
+                if f.sheet == "Số liệu riêng"]
+
+
 def test_invalid_window_dates_are_findings_at_their_cell(form, nghi_duong, tmp_path):
     def edit(d):
         _rows(d).extend([
@@ -139,7 +153,7 @@ def test_invalid_window_dates_are_findings_at_their_cell(form, nghi_duong, tmp_p
         ("thoi-gian-nguoc", f"Số liệu riêng!F{first}",
          "Nhóm CD.2: Nhiệm vụ trong Kế hoạch CCHC năm: «Từ ngày» 31/05/2026 sau «Đến ngày» 01/01/2026"),
         ("thoi-gian-ngoai-ky", f"Số liệu riêng!F{first + 1}",
-         "KH_NV_TONG: Tổng số nhiệm vụ trong Kế hoạch CCHC năm: ngày 30/09/2026 nằm ngoài kỳ báo cáo (01/01/2026 – "
-         "30/06/2026); số liệu của sheet Số liệu được tính trong kỳ")]
+         ("KH_NV_TONG: Tổng số nhiệm vụ trong Kế hoạch CCHC năm: ngày 30/09/2026 nằm ngoài kỳ báo cáo (01/01/2026 – "
+          "30/06/2026); số liệu của sheet Số liệu được tính trong kỳ"))]
     verdicts = sheet_verdicts(sub, form)
     assert verdicts["thoi-gian-nguoc"] == verdicts["thoi-gian-ngoai-ky"] == "LỖI"

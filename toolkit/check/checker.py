@@ -6,6 +6,7 @@ workbook writer stores as the formulas' cached results.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +32,7 @@ from toolkit.definition import (
     load_form,
     value_of,
 )
-from toolkit.intake import Loc, Submission
+from toolkit.intake import Loc, Submission, Value
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
 OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
@@ -267,45 +268,38 @@ def check_submission(sub: Submission, form: Form | None = None,
     findings += bounds
     findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
     findings += report_part_findings(sub, form, _finding)
-    findings += _own_rates(sub, form)
+    findings += _own_figures(sub, form, decisions)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings
 
 
-def _own_rates(sub: Submission, form: Form) -> list[Finding]:
-    """A rate of sheet Số liệu riêng against the counts of the same window: those typed beside it for the same
-    reports, else sheet Số liệu's when neither the row nor its reports (sheet Báo cáo) have another window. A
-    rate of another window than its counts is no finding: the report never prints the two together."""
-    rows = sub.lists.get("so_lieu_rieng", [])
+def _own_figures(sub: Submission, form: Form, decisions: dict[str, Decision]) -> list[Finding]:
+    """Own values of sheet Số liệu riêng stand for the Số liệu figures in the reports they are for. Without a
+    window of their own (neither the row's Từ ngày/Đến ngày nor their reports' on sheet Báo cáo) they are the
+    same window's as the sheet, so the form's rules and rates hold for them too: each set of rows for the same
+    reports is checked as those reports see the figures, a failure located at the own cell ("ghi 92,48% nhưng
+    5.805/5.805 = 100%"). A figure of another window is no finding: a report never prints it beside the others."""
     windowed = {r.get("loai") for r in sub.lists.get("bao_cao", []) if r.get("tu_ngay") or r.get("den_ngay")}
     windowed = {c.code for c in form.choices["loai_bao_cao"] if c.label in windowed}
-
-    def own_window(row) -> bool:
-        tags = form.report_tags(row.get("bao_cao"))[0]
-        return bool(row.get("tu_ngay") or row.get("den_ngay") or (tags or windowed) & windowed)
-
-    out = []
-    for row in rows:
-        code, v = form.indicator_code(row.get("chi_tieu")), row.get("gia_tri")
-        field = form.indicator(code) if code else None
-        if not (field and field.ratio and isinstance(v, (int, float))) or own_window(row):
+    sets: dict[str, dict[str, Any]] = {}
+    for row in sub.lists.get("so_lieu_rieng", []):
+        code, tags = form.indicator_code(row.get("chi_tieu")), form.report_tags(row.get("bao_cao"))[0]
+        if (code is None or row.get("gia_tri") is None or row.get("tu_ngay") or row.get("den_ngay")
+                or (tags or windowed) & windowed):
             continue
-        counts = []
-        for c in field.ratio:
-            mine = [r for r in rows if form.indicator_code(r.get("chi_tieu")) == c and r.get("gia_tri") is not None
-                    and str(r.get("bao_cao") or "") == str(row.get("bao_cao") or "")]
-            counts.append(None if mine and own_window(mine[0]) else mine[0].get("gia_tri") if mine else sub.get(c))
-        n, d = counts
-        if not all(isinstance(x, (int, float)) for x in (n, d)) or not d or ratio_check(v, n, d) == "ok":
-            continue
-        verdict = ratio_check(v, n, d)
-        kind = "làm tròn chưa đúng (làm tròn nửa lên)" if verdict == WARNING else "không khớp với số liệu"
-        out.append(_finding(sub, "ty-le-khong-khop", row.cells["gia_tri"].loc, "", {code: v, field.ratio[0]: n,
-                                                                                  field.ratio[1]: d},
-                            severity=verdict, label=f"{field.label} (sheet {row.loc.sheet})", value=fmt_number(v),
-                            num=fmt_number(n), den=fmt_number(d),
-                            exact=fmt_number(round_half_up(100 * n / d, 2), 2, fixed=True), verdict=kind))
+        loc = row.cells["gia_tri"].loc if "gia_tri" in row.cells else row.loc
+        sets.setdefault(str(row.get("bao_cao") or ""), {})[code] = Value(code, row.get("gia_tri"), loc)
+    seen = {(f.code, f.message) for d in decisions.values() for f in d.findings}
+    out: list[Finding] = []
+    for own in sets.values():
+        view = copy.copy(sub)
+        view.values = {**sub.values, **own}
+        for check in checks(form):
+            if check.kind in ("rule", "ratio") and own.keys() & set(check.inputs):
+                found = _DECIDE[check.kind](check, view, form).findings
+                out += [f for f in found if (f.code, f.message) not in seen]
+                seen |= {(f.code, f.message) for f in found}
     return out
 
 

@@ -37,6 +37,7 @@ BUTTON_ONLY = (
     ("o-khong-doc-duoc", "Ô nhập đọc được (không chứa chữ trong ô số, không chứa công thức)"),
     ("bao-cao-khong-co", "Cột «Báo cáo» chỉ ghi loại báo cáo có trong danh mục"),
     ("so-lieu-rieng-sai", "Số liệu riêng của từng báo cáo đúng kiểu và giới hạn của chỉ tiêu"),
+    ("so-lieu-rieng-khop", "Số liệu riêng không ghi khoảng thời gian riêng khớp các quy tắc và tỷ lệ như sheet Số liệu"),
 )
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)

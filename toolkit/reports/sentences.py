@@ -151,9 +151,7 @@ _PROPER = ("Ủy ban", "Kế hoạch", "Chủ tịch", "Hội đồng", "Trung t
 
 def _in_window(sentence: str, phrase: str) -> str:
     """"Từ ngày 01/01/2026 đến nay, tin bài …": the window leads; "Trong kỳ" gives way to it."""
-    for word in ("Trong kỳ, ", "Trong kỳ "):
-        if sentence.startswith(word):
-            sentence = sentence[len(word):]
+    sentence = sentence.removeprefix("Trong kỳ, ").removeprefix("Trong kỳ ")
     # an abbreviation keeps its capitals ("TTHC …", "DVCTT …"), and so does a name
     keep = (len(sentence) > 1 and sentence[1].isupper()) or sentence.startswith(_PROPER)
     return f"{upper_first(phrase)}, {sentence if keep else lower_first(sentence)}"
