@@ -87,7 +87,7 @@ def ratios(sub: Submission, form: Form, codes: Iterable[str], windows: dict | No
             text = stated_percent(sub, r.typed)
             if any(windows.get(c) != window for c in r.of):
                 n = d = None
-        elif n is not None and d:
+        elif n is not None and d and windows.get(r.of[0]) == windows.get(r.of[1]):  # never across two windows
             text = fmt_percent(round_half_up(100 * n / d, r.decimals), r.decimals, fixed=True)
         else:
             continue
