@@ -142,6 +142,8 @@ def test_invalid_window_dates_are_findings_at_their_cell(form, nghi_duong, tmp_p
             {"chi_tieu": "Nhóm CD.2: Nhiệm vụ trong Kế hoạch CCHC năm", "tu_ngay": date(2026, 5, 31),
              "den_ngay": date(2026, 1, 1)},
             {"chi_tieu": "KH_NV_TONG: Tổng số nhiệm vụ trong Kế hoạch CCHC năm", "den_ngay": date(2026, 9, 30)},
+            # a group has a window, never a value
+            {"chi_tieu": "Nhóm CD.4: Kiểm tra CCHC, công vụ", "gia_tri": 3, "den_ngay": date(2026, 5, 31)},
             # another window is allowed for a value of its own (the sơ kết since 01/7/2025)
             {"chi_tieu": "HS_DA_GQ: Tổng số hồ sơ đã giải quyết", "bao_cao": "so-ket-2-cap", "gia_tri": 10800,
              "tu_ngay": date(2025, 7, 1)}])
@@ -157,3 +159,7 @@ def test_invalid_window_dates_are_findings_at_their_cell(form, nghi_duong, tmp_p
           "30/06/2026); số liệu của sheet Số liệu được tính trong kỳ"))]
     verdicts = sheet_verdicts(sub, form)
     assert verdicts["thoi-gian-nguoc"] == verdicts["thoi-gian-ngoai-ky"] == "LỖI"
+    group = [f for f in check_submission(sub, form) if f.code == "so-lieu-rieng-sai"]
+    assert [(f.where, f.message) for f in group] == [
+        (f"Số liệu riêng!C{first + 2}", "Số liệu riêng của «Nhóm CD.4: Kiểm tra CCHC, công vụ» là 3: một nhóm chỉ "
+                                        "tiêu chỉ ghi khoảng thời gian (Từ ngày, Đến ngày), không ghi Giá trị")]

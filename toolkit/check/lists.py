@@ -167,6 +167,10 @@ def report_part_findings(sub: Submission, form: Form, make: MakeFinding) -> list
                          codes=", ".join(r.code for r in form.reports.values() if not r.city)) for name in unknown]
     for row in sub.lists.get("so_lieu_rieng", []):
         code, value = form.indicator_code(row.get("chi_tieu")), row.get("gia_tri")
+        if code is None and value is not None and form.figure_codes(row.get("chi_tieu")):
+            out.append(make(sub, "so-lieu-rieng-sai", row.cells["gia_tri"].loc, "", {"gia_tri": value},
+                            label=row.get("chi_tieu"), value=fmt_number(value),
+                            reason="một nhóm chỉ tiêu chỉ ghi khoảng thời gian (Từ ngày, Đến ngày), không ghi Giá trị"))
         if code is None or value is None:
             continue
         field = form.indicator(code)
