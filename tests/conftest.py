@@ -76,6 +76,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
                           cwd=cwd, env=env, timeout=300)
 
 
+def warm_office_here() -> bool:
+    """Whether a warm office can run here: unoserver installed, LibreOffice and its Python bridge (python3-uno;
+    .ci/run installs them, so CI always tests it)."""
+    from toolkit.reports.office import uno_python
+
+    python = uno_python()
+    return python is not None and subprocess.run([python, "-c", "import uno"], capture_output=True).returncode == 0
+
+
 def office_processes(folder: Path, wait: float = 5.0) -> list[str]:
     """Command lines of the live processes naming `folder` (a LibreOffice whose profile is in it), once they
     are gone or after `wait` seconds: a group killed a moment ago may still be dying."""

@@ -9,17 +9,18 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from conftest import office_processes, run_cli
+from conftest import office_processes, run_cli, warm_office_here
 
 from toolkit.errors import BaocaoError
-from toolkit.reports.office import Office, to_pdf, uno_python
+from toolkit.reports.office import Office, to_pdf
 from toolkit.reports.render import render_path
 
-pytestmark = pytest.mark.skipif(uno_python() is None or shutil.which("pdftotext") is None,
+pytestmark = pytest.mark.skipif(not warm_office_here() or shutil.which("pdftotext") is None,
                                 reason="cần LibreOffice, python3-uno, unoserver và poppler-utils")
 
 
@@ -30,21 +31,38 @@ def text(pdf: Path) -> str:
 
 @pytest.fixture(scope="module")
 def docs(built, tmp_path_factory) -> list[Path]:
-    """Six copies of Nghi Dương's report (a draft: the sample keeps the seed's mistakes)."""
+    """Four copies of Nghi Dương's report (a draft: the sample keeps the seed's mistakes)."""
     folder = tmp_path_factory.mktemp("docx")
     [doc] = render_path(built["nghi_duong_6t_2026"][0], "cchc-cds", folder / "r0.docx", draft=True)
-    return [doc] + [Path(shutil.copy(doc, folder / f"r{i}.docx")) for i in range(1, 6)]
+    return [doc] + [Path(shutil.copy(doc, folder / f"r{i}.docx")) for i in range(1, 4)]
+
+
+@contextmanager
+def started(folder: Path):
+    """An office whose folder is in `folder` (so only its own processes are looked for); none left after."""
+    kept, tempfile.tempdir = tempfile.tempdir, str(folder)
+    office = Office()
+    try:
+        assert office.start(), office.failure
+        yield office
+    finally:
+        tempfile.tempdir = kept
+        office.close()
+    assert office_processes(folder) == [] and not list(folder.glob("baocao-van-phong-*"))
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    """One office for the tests that leave it running."""
+    with started(tmp_path_factory.mktemp("office")) as office:
+        yield office
 
 
 @pytest.fixture
-def office(tmp_path, monkeypatch):
-    """An office whose folder is in this test's temp folder (so only this test's processes are looked for)."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    office = Office()
-    assert office.start(), office.failure
-    yield office
-    office.close()
-    assert office_processes(tmp_path) == [] and not list(tmp_path.glob("baocao-van-phong-*"))
+def doomed(tmp_path):
+    """An office of its own for a test that kills or stops it."""
+    with started(tmp_path) as office:
+        yield office
 
 
 def soffice_bin(office: Office) -> int:
@@ -71,13 +89,14 @@ def test_warm_pdfs_hold_the_reports_text_and_threads_share_the_office(office, do
 def test_the_cli_converts_in_an_office_running_here(office, built, tmp_path):
     out = tmp_path / "cli" / "bao_cao.docx"
     done = run_cli("bao-cao", str(built["nghi_duong_6t_2026"][0]), "--loai", "cchc-cds", "--du-thao", "--pdf",
-                   "--out", str(out), env={**os.environ, "TMPDIR": str(tmp_path)})
+                   "--out", str(out), env={**os.environ, "TMPDIR": str(office.folder.parent)})
     assert done.returncode == 0, done.stderr
     assert "XÃ NGHI DƯƠNG" in text(out.with_suffix(".pdf"))
     assert f"converted {out}" in (office.folder / "office.log").read_text()
 
 
-def test_an_office_killed_mid_run_falls_back_to_cold_and_starts_again(office, docs, tmp_path):
+def test_an_office_killed_mid_run_falls_back_to_cold_and_starts_again(doomed, docs, tmp_path):
+    office = doomed
     out = tmp_path / "pdf"
     done: list[Path] = []
     run = threading.Thread(target=lambda: done.extend(to_pdf(docs, out, office=office)))
@@ -86,14 +105,15 @@ def test_an_office_killed_mid_run_falls_back_to_cold_and_starts_again(office, do
         time.sleep(0.02)
     os.kill(soffice_bin(office), signal.SIGKILL)
     run.join(120)
-    assert [p.name for p in done] == [f"r{i}.pdf" for i in range(6)]
+    assert [p.name for p in done] == [f"r{i}.pdf" for i in range(4)]
     assert all("XÃ NGHI DƯƠNG" in text(p) for p in done)
     assert not office.alive and office_processes(tmp_path) == []  # the office's process ended with LibreOffice
     assert office.ready(60)  # started again
     assert "XÃ NGHI DƯƠNG" in text(to_pdf([docs[0]], tmp_path / "again", office=office)[0])
 
 
-def test_a_hung_conversion_is_cut_and_converted_cold(office, docs, tmp_path):
+def test_a_hung_conversion_is_cut_and_converted_cold(doomed, docs, tmp_path):
+    office = doomed
     os.kill(soffice_bin(office), signal.SIGSTOP)  # LibreOffice stops answering mid-way, as a hung office does
     began = time.monotonic()
     [pdf] = to_pdf([docs[0]], tmp_path / "pdf", office=office, timeout=2)
@@ -102,8 +122,8 @@ def test_a_hung_conversion_is_cut_and_converted_cold(office, docs, tmp_path):
     assert office_processes(tmp_path) == []  # the stopped LibreOffice killed, not left behind
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_no_office_outlives_the_process_that_started_it(tmp_path, sig):
+def test_no_office_outlives_the_process_that_started_it(tmp_path):
+    """Killed without a chance to clean up; a SIGTERM to the server: test_server.py's `city` fixture."""
     code = ("import sys, time\nfrom toolkit.reports.office import warm_office\n"
             "office = warm_office()\nassert office.start(), office.failure\nprint(office.folder, flush=True)\n"
             "time.sleep(120)\n")
@@ -111,7 +131,7 @@ def test_no_office_outlives_the_process_that_started_it(tmp_path, sig):
                             env={**os.environ, "TMPDIR": str(tmp_path)})
     folder = Path(proc.stdout.readline().strip())
     assert folder.parent == tmp_path and office_processes(tmp_path, wait=0)  # LibreOffice runs
-    proc.send_signal(sig)
+    proc.kill()
     proc.wait(30)
     assert office_processes(tmp_path) == []
     assert not folder.exists()  # its profile removed too

@@ -1,8 +1,11 @@
 """PDFs from LibreOffice: a warm office kept open (unoserver's converter) when one can run, else a cold
 `soffice --convert-to pdf` started for the batch.
 
-A cold start costs LibreOffice's start-up (about 1.5 s here, several seconds on a loaded server) before the first
-page; the warm office pays it once per process (benchmarks/bench_pdf.py). The warm office is `office_uno.py`
+A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, more when it is loaded) before the first
+page; the warm office pays it once per process: ten reports one at a time take 5.5 times less warm than cold
+(benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
+soffice already converts the whole batch after one start-up, as fast as the warm office, measured there), so
+`to_pdf` uses a warm office only when one already runs: the server's, or another process's of this user here. The warm office is `office_uno.py`
 run by the Python that has LibreOffice's UNO bridge (Debian: /usr/bin/python3 with python3-uno; another with
 BAOCAO_UNO_PYTHON) with the installed `unoserver` package on its path (extra `baocao[pdf]`). Without them, or
 when the office dies or hangs, conversions go cold and nothing is lost: a PDF is made or the failure is said in
@@ -29,11 +32,12 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from toolkit.atomic import atomic_path
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 
 SCRIPT = Path(__file__).with_name("office_uno.py")
 PREFIX = "baocao-van-phong-"  # an office's folder in the temp dir: its profile, its path to unoserver, its address
 START_WAIT = 60.0  # seconds for LibreOffice to start answering (a loaded machine takes long)
+RETRY = 60.0  # seconds after a failed start before `ready` tries again
 
 
 def soffice() -> str | None:
@@ -75,7 +79,8 @@ class Office:
         self.folder: Path | None = None
         self.port = 0
         self.lock = threading.Lock()
-        self.failure = ""  # why the last start failed, for the log
+        self.failure = ""  # why the last start failed (also in the administrator's log)
+        self.failed_at = -RETRY
         self.starting: threading.Thread | None = None
 
     @property
@@ -90,8 +95,7 @@ class Office:
             self._stop()
             python = uno_python()
             if python is None:
-                self.failure = "no unoserver, LibreOffice or UNO Python"
-                return False
+                return self._failed("unoserver, LibreOffice or a Python with LibreOffice's uno is missing")
             self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
             path = self.folder / "py"
             path.mkdir()
@@ -108,17 +112,23 @@ class Office:
                 line = _read_line(self.proc.stdout, START_WAIT + 5)
                 if not line.startswith("READY "):
                     log.seek(0)
-                    self.failure = log.read().decode(errors="replace")[-2000:] or "no answer"
                     self._stop()
-                    return False
+                    return self._failed(log.read().decode(errors="replace")[-2000:] or "no answer")
             self.port = int(line.split()[1])
             return True
+
+    def _failed(self, why: str) -> bool:
+        self.failure, self.failed_at = why, time.monotonic()
+        log_failure(RuntimeError(why), "LibreOffice chạy sẵn (toolkit.reports.office) không khởi động được")
+        return False
 
     def ready(self, wait: float) -> bool:
         """Whether the office runs, after starting it in the background (unless it is starting already) and
         waiting for it at most `wait` seconds: a request keeps its time limit, a later one finds it warm."""
         if self.alive:
             return True
+        if time.monotonic() - self.failed_at < RETRY:
+            return False  # a start failed a moment ago: not again for every press
         with self.lock:
             if self.starting is None or not self.starting.is_alive():
                 self.starting = threading.Thread(target=self.start, daemon=True, name="baocao-office")
@@ -127,11 +137,13 @@ class Office:
         starting.join(wait)
         return self.alive
 
-    def convert(self, doc: Path, pdf: Path, timeout: float = 60.0) -> Path:
-        """`doc` to `pdf` (written atomically) in the warm office, or OfficeDown."""
+    def convert(self, doc: Path, pdf: Path, timeout: float = 60.0, wait: float | None = None) -> Path:
+        """`doc` to `pdf` (written atomically) in the warm office, or OfficeDown. `timeout`: seconds the office
+        may take on it before it counts as hung (and is killed); `wait`: seconds to wait for the answer, other
+        threads' documents first included."""
         if not self.alive:
             raise OfficeDown("not running")
-        return _convert(self.port, doc, pdf, timeout, self)
+        return _convert(self.port, doc, pdf, timeout, wait)
 
     def close(self) -> None:
         with self.lock:
@@ -187,10 +199,10 @@ def _read_line(stream, timeout: float) -> str:
     return buf.decode("ascii", "replace").strip()
 
 
-def _convert(port: int, doc: Path, pdf: Path, timeout: float, office: Office | None = None) -> Path:
-    # the office may wait for another thread's document first: allow for it on the socket
+def _convert(port: int, doc: Path, pdf: Path, timeout: float, wait: float | None = None) -> Path:
+    # by default the office may convert another thread's document first: allow for it on the socket
     proxy = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}", allow_none=True,
-                                      transport=_Transport(timeout * 2 + 5))
+                                      transport=_Transport(wait or timeout * 2 + 5))
     # the office writes beside the PDF under a temporary's name (atomic_path's pattern: a killed run's is
     # removed by the next), put in place only when whole
     scratch = pdf.with_name(f".~{pdf.stem}.{os.getpid()}.{secrets.token_hex(4)}{pdf.suffix}")
@@ -253,7 +265,8 @@ def pdf_within(doc: Path, seconds: float) -> tuple[Path | None, str]:
             return None, "LibreOffice của máy chủ đang khởi động; bấm lại sau ít phút để có thêm bản PDF"
         return None, "máy chủ chưa chạy được LibreOffice để xuất PDF; hãy báo Sở Nội vụ"
     try:
-        return office.convert(doc, pdf, timeout=max(1.0, (end - time.monotonic()) / 2)), ""
+        half = max(1.0, (end - time.monotonic()) / 2)  # the other half for a cold try
+        return office.convert(doc, pdf, timeout=half, wait=half + 1), ""
     except OfficeDown:
         left = end - time.monotonic()
         if left >= COLD_MIN:
@@ -274,6 +287,7 @@ def cold_pdf(docs: list[Path], out_dir: Path, timeout: float | None = None) -> l
         raise _no_office()
     if not docs:
         return []
+    timeout = timeout or 120 + 20 * len(docs)
     with tempfile.TemporaryDirectory(prefix="baocao-lo-") as profile:
         # a private profile: a LibreOffice the user has open does not block or share state with us
         cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
@@ -281,13 +295,12 @@ def cold_pdf(docs: list[Path], out_dir: Path, timeout: float | None = None) -> l
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)  # its own group: a timeout kills all of LibreOffice
         try:
-            _, err = proc.communicate(timeout=timeout or 120 + 20 * len(docs))
+            _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise BaocaoError(f"LibreOffice không chuyển xong sang PDF trong {timeout or 120 + 20 * len(docs):g} "
-                              "giây (LibreOffice bị treo); hãy thử lại hoặc mở tệp .docx bằng Word rồi Lưu "
-                              "thành PDF") from None
+            raise BaocaoError(f"LibreOffice không chuyển xong sang PDF trong {timeout:.0f} giây (LibreOffice bị "
+                              "treo); hãy thử lại hoặc mở tệp .docx bằng Word rồi Lưu thành PDF") from None
     pdfs = [out_dir / f"{d.stem}.pdf" for d in docs]
     failed = [p.name for p in pdfs if not p.exists()]
     if proc.returncode or failed:
@@ -311,7 +324,7 @@ def to_pdf(docs: list[Path], out_dir: Path | None = None, office: Office | None 
     if port:
         for doc in docs:
             try:
-                done.append(_convert(port, doc, out_dir / f"{doc.stem}.pdf", timeout, office))
+                done.append(_convert(port, doc, out_dir / f"{doc.stem}.pdf", timeout))
             except OfficeDown:
                 break
     return done + cold_pdf(docs[len(done):], out_dir)

@@ -103,17 +103,14 @@ def main() -> None:
                 _die(4)
             time.sleep(0.1)
 
-    lock = threading.Lock()  # one document at a time in the office; the XML-RPC server is single-threaded too
-
     def convert(inpath, indata, outpath, convert_to, timeout=60.0):
+        # one document at a time in the office: the XML-RPC server answers one request after the other
         done, failure = threading.Event(), []
 
         def work():
             try:
-                with lock:
-                    # indexes not refreshed: the same pages as `soffice --convert-to pdf` prints
-                    converter.convert(inpath=inpath, outpath=outpath, convert_to=convert_to,
-                                      update_index=False)
+                # indexes not refreshed: the same pages as `soffice --convert-to pdf` prints
+                converter.convert(inpath=inpath, outpath=outpath, convert_to=convert_to, update_index=False)
             except BaseException as exc:  # told to the client as a Fault
                 failure.append(exc)
             done.set()
@@ -127,6 +124,8 @@ def main() -> None:
         print(f"converted {inpath}", file=sys.stderr, flush=True)  # office.log: what was converted here
         return True
 
+    # the server's threads may all ask at once: they wait in the listen queue, not refused
+    xmlrpc.server.SimpleXMLRPCServer.request_queue_size = 128
     with xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), allow_none=True, logRequests=False) as rpc:
         rpc.register_function(convert, "convert")
         rpc.register_function(lambda: "baocao", "ping")
