@@ -137,6 +137,22 @@ def test_no_office_outlives_the_process_that_started_it(tmp_path):
     assert not folder.exists()  # its profile removed too
 
 
+def test_a_cli_run_stopped_by_sigterm_leaves_no_libreoffice(built, tmp_path):
+    """No office runs here: `--pdf` converts in a LibreOffice of its own, killed with the run."""
+    temp = tmp_path / "tmp"  # where the LibreOffice's profile goes, so its command line names it
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "bao-cao", str(built["nghi_duong_6t_2026"][0]),
+                             "--loai", "cchc-cds", "--du-thao", "--pdf", "--out", str(tmp_path / "r.docx")],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)})
+    end = time.monotonic() + 60
+    while not office_processes(temp, wait=0) and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    assert proc.poll() is None, "LibreOffice was not seen running"
+    proc.terminate()
+    assert proc.wait(30) == 130 and "Đã dừng theo yêu cầu." in proc.stderr.read()
+    assert office_processes(temp) == [] and not (tmp_path / "r.pdf").exists()
+
+
 def test_without_libreoffice_the_failure_is_vietnamese(docs, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice to be found
     with pytest.raises(BaocaoError, match="chưa cài LibreOffice nên không xuất được PDF"):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from toolkit import __version__
@@ -285,12 +287,19 @@ def cmd_demo(args) -> int:
     return run_demo(args.out_dir)
 
 
+def _stopped(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM stops a run as Ctrl-C does: the LibreOffice it started is killed on the way out
+        signal.signal(signal.SIGTERM, _stopped)
     try:
         return args.run(args)
     except BaocaoError as exc:

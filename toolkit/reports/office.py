@@ -1,18 +1,18 @@
 """PDFs from LibreOffice: a warm office kept open (unoserver's converter) when one can run, else a cold
 `soffice --convert-to pdf` started for the batch.
 
-A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, more when it is loaded) before the first
-page; the warm office pays it once per process: ten reports one at a time take 5.5 times less warm than cold
-(benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
-soffice already converts the whole batch after one start-up, as fast as the warm office, measured there), so
-`to_pdf` uses a warm office only when one already runs: the server's, or another process's of this user here. The warm office is `office_uno.py`
-run by the Python that has LibreOffice's UNO bridge (Debian: /usr/bin/python3 with python3-uno; another with
-BAOCAO_UNO_PYTHON) with the installed `unoserver` package on its path (extra `baocao[pdf]`). Without them, or
-when the office dies or hangs, conversions go cold and nothing is lost: a PDF is made or the failure is said in
-Vietnamese.
+A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, more when it is loaded) before the
+first page; the warm office pays it once per process: ten reports one at a time take 5.5 times less warm than
+cold (benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
+soffice converts the whole batch after one start-up, as fast as the warm office: measured there), so `to_pdf`
+uses a warm office only when one already runs: the server's, or one another process of this user keeps here.
 
-Each office has its own profile folder (a LibreOffice the user has open is neither blocked nor touched) and its
-own process group; it dies with the process that started it, whatever ends it (office_uno.py).
+The warm office is `office_uno.py` run by the Python that has LibreOffice's UNO bridge (Debian: /usr/bin/python3
+with python3-uno; another with BAOCAO_UNO_PYTHON) with the installed `unoserver` package on its path (extra
+`baocao[pdf]`). Without them, or when the office dies or hangs, conversions go cold and nothing is lost: a PDF
+is made or the failure is said in Vietnamese. Each office has its own profile folder (a LibreOffice the user has
+open is neither blocked nor touched) and its own process group; it dies with the process that started it,
+whatever ends it (office_uno.py).
 """
 from __future__ import annotations
 
@@ -296,9 +296,11 @@ def cold_pdf(docs: list[Path], out_dir: Path, timeout: float | None = None) -> l
                                 start_new_session=True)  # its own group: a timeout kills all of LibreOffice
         try:
             _, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:  # over time, Ctrl-C, SIGTERM (the CLI raises it): no LibreOffice left behind
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise
             raise BaocaoError(f"LibreOffice không chuyển xong sang PDF trong {timeout:.0f} giây (LibreOffice bị "
                               "treo); hãy thử lại hoặc mở tệp .docx bằng Word rồi Lưu thành PDF") from None
     pdfs = [out_dir / f"{d.stem}.pdf" for d in docs]

@@ -13,8 +13,8 @@ with its parent:
 - a conversion over its timeout means a hung office: the group is killed (the parent converts cold and
   starts a new office).
 
-Protocol: one line on stdout once ready, "READY <port>" (the port also in <folder>/address); `convert(inpath, indata, outpath, convert_to, timeout)`
-as unoserver's first four arguments; `ping()` returns "baocao".
+Protocol: one line on stdout once ready, "READY <port>" (the port also in <folder>/address); XML-RPC
+`convert(inpath, indata, outpath, convert_to, timeout)`, the first four as unoserver's; `ping()` is "baocao".
 """
 import argparse
 import os

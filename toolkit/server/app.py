@@ -172,7 +172,7 @@ class Server:
             # the answer must still reach the workbook within the limit: keep a few seconds for it
             pdf, why = pdf_within(out[0], self.settings.timeout - (time.monotonic() - began) - 3)
             links = []
-            for path in out + [pdf] * bool(pdf):
+            for path in out + ([pdf] if pdf else []):
                 self.downloads[f"{token}/{path.name}"] = path
                 links.append(f"{base_url}/tai-ve/{token}/{path.name}")
             xl.status(book, f"Đã tạo báo cáo lúc {datetime.now():%H:%M %d/%m/%Y}; tải về (mở bằng trình duyệt): "
