@@ -43,10 +43,13 @@ def started(folder: Path):
     kept, tempfile.tempdir = tempfile.tempdir, str(folder)
     office = Office()
     try:
-        assert office.start(), office.failure
-        yield office
+        ok = office.start()
     finally:
         tempfile.tempdir = kept
+    try:
+        assert ok, office.failure
+        yield office
+    finally:
         office.close()
     assert office_processes(folder) == [] and not list(folder.glob("baocao-van-phong-*"))
 

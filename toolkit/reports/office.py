@@ -1,9 +1,9 @@
 """PDFs from LibreOffice: a warm office kept open (unoserver's converter) when one can run, else a cold
 `soffice --convert-to pdf` started for the batch.
 
-A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, more when it is loaded) before the
-first page; the warm office pays it once per process: ten reports one at a time take 5.5 times less warm than
-cold (benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
+A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, 6 s under a load of 7) before the
+first page; the warm office pays it once per process: ten reports one at a time, 14.7 s cold against 2.7 s warm
+on a quiet machine, 62.6 s against 4.3 s on a loaded one (benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
 soffice converts the whole batch after one start-up, as fast as the warm office: measured there), so `to_pdf`
 uses a warm office only when one already runs: the server's, or one another process of this user keeps here.
 
