@@ -3,9 +3,10 @@
 
 A cold start costs LibreOffice's start-up (1.3 to 3 s on a 2-core machine, 6 s under a load of 7) before the
 first page; the warm office pays it once per process: ten reports one at a time, 14.7 s cold against 2.7 s warm
-on a quiet machine, 62.6 s against 4.3 s on a loaded one (benchmarks/bench_pdf.py). A run converting a batch gains nothing by starting an office of its own (one cold
-soffice converts the whole batch after one start-up, as fast as the warm office: measured there), so `to_pdf`
-uses a warm office only when one already runs: the server's, or one another process of this user keeps here.
+on a quiet machine, 62.6 s against 4.3 s on a loaded one (benchmarks/bench_pdf.py). A run converting a batch
+gains nothing by starting an office of its own (one cold soffice converts the whole batch after one start-up, as
+fast as the warm office: measured there), so `to_pdf` uses a warm office only when one already runs: the
+server's, or one another process of this user keeps here.
 
 The warm office is `office_uno.py` run by the Python that has LibreOffice's UNO bridge (Debian: /usr/bin/python3
 with python3-uno; another with BAOCAO_UNO_PYTHON) with the installed `unoserver` package on its path (extra
@@ -63,8 +64,9 @@ class _Transport(xmlrpc.client.Transport):
 
 
 def uno_python() -> str | None:
-    """The Python with LibreOffice's UNO bridge, when it and unoserver are both here."""
-    if importlib.util.find_spec("unoserver") is None or soffice() is None:
+    """The Python with LibreOffice's UNO bridge, when it and unoserver are both here (on a POSIX system: the
+    office's process groups and its watch on a pipe are POSIX; elsewhere PDFs are made cold)."""
+    if os.name != "posix" or importlib.util.find_spec("unoserver") is None or soffice() is None:
         return None
     exe = os.environ.get("BAOCAO_UNO_PYTHON") or "/usr/bin/python3"
     return exe if shutil.which(exe) else None
