@@ -169,22 +169,6 @@ class Office:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
-    def group(self) -> list[int]:
-        """The processes of the office's group (LibreOffice's among them), for the tests."""
-        return _group(self.proc.pid) if self.proc else []
-
-
-def _group(pgid: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            pids.append(int(stat.parent.name))
-    return pids
-
 
 def _read_line(stream, timeout: float) -> str:
     """One line from the office's stdout, waiting at most `timeout` seconds ("" when none comes)."""
