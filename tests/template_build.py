@@ -343,7 +343,9 @@ def _repeat_header(table) -> None:
 
 
 def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str):
-    """A bordered table: header row, one template row repeated by {%tr for %}."""
+    """A bordered table: header row, one template row repeated by {%tr for %}. Its header row repeats on every
+    page the table runs onto and no row breaks across a page, in every report (a reader of page 2 of a long
+    table still sees what its columns are, and a row's reason is never cut from its criterion)."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -357,6 +359,8 @@ def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], l
                    align=WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER)
     _cell_para((table.rows[3].cells[0]), "{%tr endfor %}", size=12)
     _drop_empty_cells(table)
+    _repeat_header(table)
+    _row_cannot_split(table)
     _para(doc, "", indent=False, after=0)
     return table
 
@@ -582,9 +586,10 @@ def build_cqtt(doc) -> None:
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
-    body(doc, "Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện mô hình “Chính quyền thân thiện” còn "
-              "một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm bảo điểm số theo quy định, "
-              "cụ thể:")
+    # the line that introduces the table stays on the page of its first rows
+    _keep_with_next(body(doc, "Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện mô hình “Chính quyền "
+                              "thân thiện” còn một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm "
+                              "bảo điểm số theo quy định, cụ thể:"))
     tag(doc, "endif")
     grid_table(doc, ["Stt", "Tiêu chí thành phần", "Điểm tối đa", "Đơn vị chủ trì", "Lý do chưa thực hiện"],
                ["{{ r.stt }}", "{{ r.tieu_chi_thanh_phan }}!", "{{ r.diem_toi_da }}", "{{ r.don_vi_chu_tri }}!",
@@ -627,10 +632,8 @@ def build_city(doc) -> None:
     h1(doc, "III. KẾT QUẢ CỦA TỪNG ĐƠN VỊ")
     body(doc, "Xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn; đơn vị bằng tỷ lệ thì đồng hạng (cùng "
               "thứ hạng); đơn vị có lỗi hoặc chưa có tỷ lệ không xếp hạng (ghi «-»).")
-    table = grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE],
-                       [w for _, _, w in CITY_TABLE], "don_vi_bang")
-    _repeat_header(table)
-    _row_cannot_split(table)
+    grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE], [w for _, _, w in CITY_TABLE],
+               "don_vi_bang")
     tag(doc, "if bieu_do_anh")
     _para(doc, "{{ bieu_do_anh }}", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", size=13,
