@@ -549,6 +549,10 @@ def build_so_ket(doc) -> None:
     signature_block(doc)
 
 
+def _criteria(doc) -> None:
+    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
+
+
 def build_cqtt(doc) -> None:
     """Seed 004: the "Chính quyền thân thiện" model, with the table of unmet sub-criteria."""
     _intro(doc, "Kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }},",
@@ -558,15 +562,30 @@ def build_cqtt(doc) -> None:
     tag(doc, "endif")
     part(doc, "PHẦN I: KẾT QUẢ THỰC HIỆN {{ ky.ten_hoa }}")
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
-    h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
-    area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
-    tag(doc, "if cqtt.gioi_thieu")
-    body(doc, "{{ cqtt.gioi_thieu }}")
+    # numbered only when "2. Việc triển khai thực hiện" follows: no lone "1."
+    h2(doc, "{{ '1. ' if nd.KQ_CQTT_TRIEN_KHAI else '' }}Việc ban hành Kế hoạch và đăng ký đơn vị đạt chuẩn "
+            "“Chính quyền thân thiện” năm {{ ky.nam }}")
+    tag(doc, "if not nd.KQ_CQTT_CHI_DAO")
+    each(doc, "vb.CQTT")
     tag(doc, "endif")
-    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
+    # the criteria follow the officer's paragraph that introduces them (seed 004), else a line of their own
+    tag(doc, "for x in nd.KQ_CQTT_CHI_DAO")
+    body(doc, "{{ x }}")
+    tag(doc, "if loop.index0 == cqtt.sau_doan")
+    _criteria(doc)
+    tag(doc, "endif")
+    tag(doc, "endfor")
+    tag(doc, "if cqtt.sau_doan is none")
+    body(doc, "{{ cqtt.gioi_thieu }}")
+    _criteria(doc)
+    tag(doc, "endif")
     tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
     body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
               "{{ cqtt.muc_dang_ky }}.")
+    tag(doc, "endif")
+    tag(doc, "if nd.KQ_CQTT_TRIEN_KHAI")
+    h2(doc, "2. Việc triển khai thực hiện")
+    each(doc, "nd.KQ_CQTT_TRIEN_KHAI")
     tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÁC TIÊU CHÍ")
     for i in range(4):
