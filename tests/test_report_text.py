@@ -8,7 +8,6 @@ line), "..", ":." and the like, and a numbered list or heading run that is a lon
 """
 from __future__ import annotations
 
-import copy
 import re
 import shutil
 import unicodedata
@@ -109,10 +108,6 @@ def test_the_scan_catches_each_defect():
             ("I. PHƯƠNG HƯỚNG", True), ("1. Ưu điểm", True), ("- Tỷ lệ đạt 99,2%.", False), ("2. Tồn tại", True),
             ("của Ủy ban nhân dân xã Nghi Dương./.", False)]
     assert defects(good) == []
-
-
-def _zeros(sub, **values):
-    return _with(sub, **values)
 
 
 @pytest.fixture(scope="module")
