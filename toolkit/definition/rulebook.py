@@ -125,8 +125,7 @@ def ratio_text(field: Field, num: str, den: str, form: Form) -> str:
     """"«Tỷ lệ …» bằng «tử» chia cho «mẫu», nhân 100, …" in words, with the tolerance the verdict applies."""
     slip = f"{RATIO_SLIP:g}".replace(".", ",")
     return (f"«{field.label}» bằng {quoted(Ref(num), form)} chia cho {quoted(Ref(den), form)}, nhân 100, làm tròn "
-            f"nửa lên đến số chữ số thập phân đã ghi; lệch không quá {slip} điểm phần trăm là cảnh báo làm tròn, "
-            "lệch hơn là lỗi.")
+            f"nửa lên như số đã ghi (lệch đến {slip} điểm chỉ là cảnh báo).")
 
 
 def _codes(nodes: list[Node]) -> tuple[str, ...]:
