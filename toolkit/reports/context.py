@@ -323,6 +323,11 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
     officer = [x for code, block in nd.items() if code not in recalls for x in block]
     own_start, own_end = ident.start, ident.end
     own_window = Window(own_start, own_end)
+    cqtt = _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", []))
+    if cqtt["sau_doan"] is not None:  # "… gồm 4 tiêu chí:" and the list under it
+        block = list(nd["KQ_CQTT_CHI_DAO"])
+        block[cqtt["sau_doan"]] = block[cqtt["sau_doan"]].rstrip(".") + ":"
+        nd = {**nd, "KQ_CQTT_CHI_DAO": block}
     return {
         "don_vi": unit,
         "co_quan_chu_quan": "ỦY BAN NHÂN DÂN",
@@ -344,7 +349,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                                                                  else "đến nay") if own_start else ""),
         "tthc_thoi_gian": " ".join(("Kết quả giải quyết thủ tục hành chính",
                                     (windows.get("HS_TIEP_NHAN") or workbook).phrase(to_the_end=True))).strip() + ":",
-        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", [])),
+        "cqtt": cqtt,
     }
 
 
@@ -361,7 +366,8 @@ def _level_text(level: dict | None) -> str:
 
 def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[str] = ()) -> dict[str, Any]:
     """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table; the line
-    introducing the criteria unless the officer's own paragraph already says it."""
+    introducing the criteria unless the officer's own paragraph already says it: then the list follows that
+    paragraph (`sau_doan`, its index), which ends with a colon as in seed 004."""
     unmet = [r for r in rows
              if (r.get("diem_tu_cham") is not None and r.get("diem_toi_da") is not None
                  and r.get("diem_tu_cham") < r.get("diem_toi_da"))
@@ -377,9 +383,11 @@ def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[s
     level = next((lv for lv in form.cqtt_levels if total is not None and lv["min"] <= total < lv.get("below", 101)), None)
     scale = num(sum(c.extra["max"] for c in form.cqtt_criteria))
     intro = f"Bảng tiêu chí chấm điểm theo thang điểm {scale} gồm {len(criteria)} tiêu chí:"
+    after = next((i for i, p in enumerate(officer) if not _drop_repeated({"x": [intro]}, [p])["x"]), None)
     return {
         "tieu_chi": criteria,
-        "gioi_thieu": "".join(_drop_repeated({"x": [intro]}, list(officer))["x"]),
+        "gioi_thieu": intro if after is None else "",
+        "sau_doan": after,
         "tong_diem_toi_da": scale,
         "tong_diem_tu_cham": _score(total),
         "muc_dat": _level_text(level),

@@ -28,7 +28,7 @@ from toolkit.intake import Submission, read_submission
 from toolkit.reports.blocking import printed, split
 from toolkit.reports.context import unit_context
 from toolkit.reports.office import to_pdf
-from toolkit.reports.scope import fed_types
+from toolkit.reports.scope import fed_types, stopped
 from toolkit.vnformat import NOT_XML, fmt_count, fmt_date, fmt_number, fmt_percent, xml_safe
 
 Aside = Callable[[Submission, list[Finding]], None]  # hears of a workbook's errors that do not stop a report
@@ -242,7 +242,7 @@ def _check_period(sub: Submission, kind: ReportDef, form: Form) -> None:
 def _draft(ctx: dict[str, Any], findings: list[Finding] | None) -> None:
     """A draft (--du-thao) says so in its header and lists the workbook's findings in an appendix."""
     ctx["du_thao"] = findings is not None
-    ctx["phu_luc"] = [f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}" for f in findings or []]
+    ctx["phu_luc"] = [stopped(f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}") for f in findings or []]
 
 
 def _unit(kind: ReportDef) -> ReportDef:

@@ -44,12 +44,19 @@ def join(parts: Iterable[str | None], sep: str = "; ") -> str:
     return sep.join(p for p in parts if p)
 
 
-def breakdown(total: Any, parts: list) -> str:
-    """", trong đó: …" for the non-zero parts; nothing when there are none or one part is the whole."""
-    shown = [(v, text) for v, text in parts if v]
-    if not shown or (len(shown) == 1 and shown[0][0] == total):
-        return ""
-    return ", trong đó: " + "; ".join(text for _, text in shown)
+def breakdown(total: Any, parts: list, none: list = ()) -> str:
+    """What a total is made of, as the seeds write it, for the non-zero parts:
+    several -> ", trong đó: 5.805 hồ sơ trong kỳ; 87 hồ sơ từ kỳ trước";
+    one that is not the whole -> " (trong đó 25 hồ sơ từ kỳ trước chuyển sang)" (a part [số, lời, lời khi một
+    mình] has its own words when it stands alone); none, or one that is the whole -> nothing.
+    `none` [[số, "không có hồ sơ quá hạn"], …]: what a zero part says in words, said when that part is 0 ("; không
+    có …" after the parts, ", không có …" when there is no list of parts)."""
+    shown = [p for p in parts if p[0]]
+    zeros = [text for v, text in none if v == 0]
+    if len(shown) > 1:
+        return ", trong đó: " + "; ".join([p[1] for p in shown] + zeros)
+    alone = f" (trong đó {shown[0][-1]})" if shown and shown[0][0] != total else ""
+    return alone + "".join(f", {text}" for text in zeros)
 
 
 def group_codes(form: Form, section: str, number: int) -> tuple[str, ...]:
