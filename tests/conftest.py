@@ -71,9 +71,37 @@ def soffice_convert(src: Path, target: str, outdir: Path) -> Path:
     return written[0]
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "toolkit.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+                          cwd=cwd, env=env, timeout=300)
+
+
+def warm_office_here() -> bool:
+    """Whether a warm office can run here: unoserver installed, LibreOffice and its Python bridge (python3-uno;
+    .ci/run installs them, so CI always tests it)."""
+    from toolkit.reports.office import uno_python
+
+    python = uno_python()
+    return python is not None and subprocess.run([python, "-c", "import uno"], capture_output=True).returncode == 0
+
+
+def office_processes(folder: Path, wait: float = 5.0) -> list[str]:
+    """Command lines of the live processes naming `folder` (a LibreOffice whose profile is in it), once they
+    are gone or after `wait` seconds: a group killed a moment ago may still be dying."""
+    end = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                dead = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+            except OSError:
+                continue
+            if str(folder) in cmd and not dead:
+                found.append(cmd)
+        if not found or time.monotonic() > end:
+            return found
+        time.sleep(0.1)
 
 
 def free_port() -> int:

@@ -343,7 +343,9 @@ def _repeat_header(table) -> None:
 
 
 def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str):
-    """A bordered table: header row, one template row repeated by {%tr for %}."""
+    """A bordered table: header row, one template row repeated by {%tr for %}. Its header row repeats on every
+    page the table runs onto and no row breaks across a page, in every report (a reader of page 2 of a long
+    table still sees what its columns are, and a row's reason is never cut from its criterion)."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -357,6 +359,8 @@ def grid_table(doc, headers: list[str], cells: list[str], widths: list[float], l
                    align=WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER)
     _cell_para((table.rows[3].cells[0]), "{%tr endfor %}", size=12)
     _drop_empty_cells(table)
+    _repeat_header(table)
+    _row_cannot_split(table)
     _para(doc, "", indent=False, after=0)
     return table
 
@@ -545,6 +549,10 @@ def build_so_ket(doc) -> None:
     signature_block(doc)
 
 
+def _criteria(doc) -> None:
+    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
+
+
 def build_cqtt(doc) -> None:
     """Seed 004: the "Chính quyền thân thiện" model, with the table of unmet sub-criteria."""
     _intro(doc, "Kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }},",
@@ -554,15 +562,30 @@ def build_cqtt(doc) -> None:
     tag(doc, "endif")
     part(doc, "PHẦN I: KẾT QUẢ THỰC HIỆN {{ ky.ten_hoa }}")
     h1(doc, "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
-    h2(doc, "1. Việc ban hành Kế hoạch, đăng ký và triển khai thực hiện")
-    area(doc, "nd.KQ_CQTT_CHI_DAO", (), "vb.CQTT")
-    tag(doc, "if cqtt.gioi_thieu")
-    body(doc, "{{ cqtt.gioi_thieu }}")
+    # numbered only when "2. Việc triển khai thực hiện" follows: no lone "1."
+    h2(doc, "{{ '1. ' if nd.KQ_CQTT_TRIEN_KHAI else '' }}Việc ban hành Kế hoạch và đăng ký đơn vị đạt chuẩn "
+            "“Chính quyền thân thiện” năm {{ ky.nam }}")
+    tag(doc, "if not nd.KQ_CQTT_CHI_DAO")
+    each(doc, "vb.CQTT")
     tag(doc, "endif")
-    each(doc, "cqtt.tieu_chi", "+ {{ t.ten }}: {{ t.diem_toi_da }} điểm{{ '.' if loop.last else ';' }}", "t")
+    # the criteria follow the officer's paragraph that introduces them (seed 004), else a line of their own
+    tag(doc, "for x in nd.KQ_CQTT_CHI_DAO")
+    body(doc, "{{ x }}")
+    tag(doc, "if loop.index0 == cqtt.sau_doan")
+    _criteria(doc)
+    tag(doc, "endif")
+    tag(doc, "endfor")
+    tag(doc, "if cqtt.sau_doan is none")
+    body(doc, "{{ cqtt.gioi_thieu }}")
+    _criteria(doc)
+    tag(doc, "endif")
     tag(doc, "if cqtt.muc_dang_ky and not nd.KQ_CQTT_CHI_DAO")
     body(doc, "{{ don_vi.ubnd }} đăng ký đơn vị đạt chuẩn “Chính quyền thân thiện” năm {{ ky.nam }}: "
               "{{ cqtt.muc_dang_ky }}.")
+    tag(doc, "endif")
+    tag(doc, "if nd.KQ_CQTT_TRIEN_KHAI")
+    h2(doc, "2. Việc triển khai thực hiện")
+    each(doc, "nd.KQ_CQTT_TRIEN_KHAI")
     tag(doc, "endif")
     h1(doc, "II. KẾT QUẢ THỰC HIỆN CÁC TIÊU CHÍ")
     for i in range(4):
@@ -582,9 +605,10 @@ def build_cqtt(doc) -> None:
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
-    body(doc, "Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện mô hình “Chính quyền thân thiện” còn "
-              "một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm bảo điểm số theo quy định, "
-              "cụ thể:")
+    # the line that introduces the table stays on the page of its first rows
+    _keep_with_next(body(doc, "Bên cạnh những kết quả đã đạt được, việc triển khai thực hiện mô hình “Chính quyền "
+                              "thân thiện” còn một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm "
+                              "bảo điểm số theo quy định, cụ thể:"))
     tag(doc, "endif")
     grid_table(doc, ["Stt", "Tiêu chí thành phần", "Điểm tối đa", "Đơn vị chủ trì", "Lý do chưa thực hiện"],
                ["{{ r.stt }}", "{{ r.tieu_chi_thanh_phan }}!", "{{ r.diem_toi_da }}", "{{ r.don_vi_chu_tri }}!",
@@ -627,10 +651,8 @@ def build_city(doc) -> None:
     h1(doc, "III. KẾT QUẢ CỦA TỪNG ĐƠN VỊ")
     body(doc, "Xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn; đơn vị bằng tỷ lệ thì đồng hạng (cùng "
               "thứ hạng); đơn vị có lỗi hoặc chưa có tỷ lệ không xếp hạng (ghi «-»).")
-    table = grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE],
-                       [w for _, _, w in CITY_TABLE], "don_vi_bang")
-    _repeat_header(table)
-    _row_cannot_split(table)
+    grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE], [w for _, _, w in CITY_TABLE],
+               "don_vi_bang")
     tag(doc, "if bieu_do_anh")
     _para(doc, "{{ bieu_do_anh }}", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", size=13,

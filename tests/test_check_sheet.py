@@ -69,6 +69,12 @@ CORPUS = {
          "diem_tu_cham": 2})),
     "don_vi_sai_ten": ("nghi_duong", lambda d: d["thong_tin"].update(TEN_DON_VI="Xã Nguyễn Lương Bằng")),
     "ky_ngoai_thoi_gian": ("nghi_duong", lambda d: d["thong_tin"].update(TU_NGAY=date(2025, 1, 1))),
+    # windows of sheet Số liệu riêng: from after to; a window of the Số liệu figures outside the period
+    "thoi_gian_nguoc": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "Nhóm CD.2: Nhiệm vụ trong Kế hoạch CCHC năm", "tu_ngay": date(2026, 5, 31),
+         "den_ngay": date(2026, 1, 1)})),
+    "thoi_gian_ngoai_ky": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "Nhóm CD.3: Nhiệm vụ UBND thành phố, Chủ tịch UBND thành phố giao", "tu_ngay": date(2025, 7, 1)})),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
     # plausibility (bất thường): every sum holds, the figures cannot be true
@@ -257,3 +263,35 @@ def test_failing_inputs_are_marked_live_with_the_annotated_copys_colours(corpus,
     docs = wb["Văn bản"]
     symbol = [r for cf in docs.conditional_formatting if str(cf.sqref).startswith("C") for r in cf.rules]
     assert symbol and all(r.dxf.fill.bgColor.rgb.endswith(FILL["error"].fgColor.rgb[-6:]) for r in symbol)
+
+
+def test_kiem_tra_texts_name_columns_and_sheets_as_the_workbook_does(blank, built):
+    """Every «…» the Kiểm tra sheet's texts quote (what each check checks, the notes) is a sheet name, or a row
+    label, column header or listed value of the workbook, exactly (a required label's "(*)" aside); every check's
+    text is a sentence: it ends with a full stop and has no formula signs (=, ≤, ×) left."""
+    import re
+
+    for path in (blank, *(p for p, _ in built.values())):
+        wb = openpyxl.load_workbook(path)
+        sheets = set(wb.sheetnames)
+        cells = set(COLUMNS)  # the Kiểm tra sheet's own headers, not its texts
+        listed = set()  # the values of the drop-down lists (sheet Danh mục)
+        for ws in wb.worksheets:
+            if ws.title != L.SHEET_CHECK:
+                texts = {re.sub(r"\s*\(\*\)$", "", c.value.strip()) for row in ws.iter_rows() for c in row
+                         if isinstance(c.value, str)}
+                (listed if ws.sheet_state == "hidden" or ws.title == "Danh mục" else cells).update(texts)
+        ws = wb[L.SHEET_CHECK]
+        checks_text = [ws.cell(r, 2).value for r in range(HEADER_ROW + 2, ws.max_row + 1)]
+        checks_text = [t for t in checks_text if isinstance(t, str) and t.strip()]
+        notes = [c.value for row in ws.iter_rows() for c in row
+                 if isinstance(c.value, str) and "«" in c.value and c.column != 2 and not c.value.startswith("=")]
+        assert len(checks_text) > 60 and notes
+        # "cột «…»" names a column header, "sheet «…»" a sheet, any other «…» either
+        quoted = {(w.casefold(), q) for t in checks_text + notes
+                  for w, q in re.findall(r"(\w*)\s*«([^»]+)»", t) if not q.startswith("baocao ")}
+        missing = {(w, q) for w, q in quoted
+                   if q not in ({"cột": cells, "sheet": sheets}.get(w) or cells | sheets | listed)}
+        assert not missing, (path.name, sorted(missing))
+        for t in checks_text:
+            assert t.rstrip().endswith(".") and not re.search(r"[=≤≥×]| : ", t), t

@@ -146,7 +146,7 @@ def test_cross_period_and_cqtt_and_register(built, tmp_path):
 def test_every_check_has_one_row(form):
     ids = [c.id for c in checks(form)]
     assert len(set(ids)) == len(ids)
-    assert all(c.text and c.text[0].isupper() and "==" not in c.text and "SUM(" not in c.text
+    assert all(c.text and c.text.lstrip("«")[0].isupper() and "==" not in c.text and "SUM(" not in c.text
                for c in checks(form))
 
 

@@ -3,7 +3,8 @@
 - the signature block (Nơi nhận, TM./KT. lines, the signer's name) is whole on one page,
   also when the text before it ends anywhere on a page (filler paragraphs move it);
 - the header never wraps the unit name or the place-and-date line;
-- no title line holds a year alone.
+- no title line holds a year alone;
+- a table running onto another page starts that page with its header row, and no row breaks across a page.
 Set BAOCAO_PNG_DIR to keep a 60 dpi image of the signature page of each report (a draft's appendix of
 findings follows on pages of its own).
 """
@@ -39,6 +40,21 @@ def _with_filler(sub, n: int):
     return sub
 
 
+def _with_long_table(sub, n: int = 30):
+    """Chính quyền thân thiện with `n` unmet sub-criteria: a table of two pages or more. Each row's criterion
+    starts with «Mốc k» and its reason ends with «hết k», so a page holding one and not the other split the row."""
+    sub = copy.copy(sub)
+    loc = Loc("Chính quyền thân thiện", "A1")
+    reason = "Chưa bố trí được kinh phí, nhân lực và trang thiết bị để triển khai đầy đủ nội dung của tiêu chí"
+    rows = [Row(800 + k, loc, {c: Value(c, v, loc) for c, v in (
+        ("tieu_chi", "Chính quyền xanh, văn minh, hiện đại"),
+        ("tieu_chi_thanh_phan", f"Mốc {k}: ứng dụng công nghệ số trong hướng dẫn, tra cứu thủ tục hành chính"),
+        ("diem_toi_da", 2), ("diem_tu_cham", 1), ("don_vi_chu_tri", "Trung tâm phục vụ hành chính công"),
+        ("ly_do", f"{reason} hết {k}"))}) for k in range(1, n + 1)]
+    sub.lists = {**sub.lists, "cqtt": rows}
+    return sub
+
+
 @pytest.fixture(scope="module")
 def pages(built, tmp_path_factory):
     """{docx stem: [page text, …]} for every unit report of the samples and the sơ kết report with 0-11
@@ -49,6 +65,8 @@ def pages(built, tmp_path_factory):
             for stem, sub in subs.items() for loai in types_for(sub)]
     docs += [render_report(_with_filler(subs[ND], n), "so-ket-2-cap", out / f"filler_{n:02d}.docx", draft=True)[0]
              for n in range(12)]
+    docs.append(render_report(_with_long_table(subs[ND]), "chinh-quyen-than-thien", out / "bang_dai.docx",
+                              draft=True)[0])
     soffice(*docs, target="pdf", outdir=out)
     got = {}
     for doc in docs:
@@ -86,7 +104,8 @@ SIGNERS = {"cchc-cds": "Lưu Thị Tươi", "so-ket-2-cap": "Nguyễn Thanh Ng�
 def test_signature_block_is_whole_on_one_page(pages):
     checked = 0
     for stem, doc_pages in _docs(pages):
-        kind = stem.split("_2026_")[-1] if "_2026_" in stem else "so-ket-2-cap" if stem.startswith("filler") else None
+        kind = (stem.split("_2026_")[-1] if "_2026_" in stem else "so-ket-2-cap" if stem.startswith("filler")
+                else "chinh-quyen-than-thien" if stem == "bang_dai" else None)
         if kind not in SIGNERS:
             continue
         at = _signature_page(doc_pages, SIGNERS[kind])
@@ -107,7 +126,7 @@ def test_header_lines_never_wrap(pages):
     for stem, doc_pages in _docs(pages):
         first = doc_pages[0]
         assert re.search(r"(Nghi Dương|Nguyễn Lương Bằng), ngày\s+\S*\s*tháng\s+\S*\s*năm \d{4}", first), stem
-        unit = "XÃ NGHI DƯƠNG" if ND in stem or stem.startswith("filler") else "XÃ NGUYỄN LƯƠNG BẰNG"
+        unit = "XÃ NGHI DƯƠNG" if ND in stem or stem.startswith(("filler", "bang_dai")) else "XÃ NGUYỄN LƯƠNG BẰNG"
         assert unit in first and "ỦY BAN NHÂN DÂN" in first, stem
 
 
@@ -164,3 +183,47 @@ def test_nothing_runs_past_a_margin(pages):
                 x0, x1 = float(line.get("xMin")), float(line.get("xMax"))
                 text = " ".join(w.text or "" for w in line.iter("word"))
                 assert 3 * cm - 1 <= x0 and x1 <= width - 1.5 * cm + 1, (stem, n, round(x0), round(x1), text)
+
+
+TABLE_HEADER = re.compile(r"^\s*Stt\s+Tiêu chí thành phần\s+Điểm\s+Đơn vị chủ trì\s+Lý do chưa thực hiện")
+
+
+def test_a_table_continues_under_its_header_and_keeps_its_rows_whole(pages):
+    """The 30-row table of unmet sub-criteria runs over pages: each page it continues on opens with the header row
+    (w:tblHeader), and every row's first and last words are on one page (w:cantSplit)."""
+    doc = pages["bang_dai"]
+    where = {}
+    for n, page in enumerate(doc):
+        for k in map(int, re.findall(r"Mốc (\d+):", page)):
+            where.setdefault(k, []).append(n)
+        for k in map(int, re.findall(r"hết (\d+)", page)):
+            where.setdefault(k, []).append(n)
+    assert sorted(where) == list(range(1, 31))
+    assert all(len(set(at)) == 1 for at in where.values()), {k: at for k, at in where.items() if len(set(at)) > 1}
+    spans = sorted({at[0] for at in where.values()})
+    assert len(spans) >= 2, "the table should run onto a second page"
+    for n in spans:
+        lines = [ln for ln in doc[n].splitlines() if ln.strip()]
+        head = next(i for i, ln in enumerate(lines) if TABLE_HEADER.match(ln))
+        first_row = next(i for i, ln in enumerate(lines) if re.search(r"Mốc \d+:", ln))
+        assert head < first_row, (n, lines[:first_row + 1])
+        if n != spans[0]:  # a continuation page: the header is its first line (after the page number)
+            assert head <= 1, (n, lines[:3])
+
+
+def test_every_table_row_of_a_unit_report_is_kept_whole(built, tmp_path):
+    """In the .docx of every unit report type, each bordered table repeats its first row and never splits a row."""
+    from docx import Document
+
+    sub = _with_long_table(read_submission(built[ND][0]), 3)
+    checked = 0
+    for loai in ("cchc-cds", "cchc-6-thang-nam", "so-ket-2-cap", "chinh-quyen-than-thien"):
+        body = Document(str(render_report(sub, loai, tmp_path / f"{loai}.docx", draft=True)[0])).element.body
+        for table in body.iter("{*}tbl"):
+            if table.xpath("./w:tblPr/w:tblBorders/w:top[@w:val='nil']"):
+                continue  # the borderless header and signature blocks are layout, not tables of data
+            rows = table.findall("{*}tr")
+            assert rows[0].find("{*}trPr/{*}tblHeader") is not None, loai
+            assert all(r.find("{*}trPr/{*}cantSplit") is not None for r in rows), loai
+            checked += 1
+    assert checked >= 1

@@ -4,6 +4,7 @@ workbook that enforces the file's own protection, and the result compared with `
 import copy
 import functools
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -18,7 +19,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from conftest import ROOT, free_port, hurried_server, run_cli  # noqa: E402
+from conftest import ROOT, free_port, hurried_server, office_processes, run_cli, warm_office_here  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.definition import layout as L  # noqa: E402
@@ -55,9 +56,11 @@ def city(tmp_path_factory, form):
     assert done.returncode == 0 and "Đã cấp 114 khóa" in done.stdout, done.stderr
     keys = dict(line.split(",")[0::2] for line in keyfile.read_text(encoding="utf-8").splitlines()[1:])
     url = f"http://127.0.0.1:{port}"
+    (root / "tmp").mkdir()  # the server's temp folder: its warm LibreOffice's profile is in it
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),
                              "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026",
-                             "--han", f"{date.today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--han", f"{date.today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(root / "tmp")})
     try:
         for _ in range(300):
             try:
@@ -71,6 +74,8 @@ def city(tmp_path_factory, form):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # SIGTERM ends the server and its warm LibreOffice with it (test_office.py: the other ways it may end)
+    assert office_processes(root / "tmp") == []
 
 
 @pytest.fixture(scope="module")
@@ -322,6 +327,23 @@ def test_tao_bao_cao_renders_on_the_server_and_links_the_file(city, books):
         urllib.request.urlopen(city["url"] + "/tai-ve/" + "0" * 32 + "/..%2F..%2Fkho.sqlite", timeout=5)
     seed, _ = press(city, books["seed"], "tao-bao-cao", books["key"], {names(path)[NAME_REPORT_TYPE]: title})
     assert re.match(r"Chưa lập báo cáo lúc .*: phiếu còn 3 lỗi", status(seed, books["seed"]))  # as bao-cao refuses
+    if not warm_office_here():  # without python3-uno or unoserver: the .docx, and the status says why no PDF
+        assert text.endswith("(chưa có bản PDF: máy chủ chưa chạy được LibreOffice để xuất PDF; hãy báo Sở Nội vụ)")
+        return
+    # the server's warm LibreOffice, started by the first press, gives the PDF in the same answer (a press while
+    # it is still starting, on a loaded machine, says so: the next one has it)
+    for _ in range(10):
+        if "LibreOffice của máy chủ đang khởi động" not in text:
+            break
+        time.sleep(2)
+        text = status(press(city, path, "tao-bao-cao", books["key"], {names(path)[NAME_REPORT_TYPE]: title})[0], path)
+        link = re.search(r"http://127\.0\.0\.1:\d+/tai-ve/[0-9a-f]{32}/\S+\.docx", text)
+    pdf = re.search(r"http://127\.0\.0\.1:\d+/tai-ve/[0-9a-f]{32}/\S+\.pdf", text)
+    assert pdf and pdf.group(0)[:-4] == link.group(0)[:-5], text
+    with urllib.request.urlopen(pdf.group(0), timeout=30) as r:
+        (city["root"] / "tai_ve.pdf").write_bytes(r.read())
+    words = subprocess.run(["pdftotext", str(city["root"] / "tai_ve.pdf"), "-"], capture_output=True, text=True)
+    assert "Nghi Dương".upper() in words.stdout.upper() and "BÁO CÁO" in words.stdout, words.stdout[:500]
 
 
 def page_rows(dom: str) -> dict[str, list[str]]:

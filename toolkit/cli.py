@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from toolkit import __version__
@@ -109,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
-    s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice")
+    s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice (LibreOffice chạy sẵn của máy chủ trên máy này nếu có)")
     s.add_argument("--du-thao", action="store_true",
                    help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
     s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
@@ -298,12 +300,19 @@ def cmd_demo(args) -> int:
     return run_demo(args.out_dir)
 
 
+def _stopped(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM stops a run as Ctrl-C does: the LibreOffice it started is killed on the way out
+        signal.signal(signal.SIGTERM, _stopped)
     try:
         return args.run(args)
     except BaocaoError as exc:

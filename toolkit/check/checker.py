@@ -6,6 +6,7 @@ workbook writer stores as the formulas' cached results.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +32,7 @@ from toolkit.definition import (
     load_form,
     value_of,
 )
-from toolkit.intake import Loc, Submission
+from toolkit.intake import Loc, Submission, Value
 from toolkit.vnformat import fmt_number, fmt_value, round_half_up
 
 OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
@@ -267,9 +268,39 @@ def check_submission(sub: Submission, form: Form | None = None,
     findings += bounds
     findings += [f for d in decisions.values() for f in d.findings if f.code != "ngoai-gioi-han"]
     findings += report_part_findings(sub, form, _finding)
+    findings += _own_figures(sub, form, decisions)
     if previous is not None:
         findings += _cross_period(sub, previous)
     return findings
+
+
+def _own_figures(sub: Submission, form: Form, decisions: dict[str, Decision]) -> list[Finding]:
+    """Own values of sheet Số liệu riêng stand for the Số liệu figures in the reports they are for. Without a
+    window of their own (neither the row's Từ ngày/Đến ngày nor their reports' on sheet Báo cáo) they are the
+    same window's as the sheet, so the form's rules and rates hold for them too: each set of rows for the same
+    reports is checked as those reports see the figures, a failure located at the own cell ("ghi 92,48% nhưng
+    5.805/5.805 = 100%"). A figure of another window is no finding: a report never prints it beside the others."""
+    windowed = {r.get("loai") for r in sub.lists.get("bao_cao", []) if r.get("tu_ngay") or r.get("den_ngay")}
+    windowed = {c.code for c in form.choices["loai_bao_cao"] if c.label in windowed}
+    sets: dict[str, dict[str, Any]] = {}
+    for row in sub.lists.get("so_lieu_rieng", []):
+        code, tags = form.indicator_code(row.get("chi_tieu")), form.report_tags(row.get("bao_cao"))[0]
+        if (code is None or row.get("gia_tri") is None or row.get("tu_ngay") or row.get("den_ngay")
+                or (tags or windowed) & windowed):
+            continue
+        loc = row.cells["gia_tri"].loc if "gia_tri" in row.cells else row.loc
+        sets.setdefault(str(row.get("bao_cao") or ""), {})[code] = Value(code, row.get("gia_tri"), loc)
+    seen = {(f.code, f.message) for d in decisions.values() for f in d.findings}
+    out: list[Finding] = []
+    for own in sets.values():
+        view = copy.copy(sub)
+        view.values = {**sub.values, **own}
+        for check in checks(form):
+            if check.kind in ("rule", "ratio") and own.keys() & set(check.inputs):
+                found = _DECIDE[check.kind](check, view, form).findings
+                out += [f for f in found if (f.code, f.message) not in seen]
+                seen |= {(f.code, f.message) for f in found}
+    return out
 
 
 def _cross_period(sub: Submission, prev: Submission) -> list[Finding]:

@@ -167,6 +167,10 @@ def report_part_findings(sub: Submission, form: Form, make: MakeFinding) -> list
                          codes=", ".join(r.code for r in form.reports.values() if not r.city)) for name in unknown]
     for row in sub.lists.get("so_lieu_rieng", []):
         code, value = form.indicator_code(row.get("chi_tieu")), row.get("gia_tri")
+        if code is None and value is not None and form.figure_codes(row.get("chi_tieu")):
+            out.append(make(sub, "so-lieu-rieng-sai", row.cells["gia_tri"].loc, "", {"gia_tri": value},
+                            label=row.get("chi_tieu"), value=fmt_number(value),
+                            reason="một nhóm chỉ tiêu chỉ ghi khoảng thời gian (Từ ngày, Đến ngày), không ghi Giá trị"))
         if code is None or value is None:
             continue
         field = form.indicator(code)
@@ -179,7 +183,30 @@ def report_part_findings(sub: Submission, form: Form, make: MakeFinding) -> list
     return out
 
 
+def _windows(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
+    """The windows of sheet Số liệu riêng: from before to; a row without its own value windows the Số liệu
+    sheet's figures, which are the period's, so its dates lie in the period (as the workbook's window may,
+    starting `window_lead_days` early). Both located at the row's Từ ngày, as the Kiểm tra formula marks it."""
+    out: list[Finding] = []
+    bounds = period_bounds(form, sub.period, sub.year)
+    lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
+    for row in sub.lists.get("so_lieu_rieng", []):
+        start, end, label = row.get("tu_ngay"), row.get("den_ngay"), row.get("chi_tieu") or ""
+        cell = row.cells["tu_ngay"].loc if "tu_ngay" in row.cells else row.loc
+        if isinstance(start, date) and isinstance(end, date) and start > end:
+            out.append(make(sub, "thoi-gian-nguoc", cell, "", {"tu_ngay": start, "den_ngay": end}, label=label,
+                            start=fmt_date(start), end=fmt_date(end)))
+        if bounds is None or row.get("gia_tri") is not None:
+            continue
+        p_start, p_end = bounds
+        bad = [d for d in (start, end) if isinstance(d, date) and (d < p_start - lead or d > p_end)]
+        if bad:
+            out.append(make(sub, "thoi-gian-ngoai-ky", cell, "", {"ngay": bad[0]}, label=label,
+                            date=fmt_date(bad[0]), p_start=fmt_date(p_start), p_end=fmt_date(p_end)))
+    return out
+
+
 def row_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
-    """Findings of the row-by-row checks of the register and the CQTT table, in row order."""
-    return _documents(sub, form, make) + _cqtt(sub, form, make)
+    """Findings of the row-by-row checks of the register, the CQTT table and the windows, in row order."""
+    return _documents(sub, form, make) + _cqtt(sub, form, make) + _windows(sub, form, make)
 

@@ -136,6 +136,14 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
          "cho mọi báo cáo"),
     Code("so-lieu-rieng-sai", ERROR, "Số liệu riêng không hợp lệ",
          "Số liệu riêng của «{label}» là {value}: {reason}", "Sửa giá trị theo đúng kiểu của chỉ tiêu ở sheet Số liệu"),
+    Code("thoi-gian-nguoc", ERROR, "Khoảng thời gian riêng ngược",
+         "{label}: «Từ ngày» {start} sau «Đến ngày» {end}",
+         "Sửa Từ ngày hoặc Đến ngày của dòng này ở sheet Số liệu riêng"),
+    Code("thoi-gian-ngoai-ky", ERROR, "Khoảng thời gian riêng ngoài kỳ",
+         "{label}: ngày {date} nằm ngoài kỳ báo cáo ({p_start} – {p_end}); số liệu của sheet Số liệu được tính "
+         "trong kỳ",
+         "Sửa ngày; số liệu tính cho khoảng thời gian khác kỳ thì ghi vào cột Giá trị của dòng này (số liệu riêng "
+         "của báo cáo)"),
     Code("cqtt-tong-diem-toi-da", ERROR, "Tổng điểm tối đa sai",
          "Tổng điểm tối đa các tiêu chí thành phần của «{criterion}» là {total}, phải {need} {limit}",
          "Không sửa cột điểm tối đa; chép lại từ mẫu"),

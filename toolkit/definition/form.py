@@ -189,9 +189,15 @@ class Form:
         return found, unknown
 
     def indicator_code(self, label: Any) -> str | None:
-        """The indicator a "Chỉ tiêu" cell of sheet Số liệu riêng names, by its label in the dropdown."""
+        """The indicator a "Chỉ tiêu" cell of sheet Số liệu riêng names, by its label in the dropdown (None for
+        a group)."""
         choice = self.choice_by_label("chi_tieu", label or "")
-        return choice.code if choice else None
+        return choice.code if choice and "codes" not in choice.extra else None
+
+    def figure_codes(self, label: Any) -> tuple[str, ...]:
+        """The indicators a "Chỉ tiêu" cell names: the one indicator, or every indicator of a group."""
+        choice = self.choice_by_label("chi_tieu", label or "")
+        return () if choice is None else tuple(choice.extra.get("codes", (choice.code,)))
 
     def unit_by_code(self, code: str) -> Unit | None:
         return self._units.get(code)
@@ -349,8 +355,11 @@ def load_form_from(folder: Path) -> Form:
               for k in r if k not in _REPORT_KEYS]
     stray += [f"form.yaml › ratios › {r.get('code')}: khóa lạ '{k}'" for r in base.get("ratios", [])
               for k in r if k not in _RATIO_KEYS]
-    indicator_choices = tuple(Choice(f.code, f"{f.code}: {f.label}") for s in sections for g in s.groups
-                              for f in g.indicators)
+    # a whole group is offered before its indicators, for a row of Số liệu riêng that gives the group a window
+    indicator_choices = tuple(c for s in sections for g in s.groups
+                              for c in (Choice(f"{s.id}.{g.stt}", f"Nhóm {s.id}.{g.stt}: {g.label}",
+                                               {"codes": tuple(f.code for f in g.indicators)}),
+                                        *(Choice(f.code, f"{f.code}: {f.label}") for f in g.indicators)))
     levels = tuple(Choice(str(lv["code"]), nfc(str(lv["label"])), {k: v for k, v in lv.items() if k not in ("code", "label")})
                    for lv in base.get("cqtt", {}).get("levels", []))
     derived = {"cqtt.criteria": criteria, "cqtt.levels": levels, "indicators": indicator_choices,

@@ -16,29 +16,41 @@ from toolkit.definition.rules import BinOp, ListSum, Node, Num, Ref, Rule, load_
 # Checks that read whole tables row by row (toolkit.check.lists); each is a column of formulas on its list
 # sheet and one row of Kiểm tra. (id, list id, column marked, text)
 ROW_CHECKS = (
-    ("vb-so-sai-dang", "van_ban", "so", "Số văn bản đúng dạng (số thứ tự; văn bản QPPL kèm năm: 01/2026)"),
+    ("vb-so-sai-dang", "van_ban", "so", "«Số» của văn bản đúng dạng: số thứ tự, văn bản QPPL kèm năm (01/2026)."),
     ("vb-ky-hieu-sai-dang", "van_ban", "ky_hieu",
-     "Ký hiệu văn bản đúng dạng (chữ in hoa nối bằng dấu gạch ngang, ví dụ QĐ-UBND)"),
-    ("vb-loai-ky-hieu", "van_ban", "ky_hieu", "Loại văn bản khớp với ký hiệu (Kế hoạch: KH-…, Quyết định: QĐ-…)"),
-    ("vb-cong-van-ky-hieu", "van_ban", "ky_hieu", "Công văn không mang ký hiệu của loại văn bản khác"),
-    ("vb-ngay-sau-bao-cao", "van_ban", "ngay", "Ngày ban hành văn bản không sau ngày ký báo cáo"),
-    ("vb-trung-so-khac-ngay", "van_ban", "ngay", "Cùng số và ký hiệu trong một năm thì cùng ngày ban hành"),
-    ("cqtt-diem-vuot-toi-da", "cqtt", "diem_tu_cham", "Điểm tự chấm không lớn hơn điểm tối đa"),
+     "«Ký hiệu» của văn bản đúng dạng: chữ in hoa nối bằng dấu gạch ngang, ví dụ QĐ-UBND."),
+    ("vb-loai-ky-hieu", "van_ban", "ky_hieu",
+     "«Loại văn bản» khớp với «Ký hiệu» (Kế hoạch: KH-…, Quyết định: QĐ-…)."),
+    ("vb-cong-van-ky-hieu", "van_ban", "ky_hieu", "Công văn không mang «Ký hiệu» của loại văn bản khác."),
+    ("vb-ngay-sau-bao-cao", "van_ban", "ngay",
+     "«Ngày ban hành» văn bản không sau «Ngày ký báo cáo»; chưa ghi ngày ký thì không sau «Số liệu đến ngày» "
+     "(ngày kết thúc kỳ số liệu)."),
+    ("vb-trung-so-khac-ngay", "van_ban", "ngay",
+     "Hai văn bản cùng «Số» và «Ký hiệu» trong một năm thì cùng «Ngày ban hành»."),
+    ("thoi-gian-nguoc", "so_lieu_rieng", "tu_ngay", "«Từ ngày» của sheet «Số liệu riêng» không sau «Đến ngày»."),
+    ("thoi-gian-ngoai-ky", "so_lieu_rieng", "tu_ngay",
+     "Khoảng thời gian riêng của một số liệu sheet «Số liệu» (dòng của sheet «Số liệu riêng» không ghi «Giá trị») "
+     "nằm trong kỳ báo cáo."),
+    ("cqtt-diem-vuot-toi-da", "cqtt", "diem_tu_cham", "«Điểm tự chấm» không lớn hơn «Điểm tối đa»."),
     ("cqtt-tthc-qua-han", "cqtt", "diem_tu_cham",
-     "Tiêu chí giải quyết TTHC đúng hạn không đạt điểm tối đa khi có hồ sơ quá hạn"),
+     "Tiêu chí giải quyết thủ tục hành chính đúng hạn không đạt «Điểm tối đa» khi có hồ sơ «Giải quyết quá hạn»."),
 )
 
 # Checks no formula can make: they run from the «Kiểm tra» button and `baocao kiem-tra`.
 BUTTON_ONLY = (
-    ("ky-truoc-khong-khop", "Hồ sơ từ kỳ trước bằng hồ sơ đang giải quyết cuối kỳ trước (cần phiếu kỳ trước)"),
-    ("o-khong-doc-duoc", "Ô nhập đọc được (không chứa chữ trong ô số, không chứa công thức)"),
-    ("bao-cao-khong-co", "Cột «Báo cáo» chỉ ghi loại báo cáo có trong danh mục"),
-    ("so-lieu-rieng-sai", "Số liệu riêng của từng báo cáo đúng kiểu và giới hạn của chỉ tiêu"),
+    ("ky-truoc-khong-khop",
+     "«Hồ sơ từ kỳ trước chuyển sang» bằng «Tổng số hồ sơ đang giải quyết» cuối kỳ trước (cần phiếu kỳ trước)."),
+    ("o-khong-doc-duoc", "Mọi ô nhập đọc được: ô số không chứa chữ, không ô nào chứa công thức."),
+    ("bao-cao-khong-co", "Cột «Dùng cho báo cáo» chỉ ghi loại báo cáo có trong danh mục."),
+    ("so-lieu-rieng-sai", "Số liệu của sheet «Số liệu riêng» đúng kiểu và giới hạn của chỉ tiêu."),
 )
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
 
-_OPS = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">", "+": "+", "-": "−", "*": "×", "/": ":"}
+# A rule said as a sentence: comparisons and operations in words, every value by its name in the sheets.
+_SAID = {"==": "bằng", "!=": "khác", "<=": "không lớn hơn", ">=": "không nhỏ hơn", "<": "nhỏ hơn", ">": "lớn hơn"}
+_SAID_DATE = {"<=": "không sau", ">=": "không trước", "<": "trước", ">": "sau", "==": "trùng", "!=": "khác"}
+_WORDS = {"+": "cộng", "-": "trừ", "*": "nhân", "/": "chia cho"}
 
 
 @dataclass(frozen=True)
@@ -66,37 +78,58 @@ def leaf_label(node: Node, form: Form) -> str:
     return form.field(node.code).label
 
 
-def lower(label: str) -> str:
-    """A label inside a sentence: "Hồ sơ rút" -> "hồ sơ rút", but "DVCTT …" and "TTHC …" stay."""
-    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+def quoted(node: Node, form: Form) -> str:
+    """A value by the name the sheets give it: «Hồ sơ rút»; a table column «Số hồ sơ» (sheet «Hồ sơ quá hạn»)."""
+    if isinstance(node, ListSum):
+        lst = form.list(node.list_id)
+        return f"tổng cột «{lst.column(node.column).label}» (sheet «{lst.sheet}»)"
+    return f"«{form.field(node.code).label}»"
 
 
-def _phrase(node: Node, form: Form, first: bool) -> str:
+def _terms(node: Node) -> list[Node] | None:
+    """The terms of a sum of two or more values (a + b + c), else None."""
+    if isinstance(node, BinOp) and node.op == "+":
+        left = _terms(node.left) or [node.left]
+        return left + [node.right] if not isinstance(node.right, BinOp) else None
+    return None
+
+
+def _said(node: Node, form: Form) -> str:
     if isinstance(node, Num):
         return f"{node.value:g}".replace(".", ",")
     if isinstance(node, (Ref, ListSum)):
-        text = leaf_label(node, form)
-        if isinstance(node, ListSum):
-            text = ("Tổng " if first else "tổng ") + lower(text)
-        elif not first:
-            text = lower(text)
-        return text
-    left = _phrase(node.left, form, first)
-    right = _phrase(node.right, form, False)
-    if isinstance(node, BinOp) and node.op in "*/" and isinstance(node.right, BinOp):
-        right = f"({right})"
-    return f"{left} {_OPS[node.op]} {right}"
+        return quoted(node, form)
+    terms = _terms(node)
+    if terms and all(isinstance(t, (Ref, ListSum)) for t in terms):
+        names = [quoted(t, form) for t in terms]
+        return "tổng " + ", ".join(names[:-1]) + " và " + names[-1]
+    if node.op == "*" and isinstance(node.left, Num):  # 0.2 * (a + b): "20% của tổng …"; 3 * a: "3 lần …"
+        k = node.left.value
+        return (f"{k * 100:g}% của " if k < 1 else f"{k:g} lần ").replace(".", ",") + _said(node.right, form)
+    return f"{_said(node.left, form)} {_WORDS[node.op]} {_said(node.right, form)}"
 
 
 def rule_text(rule: Rule, form: Form) -> str:
-    """ "Tổng số hồ sơ tiếp nhận = hồ sơ tiếp nhận trong kỳ + hồ sơ từ kỳ trước chuyển sang"."""
+    """The rule as a sentence: "«Tổng số hồ sơ tiếp nhận» bằng tổng «Hồ sơ tiếp nhận trong kỳ» và «Hồ sơ từ kỳ
+    trước chuyển sang».", with each value named as its row or column is in the workbook."""
     if rule.kind == "pair":
         a, b = (form.field(c).label for c in rule.fields)
-        return f"Đã nhập «{a}» thì nhập cả «{b}»"
+        return f"Đã nhập «{a}» thì nhập cả «{b}»."
     if rule.kind == "exclusive":
         a, b = (form.field(c).label for c in rule.fields)
-        return f"Không nhập đồng thời «{a}» và «{b}»"
-    return _phrase(rule.tree, form, True)
+        return f"Không nhập đồng thời «{a}» và «{b}»."
+    tree = rule.tree
+    dates = [isinstance(x, Ref) and form.field(x.code).type == "date" for x in (tree.left, tree.right)]
+    op = (_SAID_DATE if all(dates) else _SAID)[tree.op]
+    text = f"{_said(tree.left, form)} {op} {_said(tree.right, form)}."
+    return text[:1].upper() + text[1:]
+
+
+def ratio_text(field: Field, num: str, den: str, form: Form) -> str:
+    """"«Tỷ lệ …» bằng «tử» chia cho «mẫu», nhân 100, …" in words, with the tolerance the verdict applies."""
+    slip = f"{RATIO_SLIP:g}".replace(".", ",")
+    return (f"«{field.label}» bằng {quoted(Ref(num), form)} chia cho {quoted(Ref(den), form)}, nhân 100, làm tròn "
+            f"nửa lên như số đã ghi (lệch đến {slip} điểm chỉ là cảnh báo).")
 
 
 def _codes(nodes: list[Node]) -> tuple[str, ...]:
@@ -104,28 +137,28 @@ def _codes(nodes: list[Node]) -> tuple[str, ...]:
 
 
 def _build(form: Form) -> list[Check]:
-    out = [Check("bat-buoc-" + f.code.lower().replace("_", "-"), "required", f"Đã nhập «{f.label}» (bắt buộc)",
+    out = [Check("bat-buoc-" + f.code.lower().replace("_", "-"), "required", f"Đã nhập «{f.label}» (bắt buộc).",
                  ERROR, field=f, inputs=(f.code,))
            for f in (*form.metadata, *form.indicators) if f.required]
-    out.append(Check("gioi-han", "bounds", "Số liệu nằm trong giới hạn cho phép (không âm; tỷ lệ không quá 100%)",
+    out.append(Check("gioi-han", "bounds", "Số liệu nằm trong giới hạn cho phép: không âm, tỷ lệ không quá 100%.",
                      ERROR))
-    out.append(Check("don-vi-khong-khop", "unit-name", "Tên đơn vị khớp với mã đơn vị hành chính", ERROR,
+    out.append(Check("don-vi-khong-khop", "unit-name", "«Tên đơn vị» khớp với «Mã đơn vị hành chính».", ERROR,
                      inputs=("MA_DVHC", "TEN_DON_VI")))
-    out.append(Check("ky-ngoai-thoi-gian", "period-window", "Khoảng thời gian lấy số liệu nằm trong kỳ báo cáo",
+    out.append(Check("ky-ngoai-thoi-gian", "period-window", "«Số liệu từ ngày» và «Số liệu đến ngày» nằm trong «Kỳ báo cáo» của «Năm báo cáo».",
                      ERROR, inputs=("TU_NGAY", "DEN_NGAY", "KY_BAO_CAO", "NAM_BAO_CAO")))
     for r in load_rules(form):
         out.append(Check(r.id, "rule", r.description or rule_text(r, form), r.severity, rule=r,
                          inputs=_codes(r.leaves)))
     for f, num, den in ratio_rules(form):
-        out.append(Check("ty-le-" + f.code.lower().replace("_", "-"), "ratio",
-                         f"{f.label} = {lower(leaf_label(Ref(num), form))} : {lower(leaf_label(Ref(den), form))} "
-                         "× 100 (làm tròn)", ERROR, field=f, ratio=(num, den), inputs=(f.code, num, den)))
+        out.append(Check("ty-le-" + f.code.lower().replace("_", "-"), "ratio", ratio_text(f, num, den, form), ERROR,
+                         field=f, ratio=(num, den), inputs=(f.code, num, den)))
     for cid, list_id, column, text in ROW_CHECKS:
         out.append(Check(cid, "rows", text, ERROR, list_id=list_id, column=column,
                          inputs=("HS_QUA_HAN",) if cid == "cqtt-tthc-qua-han" else ()))
     for crit in form.cqtt_criteria:
         out.append(Check(f"cqtt-tong-diem-toi-da-{crit.code.lower()}", "cqtt-total",
-                         f"Tổng điểm tối đa của «{crit.label}» bằng {crit.extra['max']:g}", ERROR, criterion=crit,
+                         f"Tổng «Điểm tối đa» các tiêu chí thành phần của «{crit.label}» bằng {crit.extra['max']:g}.",
+                         ERROR, criterion=crit,
                          list_id="cqtt", column="diem_toi_da"))
     return out
 

@@ -454,6 +454,8 @@ def row_formula(check_id: str, c: dict[str, str], first: dict[str, str], form: F
         sheet = form.list("van_ban").sheet
         return (f'IF(OR(LEN({so})=0,LEN({sym})=0,NOT(ISNUMBER({d}))),"",IF({row}=0,"",{cite}&": cùng số, ký hiệu '
                 f'với văn bản ở {sheet}!{col}"&{row}&" nhưng khác ngày ("&{vn_date(f"INDEX({col}:{col},{row})")}&")"))')
+    if check_id.startswith("thoi-gian-"):
+        return _window_row(check_id, c, form)
     top, score, name = c["diem_toi_da"], c["diem_tu_cham"], c["tieu_chi_thanh_phan"]
     if check_id == "cqtt-diem-vuot-toi-da":
         return (f'IF(AND(ISNUMBER({top}),ISNUMBER({score})),IF({score}>{top},"Điểm tự chấm ("&{vn_number(score)}&") '
@@ -466,3 +468,27 @@ def row_formula(check_id: str, c: dict[str, str], first: dict[str, str], form: F
                 f'{score}>={top}),"Tiêu chí «"&{name}&"» không thể đạt điểm tối đa khi có "&{overdue}'
                 f'&" hồ sơ giải quyết quá hạn ({hs_qua_han_cell})",""),"")')
     raise ValueError(check_id)
+
+
+def _window_row(check_id: str, c: dict[str, str], form: Form) -> str:
+    """A window of sheet Số liệu riêng (`checks_lists._windows`): from not after to; without a value of its own,
+    its dates lie in the period of the year (starting `window_lead_days` early at most)."""
+    start, end, label = c["tu_ngay"], c["den_ngay"], f'{c["chi_tieu"]}&""'
+    if check_id == "thoi-gian-nguoc":
+        return (f'IF(AND(ISNUMBER({start}),ISNUMBER({end})),IF({start}>{end},{label}&": «Từ ngày» "&'
+                f'{vn_date(start)}&" sau «Đến ngày» "&{vn_date(end)},""),"")')
+    dated = [p for p in form.periods if p.months]
+    idx = f'MATCH(KY_BAO_CAO&"",{{{",".join(q(p.label) for p in dated)}}},0)'
+    first = "{" + ",".join(str(p.months[0]) for p in dated) + "}"
+    last = "{" + ",".join(str(p.months[1]) for p in dated) + "}"
+    p_start = f"DATE(NAM_BAO_CAO,INDEX({first},{idx}),1)"
+    p_end = f"(DATE(NAM_BAO_CAO,INDEX({last},{idx})+1,1)-1)"
+    lead = form.rule_knobs.get("window_lead_days", 31)
+
+    def bad(d: str) -> str:
+        return f"AND(ISNUMBER({d}),OR({d}<{p_start}-{lead},{d}>{p_end}))"
+
+    skip = f"OR(ISNUMBER({c['gia_tri']}),ISNA({idx}),NOT(ISNUMBER(NAM_BAO_CAO)))"
+    text = join(label, q(": ngày "), vn_date(f"IF({bad(start)},{start},{end})"), q(" nằm ngoài kỳ báo cáo ("),
+                vn_date(p_start), q(" – "), vn_date(p_end), q("); số liệu của sheet Số liệu được tính trong kỳ"))
+    return f'IF({skip},"",IF(OR({bad(start)},{bad(end)}),{text},""))'

@@ -228,8 +228,9 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
          "mỗi dòng một mục; gõ tiếp vào dòng ngay dưới bảng để bảng tự mở rộng.", fmt.text),
         ("   Một phiếu lập được nhiều báo cáo: sheet «Báo cáo» ghi số, ngày, người ký, nơi nhận riêng của từng "
          "báo cáo; cột «Dùng cho báo cáo» của sheet «Nội dung» ghi đoạn văn thuộc báo cáo nào (để trống: mọi "
-         "báo cáo); sheet «Số liệu riêng» ghi số liệu riêng của một báo cáo (khác kỳ, khác ngày) và số ước "
-         "tính («trên 450»).", fmt.text),
+         "báo cáo); sheet «Số liệu riêng» ghi số liệu riêng của một báo cáo (khác kỳ, khác ngày), số ước "
+         "tính («trên 450») và khoảng thời gian riêng của một chỉ tiêu hay cả nhóm chỉ tiêu (chỉ ghi Đến ngày: "
+         "«tính đến ngày …»; chỉ ghi Từ ngày: «từ ngày … đến nay»).", fmt.text),
         ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước), "
          "tô đỏ ô sai ở các sheet nhập; ô thành phần để trống được hiểu là chưa biết, sheet nói cần bao nhiêu. "
          "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại và ghi chú nếu đúng.", fmt.text),

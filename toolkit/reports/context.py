@@ -9,6 +9,7 @@ that disagrees with its counts is a checker finding to fix.
 """
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from typing import Any, Iterable
@@ -19,6 +20,7 @@ from toolkit.intake import Submission
 from toolkit.reports.scope import identity, own_figures, scoped, texts
 from toolkit.reports.sentences import num
 from toolkit.reports.sentences import sentences as generated
+from toolkit.reports.windows import Window, figure_windows
 from toolkit.vnformat import fmt_date, fmt_date_header, fmt_percent, round_half_up
 
 BLANK_DAY = "ngày    tháng    năm"
@@ -70,20 +72,27 @@ def stated(sub: Submission, form: Form, code: str) -> str | None:
     return f"{q} {text}" if q else text
 
 
-def ratios(sub: Submission, form: Form, codes: Iterable[str]) -> dict[str, dict[str, str]]:
-    """The declared ratios a report states: {code: {ty_le, tu, mau}}; the officer's typed value when present."""
+def ratios(sub: Submission, form: Form, codes: Iterable[str], windows: dict | None = None) -> dict[str, dict[str, str]]:
+    """The declared ratios a report states: {code: {ty_le, tu, mau, thoi_gian}}; the officer's typed value when
+    present. A rate typed for another window than its counts comes alone, with its window: never beside
+    counts it was not computed from."""
     out = {}
+    windows = windows or {}
     for code in codes:
         r = form.ratios[code]
         n, d = _value(sub, r.of[0]), _value(sub, r.of[1])
         typed = sub.get(r.typed) if r.typed else None
+        window = windows.get(r.typed) if typed is not None else windows.get(r.of[0])
         if typed is not None:
             text = stated_percent(sub, r.typed)
-        elif n is not None and d:
+            if any(windows.get(c) != window for c in r.of):
+                n = d = None
+        elif n is not None and d and windows.get(r.of[0]) == windows.get(r.of[1]):  # never across two windows
             text = fmt_percent(round_half_up(100 * n / d, r.decimals), r.decimals, fixed=True)
         else:
             continue
-        out[code] = {"ty_le": text, "tu": num(n) if n is not None else "", "mau": num(d) if d else ""}
+        out[code] = {"ty_le": text, "tu": num(n) if n is not None else "", "mau": num(d) if d else "",
+                     "thoi_gian": window.phrase() if window else ""}
     return out
 
 
@@ -226,7 +235,8 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[
     phrases = [_pairs(p) for p in officer]
 
     def repeated(x: str) -> bool:
-        figs, words = figures(x), _words(x)
+        # a date (dd/mm/yyyy) is the window the sentence was counted over, not one of its figures
+        figs, words = {(n, w) for n, w in figures(x) if n.count("/") != 2}, _words(x)
         if not figs:
             pairs = _pairs(x)
             return len(pairs) >= 4 and any(len(pairs & p) >= 0.75 * len(pairs) for p in phrases)
@@ -241,16 +251,38 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[
     return {key: [x for x in items if not repeated(x)] for key, items in sentences.items()}
 
 
-def _own_window(view: Submission, form: Form, codes: set[str]) -> dict[str, list[str]]:
+def _own_window(view: Submission, form: Form, codes: set[str], windows: dict | None = None,
+                own: Window | None = None) -> dict[str, list[str]]:
     """A report's own figures (another window than the period's) per section of the definition:
-    "Tổng số hồ sơ tiếp nhận: 10.893 hồ sơ", "Tỷ lệ hồ sơ giải quyết quá hạn: 0,07% (nguyên nhân …)"."""
+    "Tổng số hồ sơ tiếp nhận: 10.893 hồ sơ", "Tỷ lệ hồ sơ giải quyết quá hạn: 0,07% (nguyên nhân …)"; a figure
+    counted over another window than the report's says which ("… (tính đến ngày 31/05/2026): 36 người")."""
     out: dict[str, list[str]] = {s.id: [] for s in form.sections}
+    windows = windows or {}
     for f in form.indicators:
         if f.code in codes:
             value = stated_percent(view, f.code) if f.type == "percent" else stated(view, form, f.code)
             note = view.remarks.get(f.code)
-            out[f.section].append(f"{f.label}: {value}" + (f" ({note})" if note else ""))
+            window = windows.get(f.code)
+            when = f" ({window.phrase()})" if window and window != own and window.phrase() else ""
+            out[f.section].append(f"{f.label}{when}: {value}" + (f" ({note})" if note else ""))
     return out
+
+
+def _sentence_values(sub: Submission, form: Form, kind: ReportDef, ky: dict) -> dict[str, Any]:
+    """What the templates of sentences.yaml read (its head lists them), from one submission's values."""
+    percents = [f.code for f in form.indicators if f.type == "percent"]
+    return {
+        "n": {f.code: sub.get(f.code) for f in form.indicators},
+        "so": {f.code: stated(sub, form, f.code) for f in form.indicators},
+        "pt": {code: percent(sub, code, form) for code in percents},
+        # only the ratios this report type states (form.yaml reports › ratios)
+        "tl": {code: ratios(sub, form, [code]).get(code) if code in kind.ratios else None for code in form.ratios},
+        "ten": {f.code: f.label for f in form.indicators},
+        "ghi_chu": {f.code: sub.notes.get(f.code) for f in form.indicators},
+        "ky": ky,
+        "qua_han": [{c: r.get(c) for c in ("so_ho_so", "linh_vuc", "nguyen_nhan")}
+                    for r in sub.lists.get("ho_so_qua_han", [])],
+    }
 
 
 def _all_blocks(form: Form) -> ReportDef:
@@ -273,22 +305,29 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
     groups = {c.code: [r for r in docs if r.get("nhom") == c.label] for c in form.choices["nhom_noi_dung"]}
     nd = texts(sub, kind, form)
     cqtt_rows = sub.lists.get("cqtt", [])
-    percents = [f.code for f in form.indicators if f.type == "percent"]
-    sentences = generated(sub, form, {
-        "n": {f.code: sub.get(f.code) for f in form.indicators},
-        "so": {f.code: stated(sub, form, f.code) for f in form.indicators},
-        "pt": {code: percent(sub, code, form) for code in percents},
-        # only the ratios this report type states (form.yaml reports › ratios)
-        "tl": {code: ratios(sub, form, [code]).get(code) if code in kind.ratios else None for code in form.ratios},
-        "ten": {f.code: f.label for f in form.indicators},
-        "ghi_chu": {f.code: sub.notes.get(f.code) for f in form.indicators},
-        "ky": ky,
-        "qua_han": [{c: r.get(c) for c in ("so_ho_so", "linh_vuc", "nguyen_nhan")}
-                    for r in sub.lists.get("ho_so_qua_han", [])],
-    })
+    windows = figure_windows(sub, kind, form)
+    workbook = Window(start, end)
+    views: dict[Any, dict] = {}
+
+    def view(window: Window | None) -> dict:
+        """The sentences' values of the figures counted over `window` only (None: the workbook's)."""
+        if window not in views:
+            part = copy.copy(sub)
+            part.values = {c: v for c, v in sub.values.items() if windows.get(c) == window}
+            views[window] = _sentence_values(part, form, kind, ky)
+        return views[window]
+
+    sentences = generated(sub, form, _sentence_values(sub, form, kind, ky), windows, view,
+                          {"tthc": windows.get("HS_TIEP_NHAN")}, workbook)
     recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
     officer = [x for code, block in nd.items() if code not in recalls for x in block]
     own_start, own_end = ident.start, ident.end
+    own_window = Window(own_start, own_end)
+    cqtt = _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", []))
+    if cqtt["sau_doan"] is not None:  # "… gồm 4 tiêu chí:" and the list under it
+        block = list(nd["KQ_CQTT_CHI_DAO"])
+        block[cqtt["sau_doan"]] = block[cqtt["sau_doan"]].rstrip(".") + ":"
+        nd = {**nd, "KQ_CQTT_CHI_DAO": block}
     return {
         "don_vi": unit,
         "co_quan_chu_quan": "ỦY BAN NHÂN DÂN",
@@ -304,13 +343,13 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         "vb": {code: document_sentences(rows, unit) for code, rows in groups.items()},
         "vb_ds": {code: [citation(r, unit["ubnd"]) for r in rows] for code, rows in groups.items()},
         "cau": _drop_repeated(sentences, officer),
-        "ty_le": ratios(sub, form, kind.ratios),
-        "rieng": _own_window(sub, form, own_figures(sub, kind, form)),
+        "ty_le": ratios(sub, form, kind.ratios, windows),
+        "rieng": _own_window(sub, form, own_figures(sub, kind, form), windows, own_window),
         "rieng_thoi_gian": (f"từ ngày {fmt_date(own_start)} " + (f"đến ngày {fmt_date(own_end)}" if own_end
                                                                  else "đến nay") if own_start else ""),
-        "tthc_thoi_gian": (f"Kết quả giải quyết thủ tục hành chính từ ngày {fmt_date(start)} đến hết ngày "
-                           f"{fmt_date(end)}:" if start and end else "Kết quả giải quyết thủ tục hành chính:"),
-        "cqtt": _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", [])),
+        "tthc_thoi_gian": " ".join(("Kết quả giải quyết thủ tục hành chính",
+                                    (windows.get("HS_TIEP_NHAN") or workbook).phrase(to_the_end=True))).strip() + ":",
+        "cqtt": cqtt,
     }
 
 
@@ -327,7 +366,8 @@ def _level_text(level: dict | None) -> str:
 
 def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[str] = ()) -> dict[str, Any]:
     """Criteria with points, self-scores when typed, and the unmet sub-criteria of seed 004's table; the line
-    introducing the criteria unless the officer's own paragraph already says it."""
+    introducing the criteria unless the officer's own paragraph already says it: then the list follows that
+    paragraph (`sau_doan`, its index), which ends with a colon as in seed 004."""
     unmet = [r for r in rows
              if (r.get("diem_tu_cham") is not None and r.get("diem_toi_da") is not None
                  and r.get("diem_tu_cham") < r.get("diem_toi_da"))
@@ -343,9 +383,11 @@ def _cqtt(rows: list, form: Form, registered: str | None = None, officer: list[s
     level = next((lv for lv in form.cqtt_levels if total is not None and lv["min"] <= total < lv.get("below", 101)), None)
     scale = num(sum(c.extra["max"] for c in form.cqtt_criteria))
     intro = f"Bảng tiêu chí chấm điểm theo thang điểm {scale} gồm {len(criteria)} tiêu chí:"
+    after = next((i for i, p in enumerate(officer) if not _drop_repeated({"x": [intro]}, [p])["x"]), None)
     return {
         "tieu_chi": criteria,
-        "gioi_thieu": "".join(_drop_repeated({"x": [intro]}, list(officer))["x"]),
+        "gioi_thieu": intro if after is None else "",
+        "sau_doan": after,
         "tong_diem_toi_da": scale,
         "tong_diem_tu_cham": _score(total),
         "muc_dat": _level_text(level),

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-import tempfile
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -30,7 +27,8 @@ from toolkit.errors import BaocaoError
 from toolkit.intake import Submission, read_submission
 from toolkit.reports.blocking import printed, split
 from toolkit.reports.context import unit_context
-from toolkit.reports.scope import fed_types
+from toolkit.reports.office import to_pdf
+from toolkit.reports.scope import fed_types, stopped
 from toolkit.vnformat import NOT_XML, fmt_count, fmt_date, fmt_number, fmt_percent, xml_safe
 
 Aside = Callable[[Submission, list[Finding]], None]  # hears of a workbook's errors that do not stop a report
@@ -244,7 +242,7 @@ def _check_period(sub: Submission, kind: ReportDef, form: Form) -> None:
 def _draft(ctx: dict[str, Any], findings: list[Finding] | None) -> None:
     """A draft (--du-thao) says so in its header and lists the workbook's findings in an appendix."""
     ctx["du_thao"] = findings is not None
-    ctx["phu_luc"] = [f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}" for f in findings or []]
+    ctx["phu_luc"] = [stopped(f"{SEVERITY_VI[f.severity]} – {f.where or f.file}: {f.message}") for f in findings or []]
 
 
 def _unit(kind: ReportDef) -> ReportDef:
@@ -285,31 +283,6 @@ def vetted(sub: Submission, form: Form, kind: ReportDef, compiled: CompiledTempl
 
 
 # ---------------------------------------------------------------- public API
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def to_pdf(docs: list[Path], out_dir: Path | None = None) -> list[Path]:
-    """Convert .docx files to PDF with LibreOffice headless, one process for the whole list."""
-    exe = soffice()
-    if exe is None:
-        raise BaocaoError("chưa cài LibreOffice nên không xuất được PDF; cài LibreOffice (lệnh soffice) "
-                          "hoặc mở tệp .docx bằng Word rồi Lưu thành PDF")
-    if not docs:
-        return []
-    out_dir = Path(out_dir or docs[0].parent)
-    with tempfile.TemporaryDirectory(prefix="baocao-lo-") as profile:
-        # a private profile: a LibreOffice the user has open does not block or share state with us
-        proc = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                               "--outdir", str(out_dir), *map(str, docs)], capture_output=True, text=True,
-                              timeout=120 + 20 * len(docs))
-    pdfs = [out_dir / f"{d.stem}.pdf" for d in docs]
-    failed = [p.name for p in pdfs if not p.exists()]
-    if proc.returncode or failed:
-        raise BaocaoError(f"LibreOffice không chuyển được sang PDF: {', '.join(failed) or proc.stderr.strip()}")
-    return pdfs
 
 
 def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False, draft: bool = False,

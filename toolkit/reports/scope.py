@@ -106,6 +106,14 @@ def texts(sub: Submission, kind: ReportDef, form: Form) -> dict[str, list[str]]:
 
 # A numbered heading the officer typed as a paragraph ("2.2. Kết quả giải quyết TTHC"): it takes no full stop.
 _HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[a-zđ]\))\s+\S.{0,150}$")
+# Ended: a stop, maybe inside a closing bracket or quote ("…(có lý do)." but not "…(có lý do)"), or a whole
+# parenthetical line ("(Kết quả cụ thể tại Phụ lục gửi kèm)", seed 004).
+_ENDED = re.compile(r"[.!?:;…][)”\"»’]*$|^\(.*\)$")
+
+
+def stopped(text: str) -> str:
+    """`text` with a full stop when it has no closing mark of its own."""
+    return text + "." if text and not _ENDED.search(text) else text
 
 
 def ended(block: list[str]) -> list[str]:
@@ -118,7 +126,7 @@ def ended(block: list[str]) -> list[str]:
         introduces = text.startswith("Căn cứ") and i < len(block) - 1
         if introduces and text[-1:] in (".", ""):
             text = text.rstrip(".") + ":"
-        elif text and text[-1] not in ".!?:;…)”\"»" and not _HEADING.match(text):
-            text += "."
+        elif not _HEADING.match(text):
+            text = stopped(text)
         out.append(text)
     return out

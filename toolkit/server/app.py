@@ -16,6 +16,7 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -134,19 +135,25 @@ class Server:
             xl.close_posted(book)
 
     def report(self, book, unit: str, base_url: str) -> None:
-        """Tạo báo cáo: render on the server; the status cell gets the download link."""
+        """Tạo báo cáo: render on the server; the status cell gets the download links, the PDF's too when the
+        server's warm LibreOffice makes it within the request's time (toolkit.reports.pdf_within)."""
+        from toolkit.reports import pdf_within
+
+        began = time.monotonic()
         with xl.handler("Tạo báo cáo", book) as book:
             token = secrets.token_hex(16)
             out = xl.render_chosen(book, self.settings.folder / "bao_cao" / token, unit)
             if not out:
                 return  # refused for the workbook's errors: listed, marked and said in the status cell
+            # the answer must still reach the workbook within the limit: keep a few seconds for it
+            pdf, why = pdf_within(out[0], self.settings.timeout - (time.monotonic() - began) - 3)
             links = []
             with Keys(self.settings.store) as keys:  # in the store: every worker process serves the link
-                for path in out:
+                for path in out + ([pdf] if pdf else []):
                     keys.add_download(f"{token}/{path.name}", path)
                     links.append(f"{base_url}/tai-ve/{token}/{path.name}")
             xl.status(book, f"Đã tạo báo cáo lúc {datetime.now():%H:%M %d/%m/%Y}; tải về (mở bằng trình duyệt): "
-                            + " ; ".join(links))
+                            + " ; ".join(links) + (f" (chưa có bản PDF: {why})" if why else ""))
 
 
 def create_app(settings: Settings) -> FastAPI:
