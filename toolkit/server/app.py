@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import secrets
 import threading
@@ -116,6 +117,14 @@ def status_cell(form: Form) -> tuple[int, str]:
         return wb.sheetnames.index(sheet), ref.replace("$", "").split(":")[0]
 
 
+def prepare(settings: Settings, form: Form) -> None:
+    """The server's folder, the store file and its tables: the page works before the first submission, and
+    a store that cannot be made is said once, before any worker starts."""
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    with Keys(settings.store), Store(settings.store, form):
+        pass
+
+
 @dataclass
 class Server:
     settings: Settings
@@ -125,9 +134,7 @@ class Server:
     def __post_init__(self):
         self.limit = RateLimit(self.settings.per_minute)
         self.fallback = status_cell(self.form)
-        self.settings.folder.mkdir(parents=True, exist_ok=True)
-        with Keys(self.settings.store), Store(self.settings.store, self.form):
-            pass  # creates the store file and its tables: the page works before the first submission
+        prepare(self.settings, self.form)
 
     def refuse(self, payload: dict | None, action: str, text: str) -> dict:
         return _status_actions(payload, f"{action}: {text}", self.fallback)
@@ -389,11 +396,35 @@ def _replayed(request: Request, body: bytes) -> Request:
     return Request(request.scope, receive)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+SETTINGS = "BAOCAO_MAY_CHU"  # the settings of `serve` for its worker processes, as JSON
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until SIGTERM or SIGINT. Several workers are uvicorn's: each a process started afresh, which
+    builds the app from the settings this process leaves in the environment (`app_from_environment`); the
+    parent restarts a worker that dies and, when stopped, stops every worker and waits for them."""
     import uvicorn
 
-    from toolkit.server.front import guarded
+    from toolkit.server import front
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
-                limit_concurrency=settings.max_connections, log_level="info",
-                http=guarded(settings.head_timeout, settings.body_timeout, settings.per_client))
+    common = dict(host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
+                  limit_concurrency=settings.max_connections, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common,
+                    http=front.guarded(settings.head_timeout, settings.body_timeout, settings.per_client))
+        return
+    prepare(settings, load_form())
+    os.environ[SETTINGS] = json.dumps({k: str(v) if isinstance(v, (Path, date)) else v
+                                       for k, v in vars(settings).items()})
+    os.environ.update(front.limits_for_workers(settings.head_timeout, settings.body_timeout, settings.per_client))
+    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common,
+                http=f"{front.__name__}:FromEnvironment")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `serve`."""
+    given = json.loads(os.environ[SETTINGS])
+    for name in ("store", "folder"):
+        given[name] = Path(given[name])
+    given["deadline"] = date.fromisoformat(given["deadline"]) if given["deadline"] else None
+    return create_app(Settings(**given))
