@@ -21,14 +21,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
-from toolkit.atomic import atomic_path
 from toolkit.city import Store, history_findings, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
+from toolkit.server.plain_xlsx import write_grid
 
 ATTEMPTS = """
 CREATE TABLE IF NOT EXISTS submit_attempt (
@@ -137,28 +135,6 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
                           detail=str(exc)) from None
     return Receipt(receipt_code(unit, sub.period, sub.year, version, digest, form), unit, sub.period, sub.year,
                    version, received, rel, new)
-
-
-def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
-    """The submitted cells as a plain workbook the reader (and a person) can open again."""
-    with atomic_path(out) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False, "in_memory": True})
-        day = wb.add_format({"num_format": "dd/mm/yyyy"})
-        for name, rows in grid.items():
-            ws = wb.add_worksheet(name)
-            for r, row in enumerate(rows):
-                for c, v in enumerate(row):
-                    if isinstance(v, (date, datetime)):
-                        ws.write_datetime(r, c, datetime(v.year, v.month, v.day), day)
-                    elif isinstance(v, bool) or v in ("", None):
-                        continue
-                    elif isinstance(v, (int, float)):
-                        ws.write_number(r, c, v)
-                    else:
-                        ws.write_string(r, c, str(v))
-        wb.close()
-    return out
 
 
 def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: int, warnings: int) -> None:
