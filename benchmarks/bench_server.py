@@ -1,7 +1,7 @@
 """Deadline day on the city server: every unit presses Kiểm tra, then Nộp, within one minute.
 
     python benchmarks/bench_server.py [--kho KHO.sqlite | postgresql://…] [--tien-trinh 1 2] [--don-vi 114]
-                                      [--giay 60]
+                                      [--giay 60] [--phieu PAYLOADS.json]
 
 A real `baocao server chay` (a subprocess on 127.0.0.1) per worker count, on one store whose keys are issued
 with `baocao server cap-khoa`. Each unit has its own filled workbook (toolkit.synthetic, built with the remote
@@ -11,13 +11,15 @@ sends each unit's workbook with a different "người lập" so that every Nộp
 
 A request fails when it is not answered 200 with the button's own status (Kiểm tra: "Kiểm tra xong", Nộp: a
 receipt). Every receipt is then looked up in the store: the stored version of that number must have the
-receipt's content hash and time. Prints a table per backend, worker count and action, then
+receipt's content hash and time. Prints a table per backend, worker count and action (the server's CPU
+seconds are for both actions together, all its processes), then
 `p95: <best configuration's Nộp p95, seconds>` and `lost: <Nộp answered without a receipt, or with a receipt
 that matches no stored version>`."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -122,6 +124,27 @@ def start_server(kho: str, folder: Path, port: int, workers: int) -> tuple[subpr
     return proc, log
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` and every process below it (Linux /proc): what the
+    server spent, whatever else the machine was running."""
+    tick, parent_of, used = os.sysconf("SC_CLK_TCK"), {}, {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+        except (OSError, ValueError):
+            continue
+        if entry.isdigit():
+            parent_of[int(entry)], used[int(entry)] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = {pid}, [pid]
+    while todo:
+        above = todo.pop()
+        kids = [c for c, p in parent_of.items() if p == above]
+        tree.update(kids)
+        todo += kids
+    return sum(used.get(p, 0.0) for p in tree)
+
+
 def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], window: float, seed: int
                  ) -> tuple[dict[str, list[float]], dict[str, int], list[tuple[str, tuple[str, int, str] | None]]]:
     """Every unit: Kiểm tra at a random moment of the window, then Nộp. (latencies, failures, Nộp receipts)."""
@@ -205,7 +228,9 @@ def main() -> None:
                                     ensure_ascii=False).encode("utf-8") for c, p in payloads.items()}
             proc, _ = start_server(kho, folder, port, workers)
             try:
+                idle = cpu_seconds(proc.pid)
                 times, failed, receipts = deadline_day(url, bodies, keys, args.giay, seed=round_)
+                cpu = cpu_seconds(proc.pid) - idle
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
@@ -213,13 +238,15 @@ def main() -> None:
             for action, label in (("kiem-tra", "Kiểm tra"), ("nop", "Nộp")):
                 xs = times[action]
                 rows.append((backend, workers, label, len(xs), failed[action], quantile(xs, 0.5),
-                             quantile(xs, 0.95), max(xs)))
+                             quantile(xs, 0.95), max(xs), cpu))
             p95 = rows[-1][6]
             best = p95 if best is None else min(best, p95)
     print(f"{'backend':<11}{'workers':>8}  {'action':<10}{'requests':>9}{'failures':>9}{'p50 s':>8}{'p95 s':>8}"
-          f"{'max s':>8}")
-    for backend, workers, label, n, bad, p50, p95, top in rows:
-        print(f"{backend:<11}{workers:>8}  {label:<10}{n:>9}{bad:>9}{p50:>8.2f}{p95:>8.2f}{top:>8.2f}")
+          f"{'max s':>8}{'server CPU s':>14}")
+    for backend, workers, label, n, bad, p50, p95, top, cpu in rows:
+        print(f"{backend:<11}{workers:>8}  {label:<10}{n:>9}{bad:>9}{p50:>8.2f}{p95:>8.2f}{top:>8.2f}{cpu:>14.1f}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (other work on the machine slows every figure "
+          "but the server's CPU)")
     print(f"p95: {best:.2f}")
     print(f"lost: {lost_total}")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import anyio.to_thread
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -42,6 +43,11 @@ from toolkit.server.keys import Keys
 from toolkit.vnformat import period_year
 
 ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
+# Requests worked on at once in one process (checks, Nộp, reports; the rest wait in line, within their time
+# limit). The work is Python under one lock (the GIL): 40 threads, Starlette's default, do no more, and a thread
+# that leaves the GIL for SQLite or the disk waits behind all the others to get it back, so a Nộp holding the
+# store's write lock held it for all of them. Deadline day measured in benchmarks/bench_server.py.
+THREADS = 4
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
 UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
               "lại sau")
@@ -132,6 +138,7 @@ class Server:
     downloads: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self):
+        self.work = anyio.CapacityLimiter(THREADS)
         self.limit = RateLimit(self.settings.per_minute)
         self.fallback = status_cell(self.form)
         prepare(self.settings, self.form)
@@ -258,8 +265,8 @@ def create_app(settings: Settings) -> FastAPI:
                 payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại")
         base = (settings.public_url or str(request.base_url)).rstrip("/")
         try:
-            actions = await asyncio.wait_for(run_in_threadpool(server.run, action, payload, unit, base),
-                                             settings.timeout)
+            actions = await asyncio.wait_for(anyio.to_thread.run_sync(server.run, action, payload, unit, base,
+                                                                      limiter=server.work), settings.timeout)
         except asyncio.TimeoutError:
             actions = server.refuse(payload, name, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} "
                                                    "giây; chờ vài phút rồi bấm lại (nếu đã bấm Nộp, xem mã tiếp "
@@ -311,8 +318,9 @@ def create_app(settings: Settings) -> FastAPI:
             return refused(429, f"gửi quá {settings.per_minute} lần trong một phút; chờ một phút rồi gửi lại")
         name = Path(sent.filename or "").name[:120]  # shown only: never part of a path
         try:
-            outcome = await asyncio.wait_for(run_in_threadpool(
-                upload.nop_file, data, name, unit, settings.store, settings.folder, server.form), settings.timeout)
+            outcome = await asyncio.wait_for(anyio.to_thread.run_sync(
+                upload.nop_file, data, name, unit, settings.store, settings.folder, server.form, limiter=server.work),
+                settings.timeout)
         except asyncio.TimeoutError:
             return refused(503, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} giây; chờ vài phút "
                                 "rồi gửi lại (nếu phiếu đã được nhận, lần gửi sau sẽ cho cùng mã tiếp nhận)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +29,11 @@ from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 from toolkit.server.plain_xlsx import write_grid
 
+# One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
+# lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
+# Store._write was the server's most sampled line (py-spy, benchmarks/bench_server.py --giay 0), asleep while
+# the lock was free. Threads queue here instead; SQLite's lock still orders the writes of other processes.
+WRITES = threading.Lock()
 ATTEMPTS = """
 CREATE TABLE IF NOT EXISTS submit_attempt (
     unit TEXT NOT NULL, period TEXT NOT NULL, year INTEGER NOT NULL, at TEXT NOT NULL,
@@ -120,7 +126,7 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     try:
         if not target.exists():
             write_grid(grid, target)
-        with Store(store_path, form) as db:
+        with Store(store_path, form) as db, WRITES:  # opened outside: only the transaction waits its turn
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
     except (sqlite3.Error, BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
@@ -140,9 +146,10 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
 def _log_attempt(store_path: Path, unit: str, period: str, year: int, errors: int, warnings: int) -> None:
     db = sqlite3.connect(str(store_path), timeout=60, isolation_level=None)
     try:
-        db.executescript(ATTEMPTS)
-        db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
-                   (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+        with WRITES:
+            db.executescript(ATTEMPTS)
+            db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
+                       (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
     except sqlite3.Error as exc:  # only the page's "có lỗi" is lost; the unit still gets its list of errors
         log_failure(exc, f"Nộp {unit}: attempt not logged")
     finally:
