@@ -81,35 +81,34 @@ def answered_by(url: str, pids: set[int], n: int = 24) -> dict[int | None, int]:
             c.close()
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
-def test_two_workers_answer_and_stop_with_the_server(tmp_path, how):
-    """Connections are answered by two worker processes; SIGTERM or SIGINT to the server stops every process
-    below it (no orphan), with exit code 0."""
-    proc, url = start(tmp_path, "--tien-trinh", "2")
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # the second worker may still be starting when the first answers
-            workers = {p for p in children(proc.pid) if os.path.exists(f"/proc/{p}/fd")}
-            count = answered_by(url, workers)
-            if len([p for p in count if p is not None]) >= 2 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        assert None not in count and len(count) == 2, count
-        below = children(proc.pid)
-        proc.send_signal(how)
-        assert proc.wait(timeout=30) == 0
+def both_answer(proc, url: str) -> dict[int | None, int]:
+    """Connections until both workers have answered (the second may still be starting when the first does)."""
+    deadline = time.monotonic() + 60
+    while True:
+        workers = {p for p in children(proc.pid) if os.path.exists(f"/proc/{p}/fd")}
+        count = answered_by(url, workers)
+        if len([p for p in count if p is not None]) >= 2 or time.monotonic() > deadline:
+            return count
+        time.sleep(0.5)
+
+
+def stops_with_everything_below(proc, how: int) -> None:
+    """`how` sent to the server: it ends (exit code 0, or killed) and so does every process below it."""
+    below = children(proc.pid)
+    assert below
+    proc.send_signal(how)
+    assert proc.wait(timeout=30) == (-signal.SIGKILL if how == signal.SIGKILL else 0)
+    deadline = time.monotonic() + 30
+    while [p for p in below if alive(p)] and time.monotonic() < deadline:
         time.sleep(0.2)
-        assert not [p for p in below if alive(p)], "worker processes left running"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    assert not [p for p in below if alive(p)], "worker processes left running"
 
 
-def test_workers_keep_the_front_door_and_answer_the_buttons(tmp_path, form):
-    """With two workers: a client that never finishes its request head is cut after --cho-tieu-de; 30
-    connections from 127.0.0.2 against --so-ket-noi-moi-may 5 keep at most 5 per worker open; a Kiểm tra
-    from a unit's workbook is answered with its status (the workers' app has the server's settings)."""
+def test_two_workers_answer_keep_the_front_door_and_stop_on_sigterm(tmp_path, form):
+    """With --tien-trinh 2: connections are answered by two worker processes; a client that never finishes its
+    request head is cut after --cho-tieu-de; 30 connections from 127.0.0.2 against --so-ket-noi-moi-may 5 keep
+    at most 5 per worker open; a unit's Kiểm tra is answered with its status (the workers' app has the
+    server's settings); SIGTERM stops the server and every process below it, exit code 0."""
     from conftest import run_cli
     from test_server import NGHI_DUONG, clean
 
@@ -123,6 +122,9 @@ def test_workers_keep_the_front_door_and_answer_the_buttons(tmp_path, form):
     port = int(url.rsplit(":", 1)[1])
     conns = []
     try:
+        count = both_answer(proc, url)
+        assert None not in count and len(count) == 2, count
+
         slow = socket.create_connection(("127.0.0.1", port))
         slow.sendall(b"POST /xlwings/nop HTTP/1.1\r\nHost: x\r\n")
         for _ in range(30):
@@ -144,8 +146,26 @@ def test_workers_keep_the_front_door_and_answer_the_buttons(tmp_path, form):
         texts = [v for a in out["actions"] if a["func"] == "setValues" for row in a["values"] for v in row
                  if isinstance(v, str)]
         assert any(t.startswith("Kiểm tra xong lúc") for t in texts), texts
+        for s in conns:
+            s.close()
+        stops_with_everything_below(proc, signal.SIGTERM)
     finally:
         for s in conns:
             s.close()
-        proc.terminate()
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_two_workers_stop_with_the_server(tmp_path, how):
+    """SIGINT (Ctrl+C) stops the server and its workers, exit code 0; killed outright (SIGKILL), its workers
+    stop too (else they would keep the port and the service could not start again)."""
+    proc, url = start(tmp_path, "--tien-trinh", "2")
+    try:
+        assert len(both_answer(proc, url)) == 2
+        stops_with_everything_below(proc, how)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

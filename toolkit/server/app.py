@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -431,8 +432,23 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of `serve`."""
+    _die_with_parent()
     given = json.loads(os.environ[SETTINGS])
     for name in ("store", "folder"):
         given[name] = Path(given[name])
     given["deadline"] = date.fromisoformat(given["deadline"]) if given["deadline"] else None
     return create_app(Settings(**given))
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGTERM when the parent process dies, even by SIGKILL (else the workers would keep
+    the port and the store open, and the service could not start again)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        from multiprocessing import parent_process
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        parent = parent_process()
+        if parent is not None and os.getppid() != parent.pid:  # the parent died before the call
+            os.kill(os.getpid(), signal.SIGTERM)
