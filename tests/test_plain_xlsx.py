@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from toolkit.excel import buttons as xl
 from toolkit.definition import load_form
+from toolkit.excel import buttons as xl
 from toolkit.intake import read_grid, read_submission
 from toolkit.server.plain_xlsx import write_grid
 

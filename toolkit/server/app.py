@@ -416,8 +416,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
 
     from toolkit.server import front
 
-    common = dict(host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
-                  limit_concurrency=settings.max_connections, log_level="info")
+    common = {"host": host, "port": port, "proxy_headers": True, "timeout_keep_alive": 10,
+              "limit_concurrency": settings.max_connections, "log_level": "info"}
     if workers == 1:
         uvicorn.run(create_app(settings), **common,
                     http=front.guarded(settings.head_timeout, settings.body_timeout, settings.per_client))
