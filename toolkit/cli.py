@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="số kết nối mở cùng lúc tối đa; quá thì trả lời 503 (mặc định 200)")
     s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="N",
                    help="số kết nối mở cùng lúc tối đa từ một địa chỉ, trừ proxy trên cùng máy (mặc định 50)")
+    s.add_argument("--tien-trinh", type=count, default=1, metavar="N",
+                   help="số tiến trình xử lý yêu cầu, nên bằng số lõi CPU của máy (mặc định 1); các giới hạn "
+                        "--so-ket-noi và --so-ket-noi-moi-may tính riêng cho từng tiến trình")
     s.set_defaults(run=cmd_server_chay)
     s = server.add_parser("cap-khoa", parents=[common],
                           help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
@@ -197,7 +200,7 @@ def cmd_server_chay(args) -> int:
                    per_minute=args.so_lan_bam, timeout=args.thoi_gian_xu_ly, head_timeout=args.cho_tieu_de,
                    body_timeout=max(args.cho_du_lieu, args.cho_tieu_de), max_connections=args.so_ket_noi,
                    per_client=args.so_ket_noi_moi_may),
-          host=args.dia_chi, port=args.cong)
+          host=args.dia_chi, port=args.cong, workers=args.tien_trinh)
     return 0
 
 

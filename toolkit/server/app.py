@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import secrets
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import anyio.to_thread
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -28,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from toolkit.city import Store, db_errors, store_failure
+from toolkit.city import Store, db_errors, store_failure, store_location
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_STATUS
@@ -39,6 +42,11 @@ from toolkit.server.keys import Keys
 from toolkit.vnformat import period_year
 
 ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
+# Requests worked on at once in one process (checks, Nộp, reports; the rest wait in line, within their time
+# limit). The work is Python under one lock (the GIL): 40 threads, Starlette's default, do no more, and a thread
+# that leaves the GIL for SQLite or the disk waits behind all the others to get it back, so a Nộp holding the
+# store's write lock held it for all of them. Deadline day measured in benchmarks/bench_server.py.
+THREADS = 4
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
 UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
               "lại sau")
@@ -94,16 +102,23 @@ def status_cell(form: Form) -> tuple[int, str]:
         return wb.sheetnames.index(sheet), ref.replace("$", "").split(":")[0]
 
 
+def prepare(settings: Settings, form: Form) -> None:
+    """The server's folder, the store file and its tables: the page works before the first submission, and
+    a store that cannot be made is said once, before any worker starts."""
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    with Keys(settings.store), Store(settings.store, form):
+        pass
+
+
 @dataclass
 class Server:
     settings: Settings
     form: Form = field(default_factory=load_form)
 
     def __post_init__(self):
+        self.work = anyio.CapacityLimiter(THREADS)
         self.fallback = status_cell(self.form)
-        self.settings.folder.mkdir(parents=True, exist_ok=True)
-        with Keys(self.settings.store), Store(self.settings.store, self.form):
-            pass  # creates the store file and its tables: the page works before the first submission
+        prepare(self.settings, self.form)
 
     def refuse(self, payload: dict | None, action: str, text: str) -> dict:
         return _status_actions(payload, f"{action}: {text}", self.fallback)
@@ -234,8 +249,8 @@ def create_app(settings: Settings) -> FastAPI:
                 payload, name, f"bấm quá {settings.per_minute} lần trong một phút; chờ một phút rồi bấm lại")
         base = (settings.public_url or str(request.base_url)).rstrip("/")
         try:
-            actions = await asyncio.wait_for(run_in_threadpool(server.run, action, payload, unit, base),
-                                             settings.timeout)
+            actions = await asyncio.wait_for(anyio.to_thread.run_sync(server.run, action, payload, unit, base,
+                                                                      limiter=server.work), settings.timeout)
         except asyncio.TimeoutError:
             actions = server.refuse(payload, name, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} "
                                                    "giây; chờ vài phút rồi bấm lại (nếu đã bấm Nộp, xem mã tiếp "
@@ -287,8 +302,9 @@ def create_app(settings: Settings) -> FastAPI:
             return refused(429, f"gửi quá {settings.per_minute} lần trong một phút; chờ một phút rồi gửi lại")
         name = Path(sent.filename or "").name[:120]  # shown only: never part of a path
         try:
-            outcome = await asyncio.wait_for(run_in_threadpool(
-                upload.nop_file, data, name, unit, settings.store, settings.folder, server.form), settings.timeout)
+            outcome = await asyncio.wait_for(anyio.to_thread.run_sync(
+                upload.nop_file, data, name, unit, settings.store, settings.folder, server.form, limiter=server.work),
+                settings.timeout)
         except asyncio.TimeoutError:
             return refused(503, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} giây; chờ vài phút "
                                 "rồi gửi lại (nếu phiếu đã được nhận, lần gửi sau sẽ cho cùng mã tiếp nhận)")
@@ -381,11 +397,49 @@ def _replayed(request: Request, body: bytes) -> Request:
     return Request(request.scope, receive)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+SETTINGS = "BAOCAO_MAY_CHU"  # the settings of `serve` for its worker processes, as JSON
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until SIGTERM or SIGINT. Several workers are uvicorn's: each a process started afresh, which
+    builds the app from the settings this process leaves in the environment (`app_from_environment`); the
+    parent restarts a worker that dies and, when stopped, stops every worker and waits for them."""
     import uvicorn
 
-    from toolkit.server.front import guarded
+    from toolkit.server import front
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, timeout_keep_alive=10,
-                limit_concurrency=settings.max_connections, log_level="info",
-                http=guarded(settings.head_timeout, settings.body_timeout, settings.per_client))
+    common = {"host": host, "port": port, "proxy_headers": True, "timeout_keep_alive": 10,
+              "limit_concurrency": settings.max_connections, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common,
+                    http=front.guarded(settings.head_timeout, settings.body_timeout, settings.per_client))
+        return
+    prepare(settings, load_form())
+    os.environ[SETTINGS] = json.dumps({k: str(v) if isinstance(v, (Path, date)) else v
+                                       for k, v in vars(settings).items()})
+    os.environ.update(front.limits_for_workers(settings.head_timeout, settings.body_timeout, settings.per_client))
+    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common,
+                http=f"{front.__name__}:FromEnvironment")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `serve`."""
+    _die_with_parent()
+    given = json.loads(os.environ[SETTINGS])
+    given["folder"], given["store"] = Path(given["folder"]), store_location(given["store"])  # a URL stays one
+    given["deadline"] = date.fromisoformat(given["deadline"]) if given["deadline"] else None
+    return create_app(Settings(**given))
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGTERM when the parent process dies, even by SIGKILL (else the workers would keep
+    the port and the store open, and the service could not start again)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        from multiprocessing import parent_process
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        parent = parent_process()
+        if parent is not None and os.getppid() != parent.pid:  # the parent died before the call
+            os.kill(os.getpid(), signal.SIGTERM)

@@ -9,16 +9,22 @@ and its body within `body` seconds; a client slower than that is disconnected an
 A client that reconnects as fast as it is cut could still hold every place; so one address may hold at most
 `per_client` connections, beyond which a new one is closed at once. The HTTPS proxy on the same machine
 (127.0.0.1, ::1) carries every unit's requests and has its own limits: it is not counted.
+
+With several worker processes (`--tien-trinh`) each worker counts its own connections: the bound holds per
+worker. uvicorn starts each worker in a fresh interpreter and names the protocol by import path, so workers
+take the class `FromEnvironment`, whose limits the parent puts in the environment (LIMITS).
 """
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 PROXY = ("127.0.0.1", "::1")
+LIMITS = "BAOCAO_CUA_TRUOC"  # "head body per_client" for the worker processes
 
 
 def guarded(head: float, body: float, per_client: int) -> type[H11Protocol]:
@@ -76,3 +82,16 @@ def guarded(head: float, body: float, per_client: int) -> type[H11Protocol]:
                 self.transport.close()
 
     return Guarded
+
+
+def limits_for_workers(head: float, body: float, per_client: int) -> dict[str, str]:
+    """The environment that gives the workers' `FromEnvironment` these limits."""
+    return {LIMITS: f"{head!r} {body!r} {per_client}"}
+
+
+def _from_environment() -> type[H11Protocol]:
+    head, body, per_client = os.environ.get(LIMITS, "10.0 60.0 50").split()
+    return guarded(float(head), float(body), int(per_client))
+
+
+FromEnvironment = _from_environment()  # read when a worker imports this module

@@ -15,19 +15,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
-from toolkit.atomic import atomic_path
 from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
+from toolkit.server.plain_xlsx import write_grid
+
+# One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
+# lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
+# Store.receive was the server's most sampled line (py-spy, benchmarks/bench_server.py --giay 0), asleep while
+# the lock was free. Threads queue here instead; the store's own lock still orders the writes of other processes.
+WRITES = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -115,7 +121,7 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     try:
         if not target.exists():
             write_grid(grid, target)
-        with Store(store_path, form) as db:
+        with Store(store_path, form) as db, WRITES:  # opened outside: only the transaction waits its turn
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
     except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
@@ -132,32 +138,10 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
                    version, received, rel, new)
 
 
-def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
-    """The submitted cells as a plain workbook the reader (and a person) can open again."""
-    with atomic_path(out) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False, "in_memory": True})
-        day = wb.add_format({"num_format": "dd/mm/yyyy"})
-        for name, rows in grid.items():
-            ws = wb.add_worksheet(name)
-            for r, row in enumerate(rows):
-                for c, v in enumerate(row):
-                    if isinstance(v, (date, datetime)):
-                        ws.write_datetime(r, c, datetime(v.year, v.month, v.day), day)
-                    elif isinstance(v, bool) or v in ("", None):
-                        continue
-                    elif isinstance(v, (int, float)):
-                        ws.write_number(r, c, v)
-                    else:
-                        ws.write_string(r, c, str(v))
-        wb.close()
-    return out
-
-
 def _log_attempt(store_path: Path | str, form: Form, unit: str, period: str, year: int, errors: int,
                  warnings: int) -> None:
     try:
-        with Store(store_path, form) as db:
+        with Store(store_path, form) as db, WRITES:
             db.attempt(unit, period, year, errors, warnings)
     except (*db_errors(), BaocaoError) as exc:  # only the page's "có lỗi" is lost; the unit gets its list of errors
         log_failure(exc, f"Nộp {unit}: attempt not logged")
