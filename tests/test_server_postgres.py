@@ -1,9 +1,6 @@
 """Two `baocao server chay` processes on one PostgreSQL store, over real sockets: every unit presses Nộp three
 times at once, half of the presses on each server; each unit's versions are 1..3 without gap or duplicate and
 every receipt is a stored version. The rate limit per key holds across the two processes."""
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-
 import pytest
 
 pytest.importorskip("fastapi")
@@ -12,7 +9,13 @@ pytest.importorskip("uvicorn")
 import remote_client as rc  # noqa: E402
 from conftest import run_cli  # noqa: E402
 from test_server import NGHI_DUONG, clean, names  # noqa: E402
-from test_server_attacks import receipts_of, start, status_text, stop  # noqa: E402
+from test_server_attacks import (  # noqa: E402
+    assert_receipts_are_stored,
+    nop_many,
+    start,
+    status_text,
+    stop,
+)
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
@@ -46,34 +49,14 @@ def pair(tmp_path_factory, pg_server, form):
 
 
 def test_two_servers_one_postgresql_store_114_units_three_concurrent_nop(pair, form):
-    n = names(pair["book"])
-    jobs = [(unit, i) for unit in form.units for i in range(PRESSES)]
-
-    def nop(job):
-        unit, i = job
-        edits = {n["MA_DVHC"]: unit.code, n["TEN_DON_VI"]: unit.name, n["TT_TIN_CONG_TTDT"]: 600 + i}
-        url = pair["urls"][(form.units.index(unit) + i) % 2]  # a unit's presses reach both servers
-        code, out = rc.post(f"{url}/xlwings/nop", rc.edit(pair["body"], edits), pair["keys"][unit.code],
-                            timeout=900)
-        assert code == 200, out
-        got = receipts_of(out["actions"])
-        assert len(got) == 1, out["actions"]
-        return unit.code, got[0]
-
-    with ThreadPoolExecutor(max_workers=48) as pool:
-        answers = list(pool.map(nop, jobs))
-    mismatches = 0
+    # job k goes to server k % 2: each unit's three presses (jobs in unit order) reach both servers
+    receipts = nop_many(pair, [(unit, 600 + i) for unit in form.units for i in range(PRESSES)], urls=pair["urls"],
+                        threads=48)
     with Store(pair["store"], form) as db:
         assert db.count() == len(form.units) * PRESSES
-        for unit in form.units:
-            got = [r for u, r in answers if u == unit.code]
-            stored = {s.version: s for s in db.versions(unit.code, "6T", 2026)}
-            assert sorted(stored) == list(range(1, PRESSES + 1)), (unit.code, sorted(stored))
-            assert sorted(v for _, v, _ in got) == sorted(stored), unit.code  # no duplicate, none missing
-            for code, version, at in got:
-                s = stored[version]
-                mismatches += (code != f"{unit.code}-6T2026-V{version}-{s.file_hash[:8].upper()}"
-                               or datetime.strptime(at, "%H:%M:%S %d/%m/%Y") != s.received_at)
+    assert sorted(receipts) == sorted(u.code for u in form.units)
+    assert all(len(got) == PRESSES for got in receipts.values()), receipts
+    mismatches = assert_receipts_are_stored(pair["store"], receipts, form)
     print(f"\nreceipts: {len(form.units)} units x {PRESSES} concurrent Nộp on two servers, {mismatches} mismatches")
     assert mismatches == 0
 
