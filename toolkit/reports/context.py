@@ -321,8 +321,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                           {"tthc": windows.get("HS_TIEP_NHAN")}, workbook)
     recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
     officer = [x for code, block in nd.items() if code not in recalls for x in block]
-    own_start, own_end = ident.start, ident.end
-    own_window = Window(own_start, own_end)
+    own_window = Window(ident.start, ident.end)
     cqtt = _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", []))
     if cqtt["sau_doan"] is not None:  # "… gồm 4 tiêu chí:" and the list under it
         block = list(nd["KQ_CQTT_CHI_DAO"])
@@ -345,8 +344,8 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         "cau": _drop_repeated(sentences, officer),
         "ty_le": ratios(sub, form, kind.ratios, windows),
         "rieng": _own_window(sub, form, own_figures(sub, kind, form), windows, own_window),
-        "rieng_thoi_gian": (f"từ ngày {fmt_date(own_start)} " + (f"đến ngày {fmt_date(own_end)}" if own_end
-                                                                 else "đến nay") if own_start else ""),
+        # the own figures' lead names a span (from a first day) only: a report's end alone is its date
+        "rieng_thoi_gian": own_window.phrase() if own_window.start else "",
         "tthc_thoi_gian": " ".join(("Kết quả giải quyết thủ tục hành chính",
                                     (windows.get("HS_TIEP_NHAN") or workbook).phrase(to_the_end=True))).strip() + ":",
         "cqtt": cqtt,
