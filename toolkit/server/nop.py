@@ -75,8 +75,7 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
     return None
 
 
-def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str,
-           folder: Path,
+def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
            form: Form) -> Receipt | None:
     """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
     error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
@@ -112,8 +111,7 @@ def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
 
 
 def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict], store_path: Path | str,
-           folder: Path,
-           form: Form) -> Receipt:
+           folder: Path, form: Form) -> Receipt:
     digest = _content_hash(grid)
     rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
     target = folder / rel
