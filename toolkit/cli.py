@@ -114,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
                         "chinh-quyen-than-thien, tong-hop")
     s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
-    s.add_argument("--pdf", action="store_true", help="xuất thêm PDF bằng LibreOffice (LibreOffice chạy sẵn của máy chủ trên máy này nếu có)")
+    s.add_argument("--pdf", action="store_true",
+                   help="xuất thêm PDF bằng LibreOffice (LibreOffice chạy sẵn của máy chủ trên máy này nếu có)")
     s.add_argument("--du-thao", action="store_true",
                    help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
     s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")

@@ -1,6 +1,6 @@
 """City: every unit workbook of a folder (or the store's versions) consolidated into one `Consolidation`, then
-written out by its writers: the history store (SQLite or PostgreSQL), the city workbook, the city report (through the unit
-reports' renderer) and pandas frames for analysts. Takes files or a store; gives the city's figures."""
+written out by its writers: the history store (SQLite or PostgreSQL), the city workbook, the city report (through
+the unit reports' renderer) and pandas frames for analysts. Takes files or a store; gives the city's figures."""
 from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {

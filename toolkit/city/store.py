@@ -30,6 +30,7 @@ from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake import Loc, Submission, Value
 from toolkit.vnformat import ratio_percent
 
+
 @dataclass
 class Stored:
     """One stored version: values are code -> (value, "file!Sheet!Cell")."""

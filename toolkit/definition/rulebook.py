@@ -144,7 +144,8 @@ def _build(form: Form) -> list[Check]:
                      ERROR))
     out.append(Check("don-vi-khong-khop", "unit-name", "«Tên đơn vị» khớp với «Mã đơn vị hành chính».", ERROR,
                      inputs=("MA_DVHC", "TEN_DON_VI")))
-    out.append(Check("ky-ngoai-thoi-gian", "period-window", "«Số liệu từ ngày» và «Số liệu đến ngày» nằm trong «Kỳ báo cáo» của «Năm báo cáo».",
+    out.append(Check("ky-ngoai-thoi-gian", "period-window",
+                     "«Số liệu từ ngày» và «Số liệu đến ngày» nằm trong «Kỳ báo cáo» của «Năm báo cáo».",
                      ERROR, inputs=("TU_NGAY", "DEN_NGAY", "KY_BAO_CAO", "NAM_BAO_CAO")))
     for r in load_rules(form):
         out.append(Check(r.id, "rule", r.description or rule_text(r, form), r.severity, rule=r,

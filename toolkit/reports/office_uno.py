@@ -27,7 +27,6 @@ import threading
 import time
 import xmlrpc.server
 
-
 FOLDER = None  # the office's folder (the profile's parent), removed when it ends
 
 
