@@ -11,6 +11,8 @@ A stage's public names are those its __init__ exports; other stages import them 
 from __future__ import annotations
 
 import importlib
+from importlib import resources
+from pathlib import Path
 from typing import Any, Callable
 
 __version__ = "0.1.0"
@@ -29,3 +31,13 @@ def exports(package: str, table: dict[str, tuple[str, ...]]) -> tuple[Callable[[
         return module if name == where[name] else getattr(module, name)
 
     return __getattr__, sorted(where)
+
+
+def shipped(folder: str) -> Path:
+    """A folder that ships inside the package as `toolkit.<folder>` (templates, macros). From a checkout (a clone,
+    a worktree) it is the top-level folder beside toolkit/, so benchmarks and tests run there use the checkout's
+    own templates, not those of whichever copy was installed."""
+    top = Path(__file__).resolve().parent.parent
+    if (top / "pyproject.toml").is_file() and (top / folder).is_dir():
+        return top / folder
+    return Path(str(resources.files(f"toolkit.{folder}")))

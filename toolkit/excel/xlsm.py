@@ -15,11 +15,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 import xlsxwriter
 
+from toolkit import shipped
 from toolkit.atomic import atomic_path
 from toolkit.definition import Form, load_form
 from toolkit.definition import layout as L
@@ -69,13 +69,13 @@ RESULT_ROWS = 300  # rows below it formatted for the results (wrapped messages)
 
 def macro_source(name: str) -> str:
     """A .bas file of the package, with the CRLF line ends the VBA editor uses."""
-    text = (resources.files("toolkit.macros") / name).read_text(encoding="ascii")
+    text = (shipped("macros") / name).read_text(encoding="ascii")
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 def xlwings_conf() -> list[tuple[str, str]]:
     """Rows of the xlwings.conf sheet, from macros/xlwings.conf ("KEY","VALUE" per line)."""
-    text = (resources.files("toolkit.macros") / "xlwings.conf").read_text(encoding="utf-8")
+    text = (shipped("macros") / "xlwings.conf").read_text(encoding="utf-8")
     rows = []
     for line in text.splitlines():
         if line.strip():

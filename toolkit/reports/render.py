@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -20,6 +19,7 @@ from docxtpl import DocxTemplate
 from jinja2 import meta
 from lxml import etree
 
+from toolkit import shipped
 from toolkit.atomic import atomic_path
 from toolkit.check import check_file, check_read
 from toolkit.definition import ERROR, SEVERITY_VI, Finding, Form, Report, ReportDef, load_form
@@ -78,7 +78,7 @@ def make_env() -> jinja2.Environment:
 
 
 def template_path(name: str) -> Path:
-    return Path(str(resources.files("toolkit.templates") / name))
+    return shipped("templates") / name
 
 
 def _prepare(xml: str) -> str:
