@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("BAOCAO_DEBUG"):
             raise
         log = log_failure(exc, " ".join(sys.argv))
-        print(f"Lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy gửi tệp này cho người quản "
+        print(f"Lỗi: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy gửi tệp này cho người quản "
               "trị (chạy lại với --chi-tiet để xem ngay).", file=sys.stderr)
         if args.chi_tiet:
             import traceback
