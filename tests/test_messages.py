@@ -1,0 +1,32 @@
+"""Messages a user reads, worded for the case at hand (issue: careless and hostile input, round 4, «Messages»)."""
+from datetime import datetime
+
+from toolkit.city.anomalies import history
+from toolkit.city.store import Stored
+
+NOW = 5892
+
+
+def _stored(form, unit, period, year, value):
+    return Stored(0, unit.code, unit.name, form.period(period).label, year, 1, "x.xlsx", "h", datetime(year, 1, 1),
+                  0, 0, [], {"HS_TIEP_NHAN": (value, "Số liệu!E7")})
+
+
+def _why(form, earlier: dict[int, float], now=NOW) -> list[str]:
+    unit = form.units[3]
+    found = history(form, unit.code, unit.name, "6T", 2026, {"HS_TIEP_NHAN": (now, "Số liệu!E7")},
+                    [_stored(form, unit, "6T", year, v) for year, v in earlier.items()])
+    return [a.why for a in found if a.code == "HS_TIEP_NHAN"]
+
+
+def test_history_sentences_for_zero_negative_and_about_the_same(form):
+    assert _why(form, {2025: 0}) == ["5.892 hồ sơ, trong khi 6 tháng đầu năm 2025 là 0"]
+    assert _why(form, {2025: -6433}) == ["5.892 hồ sơ, trong khi 6 tháng đầu năm 2025 là -6.433"]
+    assert _why(form, {2025: 600}, now=-6433) == ["-6.433 hồ sơ, trong khi 6 tháng đầu năm 2025 là 600"]
+    # the last half-year as high as this one, the two before it far lower: never «gấp 1 lần»
+    assert _why(form, {2023: 600, 2024: 650, 2025: 5900}) == [
+        "5.892 hồ sơ, xấp xỉ 6 tháng đầu năm 2025 (5.900); ba kỳ gần nhất 600–5.900"]
+    assert _why(form, {2023: 600, 2024: 650, 2025: 620}) == [
+        "5.892 hồ sơ, gấp 9,5 lần 6 tháng đầu năm 2025 (620); ba kỳ gần nhất 600–650"]
+    assert _why(form, {2023: 60000, 2024: 65000, 2025: -62000}) == [
+        "5.892 hồ sơ, trong khi 6 tháng đầu năm 2025 là -62.000; ba kỳ gần nhất từ -62.000 đến 65.000"]
