@@ -1,8 +1,12 @@
 """Messages a user reads, worded for the case at hand (issue: careless and hostile input, round 4, «Messages»)."""
 from datetime import datetime
 
+import pytest
+from conftest import ROOT
+
 from toolkit.city.anomalies import history
 from toolkit.city.store import Stored
+from toolkit.intake import read_submission
 
 NOW = 5892
 
@@ -30,3 +34,15 @@ def test_history_sentences_for_zero_negative_and_about_the_same(form):
         "5.892 hồ sơ, gấp 9,5 lần 6 tháng đầu năm 2025 (620); ba kỳ gần nhất 600–650"]
     assert _why(form, {2023: 60000, 2024: 65000, 2025: -62000}) == [
         "5.892 hồ sơ, trong khi 6 tháng đầu năm 2025 là -62.000; ba kỳ gần nhất từ -62.000 đến 65.000"]
+
+
+def test_a_key_typed_on_the_upload_page_for_another_units_file_is_called_the_typed_key(form, tmp_path):
+    pytest.importorskip("fastapi")
+    from toolkit.server.upload import nop_file
+
+    seed = ROOT / "workbooks" / "nghi_duong_6t_2026.xlsx"
+    other = next(u for u in form.units if u.code != read_submission(seed, form).unit_code)
+    said = nop_file(seed.read_bytes(), "phieu_cua_xa.xlsx", other.code, tmp_path / "kho.sqlite", tmp_path, form)
+    assert said.receipt is None and said.refusal.startswith(f"khóa bạn nhập là của {other.name} (mã {other.code}) "
+                                                            "nhưng tệp đã chọn ghi mã đơn vị «")
+    assert "khóa trong tệp này" not in said.refusal and f"hãy chọn tệp của {other.name}" in said.refusal
