@@ -1,4 +1,5 @@
 """Messages a user reads, worded for the case at hand (issue: careless and hostile input, round 4, «Messages»)."""
+import urllib.parse
 from datetime import datetime
 
 import pytest
@@ -46,3 +47,24 @@ def test_a_key_typed_on_the_upload_page_for_another_units_file_is_called_the_typ
     assert said.receipt is None and said.refusal.startswith(f"khóa bạn nhập là của {other.name} (mã {other.code}) "
                                                             "nhưng tệp đã chọn ghi mã đơn vị «")
     assert "khóa trong tệp này" not in said.refusal and f"hãy chọn tệp của {other.name}" in said.refusal
+
+
+def test_a_source_link_to_a_file_whose_name_holds_a_hash_opens_that_file(form, tmp_path):
+    import openpyxl
+
+    from toolkit import synthetic as S
+    from toolkit.city.consolidation import consolidate
+    from toolkit.city.workbook import write_city_workbook
+
+    unit = form.units[0]
+    (made,) = S.generate(tmp_path / "phieu", "6T", 2026, [unit], form=form, anomalies={unit.code: "thu-ngan-sach"})
+    odd = made.with_name("@a#'Số liệu'!A1 100%.xlsx")
+    made.rename(odd)
+    res = consolidate(tmp_path / "phieu", "6T", 2026, form=form)
+    assert res.anomalies and all(a.unit == unit.code for a in res.anomalies)
+    ws = openpyxl.load_workbook(write_city_workbook(res, tmp_path / "tong_hop.xlsx"))["Bất thường"]
+    links = [ws.cell(r, 9) for r in range(4, 4 + len(res.anomalies))]
+    for cell in links:  # the whole file name in the target (as Excel escapes it), the cell in the location
+        assert cell.hyperlink.target.replace("\\", "/") == "phieu/@a%23'Số%20liệu'!A1%20100%25.xlsx"
+        assert urllib.parse.unquote(cell.hyperlink.target.replace("\\", "/")) == "phieu/" + odd.name
+        assert cell.hyperlink.location.startswith("'Số liệu'!") and cell.value.startswith(odd.name + "!")
