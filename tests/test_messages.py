@@ -68,3 +68,25 @@ def test_a_source_link_to_a_file_whose_name_holds_a_hash_opens_that_file(form, t
         assert cell.hyperlink.target.replace("\\", "/") == "phieu/@a%23'Số%20liệu'!A1%20100%25.xlsx"
         assert urllib.parse.unquote(cell.hyperlink.target.replace("\\", "/")) == "phieu/" + odd.name
         assert cell.hyperlink.location.startswith("'Số liệu'!") and cell.value.startswith(odd.name + "!")
+
+
+@pytest.mark.parametrize("number, said", [
+    (-1, "Số liệu từ ngày: ô chứa số âm (-1), không phải ngày (Excel hiện «########»)"),
+    (-2.5, "Số liệu từ ngày: ô chứa số âm (-2,5), không phải ngày (Excel hiện «########»)"),
+    (60, "Số liệu từ ngày: ô chứa ngày 29/02/1900, một ngày không có thật (lịch của Excel coi năm 1900 là năm nhuận)"),
+    (59, "Khoảng số liệu 28/02/1900 – "), (61, "Khoảng số liệu 01/03/1900 – "),
+    (0.5, "Số liệu từ ngày: ô chứa giờ (12:00), không phải ngày")])
+def test_a_date_cell_is_said_as_excel_shows_it(number, said, form, tmp_path):
+    import openpyxl
+
+    from toolkit.check import check_file
+
+    seed = ROOT / "workbooks" / "nghi_duong_6t_2026.xlsx"
+    loc = read_submission(seed, form).loc("TU_NGAY")
+    wb = openpyxl.load_workbook(seed)
+    wb[loc.sheet][loc.cell].value = number
+    wb[loc.sheet][loc.cell].number_format = "dd/mm/yyyy"
+    wb.save(tmp_path / "phieu.xlsx")
+    messages = [f.message for f in check_file(tmp_path / "phieu.xlsx", form).findings if f.where == str(loc)]
+    assert any(m.startswith(said) for m in messages), messages
+    assert not any("giờ (00:00)" in m for m in messages)
