@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
     s.add_argument("--cong", type=count, default=8000, metavar="CONG", help="cổng (mặc định 8000)")
     s.add_argument("--dia-chi-cong-khai", metavar="DIA_CHI", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
-    s.add_argument("--so-lan-bam", type=count, default=20, metavar="N",
+    s.add_argument("--so-lan-bam", type=count, default=20, metavar="SO",
                    help="số lần bấm nút tối đa trong một phút của mỗi khóa (mặc định 20)")
     s.add_argument("--thoi-gian-xu-ly", type=seconds, default=25.0, metavar="GIAY",
                    help="thời gian xử lý tối đa một lần bấm; quá thì trả lời «máy chủ đang bận» (mặc định 25)")
@@ -73,11 +73,11 @@ def _parser() -> argparse.ArgumentParser:
                         "kết nối (mặc định 10)")
     s.add_argument("--cho-du-lieu", type=seconds, default=60.0, metavar="GIAY",
                    help="thời gian tối đa để nhận trọn một yêu cầu, kể cả dữ liệu gửi lên (mặc định 60)")
-    s.add_argument("--so-ket-noi", type=count, default=200, metavar="N",
+    s.add_argument("--so-ket-noi", type=count, default=200, metavar="SO",
                    help="số kết nối mở cùng lúc tối đa; quá thì trả lời 503 (mặc định 200)")
-    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="N",
+    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="SO",
                    help="số kết nối mở cùng lúc tối đa từ một địa chỉ, trừ proxy trên cùng máy (mặc định 50)")
-    s.add_argument("--tien-trinh", type=count, default=1, metavar="N",
+    s.add_argument("--tien-trinh", type=count, default=1, metavar="SO",
                    help="số tiến trình xử lý yêu cầu, nên bằng số lõi CPU của máy (mặc định 1); các giới hạn "
                         "--so-ket-noi và --so-ket-noi-moi-may tính riêng cho từng tiến trình")
     s.set_defaults(run=cmd_server_chay)
