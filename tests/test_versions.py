@@ -5,6 +5,7 @@ stored by `baocao tong-hop --kho`, compared by `baocao phien-ban` and on the pag
 Screenshots go to tests/output/."""
 import copy
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -100,6 +101,28 @@ def test_the_newest_version_by_default_and_a_finding_that_appears(stored, form):
     assert cleared == [] and [f["message"] for f in appeared] == [f["message"] for f in kiem_tra_json(stored["books"][0])]
     assert [(c.code, c.old, c.new) for c in versions.changes(form, v2, v1)] == \
         [(c.code, c.new, c.old) for c in versions.changes(form, v1, v2)]
+
+
+def test_the_same_diff_from_a_postgresql_store(stored, pg_url, tmp_path):
+    """The same workbooks stored in PostgreSQL: the same lines, and the rows stay as they were."""
+    import psycopg
+
+    folder = tmp_path / "phieu"
+    folder.mkdir()
+    for book in stored["books"]:
+        shutil.copy2(book, folder)  # keeps the time received
+    done = run_cli("tong-hop", str(folder), "--kho", pg_url, "--ra", str(tmp_path / "tong_hop.xlsx"))
+    assert "thêm 3 bản nộp mới" in done.stdout, done.stdout + done.stderr
+
+    def rows():
+        with psycopg.connect(pg_url) as db:
+            return [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("submission", "value")]
+
+    before = rows()
+    args = ("--don-vi", stored["unit"], "--phien-ban", "2")
+    here, there = run_cli("phien-ban", "--kho", pg_url, *args), run_cli("phien-ban", "--kho", str(stored["store"]), *args)
+    assert here.returncode == 0 and here.stdout == there.stdout, here.stderr
+    assert rows() == before
 
 
 def test_refusals_are_vietnamese_and_exit_2(stored, tmp_path):
