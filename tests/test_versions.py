@@ -125,13 +125,15 @@ def test_the_same_diff_from_a_postgresql_store(stored, pg_url, tmp_path):
     assert rows() == before
 
 
-def test_refusals_are_vietnamese_and_exit_2(stored, tmp_path):
+def test_refusals_are_vietnamese_and_exit_2(stored, tmp_path, form):
+    other = next(u for u in form.units if u.code != stored["unit"])
     cases = [(("--kho", str(stored["store"]), "--don-vi", stored["unit"], "--phien-ban", "7"),
               "không có phiên bản 7 (kho có phiên bản 1, 2, 3)"),
              (("--kho", str(stored["store"]), "--don-vi", "99999"), "không có đơn vị mã «99999»"),
              (("--kho", str(stored["store"]), "--don-vi", stored["unit"], "--ky", "Q1", "--nam", "2026"),
-              "chưa có phiên bản nào trong kho cho kỳ Quý I năm 2026"),
+              "chưa có phiên bản nào trong kho cho Quý I năm 2026"),
              (("--kho", str(stored["store"]), "--don-vi", stored["unit"], "--ky", "6T"), "--ky và --nam phải dùng cùng"),
+             (("--kho", str(stored["store"]), "--don-vi", other.code), f"{other.code} {other.name} chưa có phiên bản nào"),
              (("--kho", str(stored["store"]), "--don-vi", stored["unit"], "--ky", "X9", "--nam", "2026"),
               "kỳ báo cáo «X9» không có"),
              (("--kho", str(tmp_path / "khong_co.sqlite"), "--don-vi", stored["unit"]), "không có kho dữ liệu này")]

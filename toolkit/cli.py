@@ -342,7 +342,7 @@ def cmd_phien_ban(args) -> int:
         raise BaocaoError("không có kho dữ liệu này", path=shown(args.kho))
     found = versions.stored_versions(args.kho, form, unit.code, args.ky, args.nam)
     if not found:
-        where = f" cho kỳ {form.period(args.ky).label} năm {args.nam}" if args.ky else ""
+        where = f" cho {period_year(form.period(args.ky).label, args.nam)}" if args.ky else ""
         raise BaocaoError(f"{unit.code} {unit.name} chưa có phiên bản nào trong kho{where}", path=shown(args.kho))
     print(f"{unit.code} {unit.name}, {period_year(found[0].period, found[0].year)}: {len(found)} phiên bản trong kho")
     for v in found:

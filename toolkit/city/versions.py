@@ -109,12 +109,12 @@ def finding_changes(old: Stored, new: Stored) -> tuple[list[dict], list[dict]]:
 
 
 def diff(form: Form, versions: list[Stored], number: int) -> Diff:
-    """Version `number` of `versions` (one unit, one period, oldest first) against the version before it."""
+    """Version `number` of `versions` (one unit, one period, oldest first, at least one) against the version
+    before it."""
     by_number = {v.version: v for v in versions}
     if number not in by_number:
         have = ", ".join(str(v.version) for v in versions)
-        raise BaocaoError(f"không có phiên bản {number} (kho có phiên bản {have})" if have else
-                          "đơn vị chưa có phiên bản nào trong kho cho kỳ này")
+        raise BaocaoError(f"không có phiên bản {number} (kho có phiên bản {have})")
     new = by_number[number]
     old = max((v for v in versions if v.version < number), key=lambda v: v.version, default=None)
     d = Diff(new.unit, new.unit_name, period_year(new.period, new.year), old, new)
