@@ -140,6 +140,7 @@ def test_refusals_are_vietnamese_and_exit_2(stored, tmp_path, form):
     for args, message in cases:
         done = run_cli("phien-ban", *args)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+        assert done.stdout == ""  # refused before anything is printed
     assert not (tmp_path / "khong_co.sqlite").exists()  # looking never makes a store
 
 

@@ -344,11 +344,12 @@ def cmd_phien_ban(args) -> int:
     if not found:
         where = f" cho {period_year(form.period(args.ky).label, args.nam)}" if args.ky else ""
         raise BaocaoError(f"{unit.code} {unit.name} chưa có phiên bản nào trong kho{where}", path=shown(args.kho))
+    diff = versions.diff(form, found, args.phien_ban or found[-1].version)  # a wrong number, before any output
     print(f"{unit.code} {unit.name}, {period_year(found[0].period, found[0].year)}: {len(found)} phiên bản trong kho")
     for v in found:
         print(versions.version_line(v))
     print()
-    for line in versions.text(versions.diff(form, found, args.phien_ban or found[-1].version)):
+    for line in versions.text(diff):
         print(line)
     return 0
 
