@@ -27,7 +27,7 @@ CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
           "chua-nop": "Chưa nộp", "tu-choi": "Bấm Nộp bị từ chối", "bat-thuong": "Có số liệu bất thường"}
 COLUMNS = ("STT", "Mã ĐVHC", "Đơn vị", "Trạng thái", "Số ngày muộn", "Thời gian nhận", "Hạn nộp", "Phiên bản",
-           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Ghi chú", "Các phiên bản")
+           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Các phiên bản", "Ghi chú")
 STATUS_CSS = {ST_MISSING: "chua-nop", ST_OK: "da-nop", ST_ERRORS: "co-loi", ST_LATE: "nop-muon"}
 # Default order: the units to chase first (most days late first), then by status, then by code.
 STATUS_ORDER = {ST_LATE: 0, ST_ERRORS: 1, ST_MISSING: 2, ST_OK: 3}
