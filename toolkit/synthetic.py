@@ -38,10 +38,11 @@ _STR = re.compile("§([A-Z_]+)§".encode())
 
 
 def window(form: Form, period: str, year: int) -> tuple[date, date]:
-    """The data window by the usual 15th-to-14th convention (see DOMAIN.md): Quý I runs 15/12 – 14/3."""
+    """The data window by the city's closing day (form.yaml closing_day, see DOMAIN.md): Quý I runs 15/12 – 14/3."""
     first, last = form.period(period).months or TOPICAL_MONTHS
-    start = date(year - 1, 12, 15) if first == 1 else date(year, first - 1, 15)
-    return start, date(year, last, 14)
+    day = form.closing_day
+    start = date(year - 1, 12, day + 1) if first == 1 else date(year, first - 1, day + 1)
+    return start, date(year, last, day)
 
 
 def file_name(unit: Unit, period: str, year: int, copy: int = 0) -> str:

@@ -16,11 +16,11 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import datetime
 from pathlib import Path
 
 from toolkit.city import Db, store_location
 from toolkit.errors import BaocaoError
+from toolkit.vnformat import stored_time, utc_now
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
 WINDOW = 60.0  # seconds of the rate limit's sliding window
@@ -46,7 +46,7 @@ class Keys:
     def issue(self, units: list[str]) -> dict[str, str]:
         """A new key for each unit (replacing any older one), in one transaction: unit -> key."""
         keys = {unit: f"{unit}-{secrets.token_urlsafe(24)}" for unit in units}
-        now = datetime.now().isoformat(timespec="seconds")
+        now = stored_time(utc_now())
         with self.db.write("keys"):
             self.db.executemany("INSERT INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?) ON CONFLICT (unit) "
                                 "DO UPDATE SET key_hash=excluded.key_hash, issued_at=excluded.issued_at",
@@ -76,7 +76,7 @@ class Keys:
         """A file the server made, offered at /tai-ve/<name> (`name`: a random token / the file's name)."""
         with self.db.write():
             self.db.execute("INSERT INTO download (name, path, made_at) VALUES (?,?,?)",
-                            (name, str(path), datetime.now().isoformat(timespec="seconds")))
+                            (name, str(path), stored_time(utc_now())))
 
     def download(self, name: str) -> Path | None:
         row = self.db.execute("SELECT path FROM download WHERE name=?", (name,)).fetchone()
