@@ -199,6 +199,7 @@ class Consolidation:
     anomalies: list[Anomaly] = field(default_factory=list)  # bất thường: logic, history (with a store), peers
     settled: list[tuple[Anomaly, str]] = field(default_factory=list)  # accepted anomalies, with who accepted why
     deadline: date | None = None  # the period's deadline for every unit (None: a topical period, per unit)
+    today: date | None = None  # the city's day units not in yet are overdue against
 
     @property
     def inferred_note(self) -> str:
@@ -470,7 +471,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
 def _finish(result: Consolidation, accepted: list[Acceptance], today: date | None) -> None:
     """What every consolidation ends with: units not in yet overdue against `today`, the anomalies held out
     until settled, then the totals without them."""
-    today = today or city_today()
+    today = result.today = today or city_today()
     for row in result.rows:
         if row.status == ST_MISSING and row.deadline and today > row.deadline:
             row.days_late = (today - row.deadline).days
@@ -486,6 +487,7 @@ def regional(res: Consolidation, form: Form) -> Consolidation:
     part = _assemble(form, res.period, res.year, files, res.deadline)
     part.folder = res.folder
     part.anomalies = [a for a in res.anomalies if a.unit in units]
+    part.today = res.today
     overdue = {r.unit.code: r.days_late for r in res.rows}  # against the national run's day
     for row in part.rows:
         row.days_late = overdue.get(row.unit.code, row.days_late)

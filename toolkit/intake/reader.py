@@ -465,3 +465,30 @@ def _sheet_names(sheet_names: list[str], wanted: tuple[str, ...], hidden: frozen
                 "hãy xóa sheet thừa (kể cả sheet đang ẩn: chuột phải vào tên sheet › Unhide) rồi gửi lại",
                 path=str(path), code="sai-bieu-mau")
     return {key: found[0] for key, found in by_key.items()}
+
+
+def read_sheets(path: Path | str, wanted: tuple[str, ...]) -> dict[str, list[list[Any]]]:
+    """The rows of the `wanted` sheets a workbook holds (matched as the form's sheets are: case, spaces and accents
+    aside), through the same guards as a unit's workbook: a file that is not a sound .xlsx/.xlsm is refused in
+    Vietnamese, a sheet with cells far out is refused before it is read. A wanted sheet the file lacks is absent."""
+    path = Path(path)
+    sniff(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            scanner = Scanner(zf)
+            book = pc.CalamineWorkbook.from_path(str(path))
+            try:
+                keys = {label_key(w): w for w in wanted}
+                return {keys[label_key(name)]: _Sheet.from_calamine(book, scanner, name, path).rows
+                        for name in book.sheet_names if label_key(name) in keys}
+            finally:
+                book.close()
+    except BaocaoError:
+        raise
+    except pc.PasswordError:
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi chọn lại", path=str(path),
+                          code="tep-co-mat-khau") from None
+    except UnsafeXml as exc:
+        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra", path=str(path), code="noi-dung-khong-an-toan") from None
+    except Exception as exc:
+        raise _refusal(exc, path) from None
