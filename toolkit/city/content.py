@@ -31,7 +31,8 @@ class CityBook:
     def missing(self, form: Form) -> list[str]:
         """The report's headings with no paragraph written (what refuses a final city report)."""
         items = form.city_report.get("content", [])
-        names = {"DANH_GIA": "Đánh giá chung", "NHIEM_VU": "Nhiệm vụ trọng tâm kỳ tới", "KIEN_NGHI": "Kiến nghị, đề xuất"}
+        names = {"DANH_GIA": "Đánh giá chung", "NHIEM_VU": "Nhiệm vụ trọng tâm kỳ tới",
+                 "KIEN_NGHI": "Kiến nghị, đề xuất"}
         return [names[p] for p in PARTS
                 if not any(self.paragraphs.get(c["code"]) for c in items if c.get("part") == p)]
 

@@ -142,7 +142,8 @@ class Store:
             "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
-             file, file_hash, stored_time(received_at) if received_at else None, stored_time(utc_now()), errors, len(findings) - errors,
+             file, file_hash, stored_time(received_at) if received_at else None, stored_time(utc_now()), errors,
+             len(findings) - errors,
              json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
         rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind

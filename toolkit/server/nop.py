@@ -27,6 +27,7 @@ from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 from toolkit.server.plain_xlsx import write_grid
+from toolkit.vnformat import fmt_time, utc_now
 
 # One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
 # lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
@@ -49,7 +50,8 @@ class Receipt:
     @property
     def text(self) -> str:
         """What the workbook keeps: mã tiếp nhận, version, time received."""
-        return f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc {self.received_at:%H:%M:%S %d/%m/%Y}"
+        return (f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc "
+                f"{fmt_time(self.received_at, seconds=True)}")
 
 
 def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
@@ -65,7 +67,7 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
         if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
-                    Put(NAME_STATUS, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận "
+                    Put(NAME_STATUS, f"Đã nộp lúc {fmt_time(receipt.received_at)}{again}: mã tiếp nhận "
                                      f"{receipt.code}, phiên bản {receipt.version}; {xl.verdict(report)}.")]
         else:
             said = [Put(NAME_STATUS, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ "
@@ -102,7 +104,7 @@ def _require_own(sub, unit: str, form: Form) -> None:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%H:%M %d/%m/%Y")
+    return fmt_time(utc_now())
 
 
 def _content_hash(grid: dict[str, list[list[Any]]]) -> str:

@@ -24,8 +24,8 @@ from toolkit.definition import SEVERITY_VI, Form
 from toolkit.errors import BaocaoError
 from toolkit.excel import buttons as xl
 from toolkit.intake import sniff
-from toolkit.server.dashboard import city_time
 from toolkit.server.nop import Receipt, accept
+from toolkit.vnformat import fmt_time
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Outcome:
     @property
     def received(self) -> str:
         """When the version was received, in the city's time."""
-        return f"{city_time(self.receipt.received_at):%H:%M:%S %d/%m/%Y}" if self.receipt else ""
+        return fmt_time(self.receipt.received_at, seconds=True) if self.receipt else ""
 
 
 def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path, form: Form) -> Outcome:
