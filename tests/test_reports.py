@@ -40,7 +40,7 @@ def subs(built):
 
 
 @pytest.fixture(scope="session")
-def rendered(subs, built, tmp_path_factory):
+def rendered(subs, built, tmp_path_factory, city_book):
     out = tmp_path_factory.mktemp("reports")
     docs = {}
     for stem, loai in CASES:
@@ -50,7 +50,7 @@ def rendered(subs, built, tmp_path_factory):
             for path, _ in built.values():
                 shutil.copy2(path, folder / path.name)
             docs[(stem, loai)] = render_city_report(consolidate(folder, "6T", 2026),
-                                                    out / f"{stem}_{loai}.docx")[0]
+                                                    out / f"{stem}_{loai}.docx", book=city_book["book"])[0]
             continue
         # both samples keep the seeds' own mistakes for the checker, so their reports are drafts
         docs[(stem, loai)] = render_report(subs[stem], loai, out / f"{stem}_{loai}.docx", draft=True)[0]

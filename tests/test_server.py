@@ -29,6 +29,7 @@ from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_M
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.server.app import ACTIONS  # noqa: E402
+from toolkit.vnformat import city_date  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
@@ -464,8 +465,8 @@ def test_a_version_received_after_the_deadline_is_late(city, books, form):
     assert mine["status"] == "nộp muộn" and mine["version"] == 2
     with Store(city["store"]) as db:
         received = db.versions(books["unit"], "6T", 2026)[-1].received_at
-    assert mine["late_days"] == (received.date() - date(2026, 6, 19)).days > 0
-    assert page.rows[0]["status"] == "nộp muộn"  # the most days late first
+    assert mine["late_days"] == (city_date(received) - date(2026, 6, 19)).days > 0
+    assert page.rows[0]["status"] == "chưa nộp" and page.rows[0]["late_days"] > 0  # who still owes, first
 
 
 def test_cli_refusals_are_vietnamese(tmp_path):
