@@ -121,6 +121,9 @@ def test_a_flagged_figure_is_not_summed_ranked_drawn_or_praised(city, form):
     assert budget not in res.meeting("TL_THU_NS") and budget.unit.code not in res.ranks("TL_GIAI_NGAN")
     assert files.unit.code not in res.ranks("TL_HS_DUNG_HAN")
     assert files not in sum(res.extremes("TL_HS_DUNG_HAN", 10), [])  # not drawn
+    # a unit whose figures are in question is held up as an example by none, whatever the figure compared
+    assert posts.unit.code not in res.ranks("TL_HS_DUNG_HAN") and posts not in sum(res.extremes("TL_HS_DUNG_HAN"), [])
+    assert res.totals["HS_TIEP_NHAN"] == sum(r.value("HS_TIEP_NHAN") for r in res.rows if r.counted and r is not files)
     assert f"({budget.unit.name})" not in text and "Chưa có đơn vị nào đạt và vượt kế hoạch thu ngân sách" in text
     paragraph = next(s for s in text.splitlines() if "số liệu bất thường của" in s)
     assert all(r.unit.name in paragraph for r in (budget, files, posts)) and "không được cộng" in paragraph

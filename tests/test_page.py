@@ -288,9 +288,10 @@ def test_time_limit_is_the_buttons(files, tmp_path):
 def test_page_sorts_filters_and_searches_without_the_server(site, keys, page, files, form):
     page.goto(site["url"] + "/")
     shown = rows(page)
-    # Late units first, with how many days late; then the units still missing (overdue as long).
-    assert [r["Mã ĐVHC"] for r in shown[:2]] == sorted([files["unit"], files["other"]])
-    assert all(r["Trạng thái"] == "nộp muộn" and r["Số ngày muộn"] == str(LATE) for r in shown[:2])
+    # The units still missing first, overdue since the period's deadline; then the late ones, with how many days.
+    assert all(r["Trạng thái"] == "chưa nộp" and r["Số ngày muộn"] == str(LATE) for r in shown[:-2])
+    assert [r["Mã ĐVHC"] for r in shown[-2:]] == sorted([files["unit"], files["other"]])
+    assert all(r["Trạng thái"] == "nộp muộn" and r["Số ngày muộn"] == str(LATE) for r in shown[-2:])
     mine = next(r for r in shown if r["Mã ĐVHC"] == files["unit"])
     with Store(site["store"]) as db:
         [stored] = db.versions(files["unit"], "6T", 2026)

@@ -45,10 +45,12 @@ COUNT_RULE = ("Số liệu của đơn vị có lỗi không được cộng và
               "chung và không xếp hạng cho đến khi đơn vị sửa lỗi, nộp lại; số liệu của đơn vị nộp muộn vẫn "
               "được cộng.")
 # The same for a figure that passes every check yet is hard to believe: until it is settled it moves nothing.
-# Its whole indicator group goes with it, so a total and its parts always come from the same units.
-HOLD_RULE = ("Số liệu bất thường chưa được xử lý (đơn vị nộp lại hoặc Sở Nội vụ chấp nhận) không được cộng, không "
-             "tính vào tỷ lệ chung, không xếp hạng, không nêu là đạt mục tiêu và không đưa vào biểu đồ; cùng với "
-             "nó là các số liệu cùng nhóm chỉ tiêu của đơn vị, để tổng và các phần của tổng luôn khớp.")
+# Its whole indicator group goes with it, so a total and its parts always come from the same units; and a unit
+# whose figures are in question is held up as an example (ranked, named as meeting a target, drawn) by none.
+HOLD_RULE = ("Số liệu bất thường chưa được xử lý (đơn vị nộp lại hoặc Sở Nội vụ xác minh, chấp nhận) không được cộng "
+             "và không tính vào tỷ lệ chung, cùng các số liệu cùng nhóm chỉ tiêu của đơn vị để tổng và các phần của "
+             "tổng luôn khớp; đơn vị có số liệu đó không được xếp hạng, không được nêu là đạt mục tiêu và không "
+             "đưa vào biểu đồ cho đến khi xử lý xong.")
 
 
 def file_hash(path: Path) -> str:
@@ -218,9 +220,8 @@ class Consolidation:
         return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else path
 
     def ranks(self, code: str) -> dict[str, int]:
-        """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
-        vals = sorted(((r.counted_value(code), r.unit.code) for r in self.rows
-                       if r.counted_value(code) is not None), reverse=True)
+        """Competition ranking (1, 2, 2, 4), highest first, of the units compared on `code`."""
+        vals = sorted(((r.counted_value(code), r.unit.code) for r in self.comparable(code)), reverse=True)
         ranks: dict[str, int] = {}
         for i, (v, unit) in enumerate(vals):
             ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
@@ -228,8 +229,7 @@ class Consolidation:
 
     def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
         """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
-        got = sorted((r for r in self.rows if r.counted_value(code) is not None),
-                     key=lambda r: (-r.counted_value(code), r.unit.code))
+        got = sorted(self.comparable(code), key=lambda r: (-r.counted_value(code), r.unit.code))
         top = got[:n]
         return top, got[max(len(top), len(got) - n):]
 
@@ -241,8 +241,12 @@ class Consolidation:
     def meeting(self, code: str) -> list[UnitRow]:
         """The counted units whose `code` reaches the city's target for it (form.yaml › city_report › targets)."""
         target = self.form.city_report.get("targets", {}).get(code)
-        return [r for r in self.rows if target is not None and r.counted_value(code) is not None
-                and r.counted_value(code) >= target]
+        return [r for r in self.comparable(code) if target is not None and r.counted_value(code) >= target]
+
+    def comparable(self, code: str) -> list[UnitRow]:
+        """The units compared with one another on `code` (ranked, named as meeting a target, drawn): counted, with
+        the figure, and no figure of theirs held out (HOLD_RULE)."""
+        return [r for r in self.rows if not r.held and r.counted_value(code) is not None]
 
     def over_units(self, code: str) -> OverUnits | None:
         """A figure that does not add up (units: mean | median) over the counted units reporting it."""

@@ -141,11 +141,11 @@ def ranking(res: Consolidation, code: str) -> str:
 
     text = (f"các đơn vị đều đạt {pct(top[0].value(code))}" if best == worst
             else f"cao nhất là {group(top)}; thấp nhất là {group(bottom)}")
-    unranked = [r for r in res.rows if r.counted and r.unit.code not in ranks and code not in r.held]
+    unranked = [r for r in res.rows if r.counted and r.unit.code not in ranks and not r.held]
     if unranked:
         text += (f"; không xếp hạng {names(unranked)} (chưa có số liệu)" if len(unranked) <= NAMED_AT_MOST
                  else f"; {num(len(unranked))} đơn vị chưa có số liệu không xếp hạng")
-    held = [r for r in res.held if code in r.held]
+    held = [r for r in res.held if r.value(code) is not None]
     if held:
         text += f"; không xếp hạng {names(held)} (số liệu bất thường chưa được xử lý, nêu tại mục I)"
     if res.received > res.counted:
