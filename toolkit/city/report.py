@@ -3,10 +3,11 @@
 It goes through the same consolidation as `tong-hop`, so it covers the same units and
 the same period, and every number it prints is one the city workbook shows: the
 totals of `Consolidation.totals`, the bases of its ratios, each unit's own figures, the
-ranks of `Consolidation.ranks`. Section I says who sent and how their files count;
-section II follows the outline of a unit CCHC report (definition/sentences.yaml ›
-thanh_pho); section III is the table of units. Its chart shows the CHART_UNITS highest and lowest units on an
-axis that starts near the lowest value, half a page high.
+ranks of `Consolidation.ranks`. Section I says who sent, who still owes it (days overdue) and how
+their files and anomalies count; section II follows the outline of a unit CCHC report (definition/sentences.yaml
+› thanh_pho); section III is the table of units; sections IV to VI (Đánh giá chung, Nhiệm vụ trọng tâm kỳ tới,
+Kiến nghị, đề xuất) are the city officer's paragraphs from tong_hop.xlsm. Its chart shows the CHART_UNITS highest
+and lowest units on an axis that starts near the lowest value, half a page high.
 """
 from __future__ import annotations
 
