@@ -678,7 +678,8 @@ def build_city(doc) -> None:
 def _city_text(doc, items: str, numbered_items: bool = False) -> None:
     """The city officer's paragraphs of one heading (sheet «Nội dung» of tong_hop.xlsm), or a draft's blank note."""
     tag(doc, f"if {items}")
-    numbered(doc, items) if numbered_items else each(doc, items)
+    # numbered as the seeds number tasks and proposals, a lone one not ("1." alone is no list)
+    each(doc, items, "{{ (loop.index ~ '. ') if loop.length > 1 else '' }}{{ x }}" if numbered_items else "{{ x }}")
     tag(doc, "else")
     body(doc, CITY_EMPTY, italic=True)
     tag(doc, "endif")

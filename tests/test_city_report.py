@@ -99,7 +99,7 @@ def test_every_ratio_sentence_agrees_with_its_own_counts(city):
     seen, wrong = ratio_contradictions(body)
     # every "X/Y" of the report is followed by its rate in the same clause: none escapes the check
     fractions = re.findall(rf"(?<![\d/]){FIGURE}{COUNTED}/{FIGURE}(?![\d/])(?! {UNITS_AT_FULL})", body)  # no date
-    assert seen == len(fractions) >= 12
+    assert seen == len(fractions) >= 10
     assert wrong == []
 
 

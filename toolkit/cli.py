@@ -302,10 +302,12 @@ def cmd_bao_cao(args) -> int:
 
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
-    from toolkit.city import NO_SIGNER_NOTE, read_city_book, render_city_report
+    from toolkit.city import NO_SIGNER_NOTE, read_city_book, render_city_report, require_content
     from toolkit.definition import load_form
 
     book = read_city_book(args.tep_tong_hop, load_form())
+    if not args.du_thao:  # refused before the folder is read, not after
+        require_content(book, load_form())
     res = _consolidate(args.target, args.ky, args.nam, store=args.kho, accepted=book.accepted)
     if res.inferred:
         print(res.inferred_note)

@@ -63,12 +63,13 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
 
     from toolkit.city import consolidate, render_city_report, save_consolidation, write_city_workbook
     from toolkit.synthetic import ANOMALIES, generate
+    from toolkit.vnformat import CITY_TZ
 
     form = load_form()
     subs = {}
     for sub in filled:  # received two days after the data window: the real samples are on time
         subs[sub.unit_code] = sub.path
-        stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0)).timestamp()
+        stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0), tzinfo=CITY_TZ).timestamp()
         os.utime(sub.path, (stamp, stamp))
     others = [u for u in form.units if u.code not in subs]
     codes = [u.code for u in others]

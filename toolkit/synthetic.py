@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 from toolkit.atomic import atomic_path
 from toolkit.definition import BinOp, Form, Num, Ref, Unit, load_form, load_rules
 from toolkit.excel import build
-from toolkit.vnformat import ratio_percent
+from toolkit.vnformat import CITY_TZ, ratio_percent
 
 DEMO_NOTE = "Dữ liệu mô phỏng, không phải số liệu thật"
 PREFIX = "DU_LIEU_MAU_"
@@ -298,7 +298,9 @@ def received_at(form: Form, period: str, year: int, unit_code: str, late: bool) 
     end = window(form, period, year)[1]
     rnd = random.Random(f"nhan/{unit_code}/{period}/{year}")
     days = form.deadline_days + rnd.randint(2, 9) if late else rnd.randint(1, form.deadline_days)
-    return datetime.combine(end + timedelta(days=days), time(8 + rnd.randint(0, 8), rnd.randint(0, 59)))
+    # office hours in the city, whatever the clock of the machine that generates
+    return datetime.combine(end + timedelta(days=days), time(8 + rnd.randint(0, 8), rnd.randint(0, 59)),
+                            tzinfo=CITY_TZ)
 
 
 def generate(folder: Path | str, period: str, year: int, units: list[Unit] | None = None,

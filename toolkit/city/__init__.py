@@ -10,7 +10,7 @@ __getattr__, __all__ = exports(__name__, {
     "backend": ("Db", "db_errors", "shown", "store_exists", "store_failure", "store_location"),
     "anomalies": ("Acceptance", "Anomaly", "history_findings"),
     "content": ("ACCEPTED_HEADS", "CONTENT_HEADS", "SHEET_ACCEPTED", "SHEET_CONTENT", "CityBook", "from_grid",
-                "read_city_book"),
+                "read_city_book", "require_content"),
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),
     "analysis": ("long_frame", "wide_frame"),

@@ -37,6 +37,16 @@ class CityBook:
                 if not any(self.paragraphs.get(c["code"]) for c in items if c.get("part") == p)]
 
 
+def require_content(book: CityBook | None, form: Form) -> None:
+    """Refuse a final city report whose own headings are not written, as a unit report is refused (a draft is
+    not)."""
+    missing = (book or CityBook()).missing(form)
+    if missing:
+        raise BaocaoError(f"báo cáo tổng hợp chưa có nội dung mục {', '.join(f'«{m}»' for m in missing)}: ghi các "
+                          f"đoạn văn ở sheet «{SHEET_CONTENT}» của tệp tong_hop.xlsm (--tep-tong-hop) rồi lập lại, "
+                          "hoặc lập bản dự thảo (--du-thao)")
+
+
 def _header(rows: list[list[Any]], heads: tuple[str, ...], sheet: str, name: str) -> tuple[int, dict[str, int]]:
     for r, row in enumerate(rows[:20]):
         found = {label_key(v): c for c, v in enumerate(row) if isinstance(v, str)}

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.city.consolidation import COUNT_RULE, HOLD_RULE, ST_MISSING, Consolidation
-from toolkit.city.content import SHEET_CONTENT, CityBook
+from toolkit.city.content import CityBook, require_content
 from toolkit.city.sentences import city_sections, names, pct
-from toolkit.errors import BaocaoError
 from toolkit.city.workbook import CHART_UNITS, axis_floor
 from toolkit.reports import dateline, lower_first, num, period_names, recipients, report_number
 from toolkit.vnformat import fmt_number, fmt_percent, period_year, round_half_up
@@ -221,11 +220,8 @@ def render_city_report(res: Consolidation, out: Path | str, pdf: bool = False, s
     from toolkit.reports import CompiledTemplate, report_type, template_path, to_pdf
 
     out = Path(out)
-    missing = (book or CityBook()).missing(res.form)
-    if missing and not draft:
-        raise BaocaoError(f"báo cáo tổng hợp chưa có nội dung mục {', '.join(f'«{m}»' for m in missing)}: ghi các "
-                          f"đoạn văn ở sheet «{SHEET_CONTENT}» của tệp tong_hop.xlsm rồi lập lại, hoặc lập bản dự thảo "
-                          "(--du-thao)")
+    if not draft:
+        require_content(book, res.form)
     ctx = city_context(res, signed, book, draft)
     png = chart_png(res)
     # the picture needs the document being rendered, hence a callable resolved per render; 16 x 9 cm
