@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +34,7 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.server.nop import receipt_code  # noqa: E402
-from toolkit.vnformat import fmt_percent  # noqa: E402
+from toolkit.vnformat import city_today, fmt_percent  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,7 +63,7 @@ def site(tmp_path_factory, form):
     store, port = root / "kho.sqlite", free_port()
     url = f"http://127.0.0.1:{port}"
     log = (root / "server.log").open("wb")
-    deadline = date.today() - timedelta(days=LATE)
+    deadline = city_today() - timedelta(days=LATE)  # days late count on the city's calendar
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),
                              "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026",
                              "--han", f"{deadline:%d/%m/%Y}", "--cong", str(port)],

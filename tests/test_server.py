@@ -29,7 +29,7 @@ from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_M
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.server.app import ACTIONS  # noqa: E402
-from toolkit.vnformat import city_date  # noqa: E402
+from toolkit.vnformat import city_date, city_today  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
@@ -60,7 +60,7 @@ def city(tmp_path_factory, form):
     (root / "tmp").mkdir()  # the server's temp folder: its warm LibreOffice's profile is in it
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),
                              "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026",
-                             "--han", f"{date.today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE,
+                             "--han", f"{city_today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(root / "tmp")})
     try:
         for _ in range(300):
