@@ -80,7 +80,7 @@ def hold(res, accepted: Iterable[Acceptance] = ()) -> list[tuple[Anomaly, str]]:
         row = rows.get(a.unit)
         if row is None:
             continue
-        why = f"{a.label.lower()} bất thường ({a.why})"
+        why = f"{a.label.lower()} bất thường: {a.why.removeprefix('Bất thường: ')}"
         for code in group_of.get(a.code, (a.code,)):
             row.held.setdefault(code, why)
         for ind in form.indicators:  # a rate elsewhere computed from a held figure
