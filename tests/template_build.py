@@ -29,7 +29,8 @@ TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
 # "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold, 6,6 cm as LibreOffice sets it), fits the left column on one line, and
 # "Xã Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026" (13 pt italic, 9,4 cm) the right one.
 HEADER_LEFT_CM, HEADER_WIDTH_CM, HEADER_PAD_CM = 6.8, TEXT_WIDTH_CM, 0.1
-EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from toolkit.reports.emptiness import EMPTY  # noqa: E402  (the text a final report may not carry)
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -271,6 +272,14 @@ def numbered(doc, items: str) -> None:
     each(doc, items, "{{ loop.index }}. {{ x }}")
 
 
+def unless(doc, anything: str) -> None:
+    """The placeholder under a heading when nothing of `anything` is there: a draft shows where the text is to
+    come; a final report that would print it is refused (toolkit.reports.emptiness)."""
+    tag(doc, f"if not ({anything})")
+    body(doc, EMPTY, italic=True)
+    tag(doc, "endif")
+
+
 def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
          listed: tuple[str, ...] = ()) -> None:
     """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
@@ -285,17 +294,14 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
     each(doc, texts)
     for s in sentences:
         each(doc, s, "- {{ x }}")
-    anything = " or ".join((texts, *sentences, *listed, *((docs,) if docs else ())))
-    tag(doc, f"if not ({anything})")
-    body(doc, EMPTY, italic=True)
-    tag(doc, "endif")
+    unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()))))
 
 
 def closing(doc, text: str) -> None:
     _keep_with_next(body(doc, text))
 
 
-def signature_block(doc) -> None:
+def signature_block(doc, unit: bool = True) -> None:
     """Nơi nhận (left, 12/11 pt) beside the signature (right: TM./KT./chức vụ, name), borderless."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
@@ -319,20 +325,24 @@ def signature_block(doc) -> None:
     spacer = _para(doc, "", indent=False)
     _keep_with_next(spacer)
     table._tbl.addprevious(spacer._p)
-    appendix(doc)
+    appendix(doc, unit)
 
 
-def appendix(doc) -> None:
+def appendix(doc, unit: bool = True) -> None:
     """A draft's findings, after the signature: what the officer must fix before the report is signed."""
-    tag(doc, "if du_thao")
+    # a unit's, only when it has something to list: a page saying there is nothing is a page to throw away
+    tag(doc, "if du_thao and phu_luc" if unit else "if du_thao")
     head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
-    tag(doc, "if phu_luc")
-    each(doc, "phu_luc", "- {{ x }}")
-    tag(doc, "else")
-    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
-    tag(doc, "endif")
+    if unit:
+        each(doc, "phu_luc", "- {{ x }}")
+    else:
+        tag(doc, "if phu_luc")
+        each(doc, "phu_luc", "- {{ x }}")
+        tag(doc, "else")
+        body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
+        tag(doc, "endif")
     tag(doc, "endif")
 
 
@@ -382,8 +392,10 @@ def _intro(doc, *summary: str) -> None:
 def _evaluation(doc, tich_cuc: str = "1. Ưu điểm") -> None:
     h2(doc, tich_cuc)
     each(doc, "nd.UU_DIEM", "- {{ x }}")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
+    unless(doc, "nd.TON_TAI")
     tag(doc, "if nd.NGUYEN_NHAN")
     h2(doc, "3. Nguyên nhân")
     each(doc, "nd.NGUYEN_NHAN", "- {{ x }}")
@@ -459,6 +471,7 @@ def build_cchc(doc) -> None:
     tag(doc, "endif")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     h1(doc, "{{ 'III' if theo_phan else 'V' }}. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -505,6 +518,7 @@ def build_cchc_cds(doc) -> None:
     part(doc, "PHẦN II: NHIỆM VỤ, GIẢI PHÁP {{ ky.ky_toi_hoa }}")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     part(doc, "PHẦN III: KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -542,8 +556,10 @@ def build_so_ket(doc) -> None:
     tag(doc, "endif")
     h1(doc, "II. KHÓ KHĂN, VƯỚNG MẮC")
     numbered(doc, "nd.KHO_KHAN")
+    unless(doc, "nd.KHO_KHAN")
     h1(doc, "III. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
+    unless(doc, "nd.KIEN_NGHI")
     closing(doc, "Trên đây là Báo cáo của {{ don_vi.ubnd_day_du }} về tiến độ triển khai các nhiệm vụ phục vụ "
                  "sơ kết 01 năm vận hành của hệ thống chính trị và chính quyền địa phương 02 cấp./.")
     signature_block(doc)
@@ -602,6 +618,7 @@ def build_cqtt(doc) -> None:
     h1(doc, "III. ĐÁNH GIÁ CHUNG")
     h2(doc, "1. Mặt tích cực")
     each(doc, "nd.UU_DIEM")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
@@ -610,18 +627,21 @@ def build_cqtt(doc) -> None:
                               "thân thiện” còn một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm "
                               "bảo điểm số theo quy định, cụ thể:"))
     tag(doc, "endif")
+    # the table only with rows: a header over nothing is no table
+    tag(doc, "if cqtt.chua_dat")
     grid_table(doc, ["Stt", "Tiêu chí thành phần", "Điểm tối đa", "Đơn vị chủ trì", "Lý do chưa thực hiện"],
                ["{{ r.stt }}", "{{ r.tieu_chi_thanh_phan }}!", "{{ r.diem_toi_da }}", "{{ r.don_vi_chu_tri }}!",
                 "{{ r.ly_do }}!"], [1.2, 5.6, 1.8, 3.2, 4.7], "cqtt.chua_dat")
-    tag(doc, "if not cqtt.chua_dat")
-    body(doc, "{{ 'Các tiêu chí thành phần đều đạt điểm tối đa.' if cqtt.da_cham else '" + EMPTY + "' }}",
-         italic=True)
+    tag(doc, "elif cqtt.da_cham")
+    body(doc, "Các tiêu chí thành phần đều đạt điểm tối đa.", italic=True)
     tag(doc, "endif")
+    unless(doc, "nd.TON_TAI or cqtt.chua_dat or cqtt.da_cham")
     part(doc, "PHẦN II: PHƯƠNG HƯỚNG, NHIỆM VỤ {{ ky.ky_toi_hoa }}")
     h1(doc, "I. PHƯƠNG HƯỚNG")
     area(doc, "nd.PHUONG_HUONG")
     h1(doc, "II. NHIỆM VỤ")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.NHIEM_VU")
     closing(doc, "Trên đây là Báo cáo kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }}, phương "
                  "hướng, nhiệm vụ {{ ky.ky_toi }} của {{ don_vi.ubnd_day_du }}./.")
     signature_block(doc)
@@ -660,7 +680,7 @@ def build_city(doc) -> None:
     tag(doc, "endif")
     closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, đặc "
                  "khu trên địa bàn thành phố./.")
-    signature_block(doc)
+    signature_block(doc, unit=False)
 
 
 BUILDERS = {
