@@ -280,6 +280,11 @@ def unless(doc, anything: str) -> None:
     tag(doc, "endif")
 
 
+def bullet(sentences: str) -> str:
+    """A generated line in the bullet style of the officer's paragraphs it follows (context `gach`)."""
+    return "{{ gach." + sentences.removeprefix("cau.") + " }}{{ x }}"
+
+
 def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
          listed: tuple[str, ...] = ()) -> None:
     """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
@@ -293,7 +298,7 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
     tag(doc, "endif")
     each(doc, texts)
     for s in sentences:
-        each(doc, s, "- {{ x }}")
+        each(doc, s, bullet(s))
     unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()))))
 
 
@@ -428,7 +433,7 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
             tag(doc, f"if nd.{code} or {sentences}")
             body(doc, title, italic=True)
             each(doc, f"nd.{code}")
-            each(doc, sentences, "- {{ x }}")
+            each(doc, sentences, bullet(sentences))
             tag(doc, "endif")
 
 

@@ -228,22 +228,22 @@ def _pairs(text: str) -> set[tuple[str, str]]:
 # A count or a percentage as a fact: "12.400", "93,2%"; dates, document numbers ("số 12/QĐ-UBND") and years are
 # taken out before (the window a sentence was counted over, the period it names).
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+[/-][^\W\d_]|\bnăm \d{4}\b|\b\d{4}-\d{4}\b"
-                   r"|\bsố:? \d+\b|\b\d+:\d{4}\b")
+                   r"|\bsố:? \d+\b|\b\d+:\d{4}\b|\b\d+ tháng\b")
 _AMOUNT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)*)(\s*%)?")
 
 
-def amounts(text: str) -> set[str]:
-    """The facts a text states by number alone, whatever noun goes with them: counts of 10 or more ("5.892",
-    "hơn 120") and percentages ("99,2%"); a smaller count needs its noun to be the same fact (figures)."""
-    out = set()
+def amounts(text: str) -> list[str]:
+    """The facts a text states by number alone, whatever noun goes with them, in its order: counts of 10 or more
+    ("5.892", "hơn 120") and percentages ("99,2%"); a smaller count needs its noun to be the same fact (figures)."""
+    out = []
     for raw, pct in _AMOUNT.findall(_DATE.sub(" ", text)):
         if pct:
-            out.add(re.sub(r"^0+(?=\d)", "", raw) + "%")
+            out.append(re.sub(r"^0+(?=\d)", "", raw) + "%")
             continue
         digits = raw.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw) else raw
         if digits.isdigit() and int(digits) >= 10:
-            out.add(str(int(digits)))
-    return out
+            out.append(str(int(digits)))
+    return list(dict.fromkeys(out))
 
 
 def _drop_repeated(sentences: dict[str, list[str]], officer: list[str],
@@ -256,17 +256,14 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str],
     wording) is what a reader flags first."""
     paragraphs = [(figures(p), _people(figures(p)), _words(p)) for p in officer]
     phrases = [_pairs(p) for p in officer]
-    told = {key: set().union(*(amounts(p) for p in paras)) for key, paras in (blocks or {}).items()}
+    told = {key: {a for p in paras for a in amounts(p)} for key, paras in (blocks or {}).items()}
 
     def by_number(x: str, key: str) -> bool:
-        """Every count of 10 or more and every percentage of `x` is stated by the officer's paragraphs of the
-        blocks `key` is printed with, and every smaller count the same way as a paragraph (figures)."""
+        """The quantity `x` is about (its first count of 10 or more or percentage: "Tổng số hồ sơ tiếp nhận là
+        6.000 hồ sơ, …") is stated by the officer's paragraphs of the blocks `key` is printed with, whatever
+        noun they use; the officer wrote that fact, so the line would say it a second time."""
         big = amounts(x)
-        if not big or not big <= told.get(key, set()):
-            return False
-        small = {(n, w) for n, w in figures(_DATE.sub(" ", x)) if "/" not in n and n.replace(".", "").isdigit()
-                 and int(n.replace(".", "")) < 10}
-        return all(any(f in fs for fs, _, _ in paragraphs) for f in small)
+        return bool(big) and big[0] in told.get(key, set())
 
     def repeated(x: str) -> bool:
         # a date (dd/mm/yyyy) is the window the sentence was counted over, not one of its figures
@@ -299,6 +296,22 @@ def _own_window(view: Submission, form: Form, codes: set[str], windows: dict | N
             window = windows.get(f.code)
             when = f" ({window.phrase()})" if window and window != own and window.phrase() else ""
             out[f.section].append(f"{f.label}{when}: {value}" + (f" ({note})" if note else ""))
+    return out
+
+
+# Lines of a list under a lead ("Kết quả giải quyết thủ tục hành chính …:") are always bulleted.
+_LISTED = ("tthc",)
+
+
+def _bullets(nd: dict[str, list[str]], form: Form) -> dict[str, str]:
+    """Group of sentences -> the bullet its generated lines take: the style of the officer's paragraphs of its
+    area, so one area reads in one style ("- " when the officer's lines are "- " or "+ " lines, or when there is
+    no paragraph of the officer's; none beside the officer's plain paragraphs)."""
+    out = {}
+    for name, codes in blocks_of(form).items():
+        own = nd.get(codes[0], []) if codes else []
+        plain = own and not all(p.lstrip().startswith(("-", "+", "–")) for p in own)
+        out[name] = "" if plain and name not in _LISTED else "- "
     return out
 
 
@@ -385,6 +398,7 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         "vb": {code: document_sentences(rows, unit) for code, rows in groups.items()},
         "vb_ds": {code: [citation(r, unit["ubnd"]) for r in rows] for code, rows in groups.items()},
         "cau": _drop_repeated(sentences, officer, beside),
+        "gach": _bullets(nd, form),
         "ty_le": ratios(sub, form, kind.ratios, windows),
         "rieng": _own_window(sub, form, own_figures(sub, kind, form), windows, own_window),
         # the own figures' lead names a span (from a first day) only: a report's end alone is its date
