@@ -286,7 +286,7 @@ def bullet(sentences: str) -> str:
 
 
 def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
-         listed: tuple[str, ...] = ()) -> None:
+         listed: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> None:
     """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
     the unit wrote no text for the area, the sentences citing the area's documents and the indicator-by-indicator
     lines of `listed` ("- Tuyển dụng: 20 người."), which bolted onto a paragraph would restate or outrun it."""
@@ -299,7 +299,8 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
     each(doc, texts)
     for s in sentences:
         each(doc, s, bullet(s))
-    unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()))))
+    # `after`: what the template prints under the area next (the sơ kết's own TTHC figures)
+    unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()), *after)))
 
 
 def closing(doc, text: str) -> None:
@@ -554,7 +555,7 @@ def build_so_ket(doc) -> None:
     h2(doc, "3. Về phát triển khoa học công nghệ, đổi mới sáng tạo, chuyển đổi số")
     area(doc, "nd.CQ2C_KHCN_CDS")
     h2(doc, "4. Về cải cách thủ tục hành chính")
-    area(doc, "nd.CQ2C_TTHC")
+    area(doc, "nd.CQ2C_TTHC", after=("rieng.TTHC",))
     tag(doc, "if rieng.TTHC")
     body(doc, "Tình hình giải quyết hồ sơ thủ tục hành chính ({{ rieng_thoi_gian or ky.ten }}): "
               "{{ rieng.TTHC | join('; ') }}.")
