@@ -191,6 +191,27 @@ def document_sentences(rows: list, unit: dict[str, str]) -> list[str]:
     return out
 
 
+# A count or a percentage as a fact: "12.400", "93,2%"; dates, document numbers ("số 12/QĐ-UBND") and years are
+# taken out before (the window a sentence was counted over, the period it names).
+_NOT_A_FACT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+[/-][^\W\d_]|\bnăm \d{4}\b|\b\d{4}-\d{4}\b"
+                   r"|\bsố:? \d+\b|\b\d+:\d{4}\b|\b\d+ tháng\b")
+_AMOUNT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)*)(\s*%)?")
+
+
+def amounts(text: str) -> list[str]:
+    """The facts a text states by number alone, whatever noun goes with them, in its order: counts of 10 or more
+    ("5.892", "hơn 120") and percentages ("99,2%"); a smaller count needs its noun to be the same fact (figures)."""
+    out = []
+    for raw, pct in _AMOUNT.findall(_NOT_A_FACT.sub(" ", text)):
+        if pct:
+            out.append(re.sub(r"^0+(?=\d)", "", raw) + "%")
+            continue
+        digits = raw.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw) else raw
+        if digits.isdigit() and int(digits) >= 10:
+            out.append(str(int(digits)))
+    return list(dict.fromkeys(out))
+
+
 _FIGURE = re.compile(r"(\d+(?:[.,/]\d+)*)(?:\s*(%|[^\W\d_]+))?")
 
 
@@ -220,30 +241,9 @@ def _words(text: str) -> set[str]:
 
 def _pairs(text: str) -> set[tuple[str, str]]:
     """Consecutive word pairs: a phrase, where single words would match any long paragraph."""
-    words = [w.casefold() for w in _WORD.findall(_DATE.sub(" ", text))]
+    words = [w.casefold() for w in _WORD.findall(_NOT_A_FACT.sub(" ", text))]
     words = [w for w in words if w not in _COMMON]  # "Quý I năm 2026, Ủy ban nhân dân xã …": the lead says no fact
     return set(zip(words, words[1:]))
-
-
-# A count or a percentage as a fact: "12.400", "93,2%"; dates, document numbers ("số 12/QĐ-UBND") and years are
-# taken out before (the window a sentence was counted over, the period it names).
-_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+[/-][^\W\d_]|\bnăm \d{4}\b|\b\d{4}-\d{4}\b"
-                   r"|\bsố:? \d+\b|\b\d+:\d{4}\b|\b\d+ tháng\b")
-_AMOUNT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)*)(\s*%)?")
-
-
-def amounts(text: str) -> list[str]:
-    """The facts a text states by number alone, whatever noun goes with them, in its order: counts of 10 or more
-    ("5.892", "hơn 120") and percentages ("99,2%"); a smaller count needs its noun to be the same fact (figures)."""
-    out = []
-    for raw, pct in _AMOUNT.findall(_DATE.sub(" ", text)):
-        if pct:
-            out.append(re.sub(r"^0+(?=\d)", "", raw) + "%")
-            continue
-        digits = raw.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw) else raw
-        if digits.isdigit() and int(digits) >= 10:
-            out.append(str(int(digits)))
-    return list(dict.fromkeys(out))
 
 
 def _drop_repeated(sentences: dict[str, list[str]], officer: list[str],
@@ -267,7 +267,7 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str],
 
     def repeated(x: str) -> bool:
         # a date (dd/mm/yyyy) is the window the sentence was counted over, not one of its figures
-        figs, words = {(n, w) for n, w in figures(_DATE.sub(" ", x)) if n.count("/") != 2}, _words(x)
+        figs, words = {(n, w) for n, w in figures(_NOT_A_FACT.sub(" ", x)) if n.count("/") != 2}, _words(x)
         if not figs:
             pairs = _pairs(x)
             return len(pairs) >= 4 and any(len(pairs & p) >= 0.75 * len(pairs) for p in phrases)

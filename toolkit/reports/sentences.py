@@ -73,11 +73,7 @@ _GROUP = re.compile(r"\bnhom\(\s*['\"](\w+)['\"]\s*,\s*(\d+)\s*\)")
 def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
     """The indicator codes the sentence groups `names` (`cau.<group>`) can state, and whether they state the
     rows of sheet Hồ sơ quá hạn: read from the wording in sentences.yaml, so an edit there moves them too."""
-    path = Path(form.source) / "sentences.yaml"
-    try:
-        raw = _parsed(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
+    raw = _raw(form)
     codes, overdue = set(), False
     for name in names:
         if name in raw["theo_nhom"]:
@@ -88,6 +84,15 @@ def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
         codes |= {c for section, number in _GROUP.findall(text) for c in group_codes(form, section, int(number))}
         overdue = overdue or "qua_han" in text
     return codes, overdue
+
+
+def _raw(form: Form) -> dict:
+    """sentences.yaml of `form`, parsed."""
+    path = Path(form.source) / "sentences.yaml"
+    try:
+        return _parsed(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
 
 
 @lru_cache(maxsize=4)
@@ -129,12 +134,7 @@ def _lines(text: str) -> list[str]:
 
 def blocks_of(form: Form) -> dict[str, tuple[str, ...]]:
     """Group of sentences -> the blocks of sheet Nội dung it is printed with (sentences.yaml `cua_muc`)."""
-    path = Path(form.source) / "sentences.yaml"
-    try:
-        raw = _parsed(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
-    return {name: tuple(codes) for name, codes in (raw.get("cua_muc") or {}).items()}
+    return {name: tuple(codes) for name, codes in (_raw(form).get("cua_muc") or {}).items()}
 
 
 _QUOTED = re.compile(r"['\"]([A-Z][A-Z0-9_]*)['\"]")
