@@ -15,7 +15,9 @@ the unit's period is written from it, as a draft and as a final report, and read
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import unicodedata
@@ -37,7 +39,7 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.intake.submission import Loc, Row, Value  # noqa: E402
-from toolkit.reports.render import render_report  # noqa: E402
+from toolkit.reports.render import empty_findings, render_report  # noqa: E402
 
 PLACEHOLDER = "(Đơn vị chưa nhập nội dung cho mục này.)"
 CLASSES = ("lặp số", "câu không chủ ngữ", "tiêu đề trống", "chỗ trống trong bản chính thức", "ngày sai NĐ 30")
@@ -349,6 +351,13 @@ def test_a_final_report_without_content_is_refused_naming_its_sections(tmp_path,
         assert section in message, message
     draft = render_report(sub, "so-ket-2-cap", tmp_path / "so_ket_du_thao.docx", draft=True)[0]
     assert sum(text == PLACEHOLDER for _, text in body(draft)) >= 3  # marked where the text is to come
+    # `baocao kiem-tra` (and the Kiểm tra button) warns of the same sections, at the type's row of sheet Báo cáo
+    warned = [f for f in empty_findings(sub, form) if f.values["loai"] == "so-ket-2-cap"]
+    assert warned and all(f.severity == "warning" and f.sheet == "Báo cáo" for f in warned)
+    assert [f.message.split("mục «")[1].split("» chưa")[0] for f in warned] == refused.value.sections
+    out = subprocess.run([sys.executable, "-m", "toolkit.cli", "kiem-tra", str(sub.path)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0 and out.stdout.count("muc-chua-co-noi-dung") == len(warned), out.stdout
 
 
 if __name__ == "__main__":  # the count of each class over the corpus, and each defect

@@ -23,7 +23,7 @@ from lxml import etree
 from toolkit import shipped
 from toolkit.atomic import atomic_path
 from toolkit.check import check_file, check_read
-from toolkit.definition import ERROR, SEVERITY_VI, Finding, Form, Report, ReportDef, load_form
+from toolkit.definition import ERROR, SEVERITY_VI, WARNING, Finding, Form, Report, ReportDef, catalogue, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import Submission, read_submission
 from toolkit.reports.blocking import printed, split
@@ -396,6 +396,33 @@ def _checked_file(path: Path | str, form: Form) -> Report:
     if report.refusal:
         raise BaocaoError(report.refusal)  # the refusal already names the file
     return report
+
+
+def empty_findings(sub: Submission, form: Form | None = None) -> list[Finding]:
+    """Kiểm tra's warnings for the sections a final report of each type chosen in sheet Báo cáo would leave
+    empty (it would be refused for them), located at that type's row: the same reading as the refusal, on the
+    report written as it would be now."""
+    form = form or load_form()
+    rows = {r.get("loai"): r for r in sub.lists.get("bao_cao", [])}
+    labels = {c.code: c.label for c in form.choices["loai_bao_cao"]}
+    compiled: dict[str, CompiledTemplate] = {}
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for code in fed_types(sub, form):
+            kind = form.reports[code]
+            if kind.city or (kind.periods and sub.period not in kind.periods):
+                continue
+            try:
+                template = compiled.setdefault(kind.template, CompiledTemplate(template_path(kind.template)))
+                written = template.render(context_for(sub, kind, form), Path(tmp) / f"{code}.docx")
+            except BaocaoError:
+                continue  # what stops the report is said by the check's own findings
+            loc = rows[labels[code]].cells["loai"].loc
+            out += [Finding("muc-chua-co-noi-dung", WARNING, str(sub.path), loc.sheet, loc.cell,
+                            catalogue.message("muc-chua-co-noi-dung", loai=code, section=section),
+                            values={"loai": code})
+                    for section in empty_sections(written)]
+    return out
 
 
 def types_for(sub: Submission, form: Form | None = None) -> list[str]:
