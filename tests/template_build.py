@@ -29,7 +29,8 @@ TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
 # "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold, 6,6 cm as LibreOffice sets it), fits the left column on one line, and
 # "Xã Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026" (13 pt italic, 9,4 cm) the right one.
 HEADER_LEFT_CM, HEADER_WIDTH_CM, HEADER_PAD_CM = 6.8, TEXT_WIDTH_CM, 0.1
-EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from toolkit.reports.emptiness import EMPTY  # noqa: E402  (the text a final report may not carry)
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -271,8 +272,21 @@ def numbered(doc, items: str) -> None:
     each(doc, items, "{{ loop.index }}. {{ x }}")
 
 
+def unless(doc, anything: str) -> None:
+    """The placeholder under a heading when nothing of `anything` is there: a draft shows where the text is to
+    come; a final report that would print it is refused (toolkit.reports.emptiness)."""
+    tag(doc, f"if not ({anything})")
+    body(doc, EMPTY, italic=True)
+    tag(doc, "endif")
+
+
+def bullet(sentences: str) -> str:
+    """A generated line in the bullet style of the officer's paragraphs it follows (context `gach`)."""
+    return "{{ gach." + sentences.removeprefix("cau.") + " }}{{ x }}"
+
+
 def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
-         listed: tuple[str, ...] = ()) -> None:
+         listed: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> None:
     """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
     the unit wrote no text for the area, the sentences citing the area's documents and the indicator-by-indicator
     lines of `listed` ("- Tuyển dụng: 20 người."), which bolted onto a paragraph would restate or outrun it."""
@@ -284,11 +298,9 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
     tag(doc, "endif")
     each(doc, texts)
     for s in sentences:
-        each(doc, s, "- {{ x }}")
-    anything = " or ".join((texts, *sentences, *listed, *((docs,) if docs else ())))
-    tag(doc, f"if not ({anything})")
-    body(doc, EMPTY, italic=True)
-    tag(doc, "endif")
+        each(doc, s, bullet(s))
+    # `after`: what the template prints under the area next (the sơ kết's own TTHC figures)
+    unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()), *after)))
 
 
 def closing(doc, text: str) -> None:
@@ -325,15 +337,19 @@ def signature_block(doc, findings: bool = True) -> None:
 
 def appendix(doc) -> None:
     """A draft's findings, after the signature: what the officer must fix before the report is signed."""
-    tag(doc, "if du_thao")
+    # a unit's, only when it has something to list: a page saying there is nothing is a page to throw away
+    tag(doc, "if du_thao and phu_luc")
     head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
-    tag(doc, "if phu_luc")
-    each(doc, "phu_luc", "- {{ x }}")
-    tag(doc, "else")
-    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
-    tag(doc, "endif")
+    if unit:
+        each(doc, "phu_luc", "- {{ x }}")
+    else:
+        tag(doc, "if phu_luc")
+        each(doc, "phu_luc", "- {{ x }}")
+        tag(doc, "else")
+        body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
+        tag(doc, "endif")
     tag(doc, "endif")
 
 
@@ -383,8 +399,10 @@ def _intro(doc, *summary: str) -> None:
 def _evaluation(doc, tich_cuc: str = "1. Ưu điểm") -> None:
     h2(doc, tich_cuc)
     each(doc, "nd.UU_DIEM", "- {{ x }}")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
+    unless(doc, "nd.TON_TAI")
     tag(doc, "if nd.NGUYEN_NHAN")
     h2(doc, "3. Nguyên nhân")
     each(doc, "nd.NGUYEN_NHAN", "- {{ x }}")
@@ -417,7 +435,7 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
             tag(doc, f"if nd.{code} or {sentences}")
             body(doc, title, italic=True)
             each(doc, f"nd.{code}")
-            each(doc, sentences, "- {{ x }}")
+            each(doc, sentences, bullet(sentences))
             tag(doc, "endif")
 
 
@@ -460,6 +478,7 @@ def build_cchc(doc) -> None:
     tag(doc, "endif")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     h1(doc, "{{ 'III' if theo_phan else 'V' }}. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -506,6 +525,7 @@ def build_cchc_cds(doc) -> None:
     part(doc, "PHẦN II: NHIỆM VỤ, GIẢI PHÁP {{ ky.ky_toi_hoa }}")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     part(doc, "PHẦN III: KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -536,15 +556,17 @@ def build_so_ket(doc) -> None:
     h2(doc, "3. Về phát triển khoa học công nghệ, đổi mới sáng tạo, chuyển đổi số")
     area(doc, "nd.CQ2C_KHCN_CDS")
     h2(doc, "4. Về cải cách thủ tục hành chính")
-    area(doc, "nd.CQ2C_TTHC")
+    area(doc, "nd.CQ2C_TTHC", after=("rieng.TTHC",))
     tag(doc, "if rieng.TTHC")
     body(doc, "Tình hình giải quyết hồ sơ thủ tục hành chính ({{ rieng_thoi_gian or ky.ten }}): "
               "{{ rieng.TTHC | join('; ') }}.")
     tag(doc, "endif")
     h1(doc, "II. KHÓ KHĂN, VƯỚNG MẮC")
     numbered(doc, "nd.KHO_KHAN")
+    unless(doc, "nd.KHO_KHAN")
     h1(doc, "III. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
+    unless(doc, "nd.KIEN_NGHI")
     closing(doc, "Trên đây là Báo cáo của {{ don_vi.ubnd_day_du }} về tiến độ triển khai các nhiệm vụ phục vụ "
                  "sơ kết 01 năm vận hành của hệ thống chính trị và chính quyền địa phương 02 cấp./.")
     signature_block(doc)
@@ -603,6 +625,7 @@ def build_cqtt(doc) -> None:
     h1(doc, "III. ĐÁNH GIÁ CHUNG")
     h2(doc, "1. Mặt tích cực")
     each(doc, "nd.UU_DIEM")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
@@ -611,18 +634,21 @@ def build_cqtt(doc) -> None:
                               "thân thiện” còn một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm "
                               "bảo điểm số theo quy định, cụ thể:"))
     tag(doc, "endif")
+    # the table only with rows: a header over nothing is no table
+    tag(doc, "if cqtt.chua_dat")
     grid_table(doc, ["Stt", "Tiêu chí thành phần", "Điểm tối đa", "Đơn vị chủ trì", "Lý do chưa thực hiện"],
                ["{{ r.stt }}", "{{ r.tieu_chi_thanh_phan }}!", "{{ r.diem_toi_da }}", "{{ r.don_vi_chu_tri }}!",
                 "{{ r.ly_do }}!"], [1.2, 5.6, 1.8, 3.2, 4.7], "cqtt.chua_dat")
-    tag(doc, "if not cqtt.chua_dat")
-    body(doc, "{{ 'Các tiêu chí thành phần đều đạt điểm tối đa.' if cqtt.da_cham else '" + EMPTY + "' }}",
-         italic=True)
+    tag(doc, "elif cqtt.da_cham")
+    body(doc, "Các tiêu chí thành phần đều đạt điểm tối đa.", italic=True)
     tag(doc, "endif")
+    unless(doc, "nd.TON_TAI or cqtt.chua_dat or cqtt.da_cham")
     part(doc, "PHẦN II: PHƯƠNG HƯỚNG, NHIỆM VỤ {{ ky.ky_toi_hoa }}")
     h1(doc, "I. PHƯƠNG HƯỚNG")
     area(doc, "nd.PHUONG_HUONG")
     h1(doc, "II. NHIỆM VỤ")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.NHIEM_VU")
     closing(doc, "Trên đây là Báo cáo kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }}, phương "
                  "hướng, nhiệm vụ {{ ky.ky_toi }} của {{ don_vi.ubnd_day_du }}./.")
     signature_block(doc)

@@ -122,14 +122,18 @@ def fmt_money(x: float) -> str:
 
 
 def fmt_date(d: date) -> str:
-    """Prose date: 09/01/2026."""
-    return d.strftime("%d/%m/%Y")
+    """Prose date by NĐ 30/2020's rule, as the seeds write it in running text too: a leading zero for days below
+    10 and for months 1 and 2 only ("09/01/2026", "05/3/2020", "31/5/2026")."""
+    return f"{d.day:02d}/{_month(d)}/{d.year}"
+
+
+def _month(d: date) -> str:
+    return f"{d.month:02d}" if d.month < 3 else str(d.month)
 
 
 def fmt_date_header(d: date, place: str = "") -> str:
     """Header date per NĐ 30/2020: "Nghi Dương, ngày 05 tháng 01 năm 2026"."""
-    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
-    text = f"ngày {d.day:02d} tháng {month} năm {d.year}"
+    text = f"ngày {d.day:02d} tháng {_month(d)} năm {d.year}"
     return f"{place}, {text}" if place else text
 
 

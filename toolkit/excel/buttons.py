@@ -52,7 +52,10 @@ def kiem_tra(book=None) -> None:
 
     `book` is given by the city server (toolkit.server.app); Excel's RunPython passes none."""
     with handler("Kiểm tra", book) as book:
+        from toolkit.reports import empty_findings  # docxtpl loads only when needed
+
         report = live_report(live_grid(book), book)
+        report.findings += empty_findings(report.submission)  # as `baocao kiem-tra` says them
         apply(book, shown(report.findings) + [Put(NAME_STATUS, f"Kiểm tra xong lúc {_now()}: {verdict(report)}")])
 
 
