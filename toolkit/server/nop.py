@@ -21,11 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from toolkit.check import check_read
 from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
+from toolkit.intake import read_workbook
 from toolkit.server.plain_xlsx import write_grid
 
 # One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
@@ -59,9 +61,9 @@ def receipt_code(unit: str, period: str, year: int, version: int, content_hash: 
 def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) -> Receipt | None:
     """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
     with xl.handler("Nộp", book) as book:
-        grid = xl.live_grid(book)
-        report = xl.live_report(grid, book, form)
-        receipt = accept(grid, report, unit, store_path, folder, form)
+        reading = read_workbook(xl.live_grid(book), form, str(book.fullname))
+        report = check_read(reading.submission, form)
+        receipt = accept(reading.sheets, report, unit, store_path, folder, form)
         if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
@@ -77,8 +79,9 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
 
 def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
            form: Form) -> Receipt | None:
-    """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
-    error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
+    """Nộp of a checked workbook, for the button and for the upload page alike: `grid` is the cells its read
+    produced (toolkit.intake.Reading.sheets), stored as a version when it has no error, else logged as a refused
+    attempt (None). Raises when the workbook is not the key holder's own."""
     sub = report.submission
     _require_own(sub, unit, form)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal

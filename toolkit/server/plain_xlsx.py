@@ -77,8 +77,9 @@ def _sheet(rows: list[list[Any]]) -> str:
             if isinstance(v, (date, datetime)):
                 cells.append(f'<c r="{_column(c)}{r}" s="1"><v>{_serial(date(v.year, v.month, v.day))}</v></c>')
             elif isinstance(v, (int, float)):
-                if not math.isfinite(v):
-                    raise ValueError(f"NAN/INF not supported in a cell: {v!r}")
+                if not math.isfinite(v):  # a posted NaN or ±Infinity, in a cell no rule reads: Excel's #NUM!
+                    cells.append(f'<c r="{_column(c)}{r}" t="e"><v>#NUM!</v></c>')
+                    continue
                 cells.append(f'<c r="{_column(c)}{r}"><v>{v:.16G}</v></c>')  # xlsxwriter's digits
             else:
                 cells.append(f'<c r="{_column(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{_text(str(v))}'
@@ -135,5 +136,6 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
         for name, body in parts.items():
             zf.writestr(name, body)
         for i, rows in enumerate(grid.values(), start=1):
-            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows))
+            # a lone surrogate (valid in posted JSON, not in UTF-8) becomes "?" rather than stopping the write
+            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows).encode("utf-8", "replace"))
     return out

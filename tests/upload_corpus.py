@@ -1,0 +1,76 @@
+"""Hostile and careless uploads for `POST /nop-tep` (tests/test_upload_corpus.py), each made from a unit's clean
+workbook by rewriting its parts: far cells in a sheet the form reads and only in an extra sheet, a small file
+holding a huge XML comment, an extra sheet of 850,000 rows, files that are no workbook at all under an .xlsx name.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+USED = "xl/worksheets/sheet3.xml"  # «Số liệu», read by the form
+EXTRA = "xl/worksheets/sheet1.xml"  # «Hướng dẫn», read by no rule
+PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> "
+       b"endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+
+def _rezip(base: Path, change: dict[str, bytes]) -> bytes:
+    """`base` with some parts replaced, as Excel zips it (deflate)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, change.get(info.filename, zin.read(info.filename)))
+    return out.getvalue()
+
+
+def _part(base: Path, name: str) -> bytes:
+    with zipfile.ZipFile(base) as zf:
+        return zf.read(name)
+
+
+def far_cell(base: Path, part: str, ref: str) -> bytes:
+    """One cell at `ref`, the last of `part`'s sheet data."""
+    row = ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    xml = _part(base, part).replace(b"</sheetData>", f'<row r="{row}"><c r="{ref}"><v>1</v></c></row>'
+                                    "</sheetData>".encode(), 1)
+    return _rezip(base, {part: xml})
+
+
+def huge_comment(base: Path, part: str, megabytes: int = 250, where: bytes = b"<sheetData") -> bytes:
+    """An XML comment of `megabytes` in `part`, before `where`: text of low entropy (mostly "a", a "b" here and
+    there), which deflate packs some 80 to 1 — a file of a few MB, under every zip-bomb ratio."""
+    block = np.random.default_rng(7).random(1 << 20)  # one megabyte, repeated beyond deflate's 32 KB window
+    body = np.where(block < 0.006, ord("b"), ord("a")).astype(np.uint8).tobytes() * megabytes
+    xml = _part(base, part).replace(where, b"<!--" + body + b"-->" + where, 1)
+    return _rezip(base, {part: xml})
+
+
+def many_rows(base: Path, part: str, rows: int = 850_000) -> bytes:
+    """`part`'s sheet data replaced by `rows` rows of one cell."""
+    xml = _part(base, part)
+    start, end = xml.index(b"<sheetData"), xml.index(b"</sheetData>")
+    data = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(1, rows + 1)).encode()
+    return _rezip(base, {part: xml[:start] + b"<sheetData>" + data + xml[end:]})
+
+
+def cases(base: Path) -> list[tuple[str, str, bytes]]:
+    """(case, the name the browser sends, the bytes)."""
+    return [
+        ("ô XFD1048576 trong sheet «Số liệu»", "phieu.xlsx", far_cell(base, USED, "XFD1048576")),
+        ("ô CV1048576 trong sheet «Số liệu»", "phieu.xlsx", far_cell(base, USED, "CV1048576")),
+        ("ô XFD1048576 chỉ trong sheet thừa", "phieu.xlsx", far_cell(base, EXTRA, "XFD1048576")),
+        ("ô CV1048576 chỉ trong sheet thừa", "phieu.xlsx", far_cell(base, EXTRA, "CV1048576")),
+        ("chú thích XML 250 MB trong «Số liệu»", "phieu.xlsx", huge_comment(base, USED)),
+        ("chú thích XML 250 MB trong sheet thừa", "phieu.xlsx", huge_comment(base, EXTRA)),
+        ("chú thích XML 250 MB sau dữ liệu «Số liệu»", "phieu.xlsx",
+         huge_comment(base, USED, where=b"</worksheet>")),
+        ("chú thích XML 250 MB trong styles.xml", "phieu.xlsx", huge_comment(base, "xl/styles.xml", where=b"<numFmts")),
+        ("chú thích XML 250 MB trong sharedStrings.xml", "phieu.xlsx",
+         huge_comment(base, "xl/sharedStrings.xml", where=b"<si>")),
+        ("chú thích XML 250 MB trong workbook.xml", "phieu.xlsx", huge_comment(base, "xl/workbook.xml", where=b"<sheets>")),
+        ("sheet thừa 850.000 dòng", "phieu.xlsx", many_rows(base, EXTRA)),
+        ("văn bản đặt tên .xlsx", "so_lieu.xlsx", "mã,giá trị\n1,2\n".encode()),
+        ("PDF đặt tên bao_cao.xlsx", "bao_cao.xlsx", PDF),
+    ]
