@@ -67,6 +67,9 @@ def sniff(path: Path, name: str | None = None) -> None:
                               "Bảo vệ sổ làm việc) rồi gửi lại", path=shown, code="tep-co-mat-khau")
         raise BaocaoError("tệp định dạng Excel 97-2003 (.xls); hãy mở bằng Excel và lưu lại dạng "
                           "Excel Workbook (.xlsx)", path=shown, code="khong-phai-so-tinh")
+    if head.startswith(b"%PDF"):
+        raise BaocaoError("là tệp PDF, không phải tệp Excel (.xlsx); hãy chọn tệp phiếu Excel", path=shown,
+                          code="khong-phai-so-tinh")
     if not head.startswith(b"PK"):
         raise BaocaoError("không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
                           path=shown, code="khong-phai-so-tinh")
