@@ -42,6 +42,7 @@ MAX_FIGURE = 10**12
 MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside are slips (Excel's calendar starts in 1900)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXCEL_EPOCH = date(1899, 12, 30)
+STAMP_ROWS = 10  # rows of the lists sheet holding the form's id and version; the rest are Excel's dropdowns
 _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
 
 
@@ -253,7 +254,8 @@ def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tup
             f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
             "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path), code="sai-bieu-mau")
     sheet = sheet_at(sheets[label_key(L.SHEET_LISTS)])
-    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:STAMP_ROWS]
+             if len(r) > 1 and isinstance(r[0], str)}
     form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
     if form_id != form.form_id:
         raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
@@ -493,7 +495,9 @@ def _read(sheet_names: list[str], read_sheet: Callable[[str], _Sheet], path: Pat
             continue
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
     order = {name: i for i, name in enumerate(sheet_names)}
-    return Reading(sub, {name: _kept(read[name].rows) for name in sorted(read, key=order.__getitem__)})
+    stamp = names[label_key(L.SHEET_LISTS)]  # only its stamp is read: the dropdowns' lists are the template's
+    return Reading(sub, {name: _kept(read[name].rows[:STAMP_ROWS] if name == stamp else read[name].rows)
+                         for name in sorted(read, key=order.__getitem__)})
 
 
 def _kept(rows: list[list[Any]]) -> list[list[Any]]:
