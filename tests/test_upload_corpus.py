@@ -2,9 +2,7 @@
 127.0.0.1, one after another, the server's resident memory sampled while each is answered: every one is answered
 in Vietnamese within 15 s, naming the user's own file, the server stays up and its peak stays under 600 MB; a
 file whose only fault is in a sheet the form does not read is received, and kept without that sheet."""
-import html
 import re
-import threading
 import time
 import urllib.request
 import zipfile
@@ -16,8 +14,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("python_multipart")
 
 import upload_corpus as uc  # noqa: E402
+from upload_corpus import Peak, answer, post_form  # noqa: E402
 from conftest import run_cli  # noqa: E402
-from test_page import post_form  # noqa: E402
 from test_server import NGHI_DUONG, OUTPUT, clean  # noqa: E402
 from test_server_attacks import start, stop  # noqa: E402
 
@@ -26,40 +24,6 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 
 SECONDS, PEAK_MB = 15, 600
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
-
-
-class Peak:
-    """The highest resident memory of process `pid` while the block runs, sampled every 5 ms."""
-
-    def __init__(self, pid: int):
-        self.pid, self.mb, self._stop = pid, 0.0, threading.Event()
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.mb = max(self.mb, rss_mb(self.pid))
-            time.sleep(0.005)
-
-    def __enter__(self):
-        self.mb = rss_mb(self.pid)
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
-def answer(page: str) -> str:
-    """What the page says of the upload: the refusal, the receipt or the errors."""
-    m = re.search(r'<p class="loi" id="(?:tu-choi|chua-nop)">(.*?)</p>|<p id="bien-nhan">(.*?)</p>', page, re.S)
-    assert m, page[:2000]
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(1) or m.group(2))).split())
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +52,7 @@ def test_hostile_uploads_are_answered_in_vietnamese_within_limits(server):
             status, page = post_form(server["url"], server["key"], data, name)
             seconds = time.perf_counter() - began
         said = answer(page)
+        assert said, page[:2000]
         rows.append((case, status, said, seconds, peak.mb))
         with urllib.request.urlopen(server["url"] + "/ping", timeout=5) as r:
             alive = r.status == 200

@@ -1,10 +1,17 @@
 """Hostile and careless uploads for `POST /nop-tep` (tests/test_upload_corpus.py), each made from a unit's clean
 workbook by rewriting its parts: far cells in a sheet the form reads and only in an extra sheet, a small file
 holding a huge XML comment, an extra sheet of 850,000 rows, files that are no workbook at all under an .xlsx name.
+Also how a test posts a file as the page's form does, reads the page's answer and samples the server's memory.
 """
 from __future__ import annotations
 
+import html
 import io
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -82,3 +89,51 @@ def cases(base: Path) -> list[tuple[str, str, bytes, str]]:
         ("văn bản đặt tên .xlsx", "so_lieu.xlsx", "mã,giá trị\n1,2\n".encode(), REFUSED),
         ("PDF đặt tên bao_cao.xlsx", "bao_cao.xlsx", PDF, REFUSED),
     ]
+
+
+def post_form(url: str, key: str, data: bytes, name: str = "phieu.xlsx") -> tuple[int, str]:
+    """POST /nop-tep as the page's form does (multipart: khoa, tep); (HTTP status, page text)."""
+    boundary = "----baocao-kiem-thu"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"khoa\"\r\n\r\n{key}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url + "/nop-tep", data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def answer(page: str) -> str:
+    """What the upload page says of the file: the refusal, the receipt or the errors ("" when none of them)."""
+    m = re.search(r'<p class="loi" id="(?:tu-choi|chua-nop)">(.*?)</p>|<p id="bien-nhan">(.*?)</p>', page, re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(1) or m.group(2))).split()) if m else ""
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
+class Peak:
+    """The highest resident memory (MB) of process `pid` while the block runs, sampled every 5 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.mb, self._stop = pid, 0.0, threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.mb = max(self.mb, rss_mb(self.pid))
+            time.sleep(0.005)
+
+    def __enter__(self) -> "Peak":
+        self.mb = rss_mb(self.pid)
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
