@@ -29,11 +29,12 @@ from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+SHARED_STRINGS = "xl/sharedStrings.xml"
 MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
 # Parts read whole before any sheet (by calamine when it opens the book, by the scan for the sheets' places): a
-# form's are under 200 KB; a larger one holds what no spreadsheet writes (a comment of hundreds of MB).
-WHOLE_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml",
-               "[Content_Types].xml", "_rels/.rels")
+# form's are under 200 KB; a larger one holds what no spreadsheet writes (a comment of hundreds of MB). The shared
+# strings, read whole too, are measured after their count, which names the commoner attack.
+WHOLE_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "[Content_Types].xml", "_rels/.rels")
 MAX_WHOLE_PART = 20 * 1024 * 1024
 MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
 # Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
@@ -85,9 +86,7 @@ def sniff(path: Path, name: str | None = None) -> None:
                     raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=shown,
                                       code="noi-dung-khong-an-toan")
                 if info.filename in WHOLE_PARTS and info.file_size > MAX_WHOLE_PART:
-                    raise BaocaoError(f"phần «{info.filename}» của tệp lớn bất thường ({info.file_size // 1048576} "
-                                      "MB); tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=shown,
-                                      code="noi-dung-khong-an-toan")
+                    raise _oversized(info, shown)
             if total > MAX_UNPACKED_BYTES:
                 raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=shown, code="tep-qua-lon")
     except zipfile.BadZipFile as exc:
@@ -102,6 +101,11 @@ def sniff(path: Path, name: str | None = None) -> None:
                           path=shown, code="khong-phai-so-tinh")
     if "xl/workbook.xml" not in names:
         raise BaocaoError("tệp nén không phải sổ tính Excel", path=shown, code="khong-phai-so-tinh")
+
+
+def _oversized(info: zipfile.ZipInfo, shown: str) -> BaocaoError:
+    return BaocaoError(f"phần «{info.filename}» của tệp lớn bất thường ({info.file_size // 1048576} MB); tệp không "
+                       "do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=shown, code="noi-dung-khong-an-toan")
 
 
 class _Sheet:
@@ -394,6 +398,8 @@ def read_workbook(source: Path | str | Mapping[str, list[list[Any]]], form: Form
             if not scanner.shared_strings_ok():
                 raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
                                   path=shown, code="tep-qua-lon")
+            if SHARED_STRINGS in scanner.members and zf.getinfo(SHARED_STRINGS).file_size > MAX_WHOLE_PART:
+                raise _oversized(zf.getinfo(SHARED_STRINGS), shown)  # few strings, yet a huge comment among them
             return _read_book(path, form, scanner, shown)
     except BaocaoError:
         raise
