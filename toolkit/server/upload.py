@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.check import check_read
+from toolkit.city import db_errors
 from toolkit.definition import SEVERITY_VI, Form
-from toolkit.errors import BaocaoError
+from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import buttons as xl
 from toolkit.intake import read_workbook
 from toolkit.server.dashboard import city_time
@@ -44,13 +45,18 @@ def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path,
     spool = folder / "tai_len"
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / f"{secrets.token_hex(16)}.{'xlsm' if b'vbaProject.bin' in data else 'xlsx'}"
-    path.write_bytes(data)
     try:
+        path.write_bytes(data)
         reading = read_workbook(path, form, shown_name or "tệp tải lên")
         report = check_read(reading.submission, form)
         receipt = accept(reading.sheets, report, unit, store, folder / "phieu", form)
     except BaocaoError as exc:
         return Outcome(refusal=str(exc))
+    except db_errors():  # the store's fault is the server's to answer (503), not a refusal of this file
+        raise
+    except Exception as exc:  # a bug, or the server's own disk: the unit is told as the button tells it
+        log_failure(exc, f"/nop-tep {unit} {shown_name}")
+        return Outcome(refusal=xl.SERVER_FAILURE)
     finally:
         path.unlink(missing_ok=True)
     return Outcome(findings=[(f.code, SEVERITY_VI.get(f.severity, f.severity), f.message, f.where)
