@@ -28,7 +28,7 @@ from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 from toolkit.intake import read_workbook
-from toolkit.server.plain_xlsx import write_grid
+from toolkit.server.plain_xlsx import SheetNameError, write_grid
 
 # One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
 # lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
@@ -125,6 +125,8 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
         with Store(store_path, form) as db, WRITES:  # opened outside: only the transaction waits its turn
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
+    except SheetNameError as exc:  # posted by no Excel: nothing kept nor stored
+        raise BaocaoError(f"chưa lưu được bản nộp ({exc}); hãy đổi tên sheet rồi bấm Nộp lại") from None
     except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
         log_failure(exc, f"Nộp {unit}")
         if not isinstance(exc, BaocaoError):

@@ -40,6 +40,10 @@ _STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleShee
            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 
 
+class SheetNameError(ValueError):
+    """A sheet name Excel refuses (the message is Vietnamese: toolkit.server.nop tells it to the unit)."""
+
+
 @lru_cache(maxsize=MAX_COLS)
 def _column(c: int) -> str:
     """Letters of the 0-based column `c` (0 -> A, 26 -> AA)."""
@@ -112,7 +116,7 @@ def _names(grid: dict[str, list[list[Any]]]) -> list[str]:
         name = name or f"Sheet{i}"
         if len(name) > 31 or _BAD_NAME.search(name) or name.startswith("'") or name.endswith("'") \
                 or name.lower() in seen:
-            raise ValueError(f"invalid worksheet name {name!r}")
+            raise SheetNameError(f"Excel không nhận tên sheet «{name}»")
         seen.add(name.lower())
         names.append(name)
     return names
