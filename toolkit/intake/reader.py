@@ -5,6 +5,9 @@ Indicators are found by the code in the "Mã" column and list columns by their
 header text, so inserted rows, moved blocks or reordered columns do not break
 reading. A file that is not this form's workbook is refused with a Vietnamese
 `BaocaoError`; a cell that cannot be read becomes a `Problem`, never a guess.
+`read_workbook` is the one read every door goes through (`kiem-tra`, `tong-hop`,
+the buttons, the server's upload and Tạo báo cáo); `read_submission` and
+`read_grid` are its two kinds of input.
 """
 from __future__ import annotations
 
