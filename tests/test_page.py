@@ -19,6 +19,7 @@ pytest.importorskip("python_multipart")
 playwright = pytest.importorskip("playwright.sync_api")
 
 from conftest import hurried_server, run_cli  # noqa: E402
+from upload_corpus import post_form  # noqa: E402
 from test_server import (  # noqa: E402
     NGHI_DUONG,
     OUTPUT,
@@ -249,21 +250,6 @@ def test_upload_refusals_are_vietnamese_and_keys_stay_out_of_logs(site, keys, pa
     assert "quá lớn" in page.inner_text("#tu-choi")
     log = site["log"].read_text(encoding="utf-8", errors="replace")
     assert "POST /nop-tep" in log and not any(k in log for k in keys.values())
-
-
-def post_form(url: str, key: str, data: bytes, name: str = "phieu.xlsx") -> tuple[int, str]:
-    """POST /nop-tep as the page's form does (multipart: khoa, tep); (HTTP status, page text)."""
-    boundary = "----baocao-kiem-thu"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"khoa\"\r\n\r\n{key}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"{name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "/nop-tep", data=body, method="POST",
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 def test_rate_limit_is_the_buttons(site, keys, files):

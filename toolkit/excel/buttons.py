@@ -179,9 +179,17 @@ def status_actions(sheet_index: int, address: str, text: str) -> dict:
 # Plumbing --------------------------------------------------------------------------------------------
 
 
+# A failure of the city server, told to a unit: the log and the «Kiểm tra cài đặt» button are on the server, not
+# on the unit's computer.
+SERVER_FAILURE = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi "
+                  "bấm lại sau")
+
+
 @contextmanager
 def handler(action: str, book=None) -> Iterator[Any]:
-    """The calling workbook; whatever goes wrong is written to its status cell in Vietnamese."""
+    """The calling workbook (`book` when the city server runs the handler); whatever goes wrong is written to
+    its status cell in Vietnamese."""
+    remote = book is not None
     book = book or xw.Book.caller()
     status(book, f"{action}: đang chạy…")
     try:
@@ -190,8 +198,8 @@ def handler(action: str, book=None) -> Iterator[Any]:
         status(book, f"{action}: {exc}")
     except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
         log = log_failure(exc, f"{action} {book.fullname}")
-        status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
-                      "cài đặt» và gửi tệp đó cho người quản trị.")
+        status(book, f"{action}: " + (SERVER_FAILURE if remote else f"lỗi không mong đợi của phần mềm; chi tiết đã "
+                                      f"ghi vào {log}. Hãy bấm «Kiểm tra cài đặt» và gửi tệp đó cho người quản trị."))
 
 
 def status(book, text: str) -> None:

@@ -48,8 +48,7 @@ ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo 
 # store's write lock held it for all of them. Deadline day measured in benchmarks/bench_server.py.
 THREADS = 4
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
-UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
-              "lại sau")
+UNEXPECTED = xl.SERVER_FAILURE
 HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao; hãy kiểm tra lại địa chỉ.",
                405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
                413: "Dữ liệu gửi lên quá lớn."}
