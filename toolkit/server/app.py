@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import anyio.to_thread
 import jinja2
@@ -70,6 +71,21 @@ class NotAdmitted(Exception):
     def __init__(self, kind: str):
         super().__init__(kind)
         self.kind = kind
+
+
+class NoKeyInAddress:
+    """ASGI: a request whose address's query holds a key (or a parameter named for one) gets `refusal(scope)`
+    before anything reads it; the access log keeps no query either (`no_query_in_log`)."""
+
+    def __init__(self, app, refusal):
+        self.app, self.refusal = app, refusal
+
+    async def __call__(self, scope, receive, send):
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if query and KEY_IN_ADDRESS.search(unquote_plus(query.decode("latin-1"))):
+            await self.refusal(scope)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 @dataclass
@@ -252,14 +268,9 @@ def create_app(settings: Settings) -> FastAPI:
         return error_page(request, 500, f"Máy chủ baocao gặp lỗi ngoài dự kiến; chi tiết đã ghi vào {log} cho "
                                         "người quản trị. Hãy thử lại sau ít phút.")
 
-    @app.middleware("http")
-    async def no_key_in_address(request: Request, call_next):
-        """A key in an address is refused before anything reads it (and the access log keeps no query)."""
-        if KEY_IN_ADDRESS.search(request.url.query):
-            return error_page(request, 400, "Khóa không được ghi trong địa chỉ trang (địa chỉ được lưu lại ở "
-                                            "trình duyệt và nhật ký). Hãy mở trang «/nop-tep» không kèm khóa và "
-                                            "nhập khóa vào ô trên trang.")
-        return await call_next(request)
+    app.add_middleware(NoKeyInAddress, refusal=lambda scope: error_page(Request(scope), 400, (
+        "Khóa không được ghi trong địa chỉ trang (địa chỉ được lưu lại ở trình duyệt và nhật ký). Hãy mở trang "
+        "«/nop-tep» không kèm khóa và nhập khóa vào ô trên trang.")))
 
     @app.get("/ping")
     def ping() -> PlainTextResponse:
