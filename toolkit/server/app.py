@@ -45,12 +45,12 @@ from toolkit.server.keys import Keys
 from toolkit.vnformat import period_year
 
 ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
-# Requests worked on at once in one process (checks, Nộp, reports; the rest wait in line, within their time
-# limit). The work is Python under one lock (the GIL): 40 threads, Starlette's default, do no more, and a thread
-# that leaves the GIL for SQLite or the disk waits behind all the others to get it back, so a Nộp holding the
-# store's write lock held it for all of them. Deadline day measured in benchmarks/bench_server.py.
-THREADS = 4
-REPORT_THREADS = 2  # Tạo báo cáo (documents, PDF) in slots of its own: it never holds one a Nộp needs
+# Requests worked on at once in one process, per kind (the rest wait in line, within their time limit). The work
+# is Python under one lock (the GIL): 40 threads, Starlette's default, do no more, and a thread that leaves the
+# GIL for SQLite or the disk waits behind all the others to get it back. Each kind has slots of its own, so a Nộp
+# never waits in line behind the checks and reports of the deadline's rush: under 114 Kiểm tra then Nộp at once,
+# a Nộp shares the processor with the checks instead of queueing after them (benchmarks/bench_server.py).
+SLOTS = {"kiem-tra": 3, "nop": 2, "tao-bao-cao": 2}
 PAGE_SECONDS = 4.0  # the longest store wait of the page and downloads: down, the store is a 503 within 5 s
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
 UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
@@ -151,14 +151,10 @@ class Server:
     form: Form = field(default_factory=load_form)
 
     def __post_init__(self):
-        self.work = anyio.CapacityLimiter(THREADS)
-        self.reports = anyio.CapacityLimiter(REPORT_THREADS)
+        self.slots = {action: anyio.CapacityLimiter(n) for action, n in SLOTS.items()}
         self.fallback = status_cell(self.form)
         prepare(self.settings, self.form)
         keep_connections()
-
-    def limiter(self, action: str) -> anyio.CapacityLimiter:
-        return self.reports if action == "tao-bao-cao" else self.work
 
     def until(self, arrived: float) -> float:
         """When a request's store waits must end: its time limit, less a moment to answer (a transaction that
@@ -313,7 +309,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             actions = await asyncio.wait_for(anyio.to_thread.run_sync(
                 server.press, action, payload, key, _client(request), base, server.until(arrived),
-                limiter=server.limiter(action)), max(left, 0.0))
+                limiter=server.slots[action]), max(left, 0.0))
         except asyncio.TimeoutError:
             actions = server.refuse(payload, name, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} "
                                                    "giây; chờ vài phút rồi bấm lại (nếu đã bấm Nộp, xem mã tiếp "
@@ -367,7 +363,7 @@ def create_app(settings: Settings) -> FastAPI:
                 return unit, upload.nop_file(data, name, unit, settings.store, settings.folder, server.form)
 
         try:
-            unit, outcome = await asyncio.wait_for(anyio.to_thread.run_sync(work, limiter=server.work),
+            unit, outcome = await asyncio.wait_for(anyio.to_thread.run_sync(work, limiter=server.slots["nop"]),
                                                    max(settings.timeout - (time.monotonic() - arrived), 0.0))
         except asyncio.TimeoutError:
             return refused(503, f"máy chủ đang bận, chưa xử lý xong trong {settings.timeout:g} giây; chờ vài phút "
