@@ -275,11 +275,12 @@ class Db:
         return self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 
     @contextmanager
-    def write(self, key: str | None = None) -> Iterator["Db"]:
+    def write(self, key: str | None = None, durable: bool = True) -> Iterator["Db"]:
         """One write transaction; `key` names what it numbers (PostgreSQL locks only that). A failed statement
         may already have ended it (SQLITE_FULL rolls back by itself, a lost connection too): roll back only
         what is still open, so the real cause is what surfaces. Within a time limit every wait is bounded by it
-        and the transaction commits only while time is left."""
+        and the transaction commits only while time is left. Not `durable` (a request counted for the rate
+        limit): SQLite commits it without waiting for the disk (a power cut may forget it, nothing else)."""
         queue = None if self.pg else _write_lock(self.location)
         if queue is not None:
             left = time_left()
@@ -289,6 +290,8 @@ class Db:
             left = time_left()
             if left is not None and not self.pg:
                 self.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+            if not durable and not self.pg:
+                self.execute("PRAGMA synchronous=NORMAL")
             self.execute("BEGIN IMMEDIATE" if not self.pg else "BEGIN")
             try:
                 if left is not None and self.pg:
@@ -307,8 +310,14 @@ class Db:
                         pass  # the connection is gone: the server rolled back already
                 raise
         finally:
-            if queue is not None:
-                queue.release()
+            try:
+                if not durable and not self.pg:
+                    self.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error:
+                pass  # a broken connection: its own error is the one raised
+            finally:
+                if queue is not None:
+                    queue.release()
 
     def _in_transaction(self) -> bool:
         if self.pg:
