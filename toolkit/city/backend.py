@@ -390,7 +390,8 @@ _write_locks: dict[str, threading.Lock] = {}
 
 
 def keep_connections() -> None:
-    """This process (the server) keeps its SQLite connections for the next opening, as PostgreSQL's pool does."""
+    """This process (the server) keeps its SQLite connections for the next opening, as PostgreSQL's pool does,
+    and opens the pool's connections at its start (before its first store opening)."""
     global _kept
     if _kept is None:
         _kept = {}
@@ -471,8 +472,11 @@ def _pg_connection(url: str):
         # connect once directly first: a wrong address or password is told now, in its own words, instead of
         # the pool retrying in the background until its timeout
         psycopg.connect(url, connect_timeout=max(1, round(min(wait, CONNECT_SECONDS)))).close()
-        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out
-        pool = _pools[key] = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out. The
+        # server (keep_connections) opens them all at its start: a pool growing one by one during the deadline's
+        # rush made Nộp wait for connections being opened
+        pool = _pools[key] = ConnectionPool(url, min_size=1 if _kept is None else POOL_SIZE, max_size=POOL_SIZE,
+                                            kwargs={"autocommit": True},
                                             timeout=CONNECT_SECONDS * 3, check=ConnectionPool.check_connection,
                                             open=True)
     return pool.getconn(timeout=wait)

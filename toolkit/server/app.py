@@ -154,8 +154,8 @@ class Server:
     def __post_init__(self):
         self.slots = {action: anyio.CapacityLimiter(n) for action, n in SLOTS.items()}
         self.fallback = status_cell(self.form)
-        prepare(self.settings, self.form)
         keep_connections()
+        prepare(self.settings, self.form)
 
     def until(self, arrived: float) -> float:
         """When a request's store waits must end: its time limit, less a moment to answer (a transaction that
