@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
 def _store_failed(exc: Exception, args) -> bool:
     """A store that failed where no reader turned it into a sentence (a worker process, a cursor): said, with
     the store named, as any refusal; False when `exc` is no store failure."""
-    from toolkit.city.backend import StoreError, failed, store_failure
+    from toolkit.city import StoreError, failed, store_failure
 
     if not failed(exc):
         return False

@@ -193,6 +193,8 @@ def store_failure(exc: BaseException, default: str) -> str:
         return _PG_REASONS.get(state, _PG_REASONS.get(state[:2], default))
     if "psycopg_pool" in sys.modules and isinstance(exc, sys.modules["psycopg_pool"].PoolTimeout):
         return UNREACHABLE
+    if "psycopg" in sys.modules and isinstance(exc, sys.modules["psycopg"].OperationalError):
+        return _PG_REASONS["08"]  # libpq's own failure, no SQLSTATE: the connection was lost (a server stopped)
     return default
 
 

@@ -33,8 +33,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from toolkit.city import Store, store_location
-from toolkit.city.backend import StoreError, failed, keep_connections, store_failure, time_limit
+from toolkit.city import Store, StoreError, failed, keep_connections, store_failure, store_location, time_limit
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure, os_reason
 from toolkit.excel import NAME_STATUS

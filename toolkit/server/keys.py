@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.city.backend import Db, failed, store_location
+from toolkit.city import Db, failed, store_location
 from toolkit.errors import BaocaoError
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")

@@ -20,8 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
-from toolkit.city.backend import StoreError
+from toolkit.city import Store, StoreError, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
