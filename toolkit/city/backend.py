@@ -401,16 +401,12 @@ def keep_connections() -> None:
 
 def _sqlite_connection(path: Path, readonly: bool) -> tuple[sqlite3.Connection, tuple | None, bool]:
     """(a connection, the identity under which it may be kept, whether it is known to be migrated). A kept
-    connection is taken only while its file is the same file (not deleted and made anew)."""
+    connection is taken only while its file and the file's shared-memory index are the ones it opened (not
+    deleted, replaced or restored from a copy meanwhile)."""
     busy = time_left()
     busy_ms = 60000 if busy is None else max(1, int(busy * 1000))
-    ident = None
     if _kept is not None:
-        try:
-            st = path.stat()
-            ident = (os.getpid(), str(path), readonly, st.st_dev, st.st_ino)
-        except OSError:
-            pass
+        ident = _identity(path, readonly)
         with _kept_lock:
             free = _kept.get(ident) if ident else None
             conn = free.pop() if free else None
@@ -425,10 +421,16 @@ def _sqlite_connection(path: Path, readonly: bool) -> tuple[sqlite3.Connection, 
         conn = sqlite3.connect(str(path), timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA busy_timeout={busy_ms}")
-    if _kept is not None and ident is None:  # the file was made by this opening
-        st = path.stat()
-        ident = (os.getpid(), str(path), readonly, st.st_dev, st.st_ino)
-    return conn, ident, False
+    return conn, _identity(path, readonly) if _kept is not None else None, False
+
+
+def _identity(path: Path, readonly: bool) -> tuple | None:
+    """The store file and its WAL index (-shm) as this process sees them now; None when either is missing."""
+    try:
+        main, shm = path.stat(), Path(f"{path}-shm").stat()
+    except OSError:
+        return None
+    return os.getpid(), str(path), readonly, main.st_dev, main.st_ino, shm.st_dev, shm.st_ino
 
 
 def _put_sqlite(conn: sqlite3.Connection, ident: tuple | None) -> None:
