@@ -224,12 +224,15 @@ class Db:
             else:  # SQLite takes the statements as written: no wrapper on its path (it must not slow)
                 self.conn, self.kept, known = _sqlite_connection(Path(location), readonly)
                 self.execute, self.executemany = self.conn.execute, self.conn.executemany
+            keep = _kept is not None and not self.pg
             if not known and self._version() < len(MIGRATIONS):
                 if readonly and not self.pg:
-                    self.kept = None  # its temporary tables would hide the real ones once they exist
+                    keep = False  # its temporary tables would hide the real ones once they exist
                     self._read_as_empty()
                 else:
                     self._migrate()  # a PostgreSQL reader too: a database is made by the first opening
+            # a new file's WAL index exists only once it has been read: its identity is taken now
+            self.kept = (self.kept or _identity(Path(location), readonly)) if keep else None
             if self.kept:
                 _migrated.add(self.kept)
             if readonly and self.pg:
@@ -421,7 +424,7 @@ def _sqlite_connection(path: Path, readonly: bool) -> tuple[sqlite3.Connection, 
         conn = sqlite3.connect(str(path), timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA busy_timeout={busy_ms}")
-    return conn, _identity(path, readonly) if _kept is not None else None, False
+    return conn, None, False
 
 
 def _identity(path: Path, readonly: bool) -> tuple | None:
