@@ -194,7 +194,8 @@ def store_failure(exc: BaseException, default: str) -> str:
     if "psycopg_pool" in sys.modules and isinstance(exc, sys.modules["psycopg_pool"].PoolTimeout):
         return UNREACHABLE
     if "psycopg" in sys.modules and isinstance(exc, sys.modules["psycopg"].OperationalError):
-        return _PG_REASONS["08"]  # libpq's own failure, no SQLSTATE: the connection was lost (a server stopped)
+        # libpq's own failure, no SQLSTATE: no connection made, or one lost (a server stopped)
+        return UNREACHABLE if re.search(r"connection failed|could not connect", str(exc)) else _PG_REASONS["08"]
     return default
 
 
