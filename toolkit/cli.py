@@ -367,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so plainly, the details go to the log (and to --chi-tiet)
+        if getattr(args, "kho", None) and _store_failed(exc, args):
+            return 2
         if os.environ.get("BAOCAO_DEBUG"):
             raise
         log = log_failure(exc, " ".join(sys.argv))
@@ -377,6 +379,22 @@ def main(argv: list[str] | None = None) -> int:
 
             traceback.print_exception(exc, file=sys.stderr)
         return 3
+
+
+def _store_failed(exc: Exception, args) -> bool:
+    """A store that failed where no reader turned it into a sentence (a worker process, a cursor): said, with
+    the store named, as any refusal; False when `exc` is no store failure."""
+    from toolkit.city import StoreError, failed, store_failure
+
+    if not failed(exc):
+        return False
+    log_failure(exc, " ".join(sys.argv))
+    err = StoreError(store_failure(exc, "không đọc ghi được kho dữ liệu (tệp hỏng hoặc mất kết nối)"), args.kho,
+                     str(exc))
+    print(f"Lỗi: {err}", file=sys.stderr)
+    if args.chi_tiet:
+        print(f"Chi tiết kỹ thuật: {err.detail}", file=sys.stderr)
+    return True
 
 
 if __name__ == "__main__":
