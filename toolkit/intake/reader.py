@@ -337,7 +337,7 @@ def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
     for target in (t for t in (sub.meta, sub.values) if t):
         sheet = next(iter(target.values())).loc.sheet
         by_cell = {v.loc.cell: v for v in target.values()}
-        for cell, (formula, error) in scanner.scan(sheet).formulas.items():
+        for cell, (formula, error) in scanner.formulas(sheet).items():
             value = by_cell.get(cell)
             if value is None:
                 continue
