@@ -357,7 +357,8 @@ def read_submission(path: Path | str, form: Form | None = None) -> Submission:
     sniff(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            scanner = Scanner(zf)
+            inputs = {label_key(L.SHEET_META), label_key(L.SHEET_DATA)}  # whose formulas _scan_formulas reads
+            scanner = Scanner(zf, lambda sheet: label_key(sheet) in inputs)
             if not scanner.shared_strings_ok():
                 raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
                                   path=str(path), code="tep-qua-lon")

@@ -23,6 +23,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import Callable
 
 CHUNK = 1 << 20
 MAX_TAG = 64 * 1024  # a real start tag is under 1 KB; a longer one is a hostile file
@@ -178,11 +179,11 @@ def _position(ref: str) -> tuple[int, int]:
 
 def _fast_scan(fh, formulas: bool = False) -> SheetScan | None:
     """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides); its
-    formula and error cells too with `formulas`."""
-    out, buf, started = SheetScan(formulas={} if formulas else None), b"", False
+    formula and error cells too with `formulas`. Each stretch is searched in place (no copy of the sheet)."""
+    out, buf, pos, started = SheetScan(formulas={} if formulas else None), b"", 0, False
     while out.cells <= MAX_CELLS:
         chunk = fh.read(CHUNK)
-        buf += chunk
+        buf, pos = buf[pos:] + chunk, 0
         if not started:
             at = buf.find(b"<sheetData")
             if at < 0:
@@ -192,30 +193,30 @@ def _fast_scan(fh, formulas: bool = False) -> SheetScan | None:
             head = buf[:at]
             if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
                 return None
-            buf, started = buf[at:], True
-        end = buf.find(b"</sheetData>")
+            pos, started = at, True
+        end = buf.find(b"</sheetData>", pos)
         if end >= 0:
-            region, buf = buf[:end], b""
+            stop = end
         else:
-            cut = buf.rfind(b"</row>")
-            cut = cut + 6 if cut >= 0 else buf.rfind(b">") + 1
+            stop = buf.rfind(b"</row>", pos)
+            stop = stop + 6 if stop >= 0 else buf.rfind(b">", pos) + 1
             if not chunk:
                 return None  # cut off before </sheetData>
-            if cut <= 0:
-                if len(buf) > MAX_TOKEN:
+            if stop <= pos:
+                if len(buf) - pos > MAX_TOKEN:
                     return None
                 continue
-            region, buf = buf[:cut], buf[cut:]
-        if not _measure(region, out):
+        if not _measure(buf, pos, stop, out):
             return None
         if end >= 0:
             return out
+        pos = stop
     return out  # already refused: the rest is not read
 
 
-def _measure(region: bytes, out: SheetScan) -> bool:
-    """Add one stretch of plain sheet XML to `out`; False when it is not plain."""
-    cells = _NOTED.findall(region)
+def _measure(buf: bytes, start: int, stop: int, out: SheetScan) -> bool:
+    """Add buf[start:stop], a stretch of plain sheet XML, to `out`; False when it is not plain."""
+    cells = _NOTED.findall(buf, start, stop)
     if (b"", b"") in cells:
         return False
     if cells:
@@ -227,14 +228,14 @@ def _measure(region: bytes, out: SheetScan) -> bool:
         if last_col > out.columns:
             out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
         out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
-    if out.formulas is not None and (_FORMULA.search(region) or b't="e"' in region):
-        _formulas(region, out.formulas)
+    if out.formulas is not None and (_FORMULA.search(buf, start, stop) or buf.find(b't="e"', start, stop) >= 0):
+        _formulas(buf, start, stop, out.formulas)
     return True
 
 
-def _formulas(region: bytes, found: dict[str, tuple[str, str | None]]) -> None:
-    """Add the formula and error cells of one stretch of plain sheet XML to `found`."""
-    for m in _CELL.finditer(region):
+def _formulas(buf: bytes, start: int, stop: int, found: dict[str, tuple[str, str | None]]) -> None:
+    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`."""
+    for m in _CELL.finditer(buf, start, stop):
         if len(found) >= MAX_FORMULAS:
             break
         kind, f = _TYPE.search(m.group(2)), _F.search(m.group(3))
@@ -334,8 +335,11 @@ def _ref(r: int, c: int) -> str:
 class Scanner:
     """The sheets of one workbook file, each scanned once when the reader first asks for it."""
 
-    def __init__(self, zf: zipfile.ZipFile):
+    def __init__(self, zf: zipfile.ZipFile, formulas_of: Callable[[str], bool] = lambda sheet: False):
+        """`formulas_of(sheet)`: whether the reader will ask for the sheet's formulas (they are then collected
+        in the same pass as its extent)."""
         self.zf = zf
+        self.formulas_of = formulas_of
         self.parts = sheet_paths(zf)
         self.members = set(zf.namelist())
         self.scans: dict[str, SheetScan] = {}
@@ -345,7 +349,7 @@ class Scanner:
         """The sheet's extent (and, when the tokenizer measured it, its formulas)."""
         if sheet not in self.scans:
             with self._open(sheet) as fh:
-                fast = _fast_scan(fh)
+                fast = _fast_scan(fh, self.formulas_of(sheet))
             if fast is not None:
                 self.scans[sheet] = fast
                 return fast
@@ -358,8 +362,8 @@ class Scanner:
         return self.scans[sheet]
 
     def formulas(self, sheet: str) -> dict[str, tuple[str, str | None]]:
-        """Cell -> (formula, error value or None) of the sheet's cells holding either; a plain sheet, measured
-        without them, is read again for them (only the input sheets are asked, the list sheets are not)."""
+        """Cell -> (formula, error value or None) of the sheet's cells holding either; a plain sheet measured
+        without them (not named by `formulas_of`) is read again for them."""
         scan = self.scan(sheet)
         if scan.formulas is None:
             with self._open(sheet) as fh:
