@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
     s.add_argument("--kho", type=_store, help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
                    "postgresql://…)")
+    s.add_argument("--tien-trinh", type=count, metavar="N", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
+                   "(mặc định: dùng mọi lõi CPU của máy, mỗi lõi một tiến trình)")
     s.set_defaults(run=cmd_tong_hop)
 
     s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
@@ -221,7 +223,8 @@ def cmd_tong_hop(args) -> int:
     from toolkit import vnformat
     from toolkit.city import save_consolidation, write_city_workbook
 
-    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
+    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
+                       workers=args.tien_trinh)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)
