@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -36,7 +35,9 @@ from pathlib import Path
 
 from machine import print_load
 
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+from toolkit.city.consolidation import cores
+
+WORKERS = cores()  # as consolidate's default
 PERIOD, YEAR = "6T", 2026
 VARIANTS = ("baocao", "read", "inputs", "naive")
 _INPUTS: tuple[str, ...] = ()  # the sheets the reader reads (set in the child, inherited by its workers)
