@@ -75,6 +75,14 @@ CORPUS = {
          "den_ngay": date(2026, 1, 1)})),
     "thoi_gian_ngoai_ky": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
         {"chi_tieu": "Nhóm CD.3: Nhiệm vụ UBND thành phố, Chủ tịch UBND thành phố giao", "tu_ngay": date(2025, 7, 1)})),
+    # a report's own figure over a window nobody could mean: before the year five years back, after the report
+    # (1901: before March 1900, Excel, LibreOffice and xlsxwriter each number the days their own way)
+    "thoi_gian_1901": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "HS_TIEP_NHAN: Tổng số hồ sơ tiếp nhận", "gia_tri": 10893, "tu_ngay": date(1901, 1, 1),
+         "den_ngay": date(1901, 12, 31)})),
+    "thoi_gian_2099": ("nghi_duong", lambda d: d["danh_sach"]["so_lieu_rieng"].append(
+        {"chi_tieu": "HS_DA_GQ: Tổng số hồ sơ đã giải quyết", "gia_tri": 10800, "tu_ngay": date(2025, 7, 1),
+         "den_ngay": date(2099, 12, 31)})),
     "ns_khong_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_KH=None)),
     "nlb_ty_le_dung": ("nguyen_luong", lambda d: d["so_lieu"].update(TL_THU_NS=36.70)),
     # plausibility (bất thường): every sum holds, the figures cannot be true

@@ -240,8 +240,8 @@ def test_one_process_reads_what_a_process_per_core_does(city):
     assert [(r.unit.code, r.status, r.values, r.findings) for r in serial.rows] == \
         [(r.unit.code, r.status, r.values, r.findings) for r in pooled.rows]
     assert serial.excluded == pooled.excluded and serial.totals == pooled.totals
-    assert "--tien-trinh N" in run_cli("tong-hop", "-h").stdout
-    refused = run_cli("tong-hop", str(city["inbox"]), "--out", "x.xlsx", "--tien-trinh", "0")
+    assert "--tien-trinh SO" in run_cli("tong-hop", "-h").stdout
+    refused = run_cli("tong-hop", str(city["inbox"]), "--ra", "x.xlsx", "--tien-trinh", "0")
     assert refused.returncode == 2 and "0 phải từ 1 trở lên" in refused.stderr
 
 

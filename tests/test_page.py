@@ -242,7 +242,7 @@ def test_upload_refusals_are_vietnamese_and_keys_stay_out_of_logs(site, keys, pa
     upload(page, site, key[:-2] + "xx", files["clean"])
     assert "khóa không đúng" in page.inner_text("#tu-choi")
     upload(page, site, keys[files["other"]], files["clean"])
-    assert "khóa trong tệp này là của" in page.inner_text("#tu-choi")
+    assert "khóa bạn nhập là của" in page.inner_text("#tu-choi")
     upload(page, site, key, name="bang_tinh.xlsx", data=b"ma,ten\n1,2\n")
     assert "không phải tệp Excel" in page.inner_text("#tu-choi")
     upload(page, site, key, name="to.xlsx", data=b"PK" + b"x" * (6 * 1024 * 1024))

@@ -163,3 +163,26 @@ def test_invalid_window_dates_are_findings_at_their_cell(form, nghi_duong, tmp_p
     assert [(f.where, f.message) for f in group] == [
         (f"Số liệu riêng!C{first + 2}", "Số liệu riêng của «Nhóm CD.4: Kiểm tra CCHC, công vụ» là 3: một nhóm chỉ "
                                         "tiêu chỉ ghi khoảng thời gian (Từ ngày, Đến ngày), không ghi Giá trị")]
+
+
+def test_a_window_nobody_could_mean_is_a_finding_at_its_cell(form, nghi_duong, tmp_path):
+    """A report's own figure may count from 01/01 five years before the report's year to the report's date."""
+    windows = [(date(1900, 1, 2), date(1900, 12, 31)), (date(2025, 7, 1), date(2099, 12, 31)),
+               (date(2020, 12, 31), None), (date(2021, 1, 1), date(2026, 6, 18)), (None, date(2026, 6, 19))]
+
+    def edit(d):
+        d["thong_tin"].update(NGAY_BAO_CAO=date(2026, 6, 18))
+        _rows(d).extend({"chi_tieu": "HS_TIEP_NHAN: Tổng số hồ sơ tiếp nhận", "gia_tri": 10893, "tu_ngay": start,
+                         "den_ngay": end, "bao_cao": "so-ket-2-cap"} for start, end in windows)
+
+    path = _workbook(form, nghi_duong, tmp_path, edit)
+    sub = read_submission(path)
+    found = [(f.where, f.message) for f in check_submission(sub, form) if f.code == "thoi-gian-khong-hop-ly"]
+    first = len(nghi_duong["danh_sach"]["so_lieu_rieng"]) + 4
+    label = "HS_TIEP_NHAN: Tổng số hồ sơ tiếp nhận"
+    tail = "nằm ngoài khoảng thời gian của số liệu riêng (01/01/2021 – 18/06/2026: từ đầu năm 2021 đến ngày ký báo cáo)"
+    assert found == [(f"Số liệu riêng!F{first}", f"{label}: ngày 02/01/1900 {tail}"),
+                     (f"Số liệu riêng!F{first + 1}", f"{label}: ngày 31/12/2099 {tail}"),
+                     (f"Số liệu riêng!F{first + 2}", f"{label}: ngày 31/12/2020 {tail}"),
+                     (f"Số liệu riêng!F{first + 4}", f"{label}: ngày 19/06/2026 {tail}")]
+    assert sheet_verdicts(sub, form)["thoi-gian-khong-hop-ly"] == "LỖI"

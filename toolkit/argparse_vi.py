@@ -3,11 +3,15 @@
 argparse words its text through a module-level gettext `_`; this module swaps
 in a lookup of those strings (Python 3.11-3.13 wording), so `baocao` never
 answers "error: the following arguments are required" to a commune officer.
+Errors read «Lỗi: …» as every other refusal of `baocao` does; a mistyped command is answered with the
+closest one.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import gettext
+from pathlib import Path
 
 VI = {
     "usage: ": "Cách dùng: ",
@@ -16,7 +20,7 @@ VI = {
     "subcommands": "lệnh",
     "show this help message and exit": "in hướng dẫn này rồi thoát",
     "show program's version number and exit": "in phiên bản rồi thoát",
-    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\nXem hướng dẫn: %(prog)s -h\n",
+    "%(prog)s: error: %(message)s\n": "Lỗi: %(message)s\nXem hướng dẫn: %(prog)s -h\n",
     "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
     "unrecognized arguments: %s": "không hiểu tham số: %s",
     "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
@@ -47,6 +51,26 @@ def _n(singular: str, plural: str, n: int) -> str:
 
 argparse._ = _
 argparse.ngettext = _n
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose unknown command names the closest one («có phải … không?»)."""
+
+    def _check_value(self, action, value):
+        if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
+            close = difflib.get_close_matches(value, list(action.choices), n=1, cutoff=0.5)
+            hint = f" Có phải ý bạn là «{close[0]}»?" if close else ""
+            raise argparse.ArgumentError(None, f"không có lệnh «{value}».{hint} Các lệnh: "
+                                               f"{', '.join(action.choices)}")
+        super()._check_value(action, value)
+
+
+def output(parser: argparse.ArgumentParser, metavar: str, help: str, *old: str, required: bool = False):
+    """The output option, `--ra` in every command; `old` are the names earlier versions used, still accepted
+    (scripts written for them keep working) but shown nowhere: help, usage and errors name only `--ra`."""
+    action = parser.add_argument("--ra", *old, dest="ra", type=Path, metavar=metavar, required=required, help=help)
+    action.option_strings = ["--ra"]  # the parser still maps the old names to this action
+    return action
 
 
 def year(text: str) -> int:

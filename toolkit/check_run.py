@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.check import check_file, write_annotated
-from toolkit.city import Store, history_findings, shown, store_exists
+from toolkit.city import Store, history_findings, list_workbooks, shown, store_exists
 from toolkit.definition import ERROR, SEVERITY_VI, Report, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import read_submission
@@ -23,8 +23,9 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
 
     With `store` (the city's history), each file's previous period comes from it and its figures are
     compared with the unit's earlier periods (bất thường: warnings only)."""
+    files = _workbooks(files)
     if annotate and len(files) != 1:
-        raise BaocaoError("--ghi-ra chỉ dùng với một tệp")
+        raise BaocaoError("--ra chỉ dùng với một phiếu")
     if previous and store:
         raise BaocaoError("--ky-truoc và --kho không dùng cùng nhau: kho đã có phiếu kỳ trước")
     if store and not store_exists(store):
@@ -51,6 +52,23 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         write_annotated(files[0], reports[0].findings, annotate)
     _print(reports, as_json, annotate, details)
     return max(r.exit_code for r in reports)
+
+
+def _workbooks(paths: list[Path]) -> list[Path]:
+    """The files to check: each file named, and every workbook of each folder named (as `tong-hop` reads one).
+    A name that is neither is refused before anything is checked: it is a typing mistake, not a bad workbook."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = list_workbooks(path)
+            if not found:
+                raise BaocaoError("thư mục không có phiếu .xlsx/.xlsm nào", path=str(path))
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise BaocaoError("không có tệp hay thư mục này (kiểm tra lại tên và đường dẫn)", path=str(path))
+    return files
 
 
 def _previous(db: Store):

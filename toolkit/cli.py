@@ -14,15 +14,15 @@ import threading
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.argparse_vi import count, seconds, year
+from toolkit.argparse_vi import Parser, count, output, seconds, year
 from toolkit.errors import BaocaoError, log_failure
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--chi-tiet", action="store_true",
                         help="khi có lỗi, in thêm chi tiết kỹ thuật (cho người quản trị)")
-    p = argparse.ArgumentParser(prog="baocao", parents=[common], description="Báo cáo cải cách hành chính "
+    p = Parser(prog="baocao", parents=[common], description="Báo cáo cải cách hành chính "
                                 "cấp xã: phiếu Excel, kiểm tra, tổng hợp và báo cáo Word.")
     p.add_argument("--version", action="version", version=f"baocao {__version__}", help="in phiên bản rồi thoát")
     sub = p.add_subparsers(dest="command", metavar="LỆNH", title="lệnh")
@@ -31,18 +31,19 @@ def _parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)  # --chi-tiet also after the command
 
     s = command("tao-mau", help="tạo phiếu số liệu Excel (trống hoặc điền từ tệp dữ liệu)")
-    s.add_argument("--out", required=True, type=Path, help="tệp .xlsx cần tạo")
-    s.add_argument("--du-lieu", type=Path, help="tệp dữ liệu YAML để điền vào phiếu")
+    output(s, "PHIEU.xlsx", "tệp .xlsx cần tạo", "--out", required=True)
+    s.add_argument("--du-lieu", type=Path, metavar="DU_LIEU.yaml", help="tệp dữ liệu YAML để điền vào phiếu")
     s.set_defaults(run=cmd_tao_mau)
 
     s = command("doc", help="đọc một phiếu đã điền và in số liệu kèm vị trí ô")
-    s.add_argument("file", type=Path, metavar="FILE", help="phiếu .xlsx/.xlsm cần đọc")
+    s.add_argument("file", type=Path, metavar="PHIEU", help="phiếu .xlsx/.xlsm cần đọc")
     s.add_argument("--json", action="store_true", help="in dạng JSON")
     s.set_defaults(run=cmd_doc)
 
     s = command("tao-xlsm", help="tạo các tệp Excel có nút bấm (phiếu số liệu, tổng hợp thành phố)")
-    s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), help="thư mục ghi tệp .xlsm")
-    s.add_argument("--may-chu", metavar="URL", help="địa chỉ máy chủ baocao của thành phố: tạo phiếu cho từng đơn "
+    s.add_argument("--thu-muc", type=Path, default=Path("workbooks"), metavar="THU_MUC",
+                   help="thư mục ghi tệp .xlsm (mặc định workbooks)")
+    s.add_argument("--may-chu", metavar="DIA_CHI", help="địa chỉ máy chủ baocao của thành phố: tạo phiếu cho từng đơn "
                    "vị, nút bấm chạy trên máy chủ (máy của đơn vị chỉ cần Excel)")
     s.add_argument("--khoa", type=Path, metavar="KHOA.csv", help="tệp khóa do «baocao server cap-khoa» ghi ra "
                    "(dùng cùng --may-chu)")
@@ -52,16 +53,18 @@ def _parser() -> argparse.ArgumentParser:
                 "trang theo dõi (cần cài «baocao[server]»)")
     server = s.add_subparsers(dest="server_command", metavar="VIỆC", required=True)
     s = server.add_parser("chay", parents=[common], help="chạy máy chủ")
-    s.add_argument("--kho", required=True, type=_store, help="kho của thành phố (phiên bản, khóa): tệp SQLite "
+    s.add_argument("--kho", required=True, type=_store, metavar="KHO", help="kho của thành phố (phiên bản, khóa): tệp SQLite "
                    "hoặc địa chỉ PostgreSQL postgresql://người_dùng:mật_khẩu@máy/cơ_sở_dữ_liệu")
-    s.add_argument("--thu-muc", required=True, type=Path, help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
-    s.add_argument("--ky", required=True, help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
-    s.add_argument("--nam", required=True, type=year, help="năm báo cáo")
-    s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
-    s.add_argument("--dia-chi", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
-    s.add_argument("--cong", type=int, default=8000, help="cổng (mặc định 8000)")
-    s.add_argument("--dia-chi-cong-khai", metavar="URL", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
-    s.add_argument("--so-lan-bam", type=count, default=20, metavar="N",
+    s.add_argument("--thu-muc", required=True, type=Path, metavar="THU_MUC", help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
+    s.add_argument("--ky", required=True, metavar="KY", help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
+    s.add_argument("--nam", required=True, type=year, metavar="NAM", help="năm báo cáo")
+    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong "
+                   "biểu mẫu)")
+    s.add_argument("--dia-chi", default="127.0.0.1", metavar="DIA_CHI",
+                   help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
+    s.add_argument("--cong", type=count, default=8000, metavar="CONG", help="cổng (mặc định 8000)")
+    s.add_argument("--dia-chi-cong-khai", metavar="DIA_CHI", help="địa chỉ HTTPS các đơn vị dùng, để tạo liên kết tải về")
+    s.add_argument("--so-lan-bam", type=count, default=20, metavar="SO",
                    help="số lần bấm nút tối đa trong một phút của mỗi khóa (mặc định 20)")
     s.add_argument("--thoi-gian-xu-ly", type=seconds, default=25.0, metavar="GIAY",
                    help="thời gian xử lý tối đa một lần bấm; quá thì trả lời «máy chủ đang bận» (mặc định 25)")
@@ -70,59 +73,67 @@ def _parser() -> argparse.ArgumentParser:
                         "kết nối (mặc định 10)")
     s.add_argument("--cho-du-lieu", type=seconds, default=60.0, metavar="GIAY",
                    help="thời gian tối đa để nhận trọn một yêu cầu, kể cả dữ liệu gửi lên (mặc định 60)")
-    s.add_argument("--so-ket-noi", type=count, default=200, metavar="N",
+    s.add_argument("--so-ket-noi", type=count, default=200, metavar="SO",
                    help="số kết nối mở cùng lúc tối đa; quá thì trả lời 503 (mặc định 200)")
-    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="N",
+    s.add_argument("--so-ket-noi-moi-may", type=count, default=50, metavar="SO",
                    help="số kết nối mở cùng lúc tối đa từ một địa chỉ, trừ proxy trên cùng máy (mặc định 50)")
-    s.add_argument("--tien-trinh", type=count, default=1, metavar="N",
+    s.add_argument("--tien-trinh", type=count, default=1, metavar="SO",
                    help="số tiến trình xử lý yêu cầu, nên bằng số lõi CPU của máy (mặc định 1); các giới hạn "
                         "--so-ket-noi và --so-ket-noi-moi-may tính riêng cho từng tiến trình")
     s.set_defaults(run=cmd_server_chay)
     s = server.add_parser("cap-khoa", parents=[common],
-                          help="cấp khóa cho đơn vị (khóa cũ hết hiệu lực), ghi ra tệp CSV")
-    s.add_argument("--kho", required=True, type=_store, help="kho của thành phố (tệp SQLite hoặc địa chỉ "
-                   "postgresql://…)")
-    s.add_argument("--don-vi", nargs="*", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị)")
-    s.add_argument("--ra", required=True, type=Path, metavar="KHOA.csv", help="tệp CSV ghi mã, tên đơn vị và khóa")
+                          help="cấp khóa cho đơn vị chưa có khóa (cấp lại chỉ khi ghi --cap-lai hoặc --tat-ca), "
+                               "gộp vào tệp CSV")
+    s.add_argument("--kho", required=True, type=_store, metavar="KHO", help="kho của thành phố (tệp SQLite hoặc địa "
+                   "chỉ postgresql://…)")
+    s.add_argument("--don-vi", nargs="+", metavar="MA", help="mã ĐVHC cần cấp (mặc định: mọi đơn vị); đơn vị đã có "
+                   "khóa giữ khóa của mình")
+    s.add_argument("--cap-lai", nargs="+", metavar="MA", help="cấp lại khóa mới cho các đơn vị này: khóa cũ hết hiệu "
+                   "lực (đơn vị làm mất khóa, lộ khóa)")
+    s.add_argument("--tat-ca", action="store_true", help="cấp lại khóa mới cho mọi đơn vị (hoặc mọi đơn vị của "
+                   "--don-vi): mọi khóa cũ hết hiệu lực")
+    output(s, "KHOA.csv", "tệp CSV (UTF-8, mở được bằng Excel) ghi mã, tên đơn vị và khóa; đã có thì khóa mới được "
+           "gộp vào: dòng của đơn vị được cấp thay dòng cũ, các dòng khác giữ nguyên; chỉ người tạo đọc được",
+           required=True)
     s.set_defaults(run=cmd_server_cap_khoa)
 
     s = command("tong-hop", help="tổng hợp phiếu của các đơn vị trong thư mục thành sổ tổng hợp "
                        "thành phố (mã thoát 1 khi có tệp lỗi hoặc không đọc được)")
     s.add_argument("folder", type=Path, metavar="THU_MUC", help="thư mục chứa phiếu .xlsx/.xlsm (đọc cả thư mục con)")
-    s.add_argument("--ky", help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»); mặc định: kỳ của "
+    s.add_argument("--ky", metavar="KY", help="kỳ báo cáo: mã (6T, Q1...) hoặc tên («6 tháng đầu năm»); mặc định: kỳ của "
                    "phần lớn tệp trong thư mục")
-    s.add_argument("--nam", type=year, help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
-    s.add_argument("--out", required=True, type=Path, help="tệp .xlsx tổng hợp cần tạo")
-    s.add_argument("--han", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
-    s.add_argument("--kho", type=_store, help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
+    s.add_argument("--nam", type=year, metavar="NAM", help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
+    output(s, "TONG_HOP.xlsx", "tệp .xlsx tổng hợp cần tạo", "--out", required=True)
+    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--kho", type=_store, metavar="KHO", help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
                    "postgresql://…)")
-    s.add_argument("--tien-trinh", type=count, metavar="N", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
+    s.add_argument("--tien-trinh", type=count, metavar="SO", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
                    "(mặc định: dùng mọi lõi CPU của máy, mỗi lõi một tiến trình)")
     s.set_defaults(run=cmd_tong_hop)
 
     s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
-    s.add_argument("files", nargs="+", type=Path, metavar="FILE", help="phiếu .xlsx/.xlsm cần kiểm tra")
+    s.add_argument("files", nargs="+", type=Path, metavar="PHIEU_HOAC_THU_MUC",
+                   help="phiếu .xlsx/.xlsm cần kiểm tra, hoặc thư mục: mọi phiếu trong đó (cả thư mục con)")
     s.add_argument("--json", action="store_true", help="in danh sách lỗi dạng JSON")
-    s.add_argument("--ghi-ra", type=Path, metavar="OUT.xlsx",
-                   help="ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một tệp)")
-    s.add_argument("--ky-truoc", type=Path, metavar="FILE", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
-    s.add_argument("--kho", type=_store, help="kho của thành phố (tệp SQLite hoặc postgresql://…): đối chiếu kỳ "
+    output(s, "BAN_SAO.xlsx", "ghi bản sao có tô màu, ghi chú và sheet lỗi (chỉ với một phiếu)", "--ghi-ra")
+    s.add_argument("--ky-truoc", type=Path, metavar="PHIEU_KY_TRUOC", help="phiếu kỳ trước, để đối chiếu giữa hai kỳ")
+    s.add_argument("--kho", type=_store, metavar="KHO", help="kho của thành phố (tệp SQLite hoặc postgresql://…): đối chiếu kỳ "
                    "trước và so với các kỳ trước của đơn vị (số liệu bất thường)")
     s.set_defaults(run=cmd_kiem_tra)
 
     s = command("bao-cao", help="lập báo cáo Word (và PDF) từ một phiếu hoặc mọi phiếu trong thư mục")
-    s.add_argument("target", type=Path, metavar="FILE_OR_FOLDER", help="phiếu .xlsx hoặc thư mục chứa các phiếu")
+    s.add_argument("target", type=Path, metavar="PHIEU_HOAC_THU_MUC", help="phiếu .xlsx hoặc thư mục chứa các phiếu")
     s.add_argument("--loai", required=True, metavar="LOAI",
                    help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
                         "chinh-quyen-than-thien, tong-hop")
-    s.add_argument("--out", type=Path, help="tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)")
+    output(s, "KET_QUA", "tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)", "--out")
     s.add_argument("--pdf", action="store_true",
                    help="xuất thêm PDF bằng LibreOffice (LibreOffice chạy sẵn của máy chủ trên máy này nếu có)")
     s.add_argument("--du-thao", action="store_true",
                    help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
-    s.add_argument("--ky", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
-    s.add_argument("--nam", type=int, help="với tong-hop: năm báo cáo")
-    s.add_argument("--kho", type=_store, help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
+    s.add_argument("--ky", metavar="KY", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
+    s.add_argument("--nam", type=year, metavar="NAM", help="với tong-hop: năm báo cáo")
+    s.add_argument("--kho", type=_store, metavar="KHO", help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
                    "trước, cộng dồn các quý)")
     s.set_defaults(run=cmd_bao_cao)
 
@@ -140,7 +151,7 @@ def cmd_tao_mau(args) -> int:
 
     form = load_form()
     data = load_data(args.du_lieu, form) if args.du_lieu else None
-    out = build(form, args.out, data)
+    out = build(form, args.ra, data)
     print(f"Đã tạo phiếu số liệu: {out}")
     return 0
 
@@ -210,9 +221,13 @@ def cmd_server_chay(args) -> int:
 def cmd_server_cap_khoa(args) -> int:
     from toolkit.server import issue_to_csv
 
-    n = issue_to_csv(args.kho, args.don_vi, args.ra)
-    print(f"Đã cấp {n} khóa, ghi vào {args.ra}. Tạo phiếu cho các đơn vị: baocao tao-xlsm --may-chu URL "
-          f"--khoa {args.ra} --thu-muc THU_MUC; giữ kín tệp khóa.")
+    done = issue_to_csv(args.kho, args.ra, args.don_vi, args.cap_lai, everyone=args.tat_ca)
+    print(f"Đã cấp {done.issued} khóa" + (f", trong đó {done.revoked} khóa cũ bị thu hồi (hết hiệu lực)"
+                                          if done.revoked else "") +
+          (f"; {len(done.skipped)} đơn vị đã có khóa, giữ nguyên" if done.skipped else "") + ".")
+    print(f"Đã ghi {args.ra}: {done.issued} dòng mới" + (f", giữ nguyên {done.kept} dòng đã có" if done.kept else "") +
+          f". Tạo phiếu cho các đơn vị: baocao tao-xlsm --may-chu DIA_CHI --khoa {args.ra} --thu-muc THU_MUC; "
+          "giữ kín tệp khóa.")
     return 0
 
 
@@ -231,7 +246,7 @@ def cmd_tong_hop(args) -> int:
     res.require_usable()
     stored, unstored = save_consolidation(args.kho, res) if args.kho else (0, [])
     res.excluded += [(f, f"Không lưu được vào kho dữ liệu (vẫn có trong tổng hợp): {why}") for f, why in unstored]
-    write_city_workbook(res, args.out)
+    write_city_workbook(res, args.ra)
     errors = sum(r.errors for r in res.rows)
     left_out = res.left_out
     print(f"Tổng hợp {period}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, {res.late} nộp "
@@ -245,7 +260,7 @@ def cmd_tong_hop(args) -> int:
 
         print(f"Kho dữ liệu {shown(args.kho)}: thêm {stored} bản nộp mới" +
               (f"; {len(unstored)} tệp không lưu được." if unstored else "."))
-    print(f"Đã ghi sổ tổng hợp: {args.out}")
+    print(f"Đã ghi sổ tổng hợp: {args.ra}")
     return 1 if res.has_errors or left_out or unstored else 0
 
 
@@ -262,7 +277,7 @@ def _consolidate(folder: Path, ky, nam, **options):
 def cmd_kiem_tra(args) -> int:
     from toolkit.check_run import run_check
 
-    return run_check(args.files, as_json=args.json, annotate=args.ghi_ra, previous=args.ky_truoc,
+    return run_check(args.files, as_json=args.json, annotate=args.ra, previous=args.ky_truoc,
                      details=args.chi_tiet, store=args.kho)
 
 
@@ -274,7 +289,7 @@ def cmd_bao_cao(args) -> int:
     if args.ky or args.nam or args.kho:
         raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
     aside: list[tuple] = []
-    for path in render_path(args.target, args.loai, args.out, pdf=args.pdf, draft=args.du_thao,
+    for path in render_path(args.target, args.loai, args.ra, pdf=args.pdf, draft=args.du_thao,
                             aside=lambda sub, errors: aside.append((sub, errors))):
         print(f"Đã ghi báo cáo: {path}")
     for sub, errors in aside:
@@ -295,7 +310,7 @@ def _city_report(args) -> int:
     if not res.form.city_report.get("signer"):
         print(NO_SIGNER_NOTE)
     code = res.form.period(res.period).code
-    out = args.out or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
+    out = args.ra or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
     for path in render_city_report(res, out, pdf=args.pdf):
         print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
     return 0
@@ -337,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("BAOCAO_DEBUG"):
             raise
         log = log_failure(exc, " ".join(sys.argv))
-        print(f"Lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy gửi tệp này cho người quản "
+        print(f"Lỗi: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy gửi tệp này cho người quản "
               "trị (chạy lại với --chi-tiet để xem ngay).", file=sys.stderr)
         if args.chi_tiet:
             import traceback

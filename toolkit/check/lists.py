@@ -190,12 +190,20 @@ def _windows(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
     out: list[Finding] = []
     bounds = period_bounds(form, sub.period, sub.year)
     lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
+    own = _own_window_bounds(sub, form)
     for row in sub.lists.get("so_lieu_rieng", []):
         start, end, label = row.get("tu_ngay"), row.get("den_ngay"), row.get("chi_tieu") or ""
         cell = row.cells["tu_ngay"].loc if "tu_ngay" in row.cells else row.loc
         if isinstance(start, date) and isinstance(end, date) and start > end:
             out.append(make(sub, "thoi-gian-nguoc", cell, "", {"tu_ngay": start, "den_ngay": end}, label=label,
                             start=fmt_date(start), end=fmt_date(end)))
+        if row.get("gia_tri") is not None and own:
+            low, high, date_name = own
+            bad = [d for d in (start, end) if isinstance(d, date) and not low <= d <= high]
+            if bad:
+                out.append(make(sub, "thoi-gian-khong-hop-ly", cell, "", {"ngay": bad[0]}, label=label,
+                                date=fmt_date(bad[0]), low=fmt_date(low), high=fmt_date(high),
+                                first_year=low.year, date_name=date_name))
         if bounds is None or row.get("gia_tri") is not None:
             continue
         p_start, p_end = bounds
@@ -204,6 +212,17 @@ def _windows(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:
             out.append(make(sub, "thoi-gian-ngoai-ky", cell, "", {"ngay": bad[0]}, label=label,
                             date=fmt_date(bad[0]), p_start=fmt_date(p_start), p_end=fmt_date(p_end)))
     return out
+
+
+def _own_window_bounds(sub: Submission, form: Form) -> tuple[date, date, str] | None:
+    """(first day, last day, name of the last day) a report's own figure may be counted over: from 1 January
+    `window_years_back` years before the report's year to the report's date (the data window's end before the
+    report is dated, as for the documents)."""
+    high = sub.get("NGAY_BAO_CAO") or sub.get("DEN_NGAY")
+    if not isinstance(sub.year, int) or not isinstance(high, date):
+        return None
+    name = "ngày ký báo cáo" if sub.get("NGAY_BAO_CAO") else "ngày kết thúc kỳ số liệu"
+    return date(sub.year - form.rule_knobs.get("window_years_back", 5), 1, 1), high, name
 
 
 def row_findings(sub: Submission, form: Form, make: MakeFinding) -> list[Finding]:

@@ -61,12 +61,22 @@ def _shown(v: float, unit: str) -> str:
     return f"{fmt_number(round(v, 2))} {unit}".strip()
 
 
-def _times(x: float, ref: float) -> str:
-    """ "gấp 9,8 lần" or "chỉ bằng 10%" of a reference."""
-    if ref <= 0:
-        return "trong khi trước đó là 0"
+def _against(x: float, ref: float, name: str, ref_text: str) -> str:
+    """x against a reference `name` whose value reads `ref_text`: "gấp 9,8 lần 6 tháng đầu năm 2025 (658)",
+    "chỉ bằng 10% so với …", "xấp xỉ …". A zero or a negative on either side is stated, never divided by."""
+    if ref <= 0 or x < 0:
+        return f"trong khi {name} là {ref_text}"
     r = x / ref
-    return f"gấp {fmt_number(round(r, 1))} lần" if r >= 1 else f"chỉ bằng {fmt_number(round(100 * r))}% so với"
+    if round(r, 1) == 1:  # "gấp 1 lần", "chỉ bằng 100%" say nothing
+        return f"xấp xỉ {name} ({ref_text})"
+    if r > 1:
+        return f"gấp {fmt_number(round(r, 1))} lần {name} ({ref_text})"
+    return f"chỉ bằng {fmt_number(round(100 * r))}% so với {name} ({ref_text})"
+
+
+def _span(low: float, high: float) -> str:
+    low, high = fmt_number(round(low, 2)), fmt_number(round(high, 2))
+    return f"từ {low} đến {high}" if low.startswith("-") else f"{low}–{high}"
 
 
 def log_centre(refs: list[float]) -> tuple[float, float]:
@@ -147,19 +157,20 @@ def _history_one(form: Form, code: str, x: float, flow: bool, seen: list, year: 
     if not refs or max(now, max(v for _, v in refs)) < least:
         return None
     last_st, last_v = refs[0]
-    last = f"{period_year(last_st.period, last_st.year)}{per} ({fmt_number(round(last_v, 2))})"
+    name, shown = f"{period_year(last_st.period, last_st.year)}{per}", fmt_number(round(last_v, 2))
+    last = f"{name} ({shown})"
     if len(refs) >= enough:
         z, _ = robust_z(now, [v for _, v in refs], float(h.get("mad_floor", 0.15)))
         if abs(z) <= float(h.get("z", 3.5)):
             return None
         recent = sorted(v for _, v in refs[:3])
-        span = f"{fmt_number(round(recent[0], 2))}–{fmt_number(round(recent[-1], 2))}"
+        span = _span(recent[0], recent[-1])
         return (f"{last}; {_COUNT_WORDS[len(recent)]}{per} {span}",
-                f"{_times(now, last_v)} {last}; {_COUNT_WORDS[len(recent)]} {span}")
+                f"{_against(now, last_v, name, shown)}; {_COUNT_WORDS[len(recent)]} {span}")
     ratio = float(h.get("ratio", 3))
     if last_v > 0 and 1 / ratio < now / last_v < ratio:
         return None
-    return last, f"{_times(now, last_v)} {last}"
+    return last, _against(now, last_v, name, shown)
 
 
 def history_findings(form: Form, store: Store, sub) -> list[Finding]:
@@ -201,10 +212,11 @@ def peers(form: Form, rows: list) -> list[Anomaly]:
                 if abs(z_score(r, centre, float(p.get("mad_floor", 0.15)))) <= float(p.get("z", 3.5)):
                     continue
                 unit_of = f"{ind.unit}/1.000 dân" if per_capita else ind.unit
-                compared = f"trung vị của {len(members)} {kind.lower()}: {_shown(med, unit_of)}"
+                name, median = f"trung vị của {len(members)} {kind.lower()}", _shown(med, unit_of)
+                compared = f"{name}: {median}"
                 own = f" ({_shown(r, unit_of)})" if per_capita else ""
                 out.append(Anomaly(row.unit.code, row.unit.name, "peers", code, ind.label, x, compared,
-                                   f"{_shown(x, ind.unit)}{own}, {_times(r, med)} {compared}",
+                                   f"{_shown(x, ind.unit)}{own}, {_against(r, med, name, median)}",
                                    row.values.get(code, (None, ""))[1]))
     return out
 

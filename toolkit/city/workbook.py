@@ -356,7 +356,17 @@ def _source_link(ws, r: int, c: int, shown: str, path: str, cell: str, out: Path
         target = Path(os.path.relpath(Path(path).resolve(), Path(out).resolve().parent)).as_posix()
     except ValueError:  # another drive on Windows: the absolute path
         target = Path(path).resolve().as_posix()
-    ws.write_url(r, c, f"external:{target}#'{sheet}'!{a1}", fmt.link, f"{shown}!{cell}")
+    ws.write_url(r, c, f"external:{_escaped(target)}#'{sheet}'!{a1}", fmt.link, f"{shown}!{cell}")
+
+
+# How Excel writes a file path into a link's target (and xlsxwriter, which leaves a path holding any "%xx" as is):
+# "#" in particular, else the rest of the file's name is taken for the place in it ("@a#'Số liệu'!A1.xlsx").
+_URL_ESCAPES = {"%": "%25", '"': "%22", " ": "%20", "#": "%23", "<": "%3c", ">": "%3e", "[": "%5b", "]": "%5d",
+                "^": "%5e", "`": "%60", "{": "%7b", "}": "%7d"}
+
+
+def _escaped(path: str) -> str:
+    return "".join(_URL_ESCAPES.get(ch, ch) for ch in path)
 
 
 def _areas(row: UnitRow) -> dict[str, str]:

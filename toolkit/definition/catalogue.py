@@ -144,6 +144,10 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
          "trong kỳ",
          "Sửa ngày; số liệu tính cho khoảng thời gian khác kỳ thì ghi vào cột Giá trị của dòng này (số liệu riêng "
          "của báo cáo)"),
+    Code("thoi-gian-khong-hop-ly", ERROR, "Khoảng thời gian riêng không hợp lý",
+         "{label}: ngày {date} nằm ngoài khoảng thời gian của số liệu riêng ({low} – {high}: từ đầu năm {first_year} "
+         "đến {date_name})",
+         "Sửa Từ ngày hoặc Đến ngày của dòng này ở sheet Số liệu riêng (gõ nhầm năm?)"),
     Code("cqtt-tong-diem-toi-da", ERROR, "Tổng điểm tối đa sai",
          "Tổng điểm tối đa các tiêu chí thành phần của «{criterion}» là {total}, phải {need} {limit}",
          "Không sửa cột điểm tối đa; chép lại từ mẫu"),

@@ -31,6 +31,9 @@ ROW_CHECKS = (
     ("thoi-gian-ngoai-ky", "so_lieu_rieng", "tu_ngay",
      "Khoảng thời gian riêng của một số liệu sheet «Số liệu» (dòng của sheet «Số liệu riêng» không ghi «Giá trị») "
      "nằm trong kỳ báo cáo."),
+    ("thoi-gian-khong-hop-ly", "so_lieu_rieng", "tu_ngay",
+     "Khoảng thời gian của một số liệu riêng (dòng của sheet «Số liệu riêng» có «Giá trị») nằm từ đầu năm thứ "
+     "năm trước năm báo cáo đến «Ngày ký báo cáo» (chưa ghi ngày ký: «Số liệu đến ngày»)."),
     ("cqtt-diem-vuot-toi-da", "cqtt", "diem_tu_cham", "«Điểm tự chấm» không lớn hơn «Điểm tối đa»."),
     ("cqtt-tthc-qua-han", "cqtt", "diem_tu_cham",
      "Tiêu chí giải quyết thủ tục hành chính đúng hạn không đạt «Điểm tối đa» khi có hồ sơ «Giải quyết quá hạn»."),

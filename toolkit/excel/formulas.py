@@ -477,6 +477,19 @@ def _window_row(check_id: str, c: dict[str, str], form: Form) -> str:
     if check_id == "thoi-gian-nguoc":
         return (f'IF(AND(ISNUMBER({start}),ISNUMBER({end})),IF({start}>{end},{label}&": «Từ ngày» "&'
                 f'{vn_date(start)}&" sau «Đến ngày» "&{vn_date(end)},""),"")')
+    if check_id == "thoi-gian-khong-hop-ly":
+        low = f"DATE(NAM_BAO_CAO-{form.rule_knobs.get('window_years_back', 5)},1,1)"
+        high = "IF(ISNUMBER(NGAY_BAO_CAO),NGAY_BAO_CAO,DEN_NGAY)"
+
+        def off(d: str) -> str:
+            return f"AND(ISNUMBER({d}),OR({d}<{low},{d}>{high}))"
+
+        skip = f"OR(NOT(ISNUMBER({c['gia_tri']})),NOT(ISNUMBER(NAM_BAO_CAO)),NOT(ISNUMBER({high})))"
+        text = join(label, q(": ngày "), vn_date(f"IF({off(start)},{start},{end})"),
+                    q(" nằm ngoài khoảng thời gian của số liệu riêng ("), vn_date(low), q(" – "), vn_date(high),
+                    q(": từ đầu năm "), f"YEAR({low})", q(" đến "),
+                    'IF(ISNUMBER(NGAY_BAO_CAO),"ngày ký báo cáo","ngày kết thúc kỳ số liệu")', q(")"))
+        return f'IF({skip},"",IF(OR({off(start)},{off(end)}),{text},""))'
     dated = [p for p in form.periods if p.months]
     idx = f'MATCH(KY_BAO_CAO&"",{{{",".join(q(p.label) for p in dated)}}},0)'
     first = "{" + ",".join(str(p.months[0]) for p in dated) + "}"

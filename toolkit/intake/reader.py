@@ -21,6 +21,7 @@ import python_calamine as pc
 from toolkit.definition import Field, Form, ListDef, catalogue, label_key, load_form, nfc
 from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError, log_failure
+from toolkit.intake import serials
 from toolkit.intake.submission import Loc, Problem, Row, Submission, Value, cell_name
 from toolkit.intake.vnnum import NumberError, parse_number
 from toolkit.intake.xlsx_scan import MAX_CELLS, Scanner, TruncatedXml, UnsafeXml
@@ -92,10 +93,12 @@ def sniff(path: Path) -> None:
 class _Sheet:
     """A sheet as a grid of rows from row 0, column 0 (Excel A1)."""
 
-    def __init__(self, name: str, rows: list[list[Any]], merged: list[tuple] | None = None):
+    def __init__(self, name: str, rows: list[list[Any]], merged: list[tuple] | None = None,
+                 shown: Callable[[str, Any], Any] | None = None):
         self.name = name
         self.rows = rows
         self.merged = merged or []
+        self.shown = shown  # (cell, calamine's value) -> what Excel shows, for values calamine cannot tell apart
 
     @classmethod
     def from_calamine(cls, book: pc.CalamineWorkbook, scanner: Scanner, name: str, path: Path) -> "_Sheet":
@@ -106,15 +109,20 @@ class _Sheet:
                 f"dòng × {fmt_number(scan.columns)} cột); hãy xóa các dòng, cột thừa (Ctrl+End chỉ ô cuối cùng) "
                 "rồi lưu lại", path=str(path), code="tep-qua-lon")
         sheet = book.get_sheet_by_name(name)
+        part = scanner.parts[name]
         return cls(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
-                   [tuple(m) for m in (sheet.merged_cell_ranges or [])])
+                   [tuple(m) for m in (sheet.merged_cell_ranges or [])],
+                   lambda ref, value: serials.true_value(scanner.zf, part, ref, value))
 
     def loc(self, r: int, c: int) -> Loc:
         return Loc(self.name, cell_name(r, c))
 
     def cell(self, r: int, c: int) -> Any:
         row = self.rows[r] if r < len(self.rows) else []
-        return row[c] if c < len(row) else ""
+        value = row[c] if c < len(row) else ""
+        if self.shown and serials.lookalike(value):
+            return self.shown(cell_name(r, c), value)
+        return value
 
     def find_header(self, wanted: tuple[str, ...], limit: int = 30) -> tuple[int, dict[str, int]] | None:
         """First row (within `limit`) holding the first wanted header; map of header -> column."""
@@ -141,6 +149,9 @@ def _convert(field: Field, raw: Any, form: Form) -> tuple[Any, str | None, dict]
 
 def _typed(field: Field, raw: Any, form: Form) -> tuple[Any, str | None]:
     """Typed value of a cell for `field`, or (None, reason) when it is not of the field's type."""
+    if raw is serials.FEB29_1900:
+        return (str(raw), None) if field.type == "text" else (None, "ô chứa ngày 29/02/1900, một ngày không có thật "
+                                                                   "(lịch của Excel coi năm 1900 là năm nhuận)")
     if isinstance(raw, str):
         raw = nfc(raw).strip()
         if raw == "":
@@ -197,6 +208,8 @@ def _as_date(raw: Any) -> date | str:
         return raw
     if isinstance(raw, (int, float)) and 1 <= raw < 2958466:
         return _EXCEL_EPOCH + timedelta(days=int(raw))
+    if isinstance(raw, (int, float)) and raw < 0:
+        return f"ô chứa số âm ({fmt_number(raw)}), không phải ngày (Excel hiện «########»)"
     if isinstance(raw, str):
         day, reason = _parse_date(raw)
         return day or reason

@@ -76,11 +76,12 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
 
 
 def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
-           form: Form) -> Receipt | None:
+           form: Form, typed: bool = False) -> Receipt | None:
     """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
-    error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own."""
+    error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own (`typed`:
+    the key came from the upload page)."""
     sub = report.submission
-    _require_own(sub, unit, form)
+    _require_own(sub, unit, form, typed)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
         with Store(store_path, form) as db:
             report.findings += history_findings(form, db, sub)
@@ -90,13 +91,17 @@ def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path
     return None
 
 
-def _require_own(sub, unit: str, form: Form) -> None:
-    """The workbook is the key holder's own and names its period: else nothing is stored nor marked."""
+def _require_own(sub, unit: str, form: Form, typed: bool) -> None:
+    """The workbook is the key holder's own and names its period: else nothing is stored nor marked. `typed`:
+    the key was typed on the upload page, not read from the workbook's own settings."""
     if sub.unit_code != unit:
         name = form.unit_by_code(unit).name if form.unit_by_code(unit) else unit
-        raise BaocaoError(f"khóa trong tệp này là của {name} (mã {unit}) nhưng phiếu ghi mã đơn vị "
-                          f"«{sub.unit_code or 'trống'}» ở sheet «Thông tin chung»; sửa mã đơn vị hoặc dùng "
-                          "đúng tệp thành phố đã cấp cho đơn vị")
+        written = f"«{sub.unit_code or 'trống'}» ở sheet «Thông tin chung»"
+        if typed:
+            raise BaocaoError(f"khóa bạn nhập là của {name} (mã {unit}) nhưng tệp đã chọn ghi mã đơn vị {written}; "
+                              f"hãy chọn tệp của {name}, hoặc nhập khóa của đơn vị ghi trong tệp")
+        raise BaocaoError(f"khóa trong tệp này là của {name} (mã {unit}) nhưng phiếu ghi mã đơn vị {written}; "
+                          "sửa mã đơn vị hoặc dùng đúng tệp thành phố đã cấp cho đơn vị")
     if not sub.period or not isinstance(sub.year, int):
         raise BaocaoError("hãy chọn kỳ báo cáo và nhập năm ở sheet «Thông tin chung» rồi bấm Nộp lại")
 
