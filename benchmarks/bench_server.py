@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import remote_client as rc  # noqa: E402
+from machine import print_load  # noqa: E402
 
 from toolkit.city import Store  # noqa: E402
 from toolkit.definition import load_form  # noqa: E402
@@ -218,6 +219,7 @@ def main() -> None:
     ap.add_argument("--giay", type=float, default=60.0, help="window in which units start (0: all at once)")
     ap.add_argument("--phieu", type=Path, help="a JSON file keeping the built workbooks' payloads between runs")
     args = ap.parse_args()
+    print_load()
     form = load_form()
     units = [u.code for u in form.units[:args.don_vi]]
     with tempfile.TemporaryDirectory() as tmp:

@@ -234,6 +234,17 @@ def test_cli_tong_hop_exit_codes(city, tmp_path):
                    "--han", "31-6-2026").returncode == 2
 
 
+def test_one_process_reads_what_a_process_per_core_does(city):
+    serial = consolidate(city["inbox"], "6 tháng đầu năm", YEAR, workers=1)
+    pooled = city["res"]  # consolidate's default: one process per core
+    assert [(r.unit.code, r.status, r.values, r.findings) for r in serial.rows] == \
+        [(r.unit.code, r.status, r.values, r.findings) for r in pooled.rows]
+    assert serial.excluded == pooled.excluded and serial.totals == pooled.totals
+    assert "--tien-trinh SO" in run_cli("tong-hop", "-h").stdout
+    refused = run_cli("tong-hop", str(city["inbox"]), "--ra", "x.xlsx", "--tien-trinh", "0")
+    assert refused.returncode == 2 and "0 phải từ 1 trở lên" in refused.stderr
+
+
 def test_analysis_frames(city):
     from toolkit.city.analysis import long_frame, wide_frame
 

@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--kho", type=_store, metavar="KHO", help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
                    "postgresql://…)")
     s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help=CITY_BOOK_HELP)
+    s.add_argument("--tien-trinh", type=count, metavar="SO", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
+                   "(mặc định: dùng mọi lõi CPU của máy, mỗi lõi một tiến trình)")
     s.set_defaults(run=cmd_tong_hop)
 
     s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
@@ -252,7 +254,7 @@ def cmd_tong_hop(args) -> int:
 
     book = read_city_book(args.tep_tong_hop, load_form())
     res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
-                       accepted=book.accepted)
+                       accepted=book.accepted, workers=args.tien_trinh)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)

@@ -125,12 +125,23 @@ def _span(low: float, high: float) -> str:
     return f"từ {low} đến {high}" if low.startswith("-") else f"{low}–{high}"
 
 
-def robust_z(x: float, refs: list[float], floor: float) -> tuple[float, float]:
-    """(modified z-score of log x among the logs of refs, their median back on the value scale)."""
+def log_centre(refs: list[float]) -> tuple[float, float]:
+    """(median, MAD) of the logs of refs: what a robust z-score measures against, computed once per group."""
     logs = [math.log1p(max(r, 0)) for r in refs]
     med = statistics.median(logs)
-    mad = statistics.median(abs(v - med) for v in logs)
-    return Z_SCALE * (math.log1p(max(x, 0)) - med) / max(mad, floor), math.expm1(med)
+    return med, statistics.median(abs(v - med) for v in logs)
+
+
+def z_score(x: float, centre: tuple[float, float], floor: float) -> float:
+    """Modified z-score of log x against `log_centre` of its references."""
+    med, mad = centre
+    return Z_SCALE * (math.log1p(max(x, 0)) - med) / max(mad, floor)
+
+
+def robust_z(x: float, refs: list[float], floor: float) -> tuple[float, float]:
+    """(modified z-score of log x among the logs of refs, their median back on the value scale)."""
+    centre = log_centre(refs)
+    return z_score(x, centre, floor), math.expm1(centre[0])
 
 
 def _months(form: Form, label: str) -> tuple[int, int] | None:
@@ -241,10 +252,10 @@ def peers(form: Form, rows: list) -> list[Anomaly]:
         for kind, members in groups.items():
             if len(members) < p.get("min_units", 8):
                 continue
-            rates = [r for _, _, r in members]
+            centre = log_centre([r for _, _, r in members])  # once per group: n members cost n log n, not n²
+            med = math.expm1(centre[0])
             for row, x, r in members:
-                z, med = robust_z(r, rates, float(p.get("mad_floor", 0.15)))
-                if abs(z) <= float(p.get("z", 3.5)):
+                if abs(z_score(r, centre, float(p.get("mad_floor", 0.15)))) <= float(p.get("z", 3.5)):
                     continue
                 unit_of = f"{ind.unit}/1.000 dân" if per_capita else ind.unit
                 name, median = f"trung vị của {len(members)} {kind.lower()}", _shown(med, unit_of)

@@ -4,8 +4,8 @@
 city workbook (toolkit.city.workbook), the history store (`store.save_consolidation`)
 and the city report are writers that take it.
 
-Files are read and checked in a 2-process pool (the work is CPU-bound Python; the
-GIL would keep threads on one core). Each worker returns a small plain dict, not
+Files are read and checked in a pool of one process per core of the machine (the
+work is CPU-bound Python; the GIL would keep threads on one core). Each worker returns a small plain dict, not
 the whole `Submission`, so pickling stays cheap. Nothing is dropped silently:
 unreadable or foreign files, files of another period, unknown units and older
 duplicate submissions are all kept in the result and listed in the city workbook.
@@ -32,7 +32,6 @@ from toolkit.errors import BaocaoError, os_reason
 from toolkit.intake import as_text
 from toolkit.vnformat import city_date, city_today, from_timestamp, period_year, ratio_percent
 
-WORKERS = 2
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
 ST_MISSING, ST_OK, ST_ERRORS, ST_LATE = "chưa nộp", "đã nộp", "có lỗi", "nộp muộn"
@@ -338,14 +337,21 @@ def _init_worker(form: Form) -> None:
     _FORM = form
 
 
-def read_all(paths: list[Path], store_path: str | None = None, workers: int = WORKERS, form: Form | None = None,
+def cores() -> int:
+    """The CPU cores this process may run on: the default number of reading processes."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def read_all(paths: list[Path], store_path: str | None = None, workers: int | None = None, form: Form | None = None,
              progress: Callable[[int], None] | None = None) -> list[dict]:
-    """process_file over every path, in path order; `progress(n)` after each n files done.
+    """process_file over every path, in path order, in `workers` processes (default: one per core);
+    `progress(n)` after each n files done.
 
     A pool pays off from about 8 files. Its workers are forked after the form and its
     compiled rules are loaded here, so they start with both instead of building them again.
     """
     form = form or load_form()
+    workers = workers or cores()
     checks(form)
     jobs = [(str(p), store_path) for p in paths]
     done: list[dict] = []
@@ -429,7 +435,7 @@ def _deadline(form: Form, window_to: date | None, period_due: date | None) -> da
 
 
 def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
-                store: Path | str | None = None, workers: int = WORKERS, form: Form | None = None,
+                store: Path | str | None = None, workers: int | None = None, form: Form | None = None,
                 progress: Callable[[int], None] | None = None, accepted: list[Acceptance] = (),
                 today: date | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.

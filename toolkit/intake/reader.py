@@ -373,7 +373,7 @@ def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
     for target in (t for t in (sub.meta, sub.values) if t):
         sheet = next(iter(target.values())).loc.sheet
         by_cell = {v.loc.cell: v for v in target.values()}
-        for cell, (formula, error) in scanner.scan(sheet).formulas.items():
+        for cell, (formula, error) in scanner.formulas(sheet).items():
             value = by_cell.get(cell)
             if value is None:
                 continue
@@ -410,7 +410,8 @@ def read_workbook(source: Path | str | Mapping[str, list[list[Any]]], form: Form
     try:
         sniff(path, shown)
         with zipfile.ZipFile(path) as zf:
-            scanner = Scanner(zf)
+            inputs = {label_key(L.SHEET_META), label_key(L.SHEET_DATA)}  # whose formulas _scan_formulas reads
+            scanner = Scanner(zf, lambda sheet: label_key(sheet) in inputs)
             if not scanner.shared_strings_ok():
                 raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
                                   path=shown, code="tep-qua-lon")
