@@ -15,4 +15,5 @@ __getattr__, __all__ = exports(__name__, {
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),
     "analysis": ("long_frame", "wide_frame"),
+    "versions": ("versions",),
 })

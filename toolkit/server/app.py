@@ -324,6 +324,32 @@ def create_app(settings: Settings) -> FastAPI:
             deadline=settings.deadline, groups=d.GROUPS, order=d.STATUS_ORDER, columns=d.COLUMNS,
             sortable=list(enumerate(d.COLUMNS))[1:], css=d.STATUS_CSS))
 
+    @app.get("/don-vi/{unit}/phien-ban", response_class=HTMLResponse)
+    def unit_versions(unit: str, request: Request) -> HTMLResponse:
+        return versions_page(request, unit, None)
+
+    @app.get("/don-vi/{unit}/phien-ban/{number}", response_class=HTMLResponse)
+    def unit_version(unit: str, number: str, request: Request) -> HTMLResponse:
+        if not number.isdigit():  # never FastAPI's English 422
+            return error_page(request, 404, HTTP_ERRORS[404])
+        return versions_page(request, unit, int(number))
+
+    def versions_page(request: Request, unit: str, number: int | None) -> HTMLResponse:
+        """A unit's versions of the page's period and what one of them (the newest by default) changed; read
+        only, the stored versions stay as they are."""
+        from toolkit.city import versions
+
+        known = server.form.unit_by_code(unit)
+        if known is None:
+            return error_page(request, 404, f"Không có đơn vị mã «{unit}» trong danh mục đơn vị.")
+        found = versions.stored_versions(settings.store, server.form, known.code, settings.period, settings.year)
+        if number is not None and number not in {v.version for v in found}:
+            return error_page(request, 404, f"{known.name} không có phiên bản {number} trong {title}.")
+        diff = versions.diff(server.form, found, number or found[-1].version) if found else None
+        return HTMLResponse(pages.get_template("phien_ban.html").render(
+            title=title, unit=known, found=found, diff=diff, time=versions.city_time,
+            finding=versions.finding_line))
+
     def upload_page(status: int = 200, **answer) -> HTMLResponse:
         return HTMLResponse(pages.get_template("nop_tep.html").render(
             title=title, max_mb=settings.max_bytes // 1048576, **answer), status_code=status)
