@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from toolkit.city.store import Store, Stored
 from toolkit.definition import SEVERITY_VI, Form
 from toolkit.errors import BaocaoError
-from toolkit.vnformat import fmt_number, fmt_value, period_year
+from toolkit.vnformat import fmt_number, fmt_time, fmt_value, period_year
 
-CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 EMPTY = "(trống)"
 
 
@@ -47,8 +45,8 @@ class Diff:
 
 
 def city_time(moment: datetime | None) -> str:
-    """A stored time as people in the city read it (a naive time is the server's own clock)."""
-    return moment.astimezone(CITY_TZ).strftime("%H:%M %d/%m/%Y") if moment else "không rõ"
+    """A stored time as people in the city read it."""
+    return fmt_time(moment) if moment else "không rõ"
 
 
 def shown_value(value: Any, form: Form, code: str) -> str:
