@@ -1,10 +1,10 @@
 """Build the Word report templates in templates/ with python-docx (a maintainer's tool, not shipped).
 
 The committed .docx files are what the package reads (templates/README.md lists every
-variable). This script writes the four unit report templates, and tests/test_templates.py
+variable). This script writes the unit report templates, and tests/test_templates.py
 proves the committed files equal its output part by part: change their layout here, run
 `python tests/template_build.py` and commit both. It writes the city report
-template (bao_cao_tong_hop.docx) too.
+template (bao_cao_tong_hop.docx) and the reminder dispatch (cong_van_don_doc.docx) too.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
 Times New Roman, two-column borderless header, rules drawn as paragraph borders.
