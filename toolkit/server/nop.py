@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.check import check_read
-from toolkit.city import Store, StoreError, db_errors, history_findings, store_exists, store_failure
-from toolkit.city.consolidation import period_deadline, unit_deadline
+from toolkit.city import (Store, StoreError, db_errors, history_findings, period_deadline, store_exists,
+                          store_failure, unit_deadline)
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
