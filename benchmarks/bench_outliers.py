@@ -33,6 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import print_load  # noqa: E402
+
 from toolkit import synthetic as S
 from toolkit.city.anomalies import history, peers
 from toolkit.city.consolidation import UnitRow
@@ -76,6 +78,7 @@ def main() -> int:
     ap.add_argument("--planted", type=int, default=200, help="units given one anomaly each")
     ap.add_argument("--seed", type=int, default=19)
     args = ap.parse_args()
+    print_load()
     t0 = time.perf_counter()
     form = load_form().national()
     units = list(form.units[:args.n])

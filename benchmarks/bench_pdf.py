@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench_reports import units
+from machine import print_load
 
 from toolkit.reports.office import Office, cold_pdf, to_pdf
 from toolkit.reports.render import render_batch
@@ -34,6 +35,7 @@ def timed(fn):
 
 
 def main() -> None:
+    print_load()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         subs = units("cchc-cds", work)[:10]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 from docxtpl import DocxTemplate
+from machine import print_load
 
 from toolkit.definition.form import load_form
 from toolkit.demo import sample_files
@@ -53,6 +54,7 @@ def naive(subs: list, loai: str, out: Path) -> None:
 
 
 def main() -> None:
+    print_load()
     loai = sys.argv[1] if len(sys.argv) > 1 else "cchc-cds"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

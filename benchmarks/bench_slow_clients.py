@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from machine import print_load
+
 
 def ping(url: str) -> int:
     try:
@@ -34,6 +36,7 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=20.0)
     ap.add_argument("--seconds", type=float, default=90.0)
     args = ap.parse_args()
+    print_load()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import print_load
+
 
 def _timed(fn) -> float:
     t = time.perf_counter()
@@ -72,6 +74,7 @@ def main() -> int:
     ap.add_argument("--pg", help="a PostgreSQL server's address (databases are made on it for the run)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each step, the best is shown (default 3)")
     args = ap.parse_args()
+    print_load()
     from toolkit import synthetic as S
     from toolkit.city.consolidation import consolidate
     from toolkit.definition import load_form

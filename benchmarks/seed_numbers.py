@@ -15,6 +15,7 @@ last line `ratio: <lowest share>`.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from machine import print_load  # noqa: E402
 from test_reports import document_text  # noqa: E402
 
 from toolkit.definition.form import load_form  # noqa: E402
@@ -69,13 +71,21 @@ def compare(seeds: Path = SEEDS) -> list[tuple]:
     return rows
 
 
-def main(seeds: Path = SEEDS) -> None:
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=Path, default=SEEDS, help=f"the folder of seed reports (default {SEEDS})")
+    seeds = ap.parse_args().seeds
+    if not seeds.is_dir():
+        print(f"no seed reports in {seeds}: give their folder with --seeds", file=sys.stderr)
+        return 2
+    print_load()
     rows = compare(seeds)
     print(f"{'seed':<6}{'loại báo cáo':<26}{'số trong seed':>14}{'tìm thấy':>10}{'tỷ lệ':>9}  thiếu  |  thừa")
     for seed, loai, total, found, share, missing, beyond in rows:
         print(f"{seed:<6}{loai:<26}{total:>14}{found:>10}{share:>8.1f}%  {' '.join(missing)}  |  {' '.join(beyond)}")
     print(f"beyond: {sum(len(r[6]) for r in rows)}")
     print(f"ratio: {min(r[4] for r in rows) / 100:.3f}")
+    return 0
 
 
 def figure(token: str) -> bool:
@@ -85,4 +95,4 @@ def figure(token: str) -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

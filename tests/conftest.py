@@ -5,6 +5,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,49 @@ from toolkit.excel.workbook import build
 from toolkit.intake.datafile import load_data
 
 ROOT = Path(__file__).resolve().parents[1]
+# What a city officer writes in sheet «Nội dung» of tong_hop.xlsm: (heading as listed, paragraph)
+CITY_PARAGRAPHS = (
+    ("Đánh giá chung: kết quả nổi bật", "Các xã, phường, đặc khu triển khai đồng bộ các nhiệm vụ cải cách hành "
+                                        "chính; tỷ lệ hồ sơ tiếp nhận trực tuyến tiếp tục tăng."),
+    ("Đánh giá chung: tồn tại, hạn chế", "Một số đơn vị còn hồ sơ giải quyết quá hạn."),
+    ("Đánh giá chung: nguyên nhân", "Đội ngũ công chức phụ trách chuyển đổi số ở cấp xã còn thiếu."),
+    ("Nhiệm vụ trọng tâm kỳ tới", "Đôn đốc các đơn vị giải quyết dứt điểm hồ sơ quá hạn."),
+    ("Nhiệm vụ trọng tâm kỳ tới", "Hướng dẫn các đơn vị hoàn thiện hồ sơ “Chính quyền thân thiện” năm 2026."),
+    ("Kiến nghị, đề xuất", "Đề nghị Ủy ban nhân dân thành phố bố trí kinh phí nâng cấp hạ tầng số cho cấp xã."),
+)
 
 
 @pytest.fixture(scope="session")
 def form():
     return load_form()
+
+
+def city_book_file(folder: Path, paragraphs=CITY_PARAGRAPHS, accepted=()) -> Path:
+    """tong_hop.xlsm as `baocao tao-xlsm` builds it, with the officer's paragraphs and accepted anomalies
+    ((unit, code, value, why)) typed in, saved by openpyxl as Excel would (its macros kept)."""
+    import openpyxl
+
+    from toolkit.excel.xlsm import build_city
+
+    out = build_city(load_form(), folder / "tong_hop.xlsm")
+    wb = openpyxl.load_workbook(out, keep_vba=True)
+    for i, row in enumerate(paragraphs):
+        for c, v in enumerate(row, start=1):
+            wb["Nội dung"].cell(5 + i, c, v)
+    for i, row in enumerate(accepted):
+        for c, v in enumerate(row, start=1):
+            wb["Bất thường đã chấp nhận"].cell(5 + i, c, v)
+    wb.save(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def city_book(tmp_path_factory):
+    """The city officer's book (paragraphs written, nothing accepted) read as `bao-cao --loai tong-hop` reads it."""
+    from toolkit.city import read_city_book
+
+    path = city_book_file(tmp_path_factory.mktemp("tong_hop"))
+    return {"path": path, "book": read_city_book(path, load_form())}
 
 
 @pytest.fixture(scope="session")
@@ -111,9 +150,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def hurried_server(root: Path, unit: str):
+def hurried_server(root: Path, unit: str, per_minute: int = 2, timeout: float = 0.001):
     """The city server in this process, allowed two requests a minute per key and one millisecond per request
-    (every check outlasts it): yields (its address, the unit's key)."""
+    (every check outlasts it, and its key is not even checked in time): yields (its address, the unit's key)."""
     import uvicorn
 
     from toolkit.server.app import Settings, create_app
@@ -122,7 +161,7 @@ def hurried_server(root: Path, unit: str):
     with Keys(root / "kho.sqlite") as keys:
         key = keys.issue([unit])[unit]
     port = free_port()
-    app = create_app(Settings(root / "kho.sqlite", root / "srv", "6T", 2026, per_minute=2, timeout=0.001))
+    app = create_app(Settings(root / "kho.sqlite", root / "srv", "6T", 2026, per_minute=per_minute, timeout=timeout))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -145,10 +184,33 @@ def _pg_bin(name: str) -> str:
     return str(found)
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """A PostgreSQL server of this session on a free port (its socket and data in a temporary folder, run as
-    the postgres user when the tests run as root, which postgres refuses to be): yields its base address."""
+@dataclass
+class PostgreSQL:
+    """A PostgreSQL server of its own (its socket and data in a temporary folder): stop() and start() it at will."""
+
+    home: Path
+    port: int
+    as_user: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://baocao@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        # fsync off: the server dies with the session; the tests test the store's logic, not the disk
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.home / "data"), "-l", str(self.home / "log"),
+                        "-w", "-o", f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
+                        "-c max_connections=200", "start"], check=True, capture_output=True, timeout=120)
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.home / "data"), "-m", mode, "stop"],
+                       capture_output=True, timeout=60)
+
+
+@contextmanager
+def own_postgresql():
+    """A new PostgreSQL server from initdb, started; stopped and removed at the end (run as the postgres user
+    when the tests run as root, which postgres refuses to be)."""
     import os
     import pwd
     import tempfile
@@ -159,19 +221,22 @@ def pg_server():
         user = "postgres" if _has_user("postgres") else "nobody"
         os.chown(home, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
         as_user = ["runuser", "-u", user, "--"]
-    port = free_port()
     subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(home / "data"), "-U", "baocao", "--auth=trust",
                     "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, timeout=120)
-    # fsync off: the server dies with the session; the tests test the store's logic, not the disk
-    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(home / "data"), "-l", str(home / "log"), "-w", "-o",
-                    f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                    "start"], check=True, capture_output=True, timeout=120)
+    pg = PostgreSQL(home, free_port(), as_user)
+    pg.start()
     try:
-        yield f"postgresql://baocao@127.0.0.1:{port}"
+        yield pg
     finally:
-        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(home / "data"), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        pg.stop("immediate")
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of this session on a free port: yields its base address."""
+    with own_postgresql() as pg:
+        yield pg.url
 
 
 def _has_user(name: str) -> bool:

@@ -307,7 +307,7 @@ def closing(doc, text: str) -> None:
     _keep_with_next(body(doc, text))
 
 
-def signature_block(doc, unit: bool = True) -> None:
+def signature_block(doc, findings: bool = True) -> None:
     """Nơi nhận (left, 12/11 pt) beside the signature (right: TM./KT./chức vụ, name), borderless."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
@@ -331,24 +331,18 @@ def signature_block(doc, unit: bool = True) -> None:
     spacer = _para(doc, "", indent=False)
     _keep_with_next(spacer)
     table._tbl.addprevious(spacer._p)
-    appendix(doc, unit)
+    if findings:  # a unit report's draft lists its workbook's findings; the city's are in its own section I
+        appendix(doc)
 
 
-def appendix(doc, unit: bool = True) -> None:
+def appendix(doc) -> None:
     """A draft's findings, after the signature: what the officer must fix before the report is signed."""
     # a unit's, only when it has something to list: a page saying there is nothing is a page to throw away
-    tag(doc, "if du_thao and phu_luc" if unit else "if du_thao")
+    tag(doc, "if du_thao and phu_luc")
     head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
-    if unit:
-        each(doc, "phu_luc", "- {{ x }}")
-    else:
-        tag(doc, "if phu_luc")
-        each(doc, "phu_luc", "- {{ x }}")
-        tag(doc, "else")
-        body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
-        tag(doc, "endif")
+    each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "endif")
 
 
@@ -658,7 +652,8 @@ def build_cqtt(doc) -> None:
 CITY_TABLE = (("STT", "{{ r.stt }}", 1.3), ("Đơn vị", "{{ r.ten }}!", 4.5),
               ("Hồ sơ tiếp nhận", "{{ r.tiep_nhan }}", 1.9), ("Đã giải quyết", "{{ r.da_giai_quyet }}", 1.9),
               ("Trước hạn, đúng hạn (%)", "{{ r.dung_han }}", 2.0), ("Trực tuyến (%)", "{{ r.truc_tuyen }}", 1.9),
-              ("Số ô có lỗi", "{{ r.loi }}", 1.3), ("Xếp hạng", "{{ r.hang }}", 1.6))
+              ("Số lỗi", "{{ r.loi }}", 1.3), ("Xếp hạng", "{{ r.hang }}", 1.6))
+CITY_EMPTY = "(Chưa có nội dung cho mục này.)"  # a draft only: a final city report without it is refused
 
 
 def build_city(doc) -> None:
@@ -676,7 +671,8 @@ def build_city(doc) -> None:
     tag(doc, "endfor")
     h1(doc, "III. KẾT QUẢ CỦA TỪNG ĐƠN VỊ")
     body(doc, "Xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn; đơn vị bằng tỷ lệ thì đồng hạng (cùng "
-              "thứ hạng); đơn vị có lỗi hoặc chưa có tỷ lệ không xếp hạng (ghi «-»).")
+              "thứ hạng); đơn vị có lỗi, có số liệu bất thường chưa được xác minh hoặc chưa có tỷ lệ không xếp hạng "
+              "(ghi “-”).")
     grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE], [w for _, _, w in CITY_TABLE],
                "don_vi_bang")
     tag(doc, "if bieu_do_anh")
@@ -684,9 +680,28 @@ def build_city(doc) -> None:
     _para(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", size=13,
           italic=True, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     tag(doc, "endif")
+    h1(doc, "IV. ĐÁNH GIÁ CHUNG")
+    for i, (code, heading) in enumerate((("KET_QUA_NOI_BAT", "Kết quả nổi bật"), ("TON_TAI", "Tồn tại, hạn chế"),
+                                         ("NGUYEN_NHAN", "Nguyên nhân")), start=1):
+        h2(doc, f"{i}. {heading}")
+        _city_text(doc, f"noi_dung.{code}")
+    h1(doc, "V. NHIỆM VỤ TRỌNG TÂM {{ ky.ky_toi_hoa }}")
+    _city_text(doc, "noi_dung.NHIEM_VU", numbered_items=True)
+    h1(doc, "VI. KIẾN NGHỊ, ĐỀ XUẤT")
+    _city_text(doc, "noi_dung.KIEN_NGHI", numbered_items=True)
     closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, đặc "
                  "khu trên địa bàn thành phố./.")
-    signature_block(doc, unit=False)
+    signature_block(doc, findings=False)
+
+
+def _city_text(doc, items: str, numbered_items: bool = False) -> None:
+    """The city officer's paragraphs of one heading (sheet «Nội dung» of tong_hop.xlsm), or a draft's blank note."""
+    tag(doc, f"if {items}")
+    # numbered as the seeds number tasks and proposals, a lone one not ("1." alone is no list)
+    each(doc, items, "{{ (loop.index ~ '. ') if loop.length > 1 else '' }}{{ x }}" if numbered_items else "{{ x }}")
+    tag(doc, "else")
+    body(doc, CITY_EMPTY, italic=True)
+    tag(doc, "endif")
 
 
 BUILDERS = {

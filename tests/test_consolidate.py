@@ -234,6 +234,17 @@ def test_cli_tong_hop_exit_codes(city, tmp_path):
                    "--han", "31-6-2026").returncode == 2
 
 
+def test_one_process_reads_what_a_process_per_core_does(city):
+    serial = consolidate(city["inbox"], "6 tháng đầu năm", YEAR, workers=1)
+    pooled = city["res"]  # consolidate's default: one process per core
+    assert [(r.unit.code, r.status, r.values, r.findings) for r in serial.rows] == \
+        [(r.unit.code, r.status, r.values, r.findings) for r in pooled.rows]
+    assert serial.excluded == pooled.excluded and serial.totals == pooled.totals
+    assert "--tien-trinh SO" in run_cli("tong-hop", "-h").stdout
+    refused = run_cli("tong-hop", str(city["inbox"]), "--ra", "x.xlsx", "--tien-trinh", "0")
+    assert refused.returncode == 2 and "0 phải từ 1 trở lên" in refused.stderr
+
+
 def test_analysis_frames(city):
     from toolkit.city.analysis import long_frame, wide_frame
 
@@ -309,7 +320,7 @@ def test_synthetic_data_follows_a_new_indicator_and_rule(tmp_path, form):
         {"code": "VB_SO_TONG", "label": "Văn bản ký số", "unit": "văn bản"},
         {"code": "VB_SO_TRONG", "label": "Ký số trong kỳ", "unit": "văn bản"},
         {"code": "VB_SO_TON", "label": "Ký số kỳ trước", "unit": "văn bản"},
-        {"code": "TL_VB_SO", "label": "Tỷ lệ ký số trong kỳ", "unit": "%", "type": "percent",
+        {"code": "TL_VB_SO", "label": "Tỷ lệ ký số trong kỳ", "unit": "%", "type": "percent", "units": "ratio",
          "ratio": ["VB_SO_TRONG", "VB_SO_TONG"]}]
     (folder / "indicators.yaml").write_text(yaml.safe_dump(ind, allow_unicode=True), encoding="utf-8")
     rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))

@@ -29,6 +29,7 @@ from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_M
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.server.app import ACTIONS  # noqa: E402
+from toolkit.vnformat import city_date, city_today  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
@@ -59,7 +60,7 @@ def city(tmp_path_factory, form):
     (root / "tmp").mkdir()  # the server's temp folder: its warm LibreOffice's profile is in it
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),
                              "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026",
-                             "--han", f"{date.today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE,
+                             "--han", f"{city_today():%d/%m/%Y}", "--cong", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(root / "tmp")})
     try:
         for _ in range(300):
@@ -303,9 +304,12 @@ def test_a_payload_too_large_is_refused_without_being_kept(city, books):
 
 
 def test_rate_limit_and_timeout_are_vietnamese_refusals(books, tmp_path, form):
-    with hurried_server(tmp_path, books["unit"]) as (url, key):
+    with hurried_server(tmp_path / "vội", books["unit"]) as (url, key):
+        texts = [status(press({"url": url}, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(2)]
+    assert all("máy chủ đang bận" in t for t in texts), texts
+    with hurried_server(tmp_path / "đếm", books["unit"], timeout=60) as (url, key):
         texts = [status(press({"url": url}, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(3)]
-    assert all("máy chủ đang bận" in t for t in texts[:2]), texts
+    assert all(t.startswith("Kiểm tra xong") for t in texts[:2]), texts
     assert "bấm quá 2 lần trong một phút" in texts[2]
 
 
@@ -464,8 +468,8 @@ def test_a_version_received_after_the_deadline_is_late(city, books, form):
     assert mine["status"] == "nộp muộn" and mine["version"] == 2
     with Store(city["store"]) as db:
         received = db.versions(books["unit"], "6T", 2026)[-1].received_at
-    assert mine["late_days"] == (received.date() - date(2026, 6, 19)).days > 0
-    assert page.rows[0]["status"] == "nộp muộn"  # the most days late first
+    assert mine["late_days"] == (city_date(received) - date(2026, 6, 19)).days > 0
+    assert page.rows[0]["status"] == "chưa nộp" and page.rows[0]["late_days"] > 0  # who still owes, first
 
 
 def test_cli_refusals_are_vietnamese(tmp_path):

@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--thu-muc", required=True, type=Path, metavar="THU_MUC", help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
     s.add_argument("--ky", required=True, metavar="KY", help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
     s.add_argument("--nam", required=True, type=year, metavar="NAM", help="năm báo cáo")
-    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong "
-                   "biểu mẫu)")
+    s.add_argument("--han", metavar="NGAY", help=HAN_HELP)
     s.add_argument("--dia-chi", default="127.0.0.1", metavar="DIA_CHI",
                    help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
     s.add_argument("--cong", type=count, default=8000, metavar="CONG", help="cổng (mặc định 8000)")
@@ -104,9 +103,12 @@ def _parser() -> argparse.ArgumentParser:
                    "phần lớn tệp trong thư mục")
     s.add_argument("--nam", type=year, metavar="NAM", help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
     output(s, "TONG_HOP.xlsx", "tệp .xlsx tổng hợp cần tạo", "--out", required=True)
-    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--han", metavar="NGAY", help=HAN_HELP)
     s.add_argument("--kho", type=_store, metavar="KHO", help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
                    "postgresql://…)")
+    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help=CITY_BOOK_HELP)
+    s.add_argument("--tien-trinh", type=count, metavar="SO", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
+                   "(mặc định: dùng mọi lõi CPU của máy, mỗi lõi một tiến trình)")
     s.set_defaults(run=cmd_tong_hop)
 
     s = command("kiem-tra", help="kiểm tra một hoặc nhiều phiếu, in các lỗi kèm ô Sheet!Ô")
@@ -133,13 +135,35 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--nam", type=year, metavar="NAM", help="với tong-hop: năm báo cáo")
     s.add_argument("--kho", type=_store, metavar="KHO", help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
                    "trước, cộng dồn các quý)")
+    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help="với tong-hop: " + CITY_BOOK_HELP)
     s.set_defaults(run=cmd_bao_cao)
+
+    s = command("phien-ban", help="các phiên bản một đơn vị đã nộp trong kỳ và những gì thay đổi so với phiên bản "
+                "trước: ô số liệu (cũ → mới), lỗi và cảnh báo mới xuất hiện hoặc đã hết")
+    s.add_argument("--kho", required=True, type=_store, metavar="KHO", help="kho của thành phố (tệp SQLite hoặc địa "
+                   "chỉ postgresql://…)")
+    s.add_argument("--don-vi", required=True, metavar="MA", help="mã ĐVHC của đơn vị")
+    s.add_argument("--ky", metavar="KY", help="kỳ báo cáo (6T, Q1... hoặc tên kỳ); mặc định: kỳ của bản nộp mới nhất "
+                   "của đơn vị (dùng cùng --nam)")
+    s.add_argument("--nam", type=year, metavar="NAM", help="năm báo cáo (dùng cùng --ky)")
+    s.add_argument("--phien-ban", type=count, metavar="SO", help="phiên bản cần xem (mặc định: phiên bản mới nhất)")
+    s.set_defaults(run=cmd_phien_ban)
 
     s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
     s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"), metavar="THU_MUC",
                    help="thư mục ghi kết quả (mặc định baocao_demo)")
     s.set_defaults(run=cmd_demo)
     return p
+
+
+# The one deadline, said alike by tong-hop and server chay (form.yaml closing_day and deadline_days; a test holds
+# the example to the form).
+HAN_HELP = ("hạn nộp dd/mm/yyyy, một hạn chung cho mọi đơn vị, kể cả đơn vị chưa nộp (mặc định: ngày chốt số liệu "
+            "của kỳ + số ngày deadline_days trong form.yaml; với biểu mẫu kèm theo là ngày 14 tháng cuối kỳ + 5 ngày, "
+            "ví dụ 6 tháng đầu năm 2026 hạn 19/06/2026)")
+CITY_BOOK_HELP = ("tệp tong_hop.xlsm của Sở Nội vụ: các số liệu bất thường đã chấp nhận (sheet «Bất thường đã chấp "
+                  "nhận») và các đoạn Đánh giá chung, Nhiệm vụ trọng tâm kỳ tới, Kiến nghị, đề xuất (sheet «Nội "
+                  "dung»)")
 
 
 def cmd_tao_mau(args) -> int:
@@ -236,7 +260,12 @@ def cmd_tong_hop(args) -> int:
     from toolkit import vnformat
     from toolkit.city import save_consolidation, write_city_workbook
 
-    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho)
+    from toolkit.city import read_city_book
+    from toolkit.definition import load_form
+
+    book = read_city_book(args.tep_tong_hop, load_form())
+    res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
+                       accepted=book.accepted, workers=args.tien_trinh)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)
@@ -283,8 +312,9 @@ def cmd_bao_cao(args) -> int:
 
     if args.loai == "tong-hop":
         return _city_report(args)
-    if args.ky or args.nam or args.kho:
-        raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
+    if args.ky or args.nam or args.kho or args.tep_tong_hop:
+        raise BaocaoError("--ky, --nam, --kho và --tep-tong-hop chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong "
+                          "phiếu)")
     aside: list[tuple] = []
     for path in render_path(args.target, args.loai, args.ra, pdf=args.pdf, draft=args.du_thao,
                             aside=lambda sub, errors: aside.append((sub, errors))):
@@ -299,17 +329,51 @@ def cmd_bao_cao(args) -> int:
 
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
-    from toolkit.city import NO_SIGNER_NOTE, render_city_report
+    from toolkit.city import NO_SIGNER_NOTE, read_city_book, render_city_report, require_content
+    from toolkit.definition import load_form
 
-    res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
+    book = read_city_book(args.tep_tong_hop, load_form())
+    if not args.du_thao:  # refused before the folder is read, not after
+        require_content(book, load_form())
+    res = _consolidate(args.target, args.ky, args.nam, store=args.kho, accepted=book.accepted)
     if res.inferred:
         print(res.inferred_note)
     if not res.form.city_report.get("signer"):
         print(NO_SIGNER_NOTE)
     code = res.form.period(res.period).code
     out = args.ra or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
-    for path in render_city_report(res, out, pdf=args.pdf):
+    for path in render_city_report(res, out, pdf=args.pdf, book=book, draft=args.du_thao):
         print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
+    return 0
+
+
+def cmd_phien_ban(args) -> int:
+    """Read-only: lists the unit's versions of the period, then what the chosen one changed."""
+    from toolkit.city import shown, store_exists, versions
+    from toolkit.definition import load_form
+    from toolkit.vnformat import period_year
+
+    form = load_form()
+    if (args.ky is None) != (args.nam is None):
+        raise BaocaoError("--ky và --nam phải dùng cùng nhau (bỏ cả hai: kỳ của bản nộp mới nhất của đơn vị)")
+    unit = form.unit_by_code(args.don_vi.strip())
+    if unit is None:
+        raise BaocaoError(f"không có đơn vị mã «{args.don_vi}» trong danh mục đơn vị")
+    if args.ky is not None:
+        form.period(args.ky)  # an unknown period is said as such, not as "no version"
+    if not store_exists(args.kho):
+        raise BaocaoError("không có kho dữ liệu này", path=shown(args.kho))
+    found = versions.stored_versions(args.kho, form, unit.code, args.ky, args.nam)
+    if not found:
+        where = f" cho {period_year(form.period(args.ky).label, args.nam)}" if args.ky else ""
+        raise BaocaoError(f"{unit.code} {unit.name} chưa có phiên bản nào trong kho{where}", path=shown(args.kho))
+    diff = versions.diff(form, found, args.phien_ban or found[-1].version)  # a wrong number, before any output
+    print(f"{unit.code} {unit.name}, {period_year(found[0].period, found[0].year)}: {len(found)} phiên bản trong kho")
+    for v in found:
+        print(versions.version_line(v))
+    print()
+    for line in versions.text(diff):
+        print(line)
     return 0
 
 
@@ -346,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so plainly, the details go to the log (and to --chi-tiet)
+        if getattr(args, "kho", None) and _store_failed(exc, args):
+            return 2
         if os.environ.get("BAOCAO_DEBUG"):
             raise
         log = log_failure(exc, " ".join(sys.argv))
@@ -356,6 +422,22 @@ def main(argv: list[str] | None = None) -> int:
 
             traceback.print_exception(exc, file=sys.stderr)
         return 3
+
+
+def _store_failed(exc: Exception, args) -> bool:
+    """A store that failed where no reader turned it into a sentence (a worker process, a cursor): said, with
+    the store named, as any refusal; False when `exc` is no store failure."""
+    from toolkit.city import StoreError, failed, store_failure
+
+    if not failed(exc):
+        return False
+    log_failure(exc, " ".join(sys.argv))
+    err = StoreError(store_failure(exc, "không đọc ghi được kho dữ liệu (tệp hỏng hoặc mất kết nối)"), args.kho,
+                     str(exc))
+    print(f"Lỗi: {err}", file=sys.stderr)
+    if args.chi_tiet:
+        print(f"Chi tiết kỹ thuật: {err.detail}", file=sys.stderr)
+    return True
 
 
 if __name__ == "__main__":

@@ -24,11 +24,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.city.backend import Db, data_errors, db_errors, shown, store_failure, store_location
+from toolkit.city.backend import Db, data_errors, db_errors, failed, shown, store_failure, store_location
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake import Loc, Submission, Value
-from toolkit.vnformat import ratio_percent
+from toolkit.vnformat import parse_time, ratio_percent, stored_time, utc_now
 
 
 @dataclass
@@ -80,8 +80,10 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, trace) -> None:
         self.close()
+        if failed(exc):  # the store, not the caller: said in Vietnamese, naming the store
+            raise self.db.failure(exc) from None
 
     def add(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
             file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
@@ -95,7 +97,7 @@ class Store:
             # Versions follow the time received, not the order of writing: a file received earlier but
             # stored later (a concurrent run, a late copy) takes its place and later versions move up one,
             # except receipted ones (a unit holds their number), which only a later position can follow.
-            received = received_at.isoformat(timespec="seconds") if received_at else ""
+            received = stored_time(received_at) if received_at else ""
             by_time = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
                                  "AND COALESCE(received_at, '') <= ?", (*key, received)).fetchone()[0]
             receipted = db.execute("SELECT COALESCE(MAX(version), 0) FROM submission WHERE unit=? AND period=? "
@@ -121,8 +123,8 @@ class Store:
             if row:  # its number is now in a receipt too: later files must not move it
                 db.execute("UPDATE submission SET receipt=1 WHERE unit=? AND period=? AND year=? AND version=?",
                            (*key, row[0]))
-                return row[0], datetime.fromisoformat(row[1]), False
-            received = datetime.now().replace(microsecond=0)
+                return row[0], parse_time(row[1]), False
+            received = utc_now()
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
                                  "AND year=?", key).fetchone()[0]
             self._insert(key, version, unit_name, values, file, file_hash, received, findings, form_version,
@@ -142,8 +144,8 @@ class Store:
             "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
-             file, file_hash, received_at.isoformat(timespec="seconds") if received_at else None,
-             datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
+             file, file_hash, stored_time(received_at) if received_at else None, stored_time(utc_now()), errors,
+             len(findings) - errors,
              json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
         rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind
@@ -153,7 +155,7 @@ class Store:
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
         s = Stored(sid, unit, name or "", period, year, version, file or "", fhash,
-                   datetime.fromisoformat(received) if received else None, errors, warnings,
+                   parse_time(received) if received else None, errors, warnings,
                    json.loads(findings or "[]"))
         for code, kind, value, cell in self.db.execute(
                 "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
@@ -204,14 +206,14 @@ class Store:
         """A Nộp refused for the workbook's errors (the city's page shows "có lỗi")."""
         with self.db.write():
             self.db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
-                            (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+                            (unit, period, year, stored_time(utc_now()), errors, warnings))
 
     def attempts(self, period: str, year: int) -> dict[str, tuple[datetime, int, int]]:
         """unit -> (time, errors, warnings) of its latest refused Nộp for the period."""
         rows = self.db.execute("SELECT a.unit, a.at, a.errors, a.warnings FROM submit_attempt a WHERE period=? "
                                "AND year=? AND at = (SELECT MAX(at) FROM submit_attempt b WHERE b.unit=a.unit AND "
                                "b.period=a.period AND b.year=a.year)", (period, year)).fetchall()
-        return {u: (datetime.fromisoformat(at), e, w) for u, at, e, w in rows}
+        return {u: (parse_time(at), e, w) for u, at, e, w in rows}
 
     def rollup(self, unit: str, period: str, year: int) -> Stored | None:
         """The unit's figures for a long period from its newest stored shorter periods."""
@@ -292,10 +294,13 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
     (any period: they feed later roll-ups). Returns the number of new versions and the files that
     could not be stored, with the reason; each file is its own transaction, so the store stays whole."""
     known = {u.code for u in res.form.units}
-    new, failed = 0, []
+    new, failed, broken = 0, [], None
     with Store(path, res.form) as db:
         for f in res.files:
             if f["refused"] or f["unit"] not in known or not f["period"] or not f["year"]:
+                continue
+            if broken:  # the store failed: the files left are said with its reason, not each tried (and waited)
+                failed.append((f["path"], broken))
                 continue
             try:
                 new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
@@ -303,7 +308,8 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
             except data_errors() as exc:
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
-            except db_errors() as exc:  # the store's disk, not the file: full, read-only, locked too long
+            except db_errors() as exc:  # the store's disk, not the file: full, read-only, locked too long, gone
                 log_failure(exc, f"store {f['path']}")
-                failed.append((f["path"], store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")))
+                broken = store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")
+                failed.append((f["path"], broken))
     return new, failed

@@ -9,6 +9,12 @@ each megabyte; anything else by a small tokenizer that follows calamine's own
 rules for positions (a row's or cell's "r", else the next row or column), so the
 extent measured is never less than the grid calamine would allocate. Nothing is
 expanded: entities are not resolved, a DTD is skipped like a comment.
+
+The scan runs on every sheet the reader uses, so it must cost a fraction of
+calamine's read of it: the fast path measures in one regular-expression pass (no
+per-cell Python), and formulas and error values are collected only for the sheets
+whose input cells are checked for them (`Scanner.formulas`), not for the list
+sheets and their hundreds of helper formulas.
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ import html
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Callable
 
 CHUNK = 1 << 20
 MAX_TAG = 64 * 1024  # a real start tag is under 1 KB; a longer one is a hostile file
@@ -39,13 +46,18 @@ _RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
-# The fast path. Every way a cell's start tag can begin, prefixed or not: a sheet where they outnumber the
-# plain `<c r="A1"` goes to the tokenizer (an over-count costs time, never a missed cell).
-_CELL_STARTS = tuple(lead + b"c" + after for lead in (b"<", b":") for after in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
-_FAST_CELL = re.compile(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,3})([0-9]{1,7})"')
-_CELL = re.compile(rb'<((?:[\w.-]+:)?)c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</\1c>', re.S)
-_F = re.compile(rb"<(?:[\w.-]+:)?f(?:\s[^>]*)?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
-_V = re.compile(rb"<(?:[\w.-]+:)?v>(.*?)</(?:[\w.-]+:)?v>", re.S)
+# The fast path, on sheet XML where every "<" starts a tag (XML allows no raw "<" in text or attribute values).
+# One pass notes each plain cell start `<c r="A1"` with its position, and as ("", "") anything the tokenizer
+# must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, or a cell's start tag (`<c`
+# and a space, ">" or "/") whose "r" is not first (an over-count costs time, never a missed cell).
+_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"|[!?]|/?[\w.-]+:|c[\s>/])')
+_FORMULA = re.compile(rb"<f[\s/>]")
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_FORMULA = re.compile(rb"<f[\s/>]")
+_ERROR = b't="e"'
+_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</c>', re.S)
+_F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
+_V = re.compile(rb"<v>(.*?)</v>", re.S)
 _TYPE = re.compile(rb'\st="([^"]*)"')
 _SKIPS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"), (b"<!", b">"))
 
@@ -84,7 +96,7 @@ class SheetScan:
     rows: int = 0
     columns: int = 0
     far_cell: str = ""
-    formulas: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    formulas: dict[str, tuple[str, str | None]] | None = None  # None: not collected (the fast path measuring)
     tags: int = 0  # read by the tokenizer
 
     @property
@@ -165,12 +177,13 @@ def _position(ref: str) -> tuple[int, int]:
     return int(m.group(2)), column_number(m.group(1))
 
 
-def _fast_scan(fh) -> SheetScan | None:
-    """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides)."""
-    out, buf, started = SheetScan(), b"", False
+def _fast_scan(fh, formulas: bool = False) -> SheetScan | None:
+    """The scan of a plain sheet, or None when it holds anything else (then the tokenizer decides); its
+    formula and error cells too with `formulas`. Each stretch is searched in place (no copy of the sheet)."""
+    out, buf, pos, started = SheetScan(formulas={} if formulas else None), b"", 0, False
     while out.cells <= MAX_CELLS:
         chunk = fh.read(CHUNK)
-        buf += chunk
+        buf, pos = buf[pos:] + chunk, 0
         if not started:
             at = buf.find(b"<sheetData")
             if at < 0:
@@ -180,33 +193,31 @@ def _fast_scan(fh) -> SheetScan | None:
             head = buf[:at]
             if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
                 return None
-            buf, started = buf[at:], True
-        end = buf.find(b"</sheetData>")
+            pos, started = at, True
+        end = buf.find(b"</sheetData>", pos)
         if end >= 0:
-            region, buf = buf[:end], b""
+            stop = end
         else:
-            cut = buf.rfind(b"</row>")
-            cut = cut + 6 if cut >= 0 else buf.rfind(b">") + 1
+            stop = buf.rfind(b"</row>", pos)
+            stop = stop + 6 if stop >= 0 else buf.rfind(b">", pos) + 1
             if not chunk:
                 return None  # cut off before </sheetData>
-            if cut <= 0:
-                if len(buf) > MAX_TOKEN:
+            if stop <= pos:
+                if len(buf) - pos > MAX_TOKEN:
                     return None
                 continue
-            region, buf = buf[:cut], buf[cut:]
-        if not _measure(region, out):
+        if not _measure(buf, pos, stop, out):
             return None
         if end >= 0:
             return out
+        pos = stop
     return out  # already refused: the rest is not read
 
 
-def _measure(region: bytes, out: SheetScan) -> bool:
-    """Add one stretch of plain sheet XML to `out`; False when it is not plain."""
-    if b"<!" in region or b"<?" in region:
-        return False
-    cells = _FAST_CELL.findall(region)
-    if len(cells) != sum(map(region.count, _CELL_STARTS)):
+def _measure(buf: bytes, start: int, stop: int, out: SheetScan) -> bool:
+    """Add buf[start:stop], a stretch of plain sheet XML, to `out`; False when it is not plain."""
+    cells = _NOTED.findall(buf, start, stop)
+    if (b"", b"") in cells:
         return False
     if cells:
         letters, rows = zip(*cells)  # loops in C: a million rows take a fraction of a second
@@ -217,17 +228,22 @@ def _measure(region: bytes, out: SheetScan) -> bool:
         if last_col > out.columns:
             out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
         out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
-    if any(marker in region for marker in (b"<f", b":f>", b":f ", b":f/", b't="e"')):
-        for m in _CELL.finditer(region):
-            if len(out.formulas) >= MAX_FORMULAS:
-                break
-            kind, f = _TYPE.search(m.group(3)), _F.search(m.group(4))
-            v = _V.search(m.group(4))
-            error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
-            if f or error:
-                text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
-                out.formulas[m.group(2).decode()] = ("=" + text if f else "", error or None)
+    if out.formulas is not None and (_FORMULA.search(buf, start, stop) or buf.find(b't="e"', start, stop) >= 0):
+        _formulas(buf, start, stop, out.formulas)
     return True
+
+
+def _formulas(buf: bytes, start: int, stop: int, found: dict[str, tuple[str, str | None]]) -> None:
+    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`."""
+    for m in _CELL.finditer(buf, start, stop):
+        if len(found) >= MAX_FORMULAS:
+            break
+        kind, f = _TYPE.search(m.group(2)), _F.search(m.group(3))
+        v = _V.search(m.group(3))
+        error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
+        if f or error:
+            text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
+            found[m.group(1).decode()] = ("=" + text if f else "", error or None)
 
 
 def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
@@ -237,7 +253,7 @@ def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
 def scan_sheet(fh, budget: int = MAX_TAGS) -> SheetScan:
     """Stream one sheet's XML (a binary file object) up to </sheetData>, reading at most `budget` tags.
     Raises UnsafeXml for what no spreadsheet writer produces."""
-    out = SheetScan()
+    out = SheetScan(formulas={})
     row, col = 1, 1  # where the next row and cell go when they carry no "r" (calamine's rule)
     in_data = in_cell = False
     cell, kind, formula, value, capture, text_len = "", "", None, None, None, 0
@@ -319,30 +335,46 @@ def _ref(r: int, c: int) -> str:
 class Scanner:
     """The sheets of one workbook file, each scanned once when the reader first asks for it."""
 
-    def __init__(self, zf: zipfile.ZipFile):
+    def __init__(self, zf: zipfile.ZipFile, formulas_of: Callable[[str], bool] = lambda sheet: False):
+        """`formulas_of(sheet)`: whether the reader will ask for the sheet's formulas (they are then collected
+        in the same pass as its extent)."""
         self.zf = zf
+        self.formulas_of = formulas_of
         self.parts = sheet_paths(zf)
         self.members = set(zf.namelist())
         self.scans: dict[str, SheetScan] = {}
         self.tags_left = MAX_TAGS
 
     def scan(self, sheet: str) -> SheetScan:
+        """The sheet's extent (and, when the tokenizer measured it, its formulas)."""
         if sheet not in self.scans:
-            part = self.parts.get(sheet)
-            if part is None or part not in self.members:  # calamine would find what this cannot: not read
-                raise KeyError(f"sheet part of {sheet!r}")
-            with self.zf.open(part) as fh:
-                fast = _fast_scan(fh)
+            with self._open(sheet) as fh:
+                fast = _fast_scan(fh, self.formulas_of(sheet))
             if fast is not None:
                 self.scans[sheet] = fast
                 return fast
-            with self.zf.open(part) as fh:
+            with self._open(sheet) as fh:
                 try:
                     self.scans[sheet] = scan_sheet(fh, self.tags_left)
                     self.tags_left -= self.scans[sheet].tags
                 except UnsafeXml as exc:
                     raise type(exc)(f"sheet «{sheet}»: {exc}") from None
         return self.scans[sheet]
+
+    def formulas(self, sheet: str) -> dict[str, tuple[str, str | None]]:
+        """Cell -> (formula, error value or None) of the sheet's cells holding either; a plain sheet measured
+        without them (not named by `formulas_of`) is read again for them."""
+        scan = self.scan(sheet)
+        if scan.formulas is None:
+            with self._open(sheet) as fh:
+                scan.formulas = _fast_scan(fh, formulas=True).formulas
+        return scan.formulas
+
+    def _open(self, sheet: str):
+        part = self.parts.get(sheet)
+        if part is None or part not in self.members:  # calamine would find what this cannot: not read
+            raise KeyError(f"sheet part of {sheet!r}")
+        return self.zf.open(part)
 
     def shared_strings_ok(self) -> bool:
         """Whether calamine may load the shared strings: it keeps each one as its own allocation."""

@@ -19,11 +19,11 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from toolkit.city import Db, store_location
+from toolkit.city import Db, failed, store_location
 from toolkit.errors import BaocaoError, os_reason
+from toolkit.vnformat import stored_time, utc_now
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
 WINDOW = 60.0  # seconds of the rate limit's sliding window
@@ -37,6 +37,11 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _address(address: str) -> str:
+    """The rate_hit name of an address's wrong keys (never equal to a key's hash: not 64 hex digits)."""
+    return f"dia-chi {address}"
+
+
 class Keys:
     def __init__(self, path: Path | str):
         self.db = Db(store_location(path))
@@ -47,14 +52,16 @@ class Keys:
     def __enter__(self) -> "Keys":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, trace) -> None:
         self.close()
+        if failed(exc):  # the store, not the caller: said in Vietnamese, naming the store
+            raise self.db.failure(exc) from None
 
     def issue(self, units: list[str], keys: dict[str, str] | None = None) -> dict[str, str]:
         """A new key for each unit (replacing any older one), in one transaction: unit -> key. `keys`: made
         beforehand by new_keys (so that they are written down before the old ones stop working)."""
         keys = keys or new_keys(units)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = stored_time(utc_now())
         with self.db.write("keys"):
             self.db.executemany("INSERT INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?) ON CONFLICT (unit) "
                                 "DO UPDATE SET key_hash=excluded.key_hash, issued_at=excluded.issued_at",
@@ -77,18 +84,32 @@ class Keys:
         """Whether the key may make one more request: at most `per_minute` in any 60 seconds (a sliding window
         over every process of the server; wall-clock time, which they share)."""
         digest, now = _hash(key), time.time()
-        with self.db.write(f"rate {digest}"):
+        with self.db.write(f"rate {digest}", durable=False):
             self.db.execute("DELETE FROM rate_hit WHERE key_hash=? AND at <= ?", (digest, now - WINDOW))
             if self.db.execute("SELECT COUNT(*) FROM rate_hit WHERE key_hash=?", (digest,)).fetchone()[0] >= per_minute:
                 return False
             self.db.execute("INSERT INTO rate_hit (key_hash, at) VALUES (?,?)", (digest, now))
             return True
 
+    def allow_guess(self, address: str, per_minute: int) -> bool:
+        """Whether `address` sent fewer than `per_minute` wrong keys in the last 60 seconds (a read: a right key
+        costs no write here)."""
+        row = self.db.execute("SELECT COUNT(*) FROM rate_hit WHERE key_hash=? AND at > ?",
+                              (_address(address), time.time() - WINDOW)).fetchone()
+        return row[0] < per_minute
+
+    def wrong_guess(self, address: str) -> None:
+        """A wrong key from `address`, counted with the keys' requests (every process of the server sees it)."""
+        digest, now = _address(address), time.time()
+        with self.db.write(f"rate {digest}", durable=False):
+            self.db.execute("DELETE FROM rate_hit WHERE key_hash=? AND at <= ?", (digest, now - WINDOW))
+            self.db.execute("INSERT INTO rate_hit (key_hash, at) VALUES (?,?)", (digest, now))
+
     def add_download(self, name: str, path: Path) -> None:
         """A file the server made, offered at /tai-ve/<name> (`name`: a random token / the file's name)."""
         with self.db.write():
             self.db.execute("INSERT INTO download (name, path, made_at) VALUES (?,?,?)",
-                            (name, str(path), datetime.now().isoformat(timespec="seconds")))
+                            (name, str(path), stored_time(utc_now())))
 
     def download(self, name: str) -> Path | None:
         row = self.db.execute("SELECT path FROM download WHERE name=?", (name,)).fetchone()
