@@ -15,11 +15,49 @@ from toolkit.excel.workbook import build
 from toolkit.intake.datafile import load_data
 
 ROOT = Path(__file__).resolve().parents[1]
+# What a city officer writes in sheet «Nội dung» of tong_hop.xlsm: (heading as listed, paragraph)
+CITY_PARAGRAPHS = (
+    ("Đánh giá chung: kết quả nổi bật", "Các xã, phường, đặc khu triển khai đồng bộ các nhiệm vụ cải cách hành "
+                                        "chính; tỷ lệ hồ sơ tiếp nhận trực tuyến tiếp tục tăng."),
+    ("Đánh giá chung: tồn tại, hạn chế", "Một số đơn vị còn hồ sơ giải quyết quá hạn."),
+    ("Đánh giá chung: nguyên nhân", "Đội ngũ công chức phụ trách chuyển đổi số ở cấp xã còn thiếu."),
+    ("Nhiệm vụ trọng tâm kỳ tới", "Đôn đốc các đơn vị giải quyết dứt điểm hồ sơ quá hạn."),
+    ("Nhiệm vụ trọng tâm kỳ tới", "Hướng dẫn các đơn vị hoàn thiện hồ sơ “Chính quyền thân thiện” năm 2026."),
+    ("Kiến nghị, đề xuất", "Đề nghị Ủy ban nhân dân thành phố bố trí kinh phí nâng cấp hạ tầng số cho cấp xã."),
+)
 
 
 @pytest.fixture(scope="session")
 def form():
     return load_form()
+
+
+def city_book_file(folder: Path, paragraphs=CITY_PARAGRAPHS, accepted=()) -> Path:
+    """tong_hop.xlsm as `baocao tao-xlsm` builds it, with the officer's paragraphs and accepted anomalies
+    ((unit, code, value, why)) typed in, saved by openpyxl as Excel would (its macros kept)."""
+    import openpyxl
+
+    from toolkit.excel.xlsm import build_city
+
+    out = build_city(load_form(), folder / "tong_hop.xlsm")
+    wb = openpyxl.load_workbook(out, keep_vba=True)
+    for i, row in enumerate(paragraphs):
+        for c, v in enumerate(row, start=1):
+            wb["Nội dung"].cell(5 + i, c, v)
+    for i, row in enumerate(accepted):
+        for c, v in enumerate(row, start=1):
+            wb["Bất thường đã chấp nhận"].cell(5 + i, c, v)
+    wb.save(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def city_book(tmp_path_factory):
+    """The city officer's book (paragraphs written, nothing accepted) read as `bao-cao --loai tong-hop` reads it."""
+    from toolkit.city import read_city_book
+
+    path = city_book_file(tmp_path_factory.mktemp("tong_hop"))
+    return {"path": path, "book": read_city_book(path, load_form())}
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ parts, cells at the far edge of a sheet (XFD1048576), hidden copies of a sheet u
 name that differs only in spaces, case or accents, and byte flips in the zip itself.
 
 `python tests/fuzz.py [N] [SEED]` runs N mutants through `baocao kiem-tra` (table and JSON)
-and `baocao doc` and prints a summary; tests/test_fuzz.py runs it in the suite.
+and `baocao doc` and prints a summary; tests/test_fuzz.py runs it in the suite, and posts mutants to the
+upload page of a real server too (`upload_failure` judges those answers).
 """
 from __future__ import annotations
 
@@ -217,6 +218,28 @@ def failure(o: Outcome, english: set[str]) -> str:
         if bug in o.output:
             return f"lưới an toàn bắt được lỗi chương trình ({bug})"
     leaked = sorted(n for n in english if n in o.output)
+    return f"lộ tên ngoại lệ {leaked}" if leaked else ""
+
+
+UPLOAD_SECONDS, UPLOAD_PEAK_MB = 15, 600
+
+
+def upload_failure(status: int, said: str, page: str, seconds: float, peak_mb: float, english: set[str]) -> str:
+    """Why the upload page's answer to a mutant is a defect, or "": no Vietnamese answer (a 500, an English
+    error), a safety net that hid a program error, a library's exception named, the server's own file name,
+    over 15 s or a server over 600 MB."""
+    if status >= 500 or not said:
+        return f"HTTP {status}, không có câu trả lời: {page[:200]}"
+    if seconds > UPLOAD_SECONDS:
+        return f"chạy {seconds:.1f} s"
+    if peak_mb > UPLOAD_PEAK_MB:
+        return f"máy chủ dùng {peak_mb:.0f} MB"
+    for bug in ("loi-doc-khong-mong-doi", "lỗi không mong đợi", "phần mềm gặp lỗi", "Internal Server Error"):
+        if bug in said:
+            return f"lưới an toàn bắt được lỗi chương trình ({bug})"
+    if re.search(r"[0-9a-f]{32}", said):
+        return "lộ tên tệp của máy chủ"
+    leaked = sorted(n for n in english if n in said)
     return f"lộ tên ngoại lệ {leaked}" if leaked else ""
 
 

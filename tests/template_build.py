@@ -29,7 +29,8 @@ TEXT_WIDTH_CM = 21.0 - 3.0 - 1.5
 # "PHƯỜNG NGUYỄN ĐẠI NĂNG" (13 pt bold, 6,6 cm as LibreOffice sets it), fits the left column on one line, and
 # "Xã Nguyễn Lương Bằng, ngày 05 tháng 01 năm 2026" (13 pt italic, 9,4 cm) the right one.
 HEADER_LEFT_CM, HEADER_WIDTH_CM, HEADER_PAD_CM = 6.8, TEXT_WIDTH_CM, 0.1
-EMPTY = "(Đơn vị chưa nhập nội dung cho mục này.)"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from toolkit.reports.emptiness import EMPTY  # noqa: E402  (the text a final report may not carry)
 ROOT = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -271,8 +272,21 @@ def numbered(doc, items: str) -> None:
     each(doc, items, "{{ loop.index }}. {{ x }}")
 
 
+def unless(doc, anything: str) -> None:
+    """The placeholder under a heading when nothing of `anything` is there: a draft shows where the text is to
+    come; a final report that would print it is refused (toolkit.reports.emptiness)."""
+    tag(doc, f"if not ({anything})")
+    body(doc, EMPTY, italic=True)
+    tag(doc, "endif")
+
+
+def bullet(sentences: str) -> str:
+    """A generated line in the bullet style of the officer's paragraphs it follows (context `gach`)."""
+    return "{{ gach." + sentences.removeprefix("cau.") + " }}{{ x }}"
+
+
 def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = None,
-         listed: tuple[str, ...] = ()) -> None:
+         listed: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> None:
     """One area of the outline: the unit's paragraphs, generated figure sentences as "- " lines, and, only when
     the unit wrote no text for the area, the sentences citing the area's documents and the indicator-by-indicator
     lines of `listed` ("- Tuyển dụng: 20 người."), which bolted onto a paragraph would restate or outrun it."""
@@ -284,18 +298,16 @@ def area(doc, texts: str, sentences: tuple[str, ...] = (), docs: str | None = No
     tag(doc, "endif")
     each(doc, texts)
     for s in sentences:
-        each(doc, s, "- {{ x }}")
-    anything = " or ".join((texts, *sentences, *listed, *((docs,) if docs else ())))
-    tag(doc, f"if not ({anything})")
-    body(doc, EMPTY, italic=True)
-    tag(doc, "endif")
+        each(doc, s, bullet(s))
+    # `after`: what the template prints under the area next (the sơ kết's own TTHC figures)
+    unless(doc, " or ".join((texts, *sentences, *listed, *((docs,) if docs else ()), *after)))
 
 
 def closing(doc, text: str) -> None:
     _keep_with_next(body(doc, text))
 
 
-def signature_block(doc) -> None:
+def signature_block(doc, findings: bool = True) -> None:
     """Nơi nhận (left, 12/11 pt) beside the signature (right: TM./KT./chức vụ, name), borderless."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
@@ -319,20 +331,25 @@ def signature_block(doc) -> None:
     spacer = _para(doc, "", indent=False)
     _keep_with_next(spacer)
     table._tbl.addprevious(spacer._p)
-    appendix(doc)
+    if findings:  # a unit report's draft lists its workbook's findings; the city's are in its own section I
+        appendix(doc)
 
 
 def appendix(doc) -> None:
     """A draft's findings, after the signature: what the officer must fix before the report is signed."""
-    tag(doc, "if du_thao")
+    # a unit's, only when it has something to list: a page saying there is nothing is a page to throw away
+    tag(doc, "if du_thao and phu_luc")
     head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
-    tag(doc, "if phu_luc")
-    each(doc, "phu_luc", "- {{ x }}")
-    tag(doc, "else")
-    body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
-    tag(doc, "endif")
+    if unit:
+        each(doc, "phu_luc", "- {{ x }}")
+    else:
+        tag(doc, "if phu_luc")
+        each(doc, "phu_luc", "- {{ x }}")
+        tag(doc, "else")
+        body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
+        tag(doc, "endif")
     tag(doc, "endif")
 
 
@@ -382,8 +399,10 @@ def _intro(doc, *summary: str) -> None:
 def _evaluation(doc, tich_cuc: str = "1. Ưu điểm") -> None:
     h2(doc, tich_cuc)
     each(doc, "nd.UU_DIEM", "- {{ x }}")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
+    unless(doc, "nd.TON_TAI")
     tag(doc, "if nd.NGUYEN_NHAN")
     h2(doc, "3. Nguyên nhân")
     each(doc, "nd.NGUYEN_NHAN", "- {{ x }}")
@@ -416,7 +435,7 @@ def _cchc_areas(doc, chinh_quyen_so: bool = True) -> None:
             tag(doc, f"if nd.{code} or {sentences}")
             body(doc, title, italic=True)
             each(doc, f"nd.{code}")
-            each(doc, sentences, "- {{ x }}")
+            each(doc, sentences, bullet(sentences))
             tag(doc, "endif")
 
 
@@ -459,6 +478,7 @@ def build_cchc(doc) -> None:
     tag(doc, "endif")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     h1(doc, "{{ 'III' if theo_phan else 'V' }}. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -505,6 +525,7 @@ def build_cchc_cds(doc) -> None:
     part(doc, "PHẦN II: NHIỆM VỤ, GIẢI PHÁP {{ ky.ky_toi_hoa }}")
     each(doc, "nd.PHUONG_HUONG")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.PHUONG_HUONG or nd.NHIEM_VU")
     tag(doc, "if nd.KIEN_NGHI")
     part(doc, "PHẦN III: KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
@@ -535,15 +556,17 @@ def build_so_ket(doc) -> None:
     h2(doc, "3. Về phát triển khoa học công nghệ, đổi mới sáng tạo, chuyển đổi số")
     area(doc, "nd.CQ2C_KHCN_CDS")
     h2(doc, "4. Về cải cách thủ tục hành chính")
-    area(doc, "nd.CQ2C_TTHC")
+    area(doc, "nd.CQ2C_TTHC", after=("rieng.TTHC",))
     tag(doc, "if rieng.TTHC")
     body(doc, "Tình hình giải quyết hồ sơ thủ tục hành chính ({{ rieng_thoi_gian or ky.ten }}): "
               "{{ rieng.TTHC | join('; ') }}.")
     tag(doc, "endif")
     h1(doc, "II. KHÓ KHĂN, VƯỚNG MẮC")
     numbered(doc, "nd.KHO_KHAN")
+    unless(doc, "nd.KHO_KHAN")
     h1(doc, "III. KIẾN NGHỊ, ĐỀ XUẤT")
     numbered(doc, "nd.KIEN_NGHI")
+    unless(doc, "nd.KIEN_NGHI")
     closing(doc, "Trên đây là Báo cáo của {{ don_vi.ubnd_day_du }} về tiến độ triển khai các nhiệm vụ phục vụ "
                  "sơ kết 01 năm vận hành của hệ thống chính trị và chính quyền địa phương 02 cấp./.")
     signature_block(doc)
@@ -602,6 +625,7 @@ def build_cqtt(doc) -> None:
     h1(doc, "III. ĐÁNH GIÁ CHUNG")
     h2(doc, "1. Mặt tích cực")
     each(doc, "nd.UU_DIEM")
+    unless(doc, "nd.UU_DIEM")
     h2(doc, "2. Tồn tại, hạn chế")
     each(doc, "nd.TON_TAI", "- {{ x }}")
     tag(doc, "if cqtt.chua_dat")
@@ -610,18 +634,21 @@ def build_cqtt(doc) -> None:
                               "thân thiện” còn một số tồn tại, hạn chế dẫn đến một số Tiêu chí thành phần chưa đảm "
                               "bảo điểm số theo quy định, cụ thể:"))
     tag(doc, "endif")
+    # the table only with rows: a header over nothing is no table
+    tag(doc, "if cqtt.chua_dat")
     grid_table(doc, ["Stt", "Tiêu chí thành phần", "Điểm tối đa", "Đơn vị chủ trì", "Lý do chưa thực hiện"],
                ["{{ r.stt }}", "{{ r.tieu_chi_thanh_phan }}!", "{{ r.diem_toi_da }}", "{{ r.don_vi_chu_tri }}!",
                 "{{ r.ly_do }}!"], [1.2, 5.6, 1.8, 3.2, 4.7], "cqtt.chua_dat")
-    tag(doc, "if not cqtt.chua_dat")
-    body(doc, "{{ 'Các tiêu chí thành phần đều đạt điểm tối đa.' if cqtt.da_cham else '" + EMPTY + "' }}",
-         italic=True)
+    tag(doc, "elif cqtt.da_cham")
+    body(doc, "Các tiêu chí thành phần đều đạt điểm tối đa.", italic=True)
     tag(doc, "endif")
+    unless(doc, "nd.TON_TAI or cqtt.chua_dat or cqtt.da_cham")
     part(doc, "PHẦN II: PHƯƠNG HƯỚNG, NHIỆM VỤ {{ ky.ky_toi_hoa }}")
     h1(doc, "I. PHƯƠNG HƯỚNG")
     area(doc, "nd.PHUONG_HUONG")
     h1(doc, "II. NHIỆM VỤ")
     numbered(doc, "nd.NHIEM_VU")
+    unless(doc, "nd.NHIEM_VU")
     closing(doc, "Trên đây là Báo cáo kết quả thực hiện mô hình “Chính quyền thân thiện” {{ ky.ten }}, phương "
                  "hướng, nhiệm vụ {{ ky.ky_toi }} của {{ don_vi.ubnd_day_du }}./.")
     signature_block(doc)
@@ -632,7 +659,8 @@ def build_cqtt(doc) -> None:
 CITY_TABLE = (("STT", "{{ r.stt }}", 1.3), ("Đơn vị", "{{ r.ten }}!", 4.5),
               ("Hồ sơ tiếp nhận", "{{ r.tiep_nhan }}", 1.9), ("Đã giải quyết", "{{ r.da_giai_quyet }}", 1.9),
               ("Trước hạn, đúng hạn (%)", "{{ r.dung_han }}", 2.0), ("Trực tuyến (%)", "{{ r.truc_tuyen }}", 1.9),
-              ("Số ô có lỗi", "{{ r.loi }}", 1.3), ("Xếp hạng", "{{ r.hang }}", 1.6))
+              ("Số lỗi", "{{ r.loi }}", 1.3), ("Xếp hạng", "{{ r.hang }}", 1.6))
+CITY_EMPTY = "(Chưa có nội dung cho mục này.)"  # a draft only: a final city report without it is refused
 
 
 def build_city(doc) -> None:
@@ -650,7 +678,8 @@ def build_city(doc) -> None:
     tag(doc, "endfor")
     h1(doc, "III. KẾT QUẢ CỦA TỪNG ĐƠN VỊ")
     body(doc, "Xếp hạng theo tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn; đơn vị bằng tỷ lệ thì đồng hạng (cùng "
-              "thứ hạng); đơn vị có lỗi hoặc chưa có tỷ lệ không xếp hạng (ghi «-»).")
+              "thứ hạng); đơn vị có lỗi, có số liệu bất thường chưa được xác minh hoặc chưa có tỷ lệ không xếp hạng "
+              "(ghi “-”).")
     grid_table(doc, [h for h, _, _ in CITY_TABLE], [c for _, c, _ in CITY_TABLE], [w for _, _, w in CITY_TABLE],
                "don_vi_bang")
     tag(doc, "if bieu_do_anh")
@@ -658,9 +687,28 @@ def build_city(doc) -> None:
     _para(doc, "Biểu đồ: tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn, các đơn vị cao nhất và thấp nhất", size=13,
           italic=True, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     tag(doc, "endif")
+    h1(doc, "IV. ĐÁNH GIÁ CHUNG")
+    for i, (code, heading) in enumerate((("KET_QUA_NOI_BAT", "Kết quả nổi bật"), ("TON_TAI", "Tồn tại, hạn chế"),
+                                         ("NGUYEN_NHAN", "Nguyên nhân")), start=1):
+        h2(doc, f"{i}. {heading}")
+        _city_text(doc, f"noi_dung.{code}")
+    h1(doc, "V. NHIỆM VỤ TRỌNG TÂM {{ ky.ky_toi_hoa }}")
+    _city_text(doc, "noi_dung.NHIEM_VU", numbered_items=True)
+    h1(doc, "VI. KIẾN NGHỊ, ĐỀ XUẤT")
+    _city_text(doc, "noi_dung.KIEN_NGHI", numbered_items=True)
     closing(doc, "Trên đây là Báo cáo tổng hợp kết quả cải cách hành chính {{ ky.ten }} của các xã, phường, đặc "
                  "khu trên địa bàn thành phố./.")
-    signature_block(doc)
+    signature_block(doc, findings=False)
+
+
+def _city_text(doc, items: str, numbered_items: bool = False) -> None:
+    """The city officer's paragraphs of one heading (sheet «Nội dung» of tong_hop.xlsm), or a draft's blank note."""
+    tag(doc, f"if {items}")
+    # numbered as the seeds number tasks and proposals, a lone one not ("1." alone is no list)
+    each(doc, items, "{{ (loop.index ~ '. ') if loop.length > 1 else '' }}{{ x }}" if numbered_items else "{{ x }}")
+    tag(doc, "else")
+    body(doc, CITY_EMPTY, italic=True)
+    tag(doc, "endif")
 
 
 BUILDERS = {

@@ -320,7 +320,7 @@ def test_synthetic_data_follows_a_new_indicator_and_rule(tmp_path, form):
         {"code": "VB_SO_TONG", "label": "Văn bản ký số", "unit": "văn bản"},
         {"code": "VB_SO_TRONG", "label": "Ký số trong kỳ", "unit": "văn bản"},
         {"code": "VB_SO_TON", "label": "Ký số kỳ trước", "unit": "văn bản"},
-        {"code": "TL_VB_SO", "label": "Tỷ lệ ký số trong kỳ", "unit": "%", "type": "percent",
+        {"code": "TL_VB_SO", "label": "Tỷ lệ ký số trong kỳ", "unit": "%", "type": "percent", "units": "ratio",
          "ratio": ["VB_SO_TRONG", "VB_SO_TONG"]}]
     (folder / "indicators.yaml").write_text(yaml.safe_dump(ind, allow_unicode=True), encoding="utf-8")
     rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +19,7 @@ pytest.importorskip("python_multipart")
 playwright = pytest.importorskip("playwright.sync_api")
 
 from conftest import hurried_server, run_cli  # noqa: E402
+from upload_corpus import post_form  # noqa: E402
 from test_server import (  # noqa: E402
     NGHI_DUONG,
     OUTPUT,
@@ -34,7 +35,7 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.server.nop import receipt_code  # noqa: E402
-from toolkit.vnformat import fmt_percent  # noqa: E402
+from toolkit.vnformat import city_today, fmt_percent  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,7 +64,7 @@ def site(tmp_path_factory, form):
     store, port = root / "kho.sqlite", free_port()
     url = f"http://127.0.0.1:{port}"
     log = (root / "server.log").open("wb")
-    deadline = date.today() - timedelta(days=LATE)
+    deadline = city_today() - timedelta(days=LATE)  # days late count on the city's calendar
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),
                              "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026",
                              "--han", f"{deadline:%d/%m/%Y}", "--cong", str(port)],
@@ -251,21 +252,6 @@ def test_upload_refusals_are_vietnamese_and_keys_stay_out_of_logs(site, keys, pa
     assert "POST /nop-tep" in log and not any(k in log for k in keys.values())
 
 
-def post_form(url: str, key: str, data: bytes, name: str = "phieu.xlsx") -> tuple[int, str]:
-    """POST /nop-tep as the page's form does (multipart: khoa, tep); (HTTP status, page text)."""
-    boundary = "----baocao-kiem-thu"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"khoa\"\r\n\r\n{key}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"{name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "/nop-tep", data=body, method="POST",
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def test_rate_limit_is_the_buttons(site, keys, files):
     """The 20 requests a minute of the buttons count uploads too (same key, same budget)."""
     codes = [post_form(site["url"], keys[files["other"]], b"khong phai excel") for _ in range(22)]
@@ -288,9 +274,10 @@ def test_time_limit_is_the_buttons(files, tmp_path):
 def test_page_sorts_filters_and_searches_without_the_server(site, keys, page, files, form):
     page.goto(site["url"] + "/")
     shown = rows(page)
-    # Late units first, with how many days late; then the units still missing (overdue as long).
-    assert [r["Mã ĐVHC"] for r in shown[:2]] == sorted([files["unit"], files["other"]])
-    assert all(r["Trạng thái"] == "nộp muộn" and r["Số ngày muộn"] == str(LATE) for r in shown[:2])
+    # The units still missing first, overdue since the period's deadline; then the late ones, with how many days.
+    assert all(r["Trạng thái"] == "chưa nộp" and r["Số ngày muộn"] == str(LATE) for r in shown[:-2])
+    assert [r["Mã ĐVHC"] for r in shown[-2:]] == sorted([files["unit"], files["other"]])
+    assert all(r["Trạng thái"] == "nộp muộn" and r["Số ngày muộn"] == str(LATE) for r in shown[-2:])
     mine = next(r for r in shown if r["Mã ĐVHC"] == files["unit"])
     with Store(site["store"]) as db:
         [stored] = db.versions(files["unit"], "6T", 2026)

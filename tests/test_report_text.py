@@ -112,7 +112,7 @@ def test_the_scan_catches_each_defect():
 
 
 @pytest.fixture(scope="module")
-def reports(built, form, tmp_path_factory):
+def reports(built, form, tmp_path_factory, city_book):
     """{name: docx} for every unit report type of both samples and their variants, and two city reports."""
     out = tmp_path_factory.mktemp("text")
     subs = {stem: read_submission(path) for stem, (path, _) in built.items()}
@@ -146,8 +146,9 @@ def reports(built, form, tmp_path_factory):
     folder.mkdir()
     for path, _ in built.values():
         shutil.copy2(path, folder / path.name)
-    docs["tong-hop_mau"] = render_city_report(consolidate(folder, "6T", YEAR), out / "tong_hop_mau.docx")[0]
-    docs["tong-hop"] = render_city_report(consolidate(out / "synth", "6T", YEAR), out / "tong_hop.docx")[0]
+    book = city_book["book"]
+    docs["tong-hop_mau"] = render_city_report(consolidate(folder, "6T", YEAR), out / "tong_hop_mau.docx", book=book)[0]
+    docs["tong-hop"] = render_city_report(consolidate(out / "synth", "6T", YEAR), out / "tong_hop.docx", book=book)[0]
     return docs
 
 

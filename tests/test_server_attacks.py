@@ -27,6 +27,7 @@ from test_server import NGHI_DUONG, clean, free_port, names  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import NAME_STATUS, build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.vnformat import city_wall  # noqa: E402
 
 RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})")
 
@@ -112,7 +113,7 @@ def assert_receipts_are_stored(store, receipts: dict[str, list[tuple[str, int, s
             for code, version, at in got:
                 s = stored[version]
                 mismatches += (code != f"{unit}-6T2026-V{version}-{s.file_hash[:8].upper()}"
-                               or datetime.strptime(at, "%H:%M:%S %d/%m/%Y") != s.received_at)
+                               or datetime.strptime(at, "%H:%M:%S %d/%m/%Y") != city_wall(s.received_at))
     return mismatches
 
 

@@ -1,7 +1,7 @@
 """The store, on SQLite and on PostgreSQL: versions, roll-up by aggregation type, previous period, concurrent writers."""
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -167,7 +167,7 @@ def test_a_file_received_earlier_never_moves_a_receipted_version(tmp_path, form,
     unit, vals = form.units[0], _vals(form, form.units[0], "Q1")
     with Store(store_at, form) as db:
         first = db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1")
-        assert first[0] == 1 and first[2] and first[1] <= datetime.now()
+        assert first[0] == 1 and first[2] and first[1] <= datetime.now(timezone.utc)
         assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop1.xlsx", "r1") == (1, first[1], False)
         assert db.add(unit.code, unit.name, "Quý I", 2026, vals, "cu.xlsx", "f1", datetime(2026, 3, 16)) == (2, True)
         assert db.receive(unit.code, unit.name, "Quý I", 2026, vals, "nop2.xlsx", "r2")[0] == 3

@@ -15,6 +15,7 @@ from toolkit.definition import ERROR, SEVERITY_VI, Report, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import read_submission
 from toolkit.progress import file_progress
+from toolkit.reports import empty_findings
 
 
 def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = None,
@@ -38,6 +39,8 @@ def run_check(files: list[Path], as_json: bool = False, annotate: Path | None = 
         with file_progress(len(files), "Kiểm tra phiếu", quiet=as_json) as step:
             for path in files:
                 report = check_file(path, form, prev if db is None else _previous(db))
+                if report.submission is not None:  # the sections the reports chosen in sheet Báo cáo leave empty
+                    report.findings += empty_findings(report.submission, form)
                 if db is not None and report.submission is not None:
                     report.findings += history_findings(form, db, report.submission)
                 reports.append(report)

@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--thu-muc", required=True, type=Path, metavar="THU_MUC", help="thư mục máy chủ lưu phiếu nhận được và báo cáo")
     s.add_argument("--ky", required=True, metavar="KY", help="kỳ báo cáo trang theo dõi hiển thị (6T, Q1... hoặc tên kỳ)")
     s.add_argument("--nam", required=True, type=year, metavar="NAM", help="năm báo cáo")
-    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong "
-                   "biểu mẫu)")
+    s.add_argument("--han", metavar="NGAY", help=HAN_HELP)
     s.add_argument("--dia-chi", default="127.0.0.1", metavar="DIA_CHI",
                    help="địa chỉ lắng nghe (mặc định 127.0.0.1, sau proxy HTTPS)")
     s.add_argument("--cong", type=count, default=8000, metavar="CONG", help="cổng (mặc định 8000)")
@@ -104,9 +103,10 @@ def _parser() -> argparse.ArgumentParser:
                    "phần lớn tệp trong thư mục")
     s.add_argument("--nam", type=year, metavar="NAM", help="năm báo cáo; mặc định: năm của phần lớn tệp trong thư mục")
     output(s, "TONG_HOP.xlsx", "tệp .xlsx tổng hợp cần tạo", "--out", required=True)
-    s.add_argument("--han", metavar="NGAY", help="hạn nộp dd/mm/yyyy (mặc định: ngày cuối kỳ số liệu + số ngày trong biểu mẫu)")
+    s.add_argument("--han", metavar="NGAY", help=HAN_HELP)
     s.add_argument("--kho", type=_store, metavar="KHO", help="kho lưu lịch sử các bản nộp (tệp SQLite hoặc địa chỉ "
                    "postgresql://…)")
+    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help=CITY_BOOK_HELP)
     s.add_argument("--tien-trinh", type=count, metavar="SO", help="số tiến trình đọc và kiểm tra phiếu cùng lúc "
                    "(mặc định: dùng mọi lõi CPU của máy, mỗi lõi một tiến trình)")
     s.set_defaults(run=cmd_tong_hop)
@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--nam", type=year, metavar="NAM", help="với tong-hop: năm báo cáo")
     s.add_argument("--kho", type=_store, metavar="KHO", help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
                    "trước, cộng dồn các quý)")
+    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help="với tong-hop: " + CITY_BOOK_HELP)
     s.set_defaults(run=cmd_bao_cao)
 
     s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
@@ -142,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="thư mục ghi kết quả (mặc định baocao_demo)")
     s.set_defaults(run=cmd_demo)
     return p
+
+
+# The one deadline, said alike by tong-hop and server chay (form.yaml closing_day and deadline_days; a test holds
+# the example to the form).
+HAN_HELP = ("hạn nộp dd/mm/yyyy, một hạn chung cho mọi đơn vị, kể cả đơn vị chưa nộp (mặc định: ngày chốt số liệu "
+            "của kỳ + số ngày deadline_days trong form.yaml; với biểu mẫu kèm theo là ngày 14 tháng cuối kỳ + 5 ngày, "
+            "ví dụ 6 tháng đầu năm 2026 hạn 19/06/2026)")
+CITY_BOOK_HELP = ("tệp tong_hop.xlsm của Sở Nội vụ: các số liệu bất thường đã chấp nhận (sheet «Bất thường đã chấp "
+                  "nhận») và các đoạn Đánh giá chung, Nhiệm vụ trọng tâm kỳ tới, Kiến nghị, đề xuất (sheet «Nội "
+                  "dung»)")
 
 
 def cmd_tao_mau(args) -> int:
@@ -238,8 +249,12 @@ def cmd_tong_hop(args) -> int:
     from toolkit import vnformat
     from toolkit.city import save_consolidation, write_city_workbook
 
+    from toolkit.city import read_city_book
+    from toolkit.definition import load_form
+
+    book = read_city_book(args.tep_tong_hop, load_form())
     res = _consolidate(args.folder, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
-                       workers=args.tien_trinh)
+                       accepted=book.accepted, workers=args.tien_trinh)
     period = vnformat.period_year(res.period, res.year)
     if res.inferred:
         print(res.inferred_note)
@@ -286,8 +301,9 @@ def cmd_bao_cao(args) -> int:
 
     if args.loai == "tong-hop":
         return _city_report(args)
-    if args.ky or args.nam or args.kho:
-        raise BaocaoError("--ky, --nam và --kho chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong phiếu)")
+    if args.ky or args.nam or args.kho or args.tep_tong_hop:
+        raise BaocaoError("--ky, --nam, --kho và --tep-tong-hop chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong "
+                          "phiếu)")
     aside: list[tuple] = []
     for path in render_path(args.target, args.loai, args.ra, pdf=args.pdf, draft=args.du_thao,
                             aside=lambda sub, errors: aside.append((sub, errors))):
@@ -302,16 +318,20 @@ def cmd_bao_cao(args) -> int:
 
 def _city_report(args) -> int:
     """The city report goes through the same consolidation as `tong-hop`: same units, same period."""
-    from toolkit.city import NO_SIGNER_NOTE, render_city_report
+    from toolkit.city import NO_SIGNER_NOTE, read_city_book, render_city_report, require_content
+    from toolkit.definition import load_form
 
-    res = _consolidate(args.target, args.ky, args.nam, store=args.kho)
+    book = read_city_book(args.tep_tong_hop, load_form())
+    if not args.du_thao:  # refused before the folder is read, not after
+        require_content(book, load_form())
+    res = _consolidate(args.target, args.ky, args.nam, store=args.kho, accepted=book.accepted)
     if res.inferred:
         print(res.inferred_note)
     if not res.form.city_report.get("signer"):
         print(NO_SIGNER_NOTE)
     code = res.form.period(res.period).code
     out = args.ra or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
-    for path in render_city_report(res, out, pdf=args.pdf):
+    for path in render_city_report(res, out, pdf=args.pdf, book=book, draft=args.du_thao):
         print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
     return 0
 

@@ -63,12 +63,13 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
 
     from toolkit.city import consolidate, render_city_report, save_consolidation, write_city_workbook
     from toolkit.synthetic import ANOMALIES, generate
+    from toolkit.vnformat import CITY_TZ
 
     form = load_form()
     subs = {}
     for sub in filled:  # received two days after the data window: the real samples are on time
         subs[sub.unit_code] = sub.path
-        stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0)).timestamp()
+        stamp = datetime.combine(sub.window[1] + timedelta(days=2), time(9, 0), tzinfo=CITY_TZ).timestamp()
         os.utime(sub.path, (stamp, stamp))
     others = [u for u in form.units if u.code not in subs]
     codes = [u.code for u in others]
@@ -84,17 +85,21 @@ def city_demo(console, out_dir: Path, filled: list[Submission]) -> Path:
     res = consolidate(out_dir / "phieu", "6T", 2026, form=form)
     save_consolidation(store, res)  # the demo's own files: all storable
     write_city_workbook(res, out)
-    report = render_city_report(res, out_dir / "bao_cao" / "tong_hop_6_thang_2026.docx")[0]
+    # a draft: its Đánh giá chung, Nhiệm vụ and Kiến nghị are the city officer's to write (tong_hop.xlsm, «Nội dung»)
+    report = render_city_report(res, out_dir / "bao_cao" / "tong_hop_6_thang_2026.docx", draft=True)[0]
     console.print(f"Tổng hợp thành phố: {out} — {res.received}/{res.expected} đơn vị đã nộp, {res.valid} hợp lệ, "
                   f"{res.late} nộp muộn, {res.expected - res.received} chưa nộp")
-    console.print(f"Báo cáo tổng hợp (cùng lần tổng hợp, cùng {res.expected} đơn vị): {report}")
+    console.print(f"Báo cáo tổng hợp (cùng lần tổng hợp, cùng {res.expected} đơn vị): {report} — BẢN DỰ THẢO: các "
+                  "mục Đánh giá chung, Nhiệm vụ trọng tâm kỳ tới, Kiến nghị, đề xuất do Sở Nội vụ viết ở sheet «Nội "
+                  "dung» của tong_hop.xlsm")
     console.print(f"  {len(others) - len(missing)} phiếu là DỮ LIỆU MÔ PHỎNG (tệp DU_LIEU_MAU_*, thư mục {synth}); "
                   f"cố ý để {len(missing)} đơn vị chưa nộp, {len(late)} nộp muộn, {len(broken)} có số liệu sai")
     names = {u.code: u.name for u in others}
     console.print(f"  Cố ý gài {len(planted)} số liệu bất thường (sheet «Bất thường» phải nêu các đơn vị này): "
                   + "; ".join(f"{names[c]}: {ANOMALIES[k]}" for c, k in planted.items()), highlight=False)
     console.print(f"  Sheet «Bất thường» nêu {len(res.anomalies)} số liệu ở "
-                  f"{len({a.unit for a in res.anomalies})} đơn vị", highlight=False)
+                  f"{len({a.unit for a in res.anomalies})} đơn vị; chưa được chấp nhận nên không được cộng, không "
+                  "xếp hạng (sheet «Bất thường đã chấp nhận» của tong_hop.xlsm)", highlight=False)
     console.print("  Số liệu thật: Xã Nghi Dương (6 tháng đầu năm 2026). Xã Nguyễn Lương Bằng chỉ có số liệu thật "
                   "Quý I: 6 tháng = Quý I thật + Quý II MÔ PHỎNG, cộng dồn hai quý (kho dữ liệu "
                   f"{store.name} lưu cả hai); thời điểm nhận của hai phiếu thật đặt là 2 ngày sau kỳ số liệu")

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 from toolkit.atomic import atomic_path
 from toolkit.definition import BinOp, Form, Num, Ref, Unit, load_form, load_rules
 from toolkit.excel import build
-from toolkit.vnformat import ratio_percent
+from toolkit.vnformat import CITY_TZ, ratio_percent
 
 DEMO_NOTE = "Dữ liệu mô phỏng, không phải số liệu thật"
 PREFIX = "DU_LIEU_MAU_"
@@ -38,10 +38,11 @@ _STR = re.compile("§([A-Z_]+)§".encode())
 
 
 def window(form: Form, period: str, year: int) -> tuple[date, date]:
-    """The data window by the usual 15th-to-14th convention (see DOMAIN.md): Quý I runs 15/12 – 14/3."""
+    """The data window by the city's closing day (form.yaml closing_day, see DOMAIN.md): Quý I runs 15/12 – 14/3."""
     first, last = form.period(period).months or TOPICAL_MONTHS
-    start = date(year - 1, 12, 15) if first == 1 else date(year, first - 1, 15)
-    return start, date(year, last, 14)
+    day = form.closing_day
+    start = date(year - 1, 12, day + 1) if first == 1 else date(year, first - 1, day + 1)
+    return start, date(year, last, day)
 
 
 def file_name(unit: Unit, period: str, year: int, copy: int = 0) -> str:
@@ -297,7 +298,9 @@ def received_at(form: Form, period: str, year: int, unit_code: str, late: bool) 
     end = window(form, period, year)[1]
     rnd = random.Random(f"nhan/{unit_code}/{period}/{year}")
     days = form.deadline_days + rnd.randint(2, 9) if late else rnd.randint(1, form.deadline_days)
-    return datetime.combine(end + timedelta(days=days), time(8 + rnd.randint(0, 8), rnd.randint(0, 59)))
+    # office hours in the city, whatever the clock of the machine that generates
+    return datetime.combine(end + timedelta(days=days), time(8 + rnd.randint(0, 8), rnd.randint(0, 59)),
+                            tzinfo=CITY_TZ)
 
 
 def generate(folder: Path | str, period: str, year: int, units: list[Unit] | None = None,

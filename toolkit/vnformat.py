@@ -3,20 +3,27 @@
 Thousands with ".", decimals with ","; percentages rounded half-up (one rule
 everywhere, also in the checker); counts below 10 written "05" in prose; header
 dates "ngày 05 tháng 01 năm 2026" with day < 10 and months 1, 2 zero-padded.
+
+One clock: instants are stored aware in UTC and shown, and counted in days, in the city's time. A server may
+run in UTC while the city lives in Asia/Ho_Chi_Minh (UTC+7): a Nộp at 23:30 UTC on the deadline is 06:30 the
+next day in Hải Phòng, one day late. No writer calls datetime.now() or formats a stored time itself; the page,
+the city workbook, the receipt and the reports go through utc_now, city_time, city_date and fmt_time.
 """
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
 LOCALE = "vi_VN"
+CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HUGE = 10**15  # from here on a float holds no decimals, and no figure of ours is this large
 
 
@@ -115,14 +122,18 @@ def fmt_money(x: float) -> str:
 
 
 def fmt_date(d: date) -> str:
-    """Prose date: 09/01/2026."""
-    return d.strftime("%d/%m/%Y")
+    """Prose date by NĐ 30/2020's rule, as the seeds write it in running text too: a leading zero for days below
+    10 and for months 1 and 2 only ("09/01/2026", "05/3/2020", "31/5/2026")."""
+    return f"{d.day:02d}/{_month(d)}/{d.year}"
+
+
+def _month(d: date) -> str:
+    return f"{d.month:02d}" if d.month < 3 else str(d.month)
 
 
 def fmt_date_header(d: date, place: str = "") -> str:
     """Header date per NĐ 30/2020: "Nghi Dương, ngày 05 tháng 01 năm 2026"."""
-    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
-    text = f"ngày {d.day:02d} tháng {month} năm {d.year}"
+    text = f"ngày {d.day:02d} tháng {_month(d)} năm {d.year}"
     return f"{place}, {text}" if place else text
 
 
@@ -145,3 +156,53 @@ def fmt_value(v: Any, kind: str, unit: str = "") -> str:
     if isinstance(v, (int, float)):
         return f"{fmt_number(v)} {unit}".strip()
     return str(v)
+
+
+def utc_now() -> datetime:
+    """This instant, aware in UTC, to the second (what the store keeps)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def from_timestamp(seconds: float) -> datetime:
+    """A file's modification time as an aware instant."""
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def aware(moment: datetime) -> datetime:
+    """`moment` with its zone; a naive one is taken as UTC (every store is migrated to UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def stored_time(moment: datetime) -> str:
+    """An instant as the store writes it: ISO 8601 in UTC with its offset, so texts sort as the instants do."""
+    return aware(moment).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_time(text: str) -> datetime:
+    """An instant the store holds (ISO 8601), aware."""
+    return aware(datetime.fromisoformat(text))
+
+
+def city_time(moment: datetime) -> datetime:
+    """An instant as the city's clock shows it."""
+    return aware(moment).astimezone(CITY_TZ)
+
+
+def city_wall(moment: datetime) -> datetime:
+    """The city's clock time without a zone, for a spreadsheet cell (Excel holds no zones)."""
+    return city_time(moment).replace(tzinfo=None)
+
+
+def city_date(moment: datetime) -> date:
+    """The day on the city's calendar an instant falls on (what a deadline is counted in)."""
+    return city_time(moment).date()
+
+
+def city_today() -> date:
+    """Today on the city's calendar."""
+    return datetime.now(CITY_TZ).date()
+
+
+def fmt_time(moment: datetime, seconds: bool = False) -> str:
+    """ "06:30 08/12/2026" in the city's time: the one way a page, workbook, receipt or report writes a time."""
+    return city_time(moment).strftime("%H:%M:%S %d/%m/%Y" if seconds else "%H:%M %d/%m/%Y")

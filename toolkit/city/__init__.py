@@ -4,11 +4,13 @@ the unit reports' renderer) and pandas frames for analysts. Takes files or a sto
 from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {
-    "consolidation": ("Consolidation", "ST_ERRORS", "ST_LATE", "ST_MISSING", "ST_OK", "consolidate",
+    "consolidation": ("Consolidation", "HOLD_RULE", "ST_ERRORS", "ST_LATE", "ST_MISSING", "ST_OK", "consolidate",
                       "consolidate_store", "list_workbooks"),
     "store": ("Store", "save_consolidation"),
     "backend": ("Db", "db_errors", "shown", "store_exists", "store_failure", "store_location"),
-    "anomalies": ("Anomaly", "history_findings"),
+    "anomalies": ("Acceptance", "Anomaly", "history_findings"),
+    "content": ("ACCEPTED_HEADS", "CONTENT_HEADS", "SHEET_ACCEPTED", "SHEET_CONTENT", "CityBook", "from_grid",
+                "read_city_book", "require_content"),
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),
     "analysis": ("long_frame", "wide_frame"),

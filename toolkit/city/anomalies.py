@@ -43,6 +43,52 @@ class Anomaly:
     source: str = ""  # file!Sheet!Cell of the value
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """An anomaly settled without a resubmission: this unit's figure `code`, at this value, is accepted as true.
+    `by` says who accepted it and why, as the report quotes it ("Sở Nội vụ: đơn vị xác nhận có khoản thu đột
+    xuất"); a unit's accepted explanation is one more source of the same record. A resubmitted figure of
+    another value is not covered: it is checked again."""
+
+    unit: str
+    code: str
+    value: Any
+    by: str = ""
+
+    def covers(self, a: Anomaly) -> bool:
+        return (a.unit, a.code) == (self.unit, self.code) and _number(a.value) and _number(self.value) \
+            and math.isclose(a.value, self.value, rel_tol=1e-9, abs_tol=1e-6)
+
+
+def hold(res, accepted: Iterable[Acceptance] = ()) -> list[tuple[Anomaly, str]]:
+    """Hold out of the city's figures every anomaly not settled (consolidation.HOLD_RULE): its figure, its
+    indicator group (a total and its parts come from the same units) and the rates computed from them, on the
+    unit's row (`UnitRow.held`: code -> why). Returns the settled ones with who accepted them."""
+    form = res.form
+    group_of = {i.code: tuple(x.code for x in g.indicators) for s in form.sections for g in s.groups
+                for i in g.indicators}
+    rows = {r.unit.code: r for r in res.rows}
+    accepted = list(accepted)
+    settled = []
+    for row in res.rows:
+        row.held = {}
+    for a in res.anomalies:
+        by = next((x.by for x in accepted if x.covers(a)), None)
+        if by is not None:
+            settled.append((a, by))
+            continue
+        row = rows.get(a.unit)
+        if row is None:
+            continue
+        why = f"{a.label.lower()} bất thường: {a.why.removeprefix('Bất thường: ')}"
+        for code in group_of.get(a.code, (a.code,)):
+            row.held.setdefault(code, why)
+        for ind in form.indicators:  # a rate elsewhere computed from a held figure
+            if ind.ratio and any(part in row.held for part in ind.ratio):
+                row.held.setdefault(ind.code, why)
+    return settled
+
+
 def settings(form: Form) -> dict:
     """rules.yaml `plausibility`, its indicators checked against the form."""
     s = form.plausibility

@@ -17,18 +17,20 @@ import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+import calendar
+import statistics
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 from toolkit.check import check_file
-from toolkit.city.anomalies import Anomaly, find
+from toolkit.city.anomalies import Acceptance, Anomaly, find, hold
 from toolkit.city.backend import shown, store_exists
 from toolkit.city.store import Store, Stored, rollup
 from toolkit.definition import ERROR, WARNING, Form, Unit, checks, load_form
 from toolkit.errors import BaocaoError, os_reason
 from toolkit.intake import as_text
-from toolkit.vnformat import period_year, ratio_percent
+from toolkit.vnformat import city_date, city_today, from_timestamp, period_year, ratio_percent
 
 DRIFT_CODES = ("thieu-chi-tieu", "ma-khong-xac-dinh")
 
@@ -41,6 +43,13 @@ SUPERSEDED = "Bản cũ"  # reason of an older copy replaced by a resubmission (
 COUNT_RULE = ("Số liệu của đơn vị có lỗi không được cộng vào số liệu chung của thành phố, không tính vào tỷ lệ "
               "chung và không xếp hạng cho đến khi đơn vị sửa lỗi, nộp lại; số liệu của đơn vị nộp muộn vẫn "
               "được cộng.")
+# The same for a figure that passes every check yet is hard to believe: until it is settled it moves nothing.
+# Its whole indicator group goes with it, so a total and its parts always come from the same units; and a unit
+# whose figures are in question is held up as an example (ranked, named as meeting a target, drawn) by none.
+HOLD_RULE = ("Số liệu bất thường chưa được xử lý (đơn vị nộp lại hoặc Sở Nội vụ xác minh, chấp nhận) không được cộng "
+             "và không tính vào tỷ lệ chung, cùng các số liệu cùng nhóm chỉ tiêu của đơn vị để tổng và các phần của "
+             "tổng luôn khớp; đơn vị có số liệu đó không được xếp hạng, không được nêu là đạt mục tiêu và không "
+             "đưa vào biểu đồ cho đến khi xử lý xong.")
 
 
 def file_hash(path: Path) -> str:
@@ -93,7 +102,7 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
         return _unread(path, CHANGING)
     # the time received is the file's modification time (a copy into the folder keeps it)
     out: dict[str, Any] = {"path": path_str, "name": path.name, "mtime": before.st_mtime,
-                           "received": datetime.fromtimestamp(before.st_mtime), "hash": digest, "refused": None}
+                           "received": from_timestamp(before.st_mtime), "hash": digest, "refused": None}
     if report.refusal:
         out["refused"] = report.refusal.removeprefix(f"{path_str}: ")
         return out
@@ -136,21 +145,34 @@ class UnitRow:
     findings: list[dict] = field(default_factory=list)
     note: str = ""
     rolled_from: list[str] = field(default_factory=list)  # SHA-256 of the shorter periods' files rolled up
+    days_late: int = 0  # days after the deadline on the city's calendar: received late, or not in yet (overdue)
+    held: dict[str, str] = field(default_factory=dict)  # code -> why it is held out until settled (HOLD_RULE)
 
     def value(self, code: str) -> Any:
         return self.values.get(code, (None, ""))[0]
+
+    def counted_value(self, code: str) -> float | None:
+        """The figure as the city counts it: a number of a counted unit, not held out; else None."""
+        v = self.value(code)
+        if not self.counted or code in self.held or isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None
+        return v
 
     @property
     def counted(self) -> bool:
         """Whether the unit's figures enter the city's totals and ranks (COUNT_RULE)."""
         return self.status in (ST_OK, ST_LATE)
 
-    @property
-    def days_late(self) -> int:
-        """Whole days after the deadline the file was received (0 when on time)."""
-        if not self.late or not self.deadline or not self.received:
-            return 0
-        return (self.received.date() - self.deadline).days
+
+@dataclass(frozen=True)
+class OverUnits:
+    """A figure that does not add up across units (units: mean | median): its value over the counted units
+    that report it, and how many of them reach 100% (a percentage) or the city's target."""
+
+    value: float
+    units: int
+    full: int  # units at 100% (a percentage), else 0
+    kind: str  # mean | median
 
 
 @dataclass(frozen=True)
@@ -176,6 +198,9 @@ class Consolidation:
     folder: Path | None = None  # the consolidated folder: file names are shown relative to it
     inferred: bool = False  # the period was not given but taken from the files
     anomalies: list[Anomaly] = field(default_factory=list)  # bất thường: logic, history (with a store), peers
+    settled: list[tuple[Anomaly, str]] = field(default_factory=list)  # accepted anomalies, with who accepted why
+    deadline: date | None = None  # the period's deadline for every unit (None: a topical period, per unit)
+    today: date | None = None  # the city's day units not in yet are overdue against
 
     @property
     def inferred_note(self) -> str:
@@ -194,9 +219,8 @@ class Consolidation:
         return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else path
 
     def ranks(self, code: str) -> dict[str, int]:
-        """Competition ranking (1, 2, 2, 4), highest first, of the units that report `code`."""
-        vals = sorted(((r.value(code), r.unit.code) for r in self.rows
-                       if r.counted and isinstance(r.value(code), (int, float))), reverse=True)
+        """Competition ranking (1, 2, 2, 4), highest first, of the units compared on `code`."""
+        vals = sorted(((r.counted_value(code), r.unit.code) for r in self.comparable(code)), reverse=True)
         ranks: dict[str, int] = {}
         for i, (v, unit) in enumerate(vals):
             ranks[unit] = i + 1 if i == 0 or v != vals[i - 1][0] else ranks[vals[i - 1][1]]
@@ -204,8 +228,7 @@ class Consolidation:
 
     def extremes(self, code: str, n: int = 10) -> tuple[list[UnitRow], list[UnitRow]]:
         """The `n` highest and the `n` lowest units on `code` (each list best first), without overlap."""
-        got = sorted((r for r in self.rows if r.counted and isinstance(r.value(code), (int, float))),
-                     key=lambda r: (-r.value(code), r.unit.code))
+        got = sorted(self.comparable(code), key=lambda r: (-r.counted_value(code), r.unit.code))
         top = got[:n]
         return top, got[max(len(top), len(got) - n):]
 
@@ -217,8 +240,21 @@ class Consolidation:
     def meeting(self, code: str) -> list[UnitRow]:
         """The counted units whose `code` reaches the city's target for it (form.yaml › city_report › targets)."""
         target = self.form.city_report.get("targets", {}).get(code)
-        return [r for r in self.rows if r.counted and target is not None
-                and isinstance(r.value(code), (int, float)) and r.value(code) >= target]
+        return [r for r in self.comparable(code) if target is not None and r.counted_value(code) >= target]
+
+    def comparable(self, code: str) -> list[UnitRow]:
+        """The units compared with one another on `code` (ranked, named as meeting a target, drawn): counted, with
+        the figure, and no figure of theirs held out (HOLD_RULE)."""
+        return [r for r in self.rows if not r.held and r.counted_value(code) is not None]
+
+    def over_units(self, code: str) -> OverUnits | None:
+        """A figure that does not add up (units: mean | median) over the counted units reporting it."""
+        return over_units(self.form, self.rows, code)
+
+    @property
+    def held(self) -> list[UnitRow]:
+        """The counted units with figures held out until settled (HOLD_RULE)."""
+        return [r for r in self.rows if r.counted and r.held]
 
     @property
     def counted(self) -> int:
@@ -340,22 +376,36 @@ def ratio_base(form: Form, rows: list[UnitRow], code: str) -> RatioBase | None:
     """A ratio indicator over the counted units that report both its numerator and its denominator, so a
     unit with a missing denominator does not inflate the city rate; None when no unit reports both."""
     num, den = form.indicator(code).ratio
-    pairs = [(r.value(num), r.value(den)) for r in rows if r.counted
-             and isinstance(r.value(num), (int, float)) and isinstance(r.value(den), (int, float))]
+    pairs = [(r.counted_value(num), r.counted_value(den)) for r in rows if code not in r.held
+             and r.counted_value(num) is not None and r.counted_value(den) is not None]
     if not pairs:
         return None
     top, bottom = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
     return RatioBase(top, bottom, len(pairs), ratio_percent(top, bottom))
 
 
+def over_units(form: Form, rows: list[UnitRow], code: str) -> OverUnits | None:
+    """The mean or median of `code` over the counted units reporting it (units: mean | median), None when
+    none does or the figure adds up."""
+    ind = form.indicator(code)
+    if ind.units not in ("mean", "median"):
+        return None
+    vals = [v for r in rows if (v := r.counted_value(code)) is not None]
+    if not vals:
+        return None
+    value = statistics.fmean(vals) if ind.units == "mean" else statistics.median(vals)
+    full = sum(v >= 100 for v in vals) if ind.type == "percent" else 0
+    return OverUnits(value, len(vals), full, ind.units)
+
+
 def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
-    """Sums of the counted units (COUNT_RULE) for sum indicators; ratios recomputed from summed counts
-    (`ratio_base`); "none" left empty."""
-    counted = [r for r in rows if r.counted]
+    """Sums of the counted units (COUNT_RULE), without the figures held out (HOLD_RULE), for sum indicators;
+    ratios recomputed from summed counts (`ratio_base`). A figure that does not add up (mean, median, none) has
+    no city total: `over_units` states it per unit."""
     totals: dict[str, Any] = {}
     for ind in form.indicators:
         if ind.units == "sum" and ind.numeric:
-            vals = [r.value(ind.code) for r in counted if isinstance(r.value(ind.code), (int, float))]
+            vals = [v for r in rows if (v := r.counted_value(ind.code)) is not None]
             totals[ind.code] = sum(vals) if vals else None
     for ind in form.indicators:
         if ind.units == "ratio" and ind.ratio:
@@ -364,15 +414,30 @@ def city_totals(form: Form, rows: list[UnitRow]) -> dict[str, Any]:
     return totals
 
 
-def _deadline(form: Form, res_window_to: date | None, override: date | None) -> date | None:
+def period_deadline(form: Form, label: str, year: int, override: date | None = None) -> date | None:
+    """The one deadline of a period for every unit, submitted or not: `override` (--han), else the period's
+    closing day (form.yaml closing_day of its last month) plus deadline_days; None for a period without months
+    (chuyên đề)."""
     if override:
         return override
-    return res_window_to + timedelta(days=form.deadline_days) if res_window_to else None
+    months = form.period(label).months
+    if not months:
+        return None
+    day = min(form.closing_day, calendar.monthrange(year, months[1])[1])
+    return date(year, months[1], day) + timedelta(days=form.deadline_days)
+
+
+def _deadline(form: Form, window_to: date | None, period_due: date | None) -> date | None:
+    """A unit's deadline: the period's; a topical period's counts from the unit's own data window."""
+    if period_due:
+        return period_due
+    return window_to + timedelta(days=form.deadline_days) if isinstance(window_to, date) else None
 
 
 def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: date | None = None,
                 store: Path | str | None = None, workers: int | None = None, form: Form | None = None,
-                progress: Callable[[int], None] | None = None) -> Consolidation:
+                progress: Callable[[int], None] | None = None, accepted: list[Acceptance] = (),
+                today: date | None = None) -> Consolidation:
     """Read, check and consolidate every workbook under `folder` for period `ky` of year `nam`; writes nothing.
 
     Without `ky` or `nam`, the period (or year) is the one most readable files of known units carry
@@ -381,7 +446,8 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     A unit with no file of its own for a long period (6 tháng, 9 tháng, năm) is rolled
     up from its shorter periods: the files of this folder first, then, with `store`,
     the versions kept there. The store (read only here) also gives the checker each
-    unit's previous period.
+    unit's previous period. `deadline` (--han) replaces the period's own; `accepted` are the anomalies the
+    city officer accepted; `today` (the city's, by default) is what units not in yet are overdue against.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -393,7 +459,7 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
     label, year = (form.period(ky).label if ky else None), (int(nam) if nam else None)
     if inferred:
         label, year = _most_common_period(form, results, folder, label, year)
-    result = _assemble(form, label, year, results, deadline)
+    result = _assemble(form, label, year, results, period_deadline(form, label, year, deadline))
     result.folder, result.inferred = folder, inferred
     own = _newest(results, year)
     db = Store(known_store, form, readonly=True) if known_store else None
@@ -402,14 +468,25 @@ def consolidate(folder: Path | str, ky: str | None, nam: int | None, deadline: d
             found = own.get((unit, form.period(part).label))
             return found or (db.latest(unit, part, year) if db else None)
 
-        _fill_rollups(result, latest, deadline)
+        _fill_rollups(result, latest)
         result.anomalies = find(result, db)
     finally:
         if db:
             db.close()
     _name_rolled_files(result)
-    result.totals = city_totals(form, result.rows)
+    _finish(result, accepted, today)
     return result
+
+
+def _finish(result: Consolidation, accepted: list[Acceptance], today: date | None) -> None:
+    """What every consolidation ends with: units not in yet overdue against `today`, the anomalies held out
+    until settled, then the totals without them."""
+    today = result.today = today or city_today()
+    for row in result.rows:
+        if row.status == ST_MISSING and row.deadline and today > row.deadline:
+            row.days_late = (today - row.deadline).days
+    result.settled = hold(result, accepted)
+    result.totals = city_totals(result.form, result.rows)
 
 
 def regional(res: Consolidation, form: Form) -> Consolidation:
@@ -417,9 +494,15 @@ def regional(res: Consolidation, form: Form) -> Consolidation:
     a file again: its units, the files of its units, its totals."""
     units = {u.code for u in form.units}
     files = [f for f in res.files if not f["refused"] and f["unit"] in units]
-    part = _assemble(form, res.period, res.year, files, None)
-    part.folder, part.totals = res.folder, city_totals(form, part.rows)
+    part = _assemble(form, res.period, res.year, files, res.deadline)
+    part.folder = res.folder
     part.anomalies = [a for a in res.anomalies if a.unit in units]
+    part.today = res.today
+    overdue = {r.unit.code: r.days_late for r in res.rows}  # against the national run's day
+    for row in part.rows:
+        row.days_late = overdue.get(row.unit.code, row.days_late)
+    part.settled = hold(part, [Acceptance(a.unit, a.code, a.value, who) for a, who in res.settled])
+    part.totals = city_totals(form, part.rows)
     return part
 
 
@@ -462,8 +545,8 @@ def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
     return {k: _as_stored(r) for k, r in best.items()}
 
 
-def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: date | None) -> Consolidation:
-    rows = {u.code: UnitRow(u) for u in form.units}
+def _assemble(form: Form, label: str, year: int, results: list[dict], due: date | None) -> Consolidation:
+    rows = {u.code: UnitRow(u, deadline=due) for u in form.units}
     excluded: list[tuple[str, str]] = []
     drift: list[tuple[str, str, str]] = []
     chosen: dict[str, dict] = {}
@@ -495,28 +578,31 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], deadline: 
         row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
         row.values, row.findings = res["values"], res["findings"]
         row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
-        row.deadline = _deadline(form, res["window_to"], deadline)
+        row.deadline = _deadline(form, res["window_to"], due)
         if copies[code] > 1:
             row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
         _set_status(row)
-    return Consolidation(form, label, year, list(rows.values()), results, excluded, drift)
+    return Consolidation(form, label, year, list(rows.values()), results, excluded, drift, deadline=due)
 
 
 def _set_status(row: UnitRow) -> None:
-    row.late = bool(row.deadline and row.received and row.received.date() > row.deadline)
+    """Late is counted on the city's calendar: 23:30 UTC on the deadline is the next day in Hải Phòng."""
+    got = city_date(row.received) if row.received else None
+    row.late = bool(row.deadline and got and got > row.deadline)
+    row.days_late = (got - row.deadline).days if row.late else 0
     row.status = ST_ERRORS if row.errors else (ST_LATE if row.late else ST_OK)
 
 
-def _fill_row(row: UnitRow, stored: Stored, form: Form, deadline: date | None, note: str = "") -> None:
+def _fill_row(row: UnitRow, stored: Stored, form: Form, due: date | None, note: str = "") -> None:
     row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
     row.values, row.findings = stored.values, stored.findings
     row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
-    row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], deadline)
+    row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], due)
     row.note = note
     _set_status(row)
 
 
-def _fill_rollups(result: Consolidation, latest, deadline: date | None) -> None:
+def _fill_rollups(result: Consolidation, latest) -> None:
     """Roll up each unit with no file for a long period from `latest(unit, part)` of every part."""
     form = result.form
     parts = form.period(result.period).rollup
@@ -528,7 +614,7 @@ def _fill_rollups(result: Consolidation, latest, deadline: date | None) -> None:
         comps = [latest(row.unit.code, p) for p in parts]
         rolled = rollup(form, result.period, result.year, comps)
         if rolled is not None:
-            _fill_row(row, rolled, form, deadline, "Cộng dồn từ các quý (không có tệp riêng cho kỳ này)")
+            _fill_row(row, rolled, form, result.deadline, "Cộng dồn từ các quý (không có tệp riêng cho kỳ này)")
             row.rolled_from = [c.file_hash for c in comps]
 
 
@@ -544,21 +630,24 @@ def _name_rolled_files(result: Consolidation) -> None:
 
 
 def consolidate_store(store: Path | str, ky: str, nam: int, deadline: date | None = None,
-                      form: Form | None = None) -> Consolidation:
+                      form: Form | None = None, accepted: list[Acceptance] = (),
+                      today: date | None = None) -> Consolidation:
     """The same consolidation from the store alone (the newest version of each unit, or a roll-up)."""
     if not store_exists(store):
         raise BaocaoError("kho dữ liệu không tồn tại", path=shown(store))
     form = form or load_form()
     label, year = form.period(ky).label, int(nam)
-    result = Consolidation(form, label, year, [UnitRow(u) for u in form.units], [], [], [])
+    due = period_deadline(form, label, year, deadline)
+    result = Consolidation(form, label, year, [UnitRow(u, deadline=due) for u in form.units], [], [], [],
+                           deadline=due)
     with Store(store, form, readonly=True) as db:
         for row in result.rows:
             stored = db.latest(row.unit.code, label, year)
             if stored is not None:
-                _fill_row(row, stored, form, deadline)
-        _fill_rollups(result, lambda unit, part: db.latest(unit, part, year), deadline)
+                _fill_row(row, stored, form, due)
+        _fill_rollups(result, lambda unit, part: db.latest(unit, part, year))
         result.anomalies = find(result, db)
-    result.totals = city_totals(form, result.rows)
+    _finish(result, accepted, today)
     return result
 
 

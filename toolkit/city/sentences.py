@@ -68,16 +68,48 @@ def qty_of(res: Consolidation, code: str, value: float) -> str:
 
 
 def _ratio(res: Consolidation, code: str) -> dict | None:
-    """tl.X: .tu .mau (the counts of the units reporting both), .ty_le, .don_vi, .thieu (the base named
-    when a counted unit lacks one of the counts)."""
+    """tl.X: .tu .mau (the counts of the units reporting both, each with its unit), .ty_le, .don_vi, .thieu (the
+    base named when a counted unit lacks one of the counts). None for a rate that does not add up (units: mean):
+    `ty_le` states it over units."""
+    if res.form.indicator(code).units != "ratio":
+        return None
     base = res.ratio_base(code)
     if base is None or base.rate is None:
         return None
     num_code, den_code = res.form.indicator(code).ratio
-    short = base.units < res.counted
+    held = [r for r in res.held if code in r.held]
+    short = base.units + len(held) < res.counted
+    said = [f"tính trên {num(base.units)} đơn vị có đủ hai số liệu" if short else "",
+            f"không tính số liệu bất thường của {names(held)}" if held else ""]
     return {"tu": amount(res, num_code, base.num), "mau": amount(res, den_code, base.den), "ty_le": pct(base.rate),
-            "don_vi": num(base.units),
-            "thieu": f" (tính trên {num(base.units)} đơn vị có đủ hai số liệu)" if short else ""}
+            "don_vi": num(base.units), "phan": fraction(res, code, base.num, base.den),
+            "thieu": f" ({'; '.join(x for x in said if x)})" if any(said) else ""}
+
+
+def fraction(res: Consolidation, code: str, top: float, bottom: float) -> str:
+    """ "3.740/5.777 hồ sơ", or with two units "1.319.915 tài khoản/2.393.798 người": every count with its unit."""
+    num_code, den_code = res.form.indicator(code).ratio
+    up, down = res.form.indicator(num_code).unit, res.form.indicator(den_code).unit
+    if up == down:
+        return f"{amount(res, num_code, top)}/{amount(res, den_code, bottom)} {up}".strip()
+    return f"{qty_of(res, num_code, top)}/{qty_of(res, den_code, bottom)}"
+
+
+def over_units(res: Consolidation, code: str) -> str:
+    """A figure that does not add up, said over units: "bình quân các đơn vị đạt 15,38%; 87/106 đơn vị đạt
+    100%" (a percentage), "bình quân mỗi đơn vị 378 thủ tục" (a count)."""
+    got = res.over_units(code)
+    if got is None:
+        return ""
+    ind = res.form.indicator(code)
+    word = "bình quân" if got.kind == "mean" else "trung vị"
+    if ind.type != "percent":
+        return f"{word} mỗi đơn vị {fmt_number(round(got.value, 1))} {ind.unit} (tính trên {num(got.units)} đơn vị)"
+    full = (f"{num(got.full)}/{num(got.units)} đơn vị đạt 100%" if got.full
+            else f"chưa có đơn vị nào trong {num(got.units)} đơn vị đạt 100%")
+    held = [r for r in res.held if code in r.held]
+    return f"{word} các đơn vị đạt {pct(got.value)}; {full}" + (
+        f" (không tính số liệu bất thường của {names(held)})" if held else "")
 
 
 def _target(res: Consolidation, code: str) -> dict | None:
@@ -109,22 +141,30 @@ def ranking(res: Consolidation, code: str) -> str:
 
     text = (f"các đơn vị đều đạt {pct(top[0].value(code))}" if best == worst
             else f"cao nhất là {group(top)}; thấp nhất là {group(bottom)}")
-    unranked = [r for r in res.rows if r.counted and r.unit.code not in ranks]
+    unranked = [r for r in res.rows if r.counted and r.unit.code not in ranks and not r.held]
     if unranked:
         text += (f"; không xếp hạng {names(unranked)} (chưa có số liệu)" if len(unranked) <= NAMED_AT_MOST
                  else f"; {num(len(unranked))} đơn vị chưa có số liệu không xếp hạng")
+    held = [r for r in res.held if r.value(code) is not None]
+    if held:
+        text += f"; không xếp hạng {names(held)} (số liệu bất thường chưa được xử lý, nêu tại mục I)"
     if res.received > res.counted:
         text += "; các đơn vị có lỗi nêu tại mục I không xếp hạng"
     return text
 
 
 def _sentence(res: Consolidation):
-    """ty_le("TL_X", "Lời", "hồ sơ"): "Lời là X/Y hồ sơ, đạt Z%." over the units reporting both counts."""
-    def ty_le(code: str, words: str, unit: str = "") -> str:
+    """ty_le("TL_X", "Lời"): "Lời là X/Y hồ sơ, đạt Z%." over the units reporting both counts (each count with
+    the unit indicators.yaml gives it); a rate that does not add up across units (units: mean | median): "Về lời,
+    bình quân các đơn vị đạt Z%; N/M đơn vị đạt 100%."."""
+    def ty_le(code: str, words: str) -> str:
+        if res.form.indicator(code).units in ("mean", "median"):
+            said = over_units(res, code)
+            return f"Về {lower_first(words)}, {said}." if said else ""
         r = _ratio(res, code)
         if r is None:
             return ""
-        return f"{words} là {r['tu']}/{r['mau']}{' ' + unit if unit else ''}, đạt {r['ty_le']}{r['thieu']}."
+        return f"{words} là {r['phan']}, đạt {r['ty_le']}{r['thieu']}."
     return ty_le
 
 

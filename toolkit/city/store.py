@@ -28,7 +28,7 @@ from toolkit.city.backend import Db, data_errors, db_errors, shown, store_failur
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake import Loc, Submission, Value
-from toolkit.vnformat import ratio_percent
+from toolkit.vnformat import parse_time, ratio_percent, stored_time, utc_now
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Store:
             # Versions follow the time received, not the order of writing: a file received earlier but
             # stored later (a concurrent run, a late copy) takes its place and later versions move up one,
             # except receipted ones (a unit holds their number), which only a later position can follow.
-            received = received_at.isoformat(timespec="seconds") if received_at else ""
+            received = stored_time(received_at) if received_at else ""
             by_time = db.execute("SELECT COUNT(*) + 1 FROM submission WHERE unit=? AND period=? AND year=? "
                                  "AND COALESCE(received_at, '') <= ?", (*key, received)).fetchone()[0]
             receipted = db.execute("SELECT COALESCE(MAX(version), 0) FROM submission WHERE unit=? AND period=? "
@@ -121,8 +121,8 @@ class Store:
             if row:  # its number is now in a receipt too: later files must not move it
                 db.execute("UPDATE submission SET receipt=1 WHERE unit=? AND period=? AND year=? AND version=?",
                            (*key, row[0]))
-                return row[0], datetime.fromisoformat(row[1]), False
-            received = datetime.now().replace(microsecond=0)
+                return row[0], parse_time(row[1]), False
+            received = utc_now()
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
                                  "AND year=?", key).fetchone()[0]
             self._insert(key, version, unit_name, values, file, file_hash, received, findings, form_version,
@@ -142,8 +142,8 @@ class Store:
             "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
-             file, file_hash, received_at.isoformat(timespec="seconds") if received_at else None,
-             datetime.now().isoformat(timespec="seconds"), errors, len(findings) - errors,
+             file, file_hash, stored_time(received_at) if received_at else None, stored_time(utc_now()), errors,
+             len(findings) - errors,
              json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
         rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind
@@ -153,7 +153,7 @@ class Store:
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
         s = Stored(sid, unit, name or "", period, year, version, file or "", fhash,
-                   datetime.fromisoformat(received) if received else None, errors, warnings,
+                   parse_time(received) if received else None, errors, warnings,
                    json.loads(findings or "[]"))
         for code, kind, value, cell in self.db.execute(
                 "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
@@ -204,14 +204,14 @@ class Store:
         """A Nộp refused for the workbook's errors (the city's page shows "có lỗi")."""
         with self.db.write():
             self.db.execute("INSERT INTO submit_attempt VALUES (?,?,?,?,?,?)",
-                            (unit, period, year, datetime.now().isoformat(timespec="seconds"), errors, warnings))
+                            (unit, period, year, stored_time(utc_now()), errors, warnings))
 
     def attempts(self, period: str, year: int) -> dict[str, tuple[datetime, int, int]]:
         """unit -> (time, errors, warnings) of its latest refused Nộp for the period."""
         rows = self.db.execute("SELECT a.unit, a.at, a.errors, a.warnings FROM submit_attempt a WHERE period=? "
                                "AND year=? AND at = (SELECT MAX(at) FROM submit_attempt b WHERE b.unit=a.unit AND "
                                "b.period=a.period AND b.year=a.year)", (period, year)).fetchall()
-        return {u: (datetime.fromisoformat(at), e, w) for u, at, e, w in rows}
+        return {u: (parse_time(at), e, w) for u, at, e, w in rows}
 
     def rollup(self, unit: str, period: str, year: int) -> Stored | None:
         """The unit's figures for a long period from its newest stored shorter periods."""

@@ -24,9 +24,19 @@ import xlsxwriter
 
 from toolkit.atomic import atomic_path
 from toolkit.city.anomalies import KIND_VI
-from toolkit.city.consolidation import COUNT_RULE, ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, UnitRow
+from toolkit.city.content import SHEET_ACCEPTED
+from toolkit.city.consolidation import (
+    COUNT_RULE,
+    HOLD_RULE,
+    ST_ERRORS,
+    ST_LATE,
+    ST_MISSING,
+    ST_OK,
+    Consolidation,
+    UnitRow,
+)
 from toolkit.definition import NATIONAL, SEVERITY_VI, Field
-from toolkit.vnformat import period_year
+from toolkit.vnformat import city_wall, period_year
 
 KEY_RATIOS = ("TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN")
 SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_ANOMALIES, SHEET_SOURCES, SHEET_CHARTS = (
@@ -60,14 +70,20 @@ class _F:
         self.dec = f(border=1, num_format="#,##0.##")
         self.pct = f(border=1, num_format="0.00")
         self.date = f(border=1, num_format="dd/mm/yyyy")
+        self.date_label = f(bold=True, num_format="dd/mm/yyyy", align="left")
         self.time = f(border=1, num_format="dd/mm/yyyy hh:mm")
         self.total = f(bold=True, border=1, bg_color="#FFF2CC", num_format="#,##0.##")
         self.total_text = f(bold=True, border=1, bg_color="#FFF2CC")
         self.label = f(bold=True)
+        self.held_text = f(border=1, text_wrap=True, bg_color="#F4B183")
         self.link = f(border=1, text_wrap=True, font_color="#0563C1", underline=1)
         self.number = f(bold=True, num_format="#,##0", align="left")
         self.rate = f(bold=True, num_format="0.00", align="left")
         self.status = {s: f(border=1, bg_color=c) for s, c in STATUS_COLOURS.items()}
+        # a figure held out until settled (HOLD_RULE): struck through on orange, never in the total
+        self.held = {k: f(border=1, bg_color="#F4B183", font_strikeout=True, num_format=n)
+                     for k, n in (("count", "#,##0"), ("percent", "0.00"), ("money", "#,##0.##"),
+                                  ("decimal", "#,##0.##"))}
 
 
 def _num_format(fmt: _F, kind: str):
@@ -82,8 +98,8 @@ def _write(ws, r: int, c: int, value: Any, cell_format) -> None:
         ws.write_string(r, c, "Có" if value else "Không", cell_format)
     elif isinstance(value, (int, float)):
         ws.write_number(r, c, value, cell_format)
-    elif isinstance(value, datetime):
-        ws.write_datetime(r, c, value, cell_format)
+    elif isinstance(value, datetime):  # an instant as the city's clock shows it (Excel holds no zones)
+        ws.write_datetime(r, c, city_wall(value) if value.tzinfo else value, cell_format)
     elif hasattr(value, "year"):
         ws.write_datetime(r, c, datetime(value.year, value.month, value.day), cell_format)
     else:
@@ -129,17 +145,20 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
               ("Hợp lệ (không có lỗi)", res.valid, fmt.number), ("Nộp muộn", res.late, fmt.number),
               ("Chưa nộp", res.expected - res.received, fmt.number), ("Đúng hạn", res.on_time, fmt.number),
               ("Có lỗi (số liệu không được cộng)", res.received - res.counted, fmt.number),
-              (f"Số liệu bất thường (sheet «{SHEET_ANOMALIES}»)", len(res.anomalies), fmt.number))
+              (f"Số liệu bất thường (sheet «{SHEET_ANOMALIES}»)", len(res.anomalies), fmt.number),
+              ("Bất thường chưa xử lý (không được cộng)", len(res.anomalies) - len(res.settled), fmt.number),
+              ("Hạn nộp chung của kỳ", res.deadline, fmt.date_label))
     for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
         _write(ws, 1 + i, 3, n, f)
     ws.write_string(1 + len(totals), 1, COUNT_RULE, fmt.sub)
-    top = len(totals) + 3
+    ws.write_string(2 + len(totals), 1, HOLD_RULE, fmt.sub)
+    top = len(totals) + 4
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Loại", "Trạng thái", "Tệp", "Thời gian nhận", "Hạn nộp",
-             "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú", "Số ngày nộp muộn")
+             "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú", "Số ngày quá hạn")
     widths = (5, 8, _name_width(res), 8, 10, 38, 15, 11, 7, 9, 38, 8)
     _table(ws, top, heads, widths, fmt)
-    for i, row in enumerate(res.rows, start=1):
+    for i, row in enumerate(chase_order(res.rows), start=1):
         r = top + i
         _fit_row(ws, r, [(res.relative(row.path), widths[5]), (row.note, widths[10])])
         for c, (v, f) in enumerate(((i, fmt.int), (row.unit.code, fmt.text), (row.unit.name, fmt.text),
@@ -168,6 +187,12 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
         ws.write_string(r + i, 5, where, fmt.text)
         ws.merge_range(r + i, 6, r + i, 11, msg, fmt.wrap)
         _fit_row(ws, r + i, [(res.relative(path), sum(widths[1:5])), (msg, sum(widths[6:]))])
+
+
+def chase_order(rows: list[UnitRow]) -> list[UnitRow]:
+    """The units to chase first: not in yet (most days overdue first), then late, with errors, on time."""
+    order = {ST_MISSING: 0, ST_LATE: 1, ST_ERRORS: 2, ST_OK: 3}
+    return sorted(rows, key=lambda r: (order[r.status], -r.days_late, r.unit.code))
 
 
 def _columns(res: Consolidation) -> list[tuple[str, Field | None, str]]:
@@ -209,7 +234,10 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
                           f"{period_year(res.period, res.year).upper()}{part}", fmt.title)
     ws.write_string(1, 0, "Dòng tổng: chỉ tiêu cộng được thì cộng; tỷ lệ tính lại từ tổng tử số và tổng mẫu số, "
                           "không lấy trung bình các tỷ lệ, chỉ trên các đơn vị có đủ hai số (các dòng dưới dòng "
-                          "tổng); chỉ tiêu không cộng được để trống. Đơn vị chưa nộp để trống. " + COUNT_RULE, fmt.sub)
+                          "tổng); chỉ tiêu không cộng được (phần của một danh mục chung mọi đơn vị đều có, một mức, "
+                          "một điểm số) để trống ở dòng tổng, ghi bình quân các đơn vị ở dòng dưới. Đơn vị chưa nộp "
+                          "để trống. " + COUNT_RULE + " " + HOLD_RULE + " Ô gạch ngang nền cam: số liệu đang bị giữ "
+                          "lại (ghi chú của ô nói vì sao).", fmt.sub)
     group_row, head, first = TABLE_HEAD - 1, TABLE_HEAD, TABLE_HEAD + 2
     fixed = (("STT", 4), ("Mã ĐVHC", 7), ("Tên đơn vị", _name_width(res)))
     for c, (h, w) in enumerate(fixed):
@@ -257,8 +285,11 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
                 _write(ws, r, len(fixed) + k, ranks[code].get(row.unit.code), fmt.int)
                 continue
             v = row.value(code)
+            held = row.counted and code in row.held and isinstance(v, (int, float))
             _write(ws, r, len(fixed) + k, v if (ind.numeric and isinstance(v, (int, float))) or not ind.numeric
-                   else None, _num_format(fmt, ind.type))
+                   else None, fmt.held.get(ind.type, fmt.text) if held else _num_format(fmt, ind.type))
+            if held:
+                ws.write_comment(r, len(fixed) + k, f"Chưa cộng: {row.held[code]}", {"x_scale": 2, "y_scale": 2})
     total_row = first + len(res.rows)
     ws.merge_range(total_row, 0, total_row, len(fixed) - 1, f"TỔNG CỘNG {_whole(res)}", fmt.total_text)
     last = total_row - 1
@@ -274,22 +305,26 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
     ws.autofilter(head + 1, 0, last, len(fixed) + len(block) - 1)
 
 
-BASE_ROWS = ("Tử số của tỷ lệ", "Mẫu số của tỷ lệ", "Số đơn vị tính tỷ lệ", "Mục tiêu của thành phố (%)",
+BASE_ROWS = ("Tử số của tỷ lệ", "Mẫu số của tỷ lệ", "Số đơn vị được tính",
+             "Bình quân các đơn vị (chỉ tiêu không cộng được)", "Số đơn vị đạt 100%", "Mục tiêu của thành phố (%)",
              "Số đơn vị đạt mục tiêu")
 
 
 def _base_rows(ws, res: Consolidation, block: list, r0: int, left: int, fmt: _F) -> None:
     """Under the total row, for each ratio: the counts and units it is computed on (what the city report
-    states as "X/Y … đạt Z%") and the units that reach the city's target."""
+    states as "X/Y … đạt Z%"); for a figure that does not add up (units: mean | median), its value over the
+    units and how many reach 100%; and the units that reach the city's target."""
     targets = res.form.city_report.get("targets", {})
     for i, label in enumerate(BASE_ROWS):
         ws.merge_range(r0 + i, 0, r0 + i, left - 1, label, fmt.total_text)
         for k, (_, ind, code) in enumerate(block):
             base = res.ratio_base(code) if ind and ind.ratio and ind.units == "ratio" else None
-            target = targets.get(code) if base else None
-            value = (base.num, base.den, base.units, target,
-                     len(res.meeting(code)) if target is not None else None)[i] if base else None
-            _write(ws, r0 + i, left + k, value, fmt.pct if i == 3 else fmt.total)
+            over = res.over_units(code) if ind and ind.units in ("mean", "median") else None
+            target = targets.get(code) if base or over else None
+            value = ((base.num, base.den, base.units, None, None) if base else
+                     (None, None, over.units, over.value, over.full if ind.type == "percent" else None) if over
+                     else (None,) * 5) + (target, len(res.meeting(code)) if target is not None else None)
+            _write(ws, r0 + i, left + k, value[i], fmt.pct if i == 5 else fmt.total)
 
 
 def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
@@ -322,12 +357,14 @@ def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
 
 def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
     ws.write_string(0, 0, f"SỐ LIỆU BẤT THƯỜNG — {period_year(res.period, res.year).upper()}", fmt.title)
-    ws.write_string(1, 0, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị trước khi dùng. Đây là "
-                          "cảnh báo, không phải lỗi: phiếu vẫn hợp lệ. Bấm vào ô nguồn để mở đúng ô của phiếu.",
-                   fmt.sub)
+    ws.write_string(1, 0, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị. Đây là cảnh báo, không "
+                          "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
+                          f"tiêu, Giá trị vào sheet «{SHEET_ACCEPTED}» của tệp tong_hop.xlsm rồi tổng hợp lại. Bấm "
+                          "vào ô nguồn để mở đúng ô của phiếu.", fmt.sub)
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
-             "Ô nguồn")
-    widths = (5, 8, _name_width(res), 26, 12, 30, 50, 13, 52)  # a link (file!Sheet!Cell) does not wrap
+             "Ô nguồn", "Mã chỉ tiêu", "Xử lý")
+    widths = (5, 8, _name_width(res), 26, 12, 30, 50, 13, 52, 16, 30)  # a link (file!Sheet!Cell) does not wrap
+    settled = {(a.unit, a.code): who for a, who in res.settled}
     _table(ws, 2, heads, widths, fmt)
     rows = {r.unit.code: r for r in res.rows}
     for i, a in enumerate(res.anomalies, start=1):
@@ -340,6 +377,10 @@ def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
                                     (a.why, fmt.wrap), (KIND_VI[a.kind], fmt.wrap))):
             _write(ws, r, c, v, f)
         _source_link(ws, r, 8, source, row.path if row else "", a.source, out, fmt)
+        ws.write_string(r, 9, a.code, fmt.text)
+        state = settled.get((a.unit, a.code)) or ("Không cộng: đơn vị có lỗi" if row and not row.counted
+                                                  else "Chưa xử lý: không cộng, không xếp hạng")
+        ws.write_string(r, 10, state, fmt.wrap if (a.unit, a.code) in settled else fmt.held_text)
         _fit_row(ws, r, [(a.label, widths[3]), (a.compared, widths[5]), (a.why, widths[6]),
                          (f"{source}!{a.source}", widths[8])])
     if res.anomalies:
@@ -434,7 +475,7 @@ def _charts_sheet(wb, ws, res: Consolidation, fmt: _F) -> None:
         ws.set_column(c0 + 1, c0 + 1, 14)
         for i, row in enumerate(units):
             ws.write_string(r0 + 1 + i, c0, row.unit.name, fmt.text)
-            ws.write_number(r0 + 1 + i, c0 + 1, row.value(code), fmt.pct)
+            ws.write_number(r0 + 1 + i, c0 + 1, row.counted_value(code), fmt.pct)
         chart = wb.add_chart({"type": "bar"})
         cats = [SHEET_CHARTS, r0 + 1, c0, r0 + len(units), c0]
         vals = [SHEET_CHARTS, r0 + 1, c0 + 1, r0 + len(units), c0 + 1]
@@ -445,7 +486,7 @@ def _charts_sheet(wb, ws, res: Consolidation, fmt: _F) -> None:
                                           "font": {"size": 8, "color": "#FFFFFF", "bold": True}}})
         chart.set_title({"name": f"{ind.label} (%)", "name_font": {"size": 10}})
         # bar charts: x is the value axis; the category axis is reversed so the best unit is on top
-        chart.set_x_axis({"min": axis_floor([r.value(code) for r in units]), "max": 100,
+        chart.set_x_axis({"min": axis_floor([r.counted_value(code) for r in units]), "max": 100,
                           "num_font": {"size": 8}, "major_gridlines": {"visible": True}})
         chart.set_y_axis({"num_font": {"size": 8}, "reverse": True, "crossing": "max"})
         chart.set_legend({"none": True})

@@ -134,6 +134,10 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
          "Cột «Dùng cho báo cáo» ghi «{name}», không phải loại báo cáo nào (các loại: {codes})",
          "Chọn loại báo cáo trong danh sách (nhiều loại thì cách nhau dấu chấm phẩy), hoặc để trống nếu đoạn văn dùng "
          "cho mọi báo cáo"),
+    Code("muc-chua-co-noi-dung", WARNING, "Mục báo cáo chưa có nội dung",
+         "Báo cáo «{loai}»: mục «{section}» chưa có nội dung, bản chính thức của báo cáo này chưa lập được",
+         "Nhập đoạn văn cho mục này ở sheet «Nội dung» (cột «Dùng cho báo cáo» để trống hoặc ghi «{loai}»), hoặc "
+         "các dòng của bảng; bản dự thảo (--du-thao) đánh dấu mục này"),
     Code("so-lieu-rieng-sai", ERROR, "Số liệu riêng không hợp lệ",
          "Số liệu riêng của «{label}» là {value}: {reason}", "Sửa giá trị theo đúng kiểu của chỉ tiêu ở sheet Số liệu"),
     Code("thoi-gian-nguoc", ERROR, "Khoảng thời gian riêng ngược",

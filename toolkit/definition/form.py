@@ -20,7 +20,8 @@ from toolkit.vnformat import label_key, nfc
 
 TYPES = ("count", "decimal", "percent", "money", "date", "text", "choice")
 NUMERIC = ("count", "decimal", "percent", "money")
-UNIT_AGGS = ("sum", "ratio", "none")
+UNIT_AGGS = ("sum", "ratio", "mean", "median", "none")
+OVER_UNITS = ("mean", "median")  # stated per unit ("bình quân các đơn vị"), never as a city total
 PERIOD_AGGS = ("sum", "latest", "first", "ratio", "none")
 
 DEFAULT_PROVINCE = "Hải Phòng"
@@ -138,6 +139,7 @@ class Form:
     version: str
     title: str
     deadline_days: int
+    closing_day: int  # the day of a period's last month its figures close on (form.yaml closing_day)
     metadata: tuple[Field, ...]
     sections: tuple[Section, ...]
     lists: tuple[ListDef, ...]
@@ -314,6 +316,10 @@ def load_form_from(folder: Path) -> Form:
         for g in s.get("groups", []):
             for r in g.get("indicators", []):
                 stray += _unknown_keys(r, "indicators.yaml")
+                if "units" not in r and (r.get("periods") == "latest" or r.get("type") == "percent"):
+                    # summing a stock or a rate over units is the mistake that prints 40.106 thủ tục for a city
+                    stray.append(f"indicators.yaml › {r.get('code', '?')}: chỉ tiêu tồn cuối kỳ hoặc tỷ lệ phải ghi "
+                                 "rõ cách tổng hợp theo đơn vị (units: sum, ratio, mean, median hoặc none)")
     for m in base.get("metadata", []):
         stray += _unknown_keys(m, "form.yaml › metadata")
     for lst in base.get("lists", []):
@@ -385,6 +391,7 @@ def load_form_from(folder: Path) -> Form:
         version=str(base["version"]),
         title=nfc(base.get("title", "")),
         deadline_days=int(base.get("deadline_days", 5)),
+        closing_day=int(base.get("closing_day", 31)),
         metadata=tuple(_field(m, "form.yaml") for m in base.get("metadata", [])),
         sections=tuple(sections),
         lists=lists,
@@ -453,6 +460,12 @@ def self_check(form: Form) -> list[str]:
                     out.append(f"indicators.yaml › {f.code}: tỷ lệ tham chiếu mã không tồn tại '{ref}'")
         if f.units == "ratio" and not f.ratio:
             out.append(f"indicators.yaml › {f.code}: tổng hợp 'ratio' cần khai báo ratio: [tử số, mẫu số]")
+        if f.units == "ratio" and f.ratio and any(ref in codes and form.indicator(ref).units != "sum"
+                                                  for ref in f.ratio):
+            out.append(f"indicators.yaml › {f.code}: tỷ lệ tính lại từ tử số và mẫu số (units: ratio) cần hai chỉ "
+                       "tiêu cộng được (units: sum); tử số hoặc mẫu số không cộng được thì dùng units: mean")
+        if f.units in OVER_UNITS and not f.numeric:
+            out.append(f"indicators.yaml › {f.code}: units: {f.units} chỉ dùng cho chỉ tiêu là số")
     for lst in form.lists:
         cols = set()
         for c in lst.columns:
@@ -482,6 +495,8 @@ def self_check(form: Form) -> list[str]:
         if x.typed and x.typed not in codes:
             out.append(f"{where}: chỉ tiêu tỷ lệ gõ tay '{x.typed}' không có")
     out += _periods_check(form)
+    if not 1 <= form.closing_day <= 31 or form.deadline_days < 0:
+        out.append("form.yaml › closing_day phải từ 1 đến 31 và deadline_days không âm")
     total = sum(c.extra["max"] for c in form.cqtt_criteria)
     if form.cqtt_criteria and total != 100:
         out.append(f"form.yaml › cqtt › criteria: tổng điểm tối đa là {total}, phải bằng 100")

@@ -46,6 +46,8 @@ BUTTON_ONLY = (
     ("o-khong-doc-duoc", "Mọi ô nhập đọc được: ô số không chứa chữ, không ô nào chứa công thức."),
     ("bao-cao-khong-co", "Cột «Dùng cho báo cáo» chỉ ghi loại báo cáo có trong danh mục."),
     ("so-lieu-rieng-sai", "Số liệu của sheet «Số liệu riêng» đúng kiểu và giới hạn của chỉ tiêu."),
+    ("muc-chua-co-noi-dung", "Mỗi mục của các báo cáo chọn ở sheet «Báo cáo» có nội dung để in (bản chính thức không "
+     "lập khi còn mục trống)."),
 )
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)

@@ -15,7 +15,6 @@ import os
 import sys
 import unicodedata
 from contextlib import contextmanager
-from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +42,7 @@ from toolkit.excel.xlsm import (  # noqa: E402
     report_types,
 )
 from toolkit.intake import as_text  # noqa: E402
+from toolkit.vnformat import fmt_time, utc_now  # noqa: E402
 
 # Handlers --------------------------------------------------------------------------------------------
 
@@ -52,7 +52,10 @@ def kiem_tra(book=None) -> None:
 
     `book` is given by the city server (toolkit.server.app); Excel's RunPython passes none."""
     with handler("Kiểm tra", book) as book:
+        from toolkit.reports import empty_findings  # docxtpl loads only when needed
+
         report = live_report(live_grid(book), book)
+        report.findings += empty_findings(report.submission)  # as `baocao kiem-tra` says them
         apply(book, shown(report.findings) + [Put(NAME_STATUS, f"Kiểm tra xong lúc {_now()}: {verdict(report)}")])
 
 
@@ -99,7 +102,7 @@ def tong_hop() -> None:
 
         folder, period, year = _city_inputs(book)
         out = _beside(book)[0] / f"tong_hop_{_slug(period)}_{year}.xlsx"
-        res = consolidate(folder, period, year)
+        res = consolidate(folder, period, year, accepted=city_book(book).accepted)
         res.require_usable()
         write_city_workbook(res, out)
         status(book, f"Đã tổng hợp lúc {_now()}: {res.received}/{res.expected} đơn vị đã nộp, {res.valid} "
@@ -113,10 +116,11 @@ def bao_cao_tong_hop() -> None:
 
         folder, period, year = _city_inputs(book)
         here = _beside(book)[0]
-        res = consolidate(folder, period, year)
+        written = city_book(book)
+        res = consolidate(folder, period, year, accepted=written.accepted)
         res.require_usable()
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
-        out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx")[0]
+        out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx", book=written)[0]
         status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
 
 
@@ -175,9 +179,17 @@ def status_actions(sheet_index: int, address: str, text: str) -> dict:
 # Plumbing --------------------------------------------------------------------------------------------
 
 
+# A failure of the city server, told to a unit: the log and the «Kiểm tra cài đặt» button are on the server, not
+# on the unit's computer.
+SERVER_FAILURE = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi "
+                  "bấm lại sau")
+
+
 @contextmanager
 def handler(action: str, book=None) -> Iterator[Any]:
-    """The calling workbook; whatever goes wrong is written to its status cell in Vietnamese."""
+    """The calling workbook (`book` when the city server runs the handler); whatever goes wrong is written to
+    its status cell in Vietnamese."""
+    remote = book is not None
     book = book or xw.Book.caller()
     status(book, f"{action}: đang chạy…")
     try:
@@ -186,8 +198,8 @@ def handler(action: str, book=None) -> Iterator[Any]:
         status(book, f"{action}: {exc}")
     except Exception as exc:  # a bug: the user still gets a sentence, the admin the details in the log
         log = log_failure(exc, f"{action} {book.fullname}")
-        status(book, f"{action}: lỗi không mong đợi của phần mềm; chi tiết đã ghi vào {log}. Hãy bấm «Kiểm tra "
-                      "cài đặt» và gửi tệp đó cho người quản trị.")
+        status(book, f"{action}: " + (SERVER_FAILURE if remote else f"lỗi không mong đợi của phần mềm; chi tiết đã "
+                                      f"ghi vào {log}. Hãy bấm «Kiểm tra cài đặt» và gửi tệp đó cho người quản trị."))
 
 
 def status(book, text: str) -> None:
@@ -199,7 +211,7 @@ def status(book, text: str) -> None:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%H:%M %d/%m/%Y")
+    return fmt_time(utc_now())
 
 
 def _importable(module: str) -> str:
@@ -229,6 +241,15 @@ def _beside(book) -> tuple[Path, str]:
     if not path.is_absolute():
         raise BaocaoError("tệp chưa được lưu; hãy lưu tệp vào một thư mục rồi bấm lại")
     return path.parent, path.stem
+
+
+def city_book(book):
+    """What the city officer wrote in the open tong_hop.xlsm (unsaved edits count): paragraphs, accepted anomalies."""
+    from toolkit.city import SHEET_ACCEPTED, SHEET_CONTENT, from_grid
+
+    names = {label_key(n) for n in (SHEET_CONTENT, SHEET_ACCEPTED)}
+    grid = {name: rows for name, rows in live_grid(book).items() if label_key(name) in names}
+    return from_grid(grid, load_form(), str(book.fullname))
 
 
 def _city_inputs(book) -> tuple[Path, str, int]:

@@ -56,7 +56,9 @@ def vn_number(x: str, digits: int = 2, fixed: bool = False) -> str:
 
 
 def vn_date(x: str) -> str:
-    return f'TEXT(DAY({x}),"00")&"/"&TEXT(MONTH({x}),"00")&"/"&YEAR({x})'
+    """A date as toolkit.vnformat.fmt_date writes it (NĐ 30: a leading zero for days below 10 and for months 1
+    and 2 only)."""
+    return f'TEXT(DAY({x}),"00")&"/"&IF(MONTH({x})<3,TEXT(MONTH({x}),"00"),MONTH({x})&"")&"/"&YEAR({x})'
 
 
 def show(field: Field) -> str:

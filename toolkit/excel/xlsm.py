@@ -21,6 +21,7 @@ import xlsxwriter
 
 from toolkit import shipped
 from toolkit.atomic import atomic_path
+from toolkit.city import ACCEPTED_HEADS, CONTENT_HEADS, SHEET_ACCEPTED, SHEET_CONTENT
 from toolkit.definition import Form, load_form
 from toolkit.definition import layout as L
 from toolkit.errors import BaocaoError
@@ -40,6 +41,8 @@ NAME_FOLDER = "XL_THU_MUC"
 NAME_PERIOD = "XL_KY"
 NAME_YEAR = "XL_NAM"
 NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
+NAME_CONTENT_LIST = "DM_MUC_NOI_DUNG"  # the headings of the city report's own paragraphs (sheet «Nội dung»)
+CONTENT_ROWS = 60  # rows laid out for paragraphs and for accepted anomalies
 NAME_RECEIPT = "XL_BIEN_NHAN"  # the receipt the city server writes after Nộp: code, version, time received
 # What macros/RemoteButtons.bas says when the server gives no answer (VBA source is ASCII only).
 REMOTE_MESSAGES = {
@@ -256,6 +259,8 @@ def _panel_formats(wb, base) -> dict:
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
             "receipt": wb.add_format({**base, "border": 1}),
+            "text_input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA",
+                                         "text_wrap": True, "valign": "top"}),
             "head": wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"}),
             "status_mirror": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
             "title": wb.add_format({**base, "bold": True, "font_size": 14})}
@@ -310,11 +315,51 @@ def build_city(form: Form, out: Path | str) -> Path:
         _panel(wb, ws, SHEET_CITY, 3, 0, [(NAME_FOLDER, "Thư mục chứa phiếu", None),
                                           (NAME_PERIOD, "Kỳ báo cáo", period), (NAME_YEAR, "Năm", year)],
                CITY_BUTTONS, fp)
+        content = [c["label"] for c in form.city_report.get("content", [])]
+        _content_sheet(wb, fp, content)
+        _accepted_sheet(wb, fp)
         _conf_sheet(wb)
-        _tools_sheet(wb, {NAME_PERIOD_LIST: form.choice_labels("ky_bao_cao")})
+        _tools_sheet(wb, {NAME_PERIOD_LIST: form.choice_labels("ky_bao_cao"), NAME_CONTENT_LIST: content})
         _add_vba(wb, ("CityButtons.bas",))
         wb.close()
     return out
+
+
+def _content_sheet(wb, fp: dict, items: list[str]) -> None:
+    """«Nội dung»: the city report's own paragraphs, one a row, each under a heading chosen from a list."""
+    ws = wb.add_worksheet(SHEET_CONTENT)
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 110)
+    ws.write_string(0, 0, "NỘI DUNG BÁO CÁO TỔNG HỢP DO SỞ NỘI VỤ VIẾT", fp["title"])
+    ws.write_string(1, 0, "Mỗi dòng một đoạn văn: chọn mục ở cột A, viết đoạn văn ở cột B (Alt+Enter để xuống dòng "
+                          "thành đoạn mới). Báo cáo chính thức cần có nội dung cho Đánh giá chung, Nhiệm vụ trọng tâm "
+                          "kỳ tới và Kiến nghị, đề xuất; thiếu thì chỉ lập được bản dự thảo.")
+    for c, head in enumerate(CONTENT_HEADS):
+        ws.write_string(3, c, head, fp["head"])
+    choose = {"validate": "list", "source": "=" + NAME_CONTENT_LIST, "error_type": "stop",
+              "error_title": "Mục", "error_message": "Chọn mục trong danh sách."}
+    ws.data_validation(4, 0, 3 + CONTENT_ROWS, 0, choose)
+    for r in range(4, 4 + CONTENT_ROWS):
+        ws.write_blank(r, 0, None, fp["input"])
+        ws.write_blank(r, 1, None, fp["text_input"])
+    ws.freeze_panes(4, 0)
+
+
+def _accepted_sheet(wb, fp: dict) -> None:
+    """«Bất thường đã chấp nhận»: the anomalies the city officer has checked and accepts as true."""
+    ws = wb.add_worksheet(SHEET_ACCEPTED)
+    for c, width in enumerate((12, 20, 16, 70, 24)):
+        ws.set_column(c, c, width)
+    ws.write_string(0, 0, "SỐ LIỆU BẤT THƯỜNG ĐÃ XÁC MINH, CHẤP NHẬN", fp["title"])
+    ws.write_string(1, 0, "Chép Mã ĐVHC, Mã chỉ tiêu và Giá trị từ sheet «Bất thường» của sổ tổng hợp khi đã xác minh "
+                          "số liệu là đúng; lần tổng hợp sau số liệu đó được cộng. Đơn vị nộp lại giá trị khác thì "
+                          "giá trị mới được kiểm tra lại.")
+    for c, head in enumerate(ACCEPTED_HEADS):
+        ws.write_string(3, c, head, fp["head"])
+    for r in range(4, 4 + CONTENT_ROWS):
+        for c in range(len(ACCEPTED_HEADS)):
+            ws.write_blank(r, c, None, fp["text_input"] if c == 3 else fp["input"])
+    ws.freeze_panes(4, 0)
 
 
 def build_units(url: str, keys: list[tuple[str, str]], key_file: Path, folder: Path | str) -> list[Path]:

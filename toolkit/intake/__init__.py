@@ -4,7 +4,7 @@ YAML data files that fill a workbook. Takes files and grids; gives Submissions."
 from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {
-    "reader": ("as_text", "read_grid", "read_submission", "sniff"),
+    "reader": ("Reading", "as_text", "read_grid", "read_sheets", "read_submission", "read_workbook", "sniff"),
     "submission": ("Loc", "Row", "Submission", "Value"),
     "datafile": ("load_data",),
 })

@@ -5,6 +5,9 @@ Indicators are found by the code in the "Mã" column and list columns by their
 header text, so inserted rows, moved blocks or reordered columns do not break
 reading. A file that is not this form's workbook is refused with a Vietnamese
 `BaocaoError`; a cell that cannot be read becomes a `Problem`, never a guess.
+`read_workbook` is the one read every door goes through (`kiem-tra`, `tong-hop`,
+the buttons, the server's upload and Tạo báo cáo); `read_submission` and
+`read_grid` are its two kinds of input.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import math
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -29,7 +33,13 @@ from toolkit.vnformat import NOT_XML, char_names, clip, fmt_number, xml_safe
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+SHARED_STRINGS = "xl/sharedStrings.xml"
 MAX_RATIO = 200  # a zip member that expands more than this is a zip bomb, not a workbook
+# Parts read whole before any sheet (by calamine when it opens the book, by the scan for the sheets' places): a
+# form's are under 200 KB; a larger one holds what no spreadsheet writes (a comment of hundreds of MB). The shared
+# strings, read whole too, are measured after their count, which names the commoner attack.
+WHOLE_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "[Content_Types].xml", "_rels/.rels")
+MAX_WHOLE_PART = 20 * 1024 * 1024
 MAX_ROWS = 20_000  # rows read per sheet; the form needs a few hundred
 # Far above any figure of one commune (budgets are in triệu đồng), far below what SQLite and a float
 # hold exactly: a larger number is a typing slip or a hostile file, never data.
@@ -37,33 +47,38 @@ MAX_FIGURE = 10**12
 MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside are slips (Excel's calendar starts in 1900)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXCEL_EPOCH = date(1899, 12, 30)
+STAMP_ROWS = 10  # rows of the lists sheet holding the form's id and version; the rest are Excel's dropdowns
 _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
 
 
-def sniff(path: Path) -> None:
-    """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file."""
-    name = path.name
+def sniff(path: Path, name: str | None = None) -> None:
+    """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file; `name` names it in
+    the reason (the user's own file name when the server keeps it under its own), the path by default."""
+    shown = name or str(path)
     if not path.exists():
-        raise BaocaoError("không tìm thấy tệp", path=str(path), code="khong-tim-thay-tep")
+        raise BaocaoError("không tìm thấy tệp", path=shown, code="khong-tim-thay-tep")
     if not path.is_file():
-        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=str(path), code="khong-tim-thay-tep")
+        raise BaocaoError("không phải là tệp (có thể là thư mục)", path=shown, code="khong-tim-thay-tep")
     size = path.stat().st_size
     if size == 0:
-        raise BaocaoError("tệp rỗng (0 byte)", path=str(path), code="khong-phai-so-tinh")
+        raise BaocaoError("tệp rỗng (0 byte)", path=shown, code="khong-phai-so-tinh")
     if size > MAX_FILE_BYTES:
         raise BaocaoError(f"tệp quá lớn ({size // 1048576} MB); phiếu số liệu chỉ vài trăm KB",
-                          path=str(path), code="tep-qua-lon")
+                          path=shown, code="tep-qua-lon")
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == OLE_MAGIC:  # an OLE container: an encrypted .xlsx or an old .xls
         if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
             raise BaocaoError("tệp được đặt mật khẩu; hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › "
-                              "Bảo vệ sổ làm việc) rồi gửi lại", path=str(path), code="tep-co-mat-khau")
+                              "Bảo vệ sổ làm việc) rồi gửi lại", path=shown, code="tep-co-mat-khau")
         raise BaocaoError("tệp định dạng Excel 97-2003 (.xls); hãy mở bằng Excel và lưu lại dạng "
-                          "Excel Workbook (.xlsx)", path=str(path), code="khong-phai-so-tinh")
+                          "Excel Workbook (.xlsx)", path=shown, code="khong-phai-so-tinh")
+    if head.startswith(b"%PDF"):
+        raise BaocaoError("là tệp PDF, không phải tệp Excel (.xlsx); hãy chọn tệp phiếu Excel", path=shown,
+                          code="khong-phai-so-tinh")
     if not head.startswith(b"PK"):
-        raise BaocaoError(f"{name} không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
-                          path=str(path), code="khong-phai-so-tinh")
+        raise BaocaoError("không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
+                          path=shown, code="khong-phai-so-tinh")
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -72,22 +87,29 @@ def sniff(path: Path) -> None:
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
                         and info.file_size > 10 * 1024 * 1024:
-                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=str(path),
+                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=shown,
                                       code="noi-dung-khong-an-toan")
+                if info.filename in WHOLE_PARTS and info.file_size > MAX_WHOLE_PART:
+                    raise _oversized(info, shown)
             if total > MAX_UNPACKED_BYTES:
-                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=str(path), code="tep-qua-lon")
+                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=shown, code="tep-qua-lon")
     except zipfile.BadZipFile as exc:
         raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
-                          path=str(path), code="tep-hong", detail=str(exc)) from None
+                          path=shown, code="tep-hong", detail=str(exc)) from None
     except BaocaoError:
         raise
     except Exception as exc:  # a zip directory damaged in ways zipfile has no BadZipFile for
-        raise _refusal(exc, path) from None
+        raise _refusal(exc, shown) from None
     if "content.xml" in names and "mimetype" in names:
         raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
-                          path=str(path), code="khong-phai-so-tinh")
+                          path=shown, code="khong-phai-so-tinh")
     if "xl/workbook.xml" not in names:
-        raise BaocaoError("tệp nén không phải sổ tính Excel", path=str(path), code="khong-phai-so-tinh")
+        raise BaocaoError("tệp nén không phải sổ tính Excel", path=shown, code="khong-phai-so-tinh")
+
+
+def _oversized(info: zipfile.ZipInfo, shown: str) -> BaocaoError:
+    return BaocaoError(f"phần «{info.filename}» của tệp lớn bất thường ({info.file_size // 1048576} MB); tệp không "
+                       "do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=shown, code="noi-dung-khong-an-toan")
 
 
 class _Sheet:
@@ -252,7 +274,8 @@ def _read_stamp(sheets: dict[str, str], sheet_at, path: Path, form: Form) -> tup
             f"không phải phiếu số liệu {form.form_id}: thiếu sheet «{L.SHEET_LISTS}» chứa mã biểu mẫu; "
             "hãy dùng mẫu tạo bởi lệnh «baocao tao-mau»", path=str(path), code="sai-bieu-mau")
     sheet = sheet_at(sheets[label_key(L.SHEET_LISTS)])
-    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:10] if len(r) > 1 and isinstance(r[0], str)}
+    stamp = {label_key(r[0]): as_text(r[1]) for r in sheet.rows[:STAMP_ROWS]
+             if len(r) > 1 and isinstance(r[0], str)}
     form_id, version = stamp.get(label_key(L.STAMP_FORM), ""), stamp.get(label_key(L.STAMP_VERSION), "")
     if form_id != form.form_id:
         raise BaocaoError(f"là biểu mẫu «{form_id or 'không rõ'}», không phải phiếu {form.form_id}",
@@ -363,57 +386,84 @@ def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
                 _problem(sub, "cong-thuc-trong-o-nhap", loc, value.code, code=value.code, formula=formula)
 
 
-def read_submission(path: Path | str, form: Form | None = None) -> Submission:
-    """Read `path` as a filled intake workbook of `form` (the bundled one by default)."""
-    path = Path(path)
+@dataclass
+class Reading:
+    """A workbook read: the submission, and the cells of the sheets the form uses as they were read (sheet name
+    -> rows from A1, empty cells None, whole numbers as int, trailing blanks dropped) — what Nộp keeps and
+    hashes, the same for a file and for the grid Excel posts of it."""
+
+    submission: Submission
+    sheets: dict[str, list[list[Any]]]
+
+
+def read_workbook(source: Path | str | Mapping[str, list[list[Any]]], form: Form | None = None,
+                  name: str | None = None) -> Reading:
+    """The one read of a workbook, for every door: a file (CLI, upload) is checked (`sniff`) and each sheet the
+    form uses scanned before calamine reads it, and no other sheet is opened; a grid (what Excel shows, posted by
+    the button) is read as it is. `name` names the workbook in messages (the user's own file name), the path
+    by default. Whatever a parser raises becomes a Vietnamese refusal (`BaocaoError`)."""
     form = form or load_form()
-    sniff(path)
+    if isinstance(source, Mapping):
+        return _read_posted(source, form, name or "phiếu đang mở")
+    path = Path(source)
+    shown = name or str(path)
     try:
+        sniff(path, shown)
         with zipfile.ZipFile(path) as zf:
             inputs = {label_key(L.SHEET_META), label_key(L.SHEET_DATA)}  # whose formulas _scan_formulas reads
             scanner = Scanner(zf, lambda sheet: label_key(sheet) in inputs)
             if not scanner.shared_strings_ok():
                 raise BaocaoError("tệp có hàng triệu chuỗi văn bản, quá nhiều so với một phiếu số liệu; từ chối đọc",
-                                  path=str(path), code="tep-qua-lon")
-            return _read_book(path, form, scanner)
+                                  path=shown, code="tep-qua-lon")
+            if SHARED_STRINGS in scanner.members and zf.getinfo(SHARED_STRINGS).file_size > MAX_WHOLE_PART:
+                raise _oversized(zf.getinfo(SHARED_STRINGS), shown)  # few strings, yet a huge comment among them
+            return _read_book(path, form, scanner, shown)
     except BaocaoError:
         raise
     except TruncatedXml as exc:
-        raise BaocaoError(f"tệp hỏng hoặc không đầy đủ ({exc}); hãy mở và lưu lại bằng Excel", path=str(path),
+        raise BaocaoError(f"tệp hỏng hoặc không đầy đủ ({exc}); hãy mở và lưu lại bằng Excel", path=shown,
                           code="tep-hong") from None
     except UnsafeXml as exc:
-        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=str(path),
+        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra, hãy chép số liệu sang mẫu mới", path=shown,
                           code="noi-dung-khong-an-toan") from None
-    except Exception as exc:
-        raise _refusal(exc, path) from None
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # calamine's PanicException is a BaseException: a damaged file all the same
+        raise _refusal(exc, shown) from None
 
 
-def _read_book(path: Path, form: Form, scanner: Scanner) -> Submission:
+def read_submission(path: Path | str, form: Form | None = None) -> Submission:
+    """Read `path` as a filled intake workbook of `form` (the bundled one by default)."""
+    return read_workbook(Path(path), form).submission
+
+
+def _read_book(path: Path, form: Form, scanner: Scanner, shown: str) -> Reading:
     try:
         book = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
-        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=str(path),
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi gửi lại", path=shown,
                           code="tep-co-mat-khau") from None
     try:
         hidden = frozenset(m.name for m in book.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible)
-        sub = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, path), path, form,
-                    hidden)
-        _scan_formulas(scanner, sub)
+        reading = _read(book.sheet_names, lambda name: _Sheet.from_calamine(book, scanner, name, Path(shown)),
+                        Path(shown), form, hidden)
+        _scan_formulas(scanner, reading.submission)
     finally:
         book.close()
-    return sub
+    return reading
 
 
-def _refusal(exc: Exception, path: Path) -> BaocaoError:
+def _refusal(exc: BaseException, path: str) -> BaocaoError:
     """A library's failure on a hostile or damaged file, told in Vietnamese by kind; its own text is detail."""
     detail = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, MemoryError):
         code = "tep-qua-lon"
     elif isinstance(exc, (pc.CalamineError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, EOFError,
-                          OSError, NotImplementedError, zlib.error, struct.error)):
+                          OSError, NotImplementedError, zlib.error, struct.error)) \
+            or type(exc).__name__ == "PanicException":  # calamine's Rust code gave up on the file
         code = "tep-hong"
     else:  # not a known failure of a library on a bad file: a reader bug, logged for the administrator
-        log_failure(exc, str(path))
+        log_failure(exc, path)
         code = "loi-doc-khong-mong-doi"
     return BaocaoError(catalogue.message(code), path=str(path), code=code, detail=detail)
 
@@ -423,7 +473,10 @@ def read_grid(grid: Mapping[str, list[list[Any]]], form: Form | None = None,
     """Read a workbook given as its cell values, sheet name -> rows from A1 (what Excel shows on screen,
     e.g. through xlwings); `name` is the workbook's file name for messages. Empty cells may be "" or
     None, dates may be midnight datetimes. Merged cells and formulas are not seen this way."""
-    form = form or load_form()
+    return read_workbook(grid, form, name).submission
+
+
+def _read_posted(grid: Mapping[str, list[list[Any]]], form: Form, name: str) -> Reading:
     sheets = {sheet: _Sheet(sheet, [[_grid_cell(v) for v in row] for row in rows[:MAX_ROWS]])
               for sheet, rows in grid.items()}
     return _read(list(sheets), sheets.__getitem__, Path(name), form)
@@ -438,10 +491,17 @@ def _grid_cell(value: Any) -> Any:
     return value
 
 
-def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path, form: Form,
-          hidden: frozenset[str] = frozenset()) -> Submission:
-    """The submission in the sheets (`sheet_at` gives a sheet by its name, reading it when asked; `hidden` names
-    the sheets Excel does not show)."""
+def _read(sheet_names: list[str], read_sheet: Callable[[str], _Sheet], path: Path, form: Form,
+          hidden: frozenset[str] = frozenset()) -> Reading:
+    """The submission in the sheets (`read_sheet` gives a sheet by its name, reading it when asked; `hidden` names
+    the sheets Excel does not show), and the cells of the sheets it read."""
+    read: dict[str, _Sheet] = {}
+
+    def sheet_at(name: str) -> _Sheet:
+        if name not in read:
+            read[name] = read_sheet(name)
+        return read[name]
+
     wanted = (L.SHEET_LISTS, L.SHEET_META, L.SHEET_DATA, *(lst.sheet for lst in form.lists))
     names = _sheet_names(sheet_names, wanted, hidden, path)
     form_id, version = _read_stamp(names, sheet_at, path, form)
@@ -457,7 +517,34 @@ def _read(sheet_names: list[str], sheet_at: Callable[[str], _Sheet], path: Path,
             sub.lists[lst.id] = []
             continue
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
-    return sub
+    order = {name: i for i, name in enumerate(sheet_names)}
+    stamp = names[label_key(L.SHEET_LISTS)]  # only its stamp is read: the dropdowns' lists are the template's
+    return Reading(sub, {name: _kept(read[name].rows[:STAMP_ROWS] if name == stamp else read[name].rows)
+                         for name in sorted(read, key=order.__getitem__)})
+
+
+def _kept(rows: list[list[Any]]) -> list[list[Any]]:
+    """A sheet's cells as Nộp keeps and hashes them: the same for a file read by calamine and for the grid
+    Excel posts of it (empty as None, whole numbers as int, a midnight datetime as its date, no trailing blanks)."""
+    out = []
+    for row in rows:
+        cells = [_kept_cell(v) for v in row]
+        while cells and cells[-1] is None:
+            cells.pop()
+        out.append(cells)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _kept_cell(v: Any) -> Any:
+    if v == "" or v is None:
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    if isinstance(v, datetime) and v.time() == datetime.min.time():
+        return v.date()
+    return v
 
 
 def _sheet_names(sheet_names: list[str], wanted: tuple[str, ...], hidden: frozenset[str],
@@ -479,3 +566,30 @@ def _sheet_names(sheet_names: list[str], wanted: tuple[str, ...], hidden: frozen
                 "hãy xóa sheet thừa (kể cả sheet đang ẩn: chuột phải vào tên sheet › Unhide) rồi gửi lại",
                 path=str(path), code="sai-bieu-mau")
     return {key: found[0] for key, found in by_key.items()}
+
+
+def read_sheets(path: Path | str, wanted: tuple[str, ...]) -> dict[str, list[list[Any]]]:
+    """The rows of the `wanted` sheets a workbook holds (matched as the form's sheets are: case, spaces and accents
+    aside), through the same guards as a unit's workbook: a file that is not a sound .xlsx/.xlsm is refused in
+    Vietnamese, a sheet with cells far out is refused before it is read. A wanted sheet the file lacks is absent."""
+    path = Path(path)
+    sniff(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            scanner = Scanner(zf)
+            book = pc.CalamineWorkbook.from_path(str(path))
+            try:
+                keys = {label_key(w): w for w in wanted}
+                return {keys[label_key(name)]: _Sheet.from_calamine(book, scanner, name, path).rows
+                        for name in book.sheet_names if label_key(name) in keys}
+            finally:
+                book.close()
+    except BaocaoError:
+        raise
+    except pc.PasswordError:
+        raise BaocaoError("tệp được đặt mật khẩu; hãy gỡ mật khẩu rồi chọn lại", path=str(path),
+                          code="tep-co-mat-khau") from None
+    except UnsafeXml as exc:
+        raise BaocaoError(f"{exc}; tệp không do Excel tạo ra", path=str(path), code="noi-dung-khong-an-toan") from None
+    except Exception as exc:
+        raise _refusal(exc, path) from None

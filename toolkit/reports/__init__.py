@@ -4,7 +4,7 @@ The city report (in city/) uses this renderer and the context's header pieces; n
 from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {
-    "render": ("CompiledTemplate", "ReportRefused", "render_path", "render_report", "report_type",
+    "render": ("CompiledTemplate", "ReportEmpty", "ReportRefused", "empty_findings", "render_path", "render_report", "report_type",
                "sample_reports", "template_path"),
     "office": ("OfficeDown", "pdf_within", "to_pdf", "warm_office"),
     "context": ("dateline", "period_names", "recipients", "report_number"),

@@ -18,7 +18,7 @@ from toolkit.check import citation as document_reference
 from toolkit.definition import Form, ReportDef, load_form
 from toolkit.intake import Submission
 from toolkit.reports.scope import identity, own_figures, scoped, texts
-from toolkit.reports.sentences import num
+from toolkit.reports.sentences import blocks_of, num
 from toolkit.reports.sentences import sentences as generated
 from toolkit.reports.windows import Window, figure_windows
 from toolkit.vnformat import fmt_date, fmt_date_header, fmt_percent, round_half_up
@@ -191,6 +191,27 @@ def document_sentences(rows: list, unit: dict[str, str]) -> list[str]:
     return out
 
 
+# A count or a percentage as a fact: "12.400", "93,2%"; dates, document numbers ("số 12/QĐ-UBND") and years are
+# taken out before (the window a sentence was counted over, the period it names).
+_NOT_A_FACT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+[/-][^\W\d_]|\bnăm \d{4}\b|\b\d{4}-\d{4}\b"
+                   r"|\bsố:? \d+\b|\b\d+:\d{4}\b|\b\d+ tháng\b")
+_AMOUNT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)*)(\s*%)?")
+
+
+def amounts(text: str) -> list[str]:
+    """The facts a text states by number alone, whatever noun goes with them, in its order: counts of 10 or more
+    ("5.892", "hơn 120") and percentages ("99,2%"); a smaller count needs its noun to be the same fact (figures)."""
+    out = []
+    for raw, pct in _AMOUNT.findall(_NOT_A_FACT.sub(" ", text)):
+        if pct:
+            out.append(re.sub(r"^0+(?=\d)", "", raw) + "%")
+            continue
+        digits = raw.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw) else raw
+        if digits.isdigit() and int(digits) >= 10:
+            out.append(str(int(digits)))
+    return list(dict.fromkeys(out))
+
+
 _FIGURE = re.compile(r"(\d+(?:[.,/]\d+)*)(?:\s*(%|[^\W\d_]+))?")
 
 
@@ -220,11 +241,13 @@ def _words(text: str) -> set[str]:
 
 def _pairs(text: str) -> set[tuple[str, str]]:
     """Consecutive word pairs: a phrase, where single words would match any long paragraph."""
-    words = [w.casefold() for w in _WORD.findall(text)]
+    words = [w.casefold() for w in _WORD.findall(_NOT_A_FACT.sub(" ", text))]
+    words = [w for w in words if w not in _COMMON]  # "Quý I năm 2026, Ủy ban nhân dân xã …": the lead says no fact
     return set(zip(words, words[1:]))
 
 
-def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[str, list[str]]:
+def _drop_repeated(sentences: dict[str, list[str]], officer: list[str],
+                   blocks: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """Leave out a generated sentence that the officer's own paragraphs in this report already say. A figure is
     said when a paragraph states the same number with the same word, or a count of people in a paragraph that
     shares a word of the sentence's topic ("20 viên chức" where the paragraph is about "tuyển dụng"); a sentence
@@ -233,10 +256,18 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[
     wording) is what a reader flags first."""
     paragraphs = [(figures(p), _people(figures(p)), _words(p)) for p in officer]
     phrases = [_pairs(p) for p in officer]
+    told = {key: {a for p in paras for a in amounts(p)} for key, paras in (blocks or {}).items()}
+
+    def by_number(x: str, key: str) -> bool:
+        """The quantity `x` is about (its first count of 10 or more or percentage: "Tổng số hồ sơ tiếp nhận là
+        6.000 hồ sơ, …") is stated by the officer's paragraphs of the blocks `key` is printed with, whatever
+        noun they use; the officer wrote that fact, so the line would say it a second time."""
+        big = amounts(x)
+        return bool(big) and big[0] in told.get(key, set())
 
     def repeated(x: str) -> bool:
         # a date (dd/mm/yyyy) is the window the sentence was counted over, not one of its figures
-        figs, words = {(n, w) for n, w in figures(x) if n.count("/") != 2}, _words(x)
+        figs, words = {(n, w) for n, w in figures(_NOT_A_FACT.sub(" ", x)) if n.count("/") != 2}, _words(x)
         if not figs:
             pairs = _pairs(x)
             return len(pairs) >= 4 and any(len(pairs & p) >= 0.75 * len(pairs) for p in phrases)
@@ -248,14 +279,14 @@ def _drop_repeated(sentences: dict[str, list[str]], officer: list[str]) -> dict[
 
         return all(said(n, w) for n, w in figs)
 
-    return {key: [x for x in items if not repeated(x)] for key, items in sentences.items()}
+    return {key: [x for x in items if not (repeated(x) or by_number(x, key))] for key, items in sentences.items()}
 
 
 def _own_window(view: Submission, form: Form, codes: set[str], windows: dict | None = None,
                 own: Window | None = None) -> dict[str, list[str]]:
     """A report's own figures (another window than the period's) per section of the definition:
     "Tổng số hồ sơ tiếp nhận: 10.893 hồ sơ", "Tỷ lệ hồ sơ giải quyết quá hạn: 0,07% (nguyên nhân …)"; a figure
-    counted over another window than the report's says which ("… (tính đến ngày 31/05/2026): 36 người")."""
+    counted over another window than the report's says which ("… (tính đến ngày 31/5/2026): 36 người")."""
     out: dict[str, list[str]] = {s.id: [] for s in form.sections}
     windows = windows or {}
     for f in form.indicators:
@@ -268,6 +299,22 @@ def _own_window(view: Submission, form: Form, codes: set[str], windows: dict | N
     return out
 
 
+# Lines of a list under a lead ("Kết quả giải quyết thủ tục hành chính …:") are always bulleted.
+_LISTED = ("tthc",)
+
+
+def _bullets(nd: dict[str, list[str]], form: Form) -> dict[str, str]:
+    """Group of sentences -> the bullet its generated lines take: the style of the officer's paragraphs of its
+    area, so one area reads in one style ("- " when the officer's lines are "- " or "+ " lines, or when there is
+    no paragraph of the officer's; none beside the officer's plain paragraphs)."""
+    out = {}
+    for name, codes in blocks_of(form).items():
+        own = nd.get(codes[0], []) if codes else []
+        plain = own and not all(p.lstrip().startswith(("-", "+", "–")) for p in own)
+        out[name] = "" if plain and name not in _LISTED else "- "
+    return out
+
+
 def _sentence_values(sub: Submission, form: Form, kind: ReportDef, ky: dict) -> dict[str, Any]:
     """What the templates of sentences.yaml read (its head lists them), from one submission's values."""
     percents = [f.code for f in form.indicators if f.type == "percent"]
@@ -275,14 +322,21 @@ def _sentence_values(sub: Submission, form: Form, kind: ReportDef, ky: dict) -> 
         "n": {f.code: sub.get(f.code) for f in form.indicators},
         "so": {f.code: stated(sub, form, f.code) for f in form.indicators},
         "pt": {code: percent(sub, code, form) for code in percents},
-        # only the ratios this report type states (form.yaml reports › ratios)
-        "tl": {code: ratios(sub, form, [code]).get(code) if code in kind.ratios else None for code in form.ratios},
+        # the ratios this report type states (form.yaml reports › ratios), and any the officer typed
+        "tl": {code: ratios(sub, form, [code]).get(code) if code in kind.ratios or _typed(sub, form, code) else None
+               for code in form.ratios},
         "ten": {f.code: f.label for f in form.indicators},
         "ghi_chu": {f.code: sub.notes.get(f.code) for f in form.indicators},
         "ky": ky,
+        "dv": unit_names(sub.unit_name),
         "qua_han": [{c: r.get(c) for c in ("so_ho_so", "linh_vuc", "nguyen_nhan")}
                     for r in sub.lists.get("ho_so_qua_han", [])],
     }
+
+
+def _typed(sub: Submission, form: Form, ratio: str) -> bool:
+    typed = form.ratios[ratio].typed
+    return bool(typed) and sub.get(typed) is not None
 
 
 def _all_blocks(form: Form) -> ReportDef:
@@ -321,6 +375,8 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
                           {"tthc": windows.get("HS_TIEP_NHAN")}, workbook)
     recalls = {c.code for c in form.choices["muc_noi_dung"] if c.extra.get("recalls")}
     officer = [x for code, block in nd.items() if code not in recalls for x in block]
+    # the officer's paragraphs of the blocks each group of sentences is printed with
+    beside = {name: [x for code in codes for x in nd.get(code, [])] for name, codes in blocks_of(form).items()}
     own_window = Window(ident.start, ident.end)
     cqtt = _cqtt(cqtt_rows, form, sub.get("CQTT_MUC_DANG_KY"), nd.get("KQ_CQTT_CHI_DAO", []))
     if cqtt["sau_doan"] is not None:  # "… gồm 4 tiêu chí:" and the list under it
@@ -341,7 +397,8 @@ def unit_context(sub: Submission, form: Form | None = None, kind: ReportDef | No
         "nd": nd,
         "vb": {code: document_sentences(rows, unit) for code, rows in groups.items()},
         "vb_ds": {code: [citation(r, unit["ubnd"]) for r in rows] for code, rows in groups.items()},
-        "cau": _drop_repeated(sentences, officer),
+        "cau": _drop_repeated(sentences, officer, beside),
+        "gach": _bullets(nd, form),
         "ty_le": ratios(sub, form, kind.ratios, windows),
         "rieng": _own_window(sub, form, own_figures(sub, kind, form), windows, own_window),
         # the own figures' lead names a span (from a first day) only: a report's end alone is its date

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -22,11 +23,12 @@ from lxml import etree
 from toolkit import shipped
 from toolkit.atomic import atomic_path
 from toolkit.check import check_file, check_read
-from toolkit.definition import ERROR, SEVERITY_VI, Finding, Form, Report, ReportDef, load_form
+from toolkit.definition import ERROR, SEVERITY_VI, WARNING, Finding, Form, Report, ReportDef, catalogue, load_form
 from toolkit.errors import BaocaoError
 from toolkit.intake import Submission, read_submission
 from toolkit.reports.blocking import printed, split
 from toolkit.reports.context import unit_context
+from toolkit.reports.emptiness import empty_sections
 from toolkit.reports.office import to_pdf
 from toolkit.reports.scope import fed_types, stopped
 from toolkit.vnformat import NOT_XML, fmt_count, fmt_date, fmt_number, fmt_percent, xml_safe
@@ -44,6 +46,21 @@ class ReportRefused(BaocaoError):
         lines = "\n".join(f"- {f.where or f.file}: {f.message}" for f in errors)
         super().__init__(f"phiếu còn {len(errors)} lỗi nên chưa lập báo cáo; sửa các lỗi sau rồi lập lại (hoặc "
                          f"lập bản dự thảo với --du-thao):\n{lines}", path=str(sub.path))
+
+
+class ReportEmpty(BaocaoError):
+    """A final report whose template would print a section with nothing in it: refused like a report with errors
+    (exit code 1), naming the sections to fill; a draft (--du-thao) prints them marked."""
+
+    exit_code = 1
+
+    def __init__(self, sub: Submission, loai: str, sections: list[str]):
+        self.sections = sections
+        lines = "\n".join(f"- {x}" for x in sections)
+        super().__init__(f"báo cáo «{loai}» còn {len(sections)} mục chưa có nội dung nên chưa lập; nhập đoạn văn "
+                         f"cho các mục sau ở sheet «Nội dung» (cột «Dùng cho báo cáo» để trống hoặc ghi «{loai}»), "
+                         f"hoặc các dòng của bảng, rồi lập lại (hoặc lập bản dự thảo với --du-thao, các mục này "
+                         f"được đánh dấu):\n{lines}", path=str(sub.path))
 
 
 def report_type(code: str, form: Form | None = None) -> ReportDef:
@@ -297,10 +314,26 @@ def render_report(sub: Submission, loai: str, out: Path | str, pdf: bool = False
     out = Path(out)
     compiled = CompiledTemplate(template_path(kind.template))
     findings = vetted(sub, form, kind, compiled, draft, findings, aside)
-    written = [compiled.render(context_for(sub, kind, form, findings=findings), out)]
+    written = [_write(compiled, context_for(sub, kind, form, findings=findings), out, sub, kind, draft)]
     if pdf:
         written += to_pdf(written, out.parent)
     return written
+
+
+def _write(compiled: CompiledTemplate, ctx: dict[str, Any], out: Path, sub: Submission, kind: ReportDef,
+           draft: bool) -> Path:
+    """One report written to `out`; a final one with an empty section is refused and nothing is written."""
+    if draft:
+        return compiled.render(ctx, out)
+    with atomic_path(out) as tmp:
+        _refuse_empty(compiled.render(ctx, tmp), sub, kind)
+    return out
+
+
+def _refuse_empty(docx: Path, sub: Submission, kind: ReportDef) -> None:
+    sections = empty_sections(docx)
+    if sections:
+        raise ReportEmpty(sub, kind.code, sections)
 
 
 def output_name(sub: Submission, loai: str) -> str:
@@ -326,8 +359,12 @@ def render_batch(paths: Iterable[Path | str], loai: str, out_dir: Path | str, pd
     compiled = CompiledTemplate(template_path(kind.template))
     # every workbook vetted before any report is written
     findings = [vetted(s, form, kind, compiled, draft, found, aside) for s, found in zip(subs, checked)]
-    written = [compiled.render(context_for(s, kind, form, findings=f), out_dir / output_name(s, loai))
-               for s, f in zip(subs, findings)]
+    contexts = [context_for(s, kind, form, findings=f) for s, f in zip(subs, findings)]
+    if not draft:  # every final report checked for empty sections before any is written
+        with tempfile.TemporaryDirectory() as tmp:
+            for s, ctx in zip(subs, contexts):
+                _refuse_empty(compiled.render(ctx, Path(tmp) / "bao_cao.docx"), s, kind)
+    written = [compiled.render(ctx, out_dir / output_name(s, loai)) for s, ctx in zip(subs, contexts)]
     if pdf:
         written += to_pdf(written, out_dir)
     return written
@@ -359,6 +396,33 @@ def _checked_file(path: Path | str, form: Form) -> Report:
     if report.refusal:
         raise BaocaoError(report.refusal)  # the refusal already names the file
     return report
+
+
+def empty_findings(sub: Submission, form: Form | None = None) -> list[Finding]:
+    """Kiểm tra's warnings for the sections a final report of each type chosen in sheet Báo cáo would leave
+    empty (it would be refused for them), located at that type's row: the same reading as the refusal, on the
+    report written as it would be now."""
+    form = form or load_form()
+    rows = {r.get("loai"): r for r in sub.lists.get("bao_cao", [])}
+    labels = {c.code: c.label for c in form.choices["loai_bao_cao"]}
+    compiled: dict[str, CompiledTemplate] = {}
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for code in fed_types(sub, form):
+            kind = form.reports[code]
+            if kind.city or (kind.periods and sub.period not in kind.periods):
+                continue
+            try:
+                template = compiled.setdefault(kind.template, CompiledTemplate(template_path(kind.template)))
+                written = template.render(context_for(sub, kind, form), Path(tmp) / f"{code}.docx")
+            except BaocaoError:
+                continue  # what stops the report is said by the check's own findings
+            loc = rows[labels[code]].cells["loai"].loc
+            out += [Finding("muc-chua-co-noi-dung", WARNING, str(sub.path), loc.sheet, loc.cell,
+                            catalogue.message("muc-chua-co-noi-dung", loai=code, section=section),
+                            values={"loai": code})
+                    for section in empty_sections(written)]
+    return out
 
 
 def types_for(sub: Submission, form: Form | None = None) -> list[str]:

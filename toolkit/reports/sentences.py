@@ -73,11 +73,7 @@ _GROUP = re.compile(r"\bnhom\(\s*['\"](\w+)['\"]\s*,\s*(\d+)\s*\)")
 def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
     """The indicator codes the sentence groups `names` (`cau.<group>`) can state, and whether they state the
     rows of sheet Hồ sơ quá hạn: read from the wording in sentences.yaml, so an edit there moves them too."""
-    path = Path(form.source) / "sentences.yaml"
-    try:
-        raw = _parsed(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
+    raw = _raw(form)
     codes, overdue = set(), False
     for name in names:
         if name in raw["theo_nhom"]:
@@ -88,6 +84,15 @@ def stated_by(form: Form, names: set[str]) -> tuple[set[str], bool]:
         codes |= {c for section, number in _GROUP.findall(text) for c in group_codes(form, section, int(number))}
         overdue = overdue or "qua_han" in text
     return codes, overdue
+
+
+def _raw(form: Form) -> dict:
+    """sentences.yaml of `form`, parsed."""
+    path = Path(form.source) / "sentences.yaml"
+    try:
+        return _parsed(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise BaocaoError("không đọc được tệp câu văn sentences.yaml", path=str(path), detail=str(exc)) from None
 
 
 @lru_cache(maxsize=4)
@@ -127,6 +132,11 @@ def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
+def blocks_of(form: Form) -> dict[str, tuple[str, ...]]:
+    """Group of sentences -> the blocks of sheet Nội dung it is printed with (sentences.yaml `cua_muc`)."""
+    return {name: tuple(codes) for name, codes in (_raw(form).get("cua_muc") or {}).items()}
+
+
 _QUOTED = re.compile(r"['\"]([A-Z][A-Z0-9_]*)['\"]")
 
 
@@ -156,9 +166,11 @@ def _read(form: Form, source: str) -> tuple[str, ...]:
 _PROPER = ("Ủy ban", "Kế hoạch", "Chủ tịch", "Hội đồng", "Trung tâm")
 
 
-def _in_window(sentence: str, phrase: str) -> str:
-    """"Từ ngày 01/01/2026 đến nay, tin bài …": the window leads; "Trong kỳ" gives way to it."""
-    sentence = sentence.removeprefix("Trong kỳ, ").removeprefix("Trong kỳ ")
+def _in_window(sentence: str, phrase: str, period: str = "") -> str:
+    """"Từ ngày 01/01/2026 đến nay, tin bài …": the window leads; "Trong kỳ" or the period ("6 tháng đầu năm
+    2026, …") gives way to it."""
+    for lead in ("Trong kỳ, ", "Trong kỳ ", *((f"{upper_first(period)}, ",) if period else ())):
+        sentence = sentence.removeprefix(lead)
     # an abbreviation keeps its capitals ("TTHC …", "DVCTT …"), and so does a name
     keep = (len(sentence) > 1 and sentence[1].isupper()) or sentence.startswith(_PROPER)
     return f"{upper_first(phrase)}, {sentence if keep else lower_first(sentence)}"
@@ -180,9 +192,12 @@ def sentences(sub: Submission, form: Form, values: dict[str, Any], windows: dict
         if window == base.get(name) or (window or workbook) is None:
             return lines
         said = window or workbook
-        if window is None and all(form.indicator(c).periods in STOCKS for c in codes):
-            said = Window(None, said.end)  # a level is stated at the workbook's last day: "tính đến ngày …"
-        return [_in_window(x, said.phrase()) for x in lines] if said.phrase() else lines
+        if all(form.indicator(c).periods in STOCKS for c in codes):
+            # a level is stated at its window's last day ("tính đến ngày …"), never over a span: the plan's size
+            # is no flow "từ ngày … đến nay"
+            said = Window(None, said.end)
+        period = values["ky"]["ten"]
+        return [_in_window(x, said.phrase(), period) for x in lines] if said.phrase() else lines
 
     try:
         out: dict[str, list[str]] = {}

@@ -30,7 +30,7 @@ class Window:
     end: date | None
 
     def phrase(self, to_the_end: bool = False) -> str:
-        """"từ ngày 01/01/2026 đến ngày 04/06/2026", "từ ngày 01/07/2025 đến nay", "tính đến ngày 31/05/2026";
+        """"từ ngày 01/01/2026 đến ngày 04/6/2026", "từ ngày 01/7/2025 đến nay", "tính đến ngày 31/5/2026";
         `to_the_end`: "đến hết ngày" (seed 000's TTHC window)."""
         start, end = self.start, self.end
         if start and end:

@@ -20,7 +20,7 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import anyio.to_thread
@@ -39,7 +39,7 @@ from toolkit.excel import buttons as xl
 from toolkit.server import dashboard as d
 from toolkit.server import nop, upload
 from toolkit.server.keys import Keys
-from toolkit.vnformat import period_year
+from toolkit.vnformat import fmt_time, period_year, utc_now
 
 ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo cáo"}
 # Requests worked on at once in one process (checks, Nộp, reports; the rest wait in line, within their time
@@ -48,8 +48,7 @@ ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo 
 # store's write lock held it for all of them. Deadline day measured in benchmarks/bench_server.py.
 THREADS = 4
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
-UNEXPECTED = ("lỗi không mong đợi của máy chủ; chi tiết đã ghi vào nhật ký của máy chủ. Hãy báo Sở Nội vụ rồi bấm "
-              "lại sau")
+UNEXPECTED = xl.SERVER_FAILURE
 HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao; hãy kiểm tra lại địa chỉ.",
                405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
                413: "Dữ liệu gửi lên quá lớn."}
@@ -63,7 +62,7 @@ class Settings:
     folder: Path  # where the server keeps received workbooks, reports and the city workbook
     period: str  # the period the page shows (code or label)
     year: int
-    deadline: date | None = None  # None: each unit's data window end + the form's deadline days
+    deadline: date | None = None  # None: the period's closing day + the form's deadline days (one for every unit)
     max_bytes: int = 5 * 1024 * 1024  # a filled workbook's payload is a few hundred KB
     timeout: float = 25.0  # below the 30 s the VBA client waits, so the refusal arrives
     per_minute: int = 20  # requests per key per minute
@@ -167,7 +166,7 @@ class Server:
                 for path in out + ([pdf] if pdf else []):
                     keys.add_download(f"{token}/{path.name}", path)
                     links.append(f"{base_url}/tai-ve/{token}/{path.name}")
-            xl.status(book, f"Đã tạo báo cáo lúc {datetime.now():%H:%M %d/%m/%Y}; tải về (mở bằng trình duyệt): "
+            xl.status(book, f"Đã tạo báo cáo lúc {fmt_time(utc_now())}; tải về (mở bằng trình duyệt): "
                             + " ; ".join(links) + (f" (chưa có bản PDF: {why})" if why else ""))
 
 

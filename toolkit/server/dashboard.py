@@ -4,7 +4,10 @@ Everything comes from the consolidation the city workbook is written from (toolk
 the same statuses (chưa nộp, đã nộp, có lỗi, nộp muộn), the same deadline per unit and the same counts
 (đã nộp = every unit with a version, late or not, with errors or not; hợp lệ = without errors), so the page
 and the downloaded workbook agree. A refused Nộp stores nothing: the unit stays "chưa nộp" on both, and the
-page adds when it tried and how many errors its workbook had. Times are shown in the city's time zone.
+page adds when it tried and how many errors its workbook had. Times are shown in the city's time zone and days
+late counted on its calendar (toolkit.vnformat); one deadline for the period applies to every unit, so a unit not
+in yet shows how many days it is overdue and comes first. A figure flagged «bất thường» is held out until settled
+(HOLD_RULE, the sentence the city workbook and report print too).
 """
 from __future__ import annotations
 
@@ -13,15 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from toolkit.city import ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, Store, consolidate_store
+from toolkit.city import HOLD_RULE, ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Consolidation, Store, consolidate_store
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.server.nop import receipt_code
-from toolkit.vnformat import fmt_percent, period_year
-
-CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year
 
 # The page's filters: key -> label. A row belongs to every group it matches (a late unit is also "đã nộp").
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
@@ -29,8 +29,8 @@ GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop
 COLUMNS = ("STT", "Mã ĐVHC", "Đơn vị", "Trạng thái", "Số ngày muộn", "Thời gian nhận", "Hạn nộp", "Phiên bản",
            "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Ghi chú")
 STATUS_CSS = {ST_MISSING: "chua-nop", ST_OK: "da-nop", ST_ERRORS: "co-loi", ST_LATE: "nop-muon"}
-# Default order: the units to chase first (most days late first), then by status, then by code.
-STATUS_ORDER = {ST_LATE: 0, ST_ERRORS: 1, ST_MISSING: 2, ST_OK: 3}
+# Default order: the units to chase first: not in yet (most days overdue first), late, with errors, then by code.
+STATUS_ORDER = {ST_MISSING: 0, ST_LATE: 1, ST_ERRORS: 2, ST_OK: 3}
 
 
 @dataclass
@@ -40,26 +40,23 @@ class Page:
     counts: dict[str, int]  # group key -> units, plus "tong" (units that must submit)
     received_rate: str  # "97,37%" of units that submitted, as in the city workbook
     rows: list[dict[str, Any]]
-
-
-def city_time(moment: datetime) -> datetime:
-    """A time the server recorded (its own clock, naive) as a time in the city."""
-    return moment.astimezone(CITY_TZ)
+    deadline: date | None = None  # the period's deadline, one for every unit
+    rule: str = HOLD_RULE
 
 
 def page_data(store: Path, period: str, year: int, deadline: date | None, form: Form) -> Page:
-    res = consolidate_store(store, period, year, deadline=deadline, form=form)
     now = datetime.now(CITY_TZ)
-    rows = unit_rows(res, store, deadline, now.date())
+    res = consolidate_store(store, period, year, deadline=deadline, form=form, today=now.date())
+    rows = unit_rows(res, store)
     counts = {g: sum(g in r["groups"] for r in rows) for g in GROUPS}
     counts["tong"] = res.expected
     rate = fmt_percent(res.received_rate, fixed=True) if res.received_rate is not None else ""
-    return Page(period_year(res.period, year), now, counts, rate, rows)
+    return Page(period_year(res.period, year), now, counts, rate, rows, res.deadline)
 
 
-def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: date) -> list[dict[str, Any]]:
-    """Each unit's row, the units to chase first. A unit not in yet has the city's deadline when one was set
-    (else its own is known only from its workbook's data window)."""
+def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
+    """Each unit's row, the units to chase first, each with the period's deadline and its days late (received
+    late) or overdue (not in yet), as the consolidation counted them on the city's calendar."""
     form, label, year = res.form, res.period, res.year
     with Store(store, form, readonly=True) as db:
         versions = db.hashes(label, year)
@@ -68,12 +65,7 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
     rows = []
     for r in res.rows:
         version = versions.get((r.unit.code, r.file_hash))
-        due = r.deadline or (deadline if r.status == ST_MISSING else None)
-        late_days = None
-        if r.late:
-            late_days = (r.received.date() - due).days
-        elif r.status == ST_MISSING and due and today > due:
-            late_days = (today - due).days  # not in yet: how long overdue so far
+        late_days = r.days_late or None
         groups = ["chua-nop"] if r.status == ST_MISSING else ["da-nop"]
         groups += ["nop-muon"] if r.late else []
         groups += ["co-loi"] if r.status == ST_ERRORS else []
@@ -87,12 +79,12 @@ def unit_rows(res: Consolidation, store: Path, deadline: date | None, today: dat
                     "được nhận")
         rows.append({"code": r.unit.code, "name": r.unit.name, "status": r.status, "groups": groups,
                      "late_days": late_days, "received": city_time(r.received) if r.received else None,
-                     "deadline": due, "version": version,
+                     "deadline": r.deadline, "version": version,
                      "receipt": receipt_code(r.unit.code, label, year, version, r.file_hash, form) if version else "",
                      "errors": r.errors if r.status != ST_MISSING else None,
                      "warnings": r.warnings if r.status != ST_MISSING else None, "note": note,
                      "anomalies": odd[r.unit.code]})
-    return sorted(rows, key=lambda r: (-(r["late_days"] or 0), STATUS_ORDER[r["status"]], r["code"]))
+    return sorted(rows, key=lambda r: (STATUS_ORDER[r["status"]], -(r["late_days"] or 0), r["code"]))
 
 
 def city_report(store: Path, folder: Path, period: str, year: int, deadline: date | None, form: Form) -> Path:
@@ -103,4 +95,6 @@ def city_report(store: Path, folder: Path, period: str, year: int, deadline: dat
     res = consolidate_store(store, period, year, deadline, form)
     if not res.received:
         raise BaocaoError(f"chưa có đơn vị nào nộp phiếu {form.period(period).label} năm {year}")
-    return render_city_report(res, folder / f"bao_cao_tong_hop_{form.period(period).code}_{year}.docx")[0]
+    # a draft: Đánh giá chung, Nhiệm vụ and Kiến nghị are the city officer's, written in tong_hop.xlsm
+    return render_city_report(res, folder / f"bao_cao_tong_hop_{form.period(period).code}_{year}.docx",
+                              draft=True)[0]

@@ -19,11 +19,11 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from toolkit.city import Db, store_location
 from toolkit.errors import BaocaoError, os_reason
+from toolkit.vnformat import stored_time, utc_now
 
 KEY_COLUMNS = ("ma_dvhc", "ten_don_vi", "khoa")
 WINDOW = 60.0  # seconds of the rate limit's sliding window
@@ -54,7 +54,7 @@ class Keys:
         """A new key for each unit (replacing any older one), in one transaction: unit -> key. `keys`: made
         beforehand by new_keys (so that they are written down before the old ones stop working)."""
         keys = keys or new_keys(units)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = stored_time(utc_now())
         with self.db.write("keys"):
             self.db.executemany("INSERT INTO unit_key (unit, key_hash, issued_at) VALUES (?,?,?) ON CONFLICT (unit) "
                                 "DO UPDATE SET key_hash=excluded.key_hash, issued_at=excluded.issued_at",
@@ -88,7 +88,7 @@ class Keys:
         """A file the server made, offered at /tai-ve/<name> (`name`: a random token / the file's name)."""
         with self.db.write():
             self.db.execute("INSERT INTO download (name, path, made_at) VALUES (?,?,?)",
-                            (name, str(path), datetime.now().isoformat(timespec="seconds")))
+                            (name, str(path), stored_time(utc_now())))
 
     def download(self, name: str) -> Path | None:
         row = self.db.execute("SELECT path FROM download WHERE name=?", (name,)).fetchone()

@@ -21,12 +21,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from toolkit.check import check_read
 from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
-from toolkit.server.plain_xlsx import write_grid
+from toolkit.intake import read_workbook
+from toolkit.server.plain_xlsx import SheetNameError, write_grid
+from toolkit.vnformat import fmt_time, utc_now
 
 # One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
 # lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
@@ -49,7 +52,8 @@ class Receipt:
     @property
     def text(self) -> str:
         """What the workbook keeps: mã tiếp nhận, version, time received."""
-        return f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc {self.received_at:%H:%M:%S %d/%m/%Y}"
+        return (f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc "
+                f"{fmt_time(self.received_at, seconds=True)}")
 
 
 def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
@@ -59,13 +63,13 @@ def receipt_code(unit: str, period: str, year: int, version: int, content_hash: 
 def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) -> Receipt | None:
     """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
     with xl.handler("Nộp", book) as book:
-        grid = xl.live_grid(book)
-        report = xl.live_report(grid, book, form)
-        receipt = accept(grid, report, unit, store_path, folder, form)
+        reading = read_workbook(xl.live_grid(book), form, str(book.fullname))
+        report = check_read(reading.submission, form)
+        receipt = accept(reading.sheets, report, unit, store_path, folder, form)
         if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
-                    Put(NAME_STATUS, f"Đã nộp lúc {receipt.received_at:%H:%M %d/%m/%Y}{again}: mã tiếp nhận "
+                    Put(NAME_STATUS, f"Đã nộp lúc {fmt_time(receipt.received_at)}{again}: mã tiếp nhận "
                                      f"{receipt.code}, phiên bản {receipt.version}; {xl.verdict(report)}.")]
         else:
             said = [Put(NAME_STATUS, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ "
@@ -77,9 +81,10 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
 
 def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
            form: Form, typed: bool = False) -> Receipt | None:
-    """Nộp of a checked grid, for the button and for the upload page alike: stored as a version when it has no
-    error, else logged as a refused attempt (None). Raises when the workbook is not the key holder's own (`typed`:
-    the key came from the upload page)."""
+    """Nộp of a checked workbook, for the button and for the upload page alike: `grid` is the cells its read
+    produced (toolkit.intake.Reading.sheets), stored as a version when it has no error, else logged as a refused
+    attempt (None). Raises when the workbook is not the key holder's own (`typed`: the key came from the upload
+    page)."""
     sub = report.submission
     _require_own(sub, unit, form, typed)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
@@ -107,7 +112,7 @@ def _require_own(sub, unit: str, form: Form, typed: bool) -> None:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%H:%M %d/%m/%Y")
+    return fmt_time(utc_now())
 
 
 def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
@@ -127,6 +132,8 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
         with Store(store_path, form) as db, WRITES:  # opened outside: only the transaction waits its turn
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
+    except SheetNameError as exc:  # posted by no Excel: nothing kept nor stored
+        raise BaocaoError(f"chưa lưu được bản nộp ({exc}); hãy đổi tên sheet rồi bấm Nộp lại") from None
     except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
         log_failure(exc, f"Nộp {unit}")
         if not isinstance(exc, BaocaoError):

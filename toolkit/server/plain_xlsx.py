@@ -40,6 +40,10 @@ _STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleShee
            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 
 
+class SheetNameError(ValueError):
+    """A sheet name Excel refuses (the message is Vietnamese: toolkit.server.nop tells it to the unit)."""
+
+
 @lru_cache(maxsize=MAX_COLS)
 def _column(c: int) -> str:
     """Letters of the 0-based column `c` (0 -> A, 26 -> AA)."""
@@ -51,10 +55,16 @@ def _column(c: int) -> str:
     return letters
 
 
+# A string needing none of _text's work: most of a workbook's (names, labels, codes) are written as they are.
+_PLAIN = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x")
+
+
 def _text(s: str) -> str:
     """A cell's string as Excel stores it: cut at 32,767 UTF-16 units, control characters as _xHHHH_."""
     if len(s) > MAX_CHARS // 2 and len(s.encode("utf-16-le")) // 2 > MAX_CHARS:
         s = s.encode("utf-16-le")[:2 * MAX_CHARS].decode("utf-16-le", errors="ignore")
+    if _PLAIN.search(s) is None:
+        return s
     if "_x" in s:
         s = _ESCAPED.sub(r"_x005F\1", s)
     s = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", s)
@@ -68,19 +78,29 @@ def _serial(d: date) -> int:
 
 
 def _sheet(rows: list[list[Any]]) -> str:
+    """One worksheet part. Dispatched on the exact type: the kept cells are None, str, int, float or a date
+    (toolkit.intake.Reading), and this runs for every cell of every Nộp."""
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS}><sheetData>']
     for r, row in enumerate(rows[:MAX_ROWS], start=1):
         cells = []
         for c, v in enumerate(row[:MAX_COLS]):
-            if isinstance(v, bool) or v is None or v == "":
+            kind = type(v)
+            if kind is str:
+                if v:
+                    cells.append(f'<c r="{_column(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{_text(v)}'
+                                 '</t></is></c>')
+            elif kind is int or kind is float:
+                if kind is float and not math.isfinite(v):  # a posted NaN or ±Infinity no rule reads: #NUM!
+                    cells.append(f'<c r="{_column(c)}{r}" t="e"><v>#NUM!</v></c>')
+                else:
+                    cells.append(f'<c r="{_column(c)}{r}"><v>{v:.16G}</v></c>')  # xlsxwriter's digits
+            elif v is None or kind is bool:
                 continue
-            if isinstance(v, (date, datetime)):
+            elif isinstance(v, (date, datetime)):
                 cells.append(f'<c r="{_column(c)}{r}" s="1"><v>{_serial(date(v.year, v.month, v.day))}</v></c>')
-            elif isinstance(v, (int, float)):
-                if not math.isfinite(v):
-                    raise ValueError(f"NAN/INF not supported in a cell: {v!r}")
-                cells.append(f'<c r="{_column(c)}{r}"><v>{v:.16G}</v></c>')  # xlsxwriter's digits
-            else:
+            elif isinstance(v, (int, float)):  # a subclass (numpy's, an IntEnum): as its number
+                cells.append(f'<c r="{_column(c)}{r}"><v>{float(v):.16G}</v></c>')
+            elif str(v):
                 cells.append(f'<c r="{_column(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{_text(str(v))}'
                              '</t></is></c>')
         if cells:
@@ -96,7 +116,7 @@ def _names(grid: dict[str, list[list[Any]]]) -> list[str]:
         name = name or f"Sheet{i}"
         if len(name) > 31 or _BAD_NAME.search(name) or name.startswith("'") or name.endswith("'") \
                 or name.lower() in seen:
-            raise ValueError(f"invalid worksheet name {name!r}")
+            raise SheetNameError(f"Excel không nhận tên sheet «{name}»")
         seen.add(name.lower())
         names.append(name)
     return names
@@ -135,5 +155,6 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
         for name, body in parts.items():
             zf.writestr(name, body)
         for i, rows in enumerate(grid.values(), start=1):
-            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows))
+            # a lone surrogate (valid in posted JSON, not in UTF-8) becomes "?" rather than stopping the write
+            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows).encode("utf-8", "replace"))
     return out
