@@ -30,6 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -147,13 +148,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], window: float, seed: int
-                 ) -> tuple[dict[str, list[float]], dict[str, int], list[tuple[str, tuple[str, int, str] | None]]]:
-    """Every unit: Kiểm tra at a random moment of the window, then Nộp. (latencies, failures, Nộp receipts)."""
+                 ) -> tuple[dict[str, list[float]], dict[str, int], list[tuple[str, tuple[str, int, str] | None]],
+                            Counter[str]]:
+    """Every unit: Kiểm tra at a random moment of the window, then Nộp. (latencies, failures, Nộp receipts,
+    what the failed requests were told)."""
     rnd = random.Random(seed)
     offsets = {code: rnd.uniform(0, window) for code in bodies}
     times: dict[str, list[float]] = {"kiem-tra": [], "nop": []}
     failed = {"kiem-tra": 0, "nop": 0}
     receipts: list[tuple[str, tuple[str, int, str] | None]] = []
+    said: Counter[str] = Counter()  # the status texts of failed requests
     lock = threading.Lock()
     t0 = time.perf_counter() + 0.5
 
@@ -168,6 +172,8 @@ def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], windo
             with lock:
                 times[action].append(took)
                 failed[action] += not ok
+                if not ok:
+                    said[next((t for t in said_status(answer)), "no answer")[:100]] += 1
                 if action == "nop":
                     receipts.append((code, got))
 
@@ -176,7 +182,12 @@ def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], windo
         t.start()
     for t in threads:
         t.join()
-    return times, failed, receipts
+    return times, failed, receipts, said
+
+
+def said_status(answer: dict | None) -> list[str]:
+    """The answer's sentences that are a button's status (they begin with the action's name)."""
+    return [t for t in strings(answer or {}) if t.startswith(("Kiểm tra", "Nộp", "Đã nộp", "Chưa nộp"))]
 
 
 def lost(kho: str, receipts: list[tuple[str, tuple[str, int, str] | None]], form) -> int:
@@ -228,14 +239,17 @@ def main() -> None:
             bodies = {c: json.dumps(rc.edit(p, {("Thông tin chung", _cell(p, "NGUOI_LAP")):
                                                 f"Cán bộ mô phỏng, lượt {round_ + 1}"}),
                                     ensure_ascii=False).encode("utf-8") for c, p in payloads.items()}
-            proc, _ = start_server(kho, folder, port, workers)
+            proc, log = start_server(kho, folder, port, workers)
             try:
                 idle = cpu_seconds(proc.pid)
-                times, failed, receipts = deadline_day(url, bodies, keys, args.giay, seed=round_)
+                times, failed, receipts, said = deadline_day(url, bodies, keys, args.giay, seed=round_)
                 cpu = cpu_seconds(proc.pid) - idle
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
+            if any(failed.values()):  # what the failures were told, and the server's last words, to see why
+                print(f"{workers} worker(s): failures told {said.most_common(3)}; server log ends:\n"
+                      + "\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
             lost_total += lost(kho, receipts, form)
             for action, label in (("kiem-tra", "Kiểm tra"), ("nop", "Nộp")):
                 xs = times[action]

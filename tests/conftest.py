@@ -5,6 +5,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -149,9 +150,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def hurried_server(root: Path, unit: str):
+def hurried_server(root: Path, unit: str, per_minute: int = 2, timeout: float = 0.001):
     """The city server in this process, allowed two requests a minute per key and one millisecond per request
-    (every check outlasts it): yields (its address, the unit's key)."""
+    (every check outlasts it, and its key is not even checked in time): yields (its address, the unit's key)."""
     import uvicorn
 
     from toolkit.server.app import Settings, create_app
@@ -160,7 +161,7 @@ def hurried_server(root: Path, unit: str):
     with Keys(root / "kho.sqlite") as keys:
         key = keys.issue([unit])[unit]
     port = free_port()
-    app = create_app(Settings(root / "kho.sqlite", root / "srv", "6T", 2026, per_minute=2, timeout=0.001))
+    app = create_app(Settings(root / "kho.sqlite", root / "srv", "6T", 2026, per_minute=per_minute, timeout=timeout))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -183,10 +184,33 @@ def _pg_bin(name: str) -> str:
     return str(found)
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """A PostgreSQL server of this session on a free port (its socket and data in a temporary folder, run as
-    the postgres user when the tests run as root, which postgres refuses to be): yields its base address."""
+@dataclass
+class PostgreSQL:
+    """A PostgreSQL server of its own (its socket and data in a temporary folder): stop() and start() it at will."""
+
+    home: Path
+    port: int
+    as_user: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://baocao@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        # fsync off: the server dies with the session; the tests test the store's logic, not the disk
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.home / "data"), "-l", str(self.home / "log"),
+                        "-w", "-o", f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
+                        "-c max_connections=200", "start"], check=True, capture_output=True, timeout=120)
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.home / "data"), "-m", mode, "stop"],
+                       capture_output=True, timeout=60)
+
+
+@contextmanager
+def own_postgresql():
+    """A new PostgreSQL server from initdb, started; stopped and removed at the end (run as the postgres user
+    when the tests run as root, which postgres refuses to be)."""
     import os
     import pwd
     import tempfile
@@ -197,19 +221,22 @@ def pg_server():
         user = "postgres" if _has_user("postgres") else "nobody"
         os.chown(home, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
         as_user = ["runuser", "-u", user, "--"]
-    port = free_port()
     subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(home / "data"), "-U", "baocao", "--auth=trust",
                     "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, timeout=120)
-    # fsync off: the server dies with the session; the tests test the store's logic, not the disk
-    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(home / "data"), "-l", str(home / "log"), "-w", "-o",
-                    f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-                    "start"], check=True, capture_output=True, timeout=120)
+    pg = PostgreSQL(home, free_port(), as_user)
+    pg.start()
     try:
-        yield f"postgresql://baocao@127.0.0.1:{port}"
+        yield pg
     finally:
-        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(home / "data"), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        pg.stop("immediate")
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of this session on a free port: yields its base address."""
+    with own_postgresql() as pg:
+        yield pg.url
 
 
 def _has_user(name: str) -> bool:

@@ -342,14 +342,7 @@ def appendix(doc) -> None:
     head = _para(doc, "PHỤ LỤC: LỖI, CẢNH BÁO CỦA PHIẾU SỐ LIỆU (BẢN DỰ THẢO)", bold=True,
                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     head.paragraph_format.page_break_before = True  # the report itself ends with its signature page
-    if unit:
-        each(doc, "phu_luc", "- {{ x }}")
-    else:
-        tag(doc, "if phu_luc")
-        each(doc, "phu_luc", "- {{ x }}")
-        tag(doc, "else")
-        body(doc, "Những gì báo cáo này in ra không có lỗi, cảnh báo trong phiếu số liệu.", italic=True)
-        tag(doc, "endif")
+    each(doc, "phu_luc", "- {{ x }}")
     tag(doc, "endif")
 
 

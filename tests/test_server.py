@@ -304,9 +304,12 @@ def test_a_payload_too_large_is_refused_without_being_kept(city, books):
 
 
 def test_rate_limit_and_timeout_are_vietnamese_refusals(books, tmp_path, form):
-    with hurried_server(tmp_path, books["unit"]) as (url, key):
+    with hurried_server(tmp_path / "vội", books["unit"]) as (url, key):
+        texts = [status(press({"url": url}, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(2)]
+    assert all("máy chủ đang bận" in t for t in texts), texts
+    with hurried_server(tmp_path / "đếm", books["unit"], timeout=60) as (url, key):
         texts = [status(press({"url": url}, books["clean"], "kiem-tra", key)[0], books["clean"]) for _ in range(3)]
-    assert all("máy chủ đang bận" in t for t in texts[:2]), texts
+    assert all(t.startswith("Kiểm tra xong") for t in texts[:2]), texts
     assert "bấm quá 2 lần trong một phút" in texts[2]
 
 

@@ -138,6 +138,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help="với tong-hop: " + CITY_BOOK_HELP)
     s.set_defaults(run=cmd_bao_cao)
 
+    s = command("phien-ban", help="các phiên bản một đơn vị đã nộp trong kỳ và những gì thay đổi so với phiên bản "
+                "trước: ô số liệu (cũ → mới), lỗi và cảnh báo mới xuất hiện hoặc đã hết")
+    s.add_argument("--kho", required=True, type=_store, metavar="KHO", help="kho của thành phố (tệp SQLite hoặc địa "
+                   "chỉ postgresql://…)")
+    s.add_argument("--don-vi", required=True, metavar="MA", help="mã ĐVHC của đơn vị")
+    s.add_argument("--ky", metavar="KY", help="kỳ báo cáo (6T, Q1... hoặc tên kỳ); mặc định: kỳ của bản nộp mới nhất "
+                   "của đơn vị (dùng cùng --nam)")
+    s.add_argument("--nam", type=year, metavar="NAM", help="năm báo cáo (dùng cùng --ky)")
+    s.add_argument("--phien-ban", type=count, metavar="SO", help="phiên bản cần xem (mặc định: phiên bản mới nhất)")
+    s.set_defaults(run=cmd_phien_ban)
+
     s = command("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu")
     s.add_argument("out_dir", nargs="?", type=Path, default=Path("baocao_demo"), metavar="THU_MUC",
                    help="thư mục ghi kết quả (mặc định baocao_demo)")
@@ -336,6 +347,36 @@ def _city_report(args) -> int:
     return 0
 
 
+def cmd_phien_ban(args) -> int:
+    """Read-only: lists the unit's versions of the period, then what the chosen one changed."""
+    from toolkit.city import shown, store_exists, versions
+    from toolkit.definition import load_form
+    from toolkit.vnformat import period_year
+
+    form = load_form()
+    if (args.ky is None) != (args.nam is None):
+        raise BaocaoError("--ky và --nam phải dùng cùng nhau (bỏ cả hai: kỳ của bản nộp mới nhất của đơn vị)")
+    unit = form.unit_by_code(args.don_vi.strip())
+    if unit is None:
+        raise BaocaoError(f"không có đơn vị mã «{args.don_vi}» trong danh mục đơn vị")
+    if args.ky is not None:
+        form.period(args.ky)  # an unknown period is said as such, not as "no version"
+    if not store_exists(args.kho):
+        raise BaocaoError("không có kho dữ liệu này", path=shown(args.kho))
+    found = versions.stored_versions(args.kho, form, unit.code, args.ky, args.nam)
+    if not found:
+        where = f" cho {period_year(form.period(args.ky).label, args.nam)}" if args.ky else ""
+        raise BaocaoError(f"{unit.code} {unit.name} chưa có phiên bản nào trong kho{where}", path=shown(args.kho))
+    diff = versions.diff(form, found, args.phien_ban or found[-1].version)  # a wrong number, before any output
+    print(f"{unit.code} {unit.name}, {period_year(found[0].period, found[0].year)}: {len(found)} phiên bản trong kho")
+    for v in found:
+        print(versions.version_line(v))
+    print()
+    for line in versions.text(diff):
+        print(line)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from toolkit.demo import run_demo
 
@@ -369,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so plainly, the details go to the log (and to --chi-tiet)
+        if getattr(args, "kho", None) and _store_failed(exc, args):
+            return 2
         if os.environ.get("BAOCAO_DEBUG"):
             raise
         log = log_failure(exc, " ".join(sys.argv))
@@ -379,6 +422,22 @@ def main(argv: list[str] | None = None) -> int:
 
             traceback.print_exception(exc, file=sys.stderr)
         return 3
+
+
+def _store_failed(exc: Exception, args) -> bool:
+    """A store that failed where no reader turned it into a sentence (a worker process, a cursor): said, with
+    the store named, as any refusal; False when `exc` is no store failure."""
+    from toolkit.city import StoreError, failed, store_failure
+
+    if not failed(exc):
+        return False
+    log_failure(exc, " ".join(sys.argv))
+    err = StoreError(store_failure(exc, "không đọc ghi được kho dữ liệu (tệp hỏng hoặc mất kết nối)"), args.kho,
+                     str(exc))
+    print(f"Lỗi: {err}", file=sys.stderr)
+    if args.chi_tiet:
+        print(f"Chi tiết kỹ thuật: {err.detail}", file=sys.stderr)
+    return True
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ processes opening at once migrate once. Stores made before this table existed ar
 steps (each is idempotent on them).
 
 PostgreSQL connections come from one psycopg_pool pool per address and process (extra
-`baocao[postgres]`), so the server's per-request openings cost no new connection.
+`baocao[postgres]`), so the server's per-request openings cost no new connection; the server keeps its SQLite
+connections too (`keep_connections`: opening one, with its migration check, was 14% of a Nộp).
+
+A failing store is a `StoreError` (a BaocaoError naming the store, never its password): `Store` and `Keys` turn
+any database error raised inside their `with` block into one. Writes of one process to a SQLite file queue on a
+lock of this process, not in SQLite's busy handler (which sleeps up to 100 ms between tries while the lock may
+be free). A request's time limit (`time_limit`) bounds every wait for the store: the connection, the write lock,
+each statement; a write whose time has run out is rolled back, not committed after its answer was given.
 """
 from __future__ import annotations
 
@@ -21,6 +28,8 @@ import os
 import re
 import sqlite3
 import sys
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -84,9 +93,12 @@ MIGRATIONS: list[str | AddColumn | UtcTimes] = [
 ]
 READ_TABLES = ("submission", "value", "submit_attempt")  # what a reader needs (a keys-only store reads as empty)
 
+OUT_OF_TIME = "kho dữ liệu bận, không xong trong thời gian cho phép (chưa lưu gì)"
 _SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",
                    5: "kho dữ liệu đang bị chương trình khác khóa quá lâu", 6: "kho dữ liệu đang bị khóa",
-                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu (ổ đĩa đầy hoặc hỏng)", 14: "không mở được tệp kho dữ liệu"}
+                   10: "lỗi đọc ghi ổ đĩa chứa kho dữ liệu (ổ đĩa đầy hoặc hỏng)", 14: "không mở được tệp kho dữ liệu",
+                   11: "tệp kho dữ liệu bị hỏng (hãy khôi phục từ bản sao lưu)",
+                   26: "tệp kho dữ liệu bị hỏng hoặc không phải kho SQLite của baocao"}
 _PG_REASONS = {"28": "máy chủ PostgreSQL từ chối đăng nhập (sai tên người dùng hoặc mật khẩu)",
                "3D": "cơ sở dữ liệu ghi trong địa chỉ kho không có trên máy chủ PostgreSQL",
                "08": "mất kết nối tới máy chủ PostgreSQL",
@@ -96,9 +108,47 @@ _PG_REASONS = {"28": "máy chủ PostgreSQL từ chối đăng nhập (sai tên 
                "53100": "ổ đĩa của máy chủ PostgreSQL đã đầy", "53300": "máy chủ PostgreSQL đã hết chỗ cho kết nối mới",
                "25006": "kho dữ liệu PostgreSQL chỉ cho đọc",
                "42P01": "cơ sở dữ liệu PostgreSQL này không phải kho của baocao",
+               "57014": OUT_OF_TIME, "55P03": OUT_OF_TIME,
                "42703": "cơ sở dữ liệu PostgreSQL này không phải kho của baocao"}
 UNREACHABLE = ("không kết nối được máy chủ PostgreSQL (sai địa chỉ hoặc cổng, máy chủ chưa chạy, hoặc tường lửa "
                "chặn)")
+
+
+class StoreError(BaocaoError):
+    """The store cannot be read or written: `reason` in Vietnamese, the store named (without a password) in the
+    message; the server answers 503 with the reason alone (its paths are no business of a unit)."""
+
+    def __init__(self, reason: str, location: Path | str, detail: str = ""):
+        self.reason, self.location = reason, location
+        super().__init__(reason, path=f"kho dữ liệu {shown(location)}", detail=shown(detail))
+
+    def __reduce__(self):  # raised in a worker process of `tong-hop`, re-raised in the parent
+        return StoreError, (self.reason, self.location, self.detail)
+
+
+_limit = threading.local()
+
+
+@contextmanager
+def time_limit(until: float | None = None, each: float | None = None) -> Iterator[None]:
+    """Every store wait of this thread ends by `until` (time.monotonic()) and lasts at most `each` seconds."""
+    before = getattr(_limit, "until", None), getattr(_limit, "each", None)
+    _limit.until, _limit.each = until, each
+    try:
+        yield
+    finally:
+        _limit.until, _limit.each = before
+
+
+def time_left() -> float | None:
+    """Seconds this thread's next store wait may take (None: no limit); TimeoutError once its time is over."""
+    until, each = getattr(_limit, "until", None), getattr(_limit, "each", None)
+    if until is None:
+        return each
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError(OUT_OF_TIME)
+    return left if each is None else min(left, each)
 
 
 def is_url(location: Path | str | None) -> bool:
@@ -119,6 +169,11 @@ def shown(location: Path | str) -> str:
     """The store as a message may name it: a PostgreSQL address without its password."""
     text = re.sub(r"(postgres(?:ql)?://[^:/@?\s]*):[^@/?\s]*@", r"\1:***@", str(location))
     return re.sub(r"(password=)[^&\s]*", r"\1***", text)  # also inside a library's message
+
+
+def failed(exc: BaseException | None) -> bool:
+    """Whether `exc` is the store failing (a database error, or its time limit run out)."""
+    return isinstance(exc, (*db_errors(), TimeoutError))
 
 
 def db_errors() -> tuple[type[BaseException], ...]:
@@ -142,6 +197,8 @@ def data_errors() -> tuple[type[BaseException], ...]:
 def store_failure(exc: BaseException, default: str) -> str:
     """The database's failure in Vietnamese (its English text is for the log): SQLite's by its primary result
     code, PostgreSQL's by its SQLSTATE (or its class), a pool that found no connection as unreachable."""
+    if isinstance(exc, TimeoutError):
+        return OUT_OF_TIME
     if isinstance(exc, sqlite3.Error):
         return _SQLITE_REASONS.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF, default)
     state = getattr(exc, "sqlstate", None) or _refusal_state(exc)
@@ -149,6 +206,9 @@ def store_failure(exc: BaseException, default: str) -> str:
         return _PG_REASONS.get(state, _PG_REASONS.get(state[:2], default))
     if "psycopg_pool" in sys.modules and isinstance(exc, sys.modules["psycopg_pool"].PoolTimeout):
         return UNREACHABLE
+    if "psycopg" in sys.modules and isinstance(exc, sys.modules["psycopg"].OperationalError):
+        # libpq's own failure, no SQLSTATE: no connection made, or one lost (a server stopped)
+        return UNREACHABLE if re.search(r"connection failed|could not connect", str(exc)) else _PG_REASONS["08"]
     return default
 
 
@@ -170,30 +230,43 @@ class Db:
     def __init__(self, location: Path | str, readonly: bool = False):
         self.location, self.readonly, self.pg = location, readonly, is_url(location)
         self.conn: Any = None
+        self.kept: tuple | None = None  # SQLite: the identity of the file a kept connection may go back to
         try:
-            self.conn = _pg_connection(location) if self.pg else _sqlite_connection(Path(location), readonly)
-            if not self.pg:  # SQLite takes the statements as written: no wrapper on its path (it must not slow)
+            known = False
+            if self.pg:
+                self.conn = _pg_connection(location)
+            else:  # SQLite takes the statements as written: no wrapper on its path (it must not slow)
+                self.conn, self.kept, known = _sqlite_connection(Path(location), readonly)
                 self.execute, self.executemany = self.conn.execute, self.conn.executemany
-            if self._version() < len(MIGRATIONS):
+            keep = _kept is not None and not self.pg
+            if not known and self._version() < len(MIGRATIONS):
                 if readonly and not self.pg:
+                    keep = False  # its temporary tables would hide the real ones once they exist
                     self._read_as_empty()
                 else:
                     self._migrate()  # a PostgreSQL reader too: a database is made by the first opening
+            # a new file's WAL index exists only once it has been read: its identity is taken now
+            self.kept = (self.kept or _identity(Path(location), readonly)) if keep else None
+            if self.kept:
+                _migrated.add(self.kept)
             if readonly and self.pg:
                 self.conn.execute("SET default_transaction_read_only = on")
         except BaseException as exc:
+            self.kept = None  # a connection that failed is not kept
             self.close()
             if isinstance(exc, BaocaoError):
                 raise
-            if isinstance(exc, db_errors()):
-                raise BaocaoError(store_failure(exc, UNREACHABLE if self.pg else
-                                                "không mở được kho dữ liệu (không phải tệp SQLite, bị hỏng hoặc "
-                                                "đang bị khóa)"), path=shown(location),
-                                  detail=shown(str(exc))) from None
+            if failed(exc):
+                raise self.failure(exc, UNREACHABLE if self.pg else "không mở được kho dữ liệu (không phải tệp "
+                                   "SQLite, bị hỏng hoặc đang bị khóa)") from None
             if isinstance(exc, OSError):  # its folder cannot be made
-                raise BaocaoError(f"không tạo được thư mục của kho dữ liệu: {os_reason(exc)}", path=str(location),
-                                  detail=str(exc)) from None
+                raise StoreError(f"không tạo được thư mục của kho dữ liệu: {os_reason(exc)}", location,
+                                 str(exc)) from None
             raise
+
+    def failure(self, exc: BaseException, default: str = "không đọc ghi được kho dữ liệu") -> StoreError:
+        """A database error of this store as the StoreError a user reads."""
+        return StoreError(store_failure(exc, default), self.location, str(exc))
 
     # -- statements -------------------------------------------------------------------------------------------
     def sql(self, text: str) -> str:
@@ -221,23 +294,49 @@ class Db:
         return self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 
     @contextmanager
-    def write(self, key: str | None = None) -> Iterator["Db"]:
+    def write(self, key: str | None = None, durable: bool = True) -> Iterator["Db"]:
         """One write transaction; `key` names what it numbers (PostgreSQL locks only that). A failed statement
         may already have ended it (SQLITE_FULL rolls back by itself, a lost connection too): roll back only
-        what is still open, so the real cause is what surfaces."""
-        self.execute("BEGIN IMMEDIATE" if not self.pg else "BEGIN")
+        what is still open, so the real cause is what surfaces. Within a time limit every wait is bounded by it
+        and the transaction commits only while time is left. Not `durable` (a request counted for the rate
+        limit): SQLite commits it without waiting for the disk (a power cut may forget it, nothing else)."""
+        queue = None if self.pg else _write_lock(self.location)
+        if queue is not None:
+            left = time_left()
+            if not queue.acquire(timeout=-1 if left is None else left):
+                raise TimeoutError(OUT_OF_TIME)
         try:
-            if self.pg and key is not None:
-                self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
-            yield self
-            self.execute("COMMIT")
-        except BaseException:
-            if self._in_transaction():
-                try:
-                    self.execute("ROLLBACK")
-                except db_errors():
-                    pass  # the connection is gone: the server rolled back already
-            raise
+            left = time_left()
+            if left is not None and not self.pg:
+                self.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+            if not durable and not self.pg:
+                self.execute("PRAGMA synchronous=NORMAL")
+            self.execute("BEGIN IMMEDIATE" if not self.pg else "BEGIN")
+            try:
+                if left is not None and self.pg:
+                    ms = max(1, int(left * 1000))
+                    self.execute(f"SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms}")
+                if self.pg and key is not None:
+                    self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+                yield self
+                time_left()  # out of time: rolled back below, its answer already told the unit so
+                self.execute("COMMIT")
+            except BaseException:
+                if self._in_transaction():
+                    try:
+                        self.execute("ROLLBACK")
+                    except db_errors():
+                        pass  # the connection is gone: the server rolled back already
+                raise
+        finally:
+            try:
+                if not durable and not self.pg:
+                    self.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error:
+                pass  # a broken connection: its own error is the one raised
+            finally:
+                if queue is not None:
+                    queue.release()
 
     def _in_transaction(self) -> bool:
         if self.pg:
@@ -250,7 +349,7 @@ class Db:
             return
         conn, self.conn = self.conn, None
         if not self.pg:
-            conn.close()
+            _put_sqlite(conn, self.kept)
             return
         try:
             if self.readonly and not conn.closed:
@@ -321,16 +420,73 @@ def _naive_time(text: str) -> bool:
         return False
 
 
-def _sqlite_connection(path: Path, readonly: bool) -> sqlite3.Connection:
+_kept: dict[tuple, list[sqlite3.Connection]] | None = None  # None: SQLite connections are not kept
+_kept_lock = threading.Lock()
+_migrated: set[tuple] = set()  # connections known to be at the current schema (no check at each opening)
+_write_locks: dict[str, threading.Lock] = {}
+
+
+def keep_connections() -> None:
+    """This process (the server) keeps its SQLite connections for the next opening, as PostgreSQL's pool does,
+    and opens the pool's connections at its start (before its first store opening)."""
+    global _kept
+    if _kept is None:
+        _kept = {}
+
+
+def _sqlite_connection(path: Path, readonly: bool) -> tuple[sqlite3.Connection, tuple | None, bool]:
+    """(a connection, the identity under which it may be kept, whether it is known to be migrated). A kept
+    connection is taken only while its file and the file's shared-memory index are the ones it opened (not
+    deleted, replaced or restored from a copy meanwhile)."""
+    busy = time_left()
+    busy_ms = 60000 if busy is None else max(1, int(busy * 1000))
+    if _kept is not None:
+        ident = _identity(path, readonly)
+        with _kept_lock:
+            free = _kept.get(ident) if ident else None
+            conn = free.pop() if free else None
+        if conn is not None:
+            conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+            return conn, ident, ident in _migrated
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60, isolation_level=None,
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=busy_ms / 1000, isolation_level=None,
                                check_same_thread=False)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=60000")
-    return conn
+    conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+    return conn, None, False
+
+
+def _identity(path: Path, readonly: bool) -> tuple | None:
+    """The store file and its WAL index (-shm) as this process sees them now; None when either is missing."""
+    try:
+        main, shm = path.stat(), Path(f"{path}-shm").stat()
+    except OSError:
+        return None
+    return os.getpid(), str(path), readonly, main.st_dev, main.st_ino, shm.st_dev, shm.st_ino
+
+
+def _put_sqlite(conn: sqlite3.Connection, ident: tuple | None) -> None:
+    """Back to the kept ones (a whole connection, no transaction open), or closed."""
+    if _kept is not None and ident is not None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            with _kept_lock:
+                free = _kept.setdefault(ident, [])
+                if len(free) < POOL_SIZE:
+                    free.append(conn)
+                    return
+        except sqlite3.Error:
+            pass
+    conn.close()
+
+
+def _write_lock(location: Path | str) -> threading.Lock:
+    with _kept_lock:
+        return _write_locks.setdefault(str(location), threading.Lock())
 
 
 _pools: dict[tuple[int, str], Any] = {}
@@ -347,18 +503,28 @@ def _pg_connection(url: str):
                           path=shown(url)) from None
     key = (os.getpid(), url)  # a forked worker process makes its own pool: connections are not shared
     pool = _pools.get(key)
+    left = time_left()
+    # a request's wait for a connection: a Nộp holds one for milliseconds, so a longer wait means PostgreSQL is
+    # gone, which the unit is told then, not at the end of its time limit
+    wait = CONNECT_SECONDS * 3 if left is None else min(left, CONNECT_SECONDS)
     if pool is None:
         # connect once directly first: a wrong address or password is told now, in its own words, instead of
         # the pool retrying in the background until its timeout
-        psycopg.connect(url, connect_timeout=CONNECT_SECONDS).close()
-        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out
-        pool = _pools[key] = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+        psycopg.connect(url, connect_timeout=max(1, round(min(wait, CONNECT_SECONDS)))).close()
+        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out. The
+        # server (keep_connections) opens them all at its start: a pool growing one by one during the deadline's
+        # rush made Nộp wait for connections being opened
+        pool = _pools[key] = ConnectionPool(url, min_size=1 if _kept is None else POOL_SIZE, max_size=POOL_SIZE,
+                                            kwargs={"autocommit": True},
                                             timeout=CONNECT_SECONDS * 3, check=ConnectionPool.check_connection,
                                             open=True)
-    return pool.getconn()
+    return pool.getconn(timeout=wait)
 
 
 @atexit.register
 def _close_pools() -> None:
     for key in [k for k in _pools if k[0] == os.getpid()]:
         _pools.pop(key).close()
+    for ident in [k for k in _kept or {} if k[0] == os.getpid()]:
+        for conn in _kept.pop(ident):
+            conn.close()

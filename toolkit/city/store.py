@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.city.backend import Db, data_errors, db_errors, shown, store_failure, store_location
+from toolkit.city.backend import Db, data_errors, db_errors, failed, shown, store_failure, store_location
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.intake import Loc, Submission, Value
@@ -80,8 +80,10 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, trace) -> None:
         self.close()
+        if failed(exc):  # the store, not the caller: said in Vietnamese, naming the store
+            raise self.db.failure(exc) from None
 
     def add(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
             file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
@@ -292,10 +294,13 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
     (any period: they feed later roll-ups). Returns the number of new versions and the files that
     could not be stored, with the reason; each file is its own transaction, so the store stays whole."""
     known = {u.code for u in res.form.units}
-    new, failed = 0, []
+    new, failed, broken = 0, [], None
     with Store(path, res.form) as db:
         for f in res.files:
             if f["refused"] or f["unit"] not in known or not f["period"] or not f["year"]:
+                continue
+            if broken:  # the store failed: the files left are said with its reason, not each tried (and waited)
+                failed.append((f["path"], broken))
                 continue
             try:
                 new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
@@ -303,7 +308,8 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
             except data_errors() as exc:
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))
-            except db_errors() as exc:  # the store's disk, not the file: full, read-only, locked too long
+            except db_errors() as exc:  # the store's disk, not the file: full, read-only, locked too long, gone
                 log_failure(exc, f"store {f['path']}")
-                failed.append((f["path"], store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")))
+                broken = store_failure(exc, "kho dữ liệu không ghi được (chi tiết trong nhật ký)")
+                failed.append((f["path"], broken))
     return new, failed

@@ -25,6 +25,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 PROXY = ("127.0.0.1", "::1")
 LIMITS = "BAOCAO_CUA_TRUOC"  # "head body per_client" for the worker processes
+BAD_REQUEST = "Yêu cầu gửi tới máy chủ baocao không đúng chuẩn HTTP; hãy mở lại trang hoặc bấm lại nút trong phiếu."
 
 
 def guarded(head: float, body: float, per_client: int) -> type[H11Protocol]:
@@ -75,6 +76,15 @@ def guarded(head: float, body: float, per_client: int) -> type[H11Protocol]:
         def _body_due(self) -> None:
             if self.conn.their_state is h11.SEND_BODY:
                 self._cut()
+
+        def send_400_response(self, msg: str) -> None:
+            """A request h11 cannot parse: uvicorn's answer («Invalid HTTP request received.»), in Vietnamese."""
+            text = BAD_REQUEST.encode("utf-8")
+            for event in (h11.Response(status_code=400, reason=b"Bad Request", headers=[
+                    (b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]),
+                    h11.Data(data=text), h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
 
         def _cut(self) -> None:
             self._deadline = None

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.city import Db, store_location
+from toolkit.city import Db, failed, store_location
 from toolkit.errors import BaocaoError, os_reason
 from toolkit.vnformat import stored_time, utc_now
 
@@ -37,6 +37,11 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _address(address: str) -> str:
+    """The rate_hit name of an address's wrong keys (never equal to a key's hash: not 64 hex digits)."""
+    return f"dia-chi {address}"
+
+
 class Keys:
     def __init__(self, path: Path | str):
         self.db = Db(store_location(path))
@@ -47,8 +52,10 @@ class Keys:
     def __enter__(self) -> "Keys":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, trace) -> None:
         self.close()
+        if failed(exc):  # the store, not the caller: said in Vietnamese, naming the store
+            raise self.db.failure(exc) from None
 
     def issue(self, units: list[str], keys: dict[str, str] | None = None) -> dict[str, str]:
         """A new key for each unit (replacing any older one), in one transaction: unit -> key. `keys`: made
@@ -77,12 +84,26 @@ class Keys:
         """Whether the key may make one more request: at most `per_minute` in any 60 seconds (a sliding window
         over every process of the server; wall-clock time, which they share)."""
         digest, now = _hash(key), time.time()
-        with self.db.write(f"rate {digest}"):
+        with self.db.write(f"rate {digest}", durable=False):
             self.db.execute("DELETE FROM rate_hit WHERE key_hash=? AND at <= ?", (digest, now - WINDOW))
             if self.db.execute("SELECT COUNT(*) FROM rate_hit WHERE key_hash=?", (digest,)).fetchone()[0] >= per_minute:
                 return False
             self.db.execute("INSERT INTO rate_hit (key_hash, at) VALUES (?,?)", (digest, now))
             return True
+
+    def allow_guess(self, address: str, per_minute: int) -> bool:
+        """Whether `address` sent fewer than `per_minute` wrong keys in the last 60 seconds (a read: a right key
+        costs no write here)."""
+        row = self.db.execute("SELECT COUNT(*) FROM rate_hit WHERE key_hash=? AND at > ?",
+                              (_address(address), time.time() - WINDOW)).fetchone()
+        return row[0] < per_minute
+
+    def wrong_guess(self, address: str) -> None:
+        """A wrong key from `address`, counted with the keys' requests (every process of the server sees it)."""
+        digest, now = _address(address), time.time()
+        with self.db.write(f"rate {digest}", durable=False):
+            self.db.execute("DELETE FROM rate_hit WHERE key_hash=? AND at <= ?", (digest, now - WINDOW))
+            self.db.execute("INSERT INTO rate_hit (key_hash, at) VALUES (?,?)", (digest, now))
 
     def add_download(self, name: str, path: Path) -> None:
         """A file the server made, offered at /tai-ve/<name> (`name`: a random token / the file's name)."""

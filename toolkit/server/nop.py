@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit.check import check_read
-from toolkit.city import Store, db_errors, history_findings, store_exists, store_failure
+from toolkit.city import Store, StoreError, db_errors, history_findings, store_exists, store_failure
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
@@ -30,13 +29,6 @@ from toolkit.excel import buttons as xl
 from toolkit.intake import read_workbook
 from toolkit.server.plain_xlsx import SheetNameError, write_grid
 from toolkit.vnformat import fmt_time, utc_now
-
-# One store write at a time in this process. The request threads would otherwise all wait on SQLite's write
-# lock, whose busy handler sleeps up to 100 ms between tries: under 114 Nộp at once, BEGIN IMMEDIATE in
-# Store.receive was the server's most sampled line (py-spy, benchmarks/bench_server.py --giay 0), asleep while
-# the lock was free. Threads queue here instead; the store's own lock still orders the writes of other processes.
-WRITES = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Receipt:
@@ -88,8 +80,13 @@ def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path
     sub = report.submission
     _require_own(sub, unit, form, typed)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
-        with Store(store_path, form) as db:
-            report.findings += history_findings(form, db, sub)
+        try:
+            with Store(store_path, form) as db:
+                report.findings += history_findings(form, db, sub)
+        except StoreError as exc:  # without the server's own paths
+            log_failure(exc, f"Nộp {unit}")
+            raise BaocaoError(f"chưa lưu được bản nộp ({exc.reason}); hãy báo Sở Nội vụ rồi bấm Nộp lại sau",
+                              detail=exc.detail) from None
     if report.valid:
         return _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
     _log_attempt(store_path, form, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
@@ -129,7 +126,7 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
     try:
         if not target.exists():
             write_grid(grid, target)
-        with Store(store_path, form) as db, WRITES:  # opened outside: only the transaction waits its turn
+        with Store(store_path, form) as db:  # the transaction waits its turn in this process (backend.Db.write)
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
                                                  digest, findings, sub.version)
     except SheetNameError as exc:  # posted by no Excel: nothing kept nor stored
@@ -151,7 +148,7 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
 def _log_attempt(store_path: Path | str, form: Form, unit: str, period: str, year: int, errors: int,
                  warnings: int) -> None:
     try:
-        with Store(store_path, form) as db, WRITES:
+        with Store(store_path, form) as db:
             db.attempt(unit, period, year, errors, warnings)
     except (*db_errors(), BaocaoError) as exc:  # only the page's "có lỗi" is lost; the unit gets its list of errors
         log_failure(exc, f"Nộp {unit}: attempt not logged")
