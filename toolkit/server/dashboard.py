@@ -4,7 +4,8 @@ Everything comes from the consolidation the city workbook is written from (toolk
 the same statuses (chưa nộp, đã nộp, có lỗi, nộp muộn), the same deadline per unit and the same counts
 (đã nộp = every unit with a version, late or not, with errors or not; hợp lệ = without errors), so the page
 and the downloaded workbook agree. A refused Nộp stores nothing: the unit stays "chưa nộp" on both, and the
-page adds when it tried and how many errors its workbook had. Times are shown in the city's time zone and days
+page adds when it tried and how many errors its workbook had, counts it in a card of its own and lists it right
+after the units not in (the next to chase). Times are shown in the city's time zone and days
 late counted on its calendar (toolkit.vnformat); one deadline for the period applies to every unit, so a unit not
 in yet shows how many days it is overdue and comes first. A figure flagged «bất thường» is held out until settled
 (HOLD_RULE, the sentence the city workbook and report print too).
