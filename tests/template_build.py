@@ -1,10 +1,10 @@
 """Build the Word report templates in templates/ with python-docx (a maintainer's tool, not shipped).
 
 The committed .docx files are what the package reads (templates/README.md lists every
-variable). This script writes the four unit report templates, and tests/test_templates.py
+variable). This script writes the unit report templates, and tests/test_templates.py
 proves the committed files equal its output part by part: change their layout here, run
 `python tests/template_build.py` and commit both. It writes the city report
-template (bao_cao_tong_hop.docx) too.
+template (bao_cao_tong_hop.docx) and the reminder dispatch (cong_van_don_doc.docx) too.
 
 Layout follows NĐ 30/2020/NĐ-CP Phụ lục I (Mẫu 1.4, báo cáo): A4, margins 20/20/30/15 mm,
 Times New Roman, two-column borderless header, rules drawn as paragraph borders.
@@ -704,8 +704,28 @@ def _city_text(doc, items: str, numbered_items: bool = False) -> None:
     tag(doc, "endif")
 
 
+def build_dispatch(doc) -> None:
+    """The city's công văn đôn đốc (NĐ 30/2020 Phụ lục I, Mẫu 1.5): the trích yếu «V/v …» under the số in the
+    left column, «Kính gửi:», the body, Nơi nhận (the units chased) beside the signature."""
+    header_block(doc)
+    left = doc.tables[-1].rows[0].cells[0]
+    _cell_para(left, "{{ trich_yeu }}", size=12, before=3)
+    tag(doc, "if kinh_gui | length == 1")
+    _para(doc, "Kính gửi: {{ kinh_gui[0] }}.", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=18, after=12)
+    tag(doc, "else")
+    _para(doc, "Kính gửi:", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=18, after=0)
+    tag(doc, "for x in kinh_gui")
+    _para(doc, "- {{ x }}{{ '.' if loop.last else ';' }}", indent=False, left_cm=4.0, after=0)
+    tag(doc, "endfor")
+    _para(doc, "", indent=False, after=6)
+    tag(doc, "endif")
+    each(doc, "noi_dung")
+    signature_block(doc, findings=False)
+
+
 BUILDERS = {
     "bao_cao_tong_hop.docx": build_city,
+    "cong_van_don_doc.docx": build_dispatch,
     "bao_cao_cchc.docx": build_cchc,
     "bao_cao_cchc_cds.docx": build_cchc_cds,
     "so_ket_2_cap.docx": build_so_ket,

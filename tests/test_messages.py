@@ -74,7 +74,7 @@ def test_a_source_link_to_a_file_whose_name_holds_a_hash_opens_that_file(form, t
     (-1, "Số liệu từ ngày: ô chứa số âm (-1), không phải ngày (Excel hiện «########»)"),
     (-2.5, "Số liệu từ ngày: ô chứa số âm (-2,5), không phải ngày (Excel hiện «########»)"),
     (60, "Số liệu từ ngày: ô chứa ngày 29/02/1900, một ngày không có thật (lịch của Excel coi năm 1900 là năm nhuận)"),
-    (59, "Khoảng số liệu 28/02/1900 – "), (61, "Khoảng số liệu 01/03/1900 – "),
+    (59, "Khoảng số liệu 28/02/1900 – "), (61, "Khoảng số liệu 01/3/1900 – "),
     (0.5, "Số liệu từ ngày: ô chứa giờ (12:00), không phải ngày")])
 def test_a_date_cell_is_said_as_excel_shows_it(number, said, form, tmp_path):
     import openpyxl

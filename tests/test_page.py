@@ -34,8 +34,9 @@ from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.reports import num  # noqa: E402
 from toolkit.server.nop import receipt_code  # noqa: E402
-from toolkit.vnformat import city_today, fmt_percent  # noqa: E402
+from toolkit.vnformat import city_today, fmt_date, fmt_percent  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -215,6 +216,8 @@ def test_upload_without_errors_gets_the_buttons_receipt_and_version(site, keys, 
     key = keys[files["unit"]]
     upload(page, site, key, files["clean"])
     code, version = page.inner_text("#ma-tiep-nhan"), int(page.inner_text("#phien-ban"))
+    # the server's deadline was LATE days ago: the receipt says so, as the page's «Số ngày muộn» counts it
+    assert page.inner_text("#han-nop") == f"muộn {num(LATE)} ngày (hạn {fmt_date(site['deadline'])})"
     page.screenshot(path=str(OUTPUT / "nop_tep_bien_nhan_1366.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(OUTPUT / "nop_tep_bien_nhan_390.png"), full_page=True)
@@ -226,6 +229,7 @@ def test_upload_without_errors_gets_the_buttons_receipt_and_version(site, keys, 
     city = {"url": site["url"]}
     model, _ = press(city, files["clean"], "nop", key)
     assert receipt(model, files["clean"])[:2] == (code, 1)
+    assert receipt(model, files["clean"])[3] == f"muộn {num(LATE)} ngày"
     with Store(site["store"]) as db:
         assert len(db.versions(files["unit"], "6T", 2026)) == 1
     # A Mac user's plain .xlsx under a hostile name: stored under the server's own name only.

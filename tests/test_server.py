@@ -29,7 +29,7 @@ from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_M
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.server.app import ACTIONS  # noqa: E402
-from toolkit.vnformat import city_date, city_today  # noqa: E402
+from toolkit.vnformat import city_date, city_today, fmt_date  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
@@ -120,11 +120,12 @@ def status(model, path) -> str:
     return model.value(*names(path)[NAME_STATUS])
 
 
-def receipt(model, path) -> tuple[str, int, str] | None:
-    """(mã tiếp nhận, version, time) written after Nộp."""
+def receipt(model, path) -> tuple[str, int, str, str] | None:
+    """(mã tiếp nhận, version, time, on time or late) written after Nộp."""
     text = model.value(*names(path)[NAME_RECEIPT]) or ""
-    m = re.fullmatch(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})", text)
-    return (m.group(1), int(m.group(2)), m.group(3)) if m else None
+    m = re.fullmatch(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4}); "
+                     r"(đúng hạn|muộn \d+ ngày) \(hạn \d\d/\d\d?/\d{4}\)", text)
+    return (m.group(1), int(m.group(2)), m.group(3), m.group(4)) if m else None
 
 
 def kiem_tra_json(path) -> list[dict]:
@@ -211,8 +212,11 @@ def test_nop_with_errors_is_refused_and_nothing_stored(city, books):
 def test_nop_stores_versions_and_writes_the_receipt(city, books):
     path, n = books["clean"], names(books["clean"])
     model, _ = press(city, path, "nop", books["key"])
-    assert status(model, path).startswith("Đã nộp lúc"), status(model, path)
-    code, version, _ = receipt(model, path)
+    # the server's deadline is today (--han): on time, said in the status cell and kept with the receipt
+    assert re.match(rf"Đã nộp lúc \d\d:\d\d \d\d/\d\d/\d{{4}}, đúng hạn \(hạn {fmt_date(city_today())}\): ",
+                    status(model, path)), status(model, path)
+    code, version, _, timing = receipt(model, path)
+    assert timing == "đúng hạn"
     assert re.fullmatch(rf"{books['unit']}-6T2026-V1-[0-9A-F]{{8}}", code) and version == 1
     with Store(city["store"]) as db:
         [stored] = db.versions(books["unit"], "6T", 2026)

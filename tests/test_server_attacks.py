@@ -29,7 +29,8 @@ from toolkit.excel.xlsm import NAME_STATUS, build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.vnformat import city_wall  # noqa: E402
 
-RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})")
+RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4}); "
+                     r"(?:đúng hạn|muộn \d+ ngày) \(hạn [\d/]+\)")
 
 
 def start(root, *options: str, store=None) -> tuple[subprocess.Popen, str]:

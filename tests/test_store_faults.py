@@ -70,7 +70,7 @@ def commands(site, kho: str) -> dict[str, list[str]]:
             "kiem-tra --kho": ["kiem-tra", str(site["file"]), "--kho", kho],
             "bao-cao --loai tong-hop": ["bao-cao", str(root / "phieu"), "--loai", "tong-hop", "--kho", kho,
                                         "--ky", "6T", "--nam", "2026", "--out", str(root / "bc.docx")],
-            "server cap-khoa": ["server", "cap-khoa", "--kho", kho, "--don-vi", site["unit"],
+            "server cap-khoa": ["server", "cap-khoa", "--kho", kho, "--cap-lai", site["unit"],  # writes the store
                                 "--ra", str(root / "khoa2.csv")]}
 
 

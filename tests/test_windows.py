@@ -181,9 +181,9 @@ def test_a_window_nobody_could_mean_is_a_finding_at_its_cell(form, nghi_duong, t
     found = [(f.where, f.message) for f in check_submission(sub, form) if f.code == "thoi-gian-khong-hop-ly"]
     first = len(nghi_duong["danh_sach"]["so_lieu_rieng"]) + 4
     label = "HS_TIEP_NHAN: Tổng số hồ sơ tiếp nhận"
-    tail = "nằm ngoài khoảng thời gian của số liệu riêng (01/01/2021 – 18/06/2026: từ đầu năm 2021 đến ngày ký báo cáo)"
+    tail = "nằm ngoài khoảng thời gian của số liệu riêng (01/01/2021 – 18/6/2026: từ đầu năm 2021 đến ngày ký báo cáo)"
     assert found == [(f"Số liệu riêng!F{first}", f"{label}: ngày 02/01/1900 {tail}"),
                      (f"Số liệu riêng!F{first + 1}", f"{label}: ngày 31/12/2099 {tail}"),
                      (f"Số liệu riêng!F{first + 2}", f"{label}: ngày 31/12/2020 {tail}"),
-                     (f"Số liệu riêng!F{first + 4}", f"{label}: ngày 19/06/2026 {tail}")]
+                     (f"Số liệu riêng!F{first + 4}", f"{label}: ngày 19/6/2026 {tail}")]
     assert sheet_verdicts(sub, form)["thoi-gian-khong-hop-ly"] == "LỖI"

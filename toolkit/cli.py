@@ -125,17 +125,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("target", type=Path, metavar="PHIEU_HOAC_THU_MUC", help="phiếu .xlsx hoặc thư mục chứa các phiếu")
     s.add_argument("--loai", required=True, metavar="LOAI",
                    help="loại báo cáo: cchc-quy, cchc-6-thang-nam, cchc-cds, so-ket-2-cap, "
-                        "chinh-quyen-than-thien, tong-hop")
+                        "chinh-quyen-than-thien, tong-hop (báo cáo của thành phố), don-doc (công văn đôn đốc của "
+                        "thành phố)")
     output(s, "KET_QUA", "tệp .docx cần ghi (một phiếu) hoặc thư mục kết quả (thư mục phiếu)", "--out")
     s.add_argument("--pdf", action="store_true",
                    help="xuất thêm PDF bằng LibreOffice (LibreOffice chạy sẵn của máy chủ trên máy này nếu có)")
     s.add_argument("--du-thao", action="store_true",
                    help="lập bản dự thảo dù phiếu còn lỗi: ghi «DỰ THẢO» ở đầu trang, các lỗi in ở phụ lục")
-    s.add_argument("--ky", metavar="KY", help="với tong-hop: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, có báo ra)")
-    s.add_argument("--nam", type=year, metavar="NAM", help="với tong-hop: năm báo cáo")
-    s.add_argument("--kho", type=_store, metavar="KHO", help="với tong-hop: kho của thành phố, tệp SQLite hoặc postgresql://… (kỳ "
-                   "trước, cộng dồn các quý)")
-    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help="với tong-hop: " + CITY_BOOK_HELP)
+    s.add_argument("--ky", metavar="KY", help="với tong-hop, don-doc: kỳ báo cáo (mặc định: kỳ của phần lớn các phiếu, "
+                   "có báo ra)")
+    s.add_argument("--nam", type=year, metavar="NAM", help="với tong-hop, don-doc: năm báo cáo")
+    s.add_argument("--kho", type=_store, metavar="KHO", help="với tong-hop, don-doc: kho của thành phố, tệp SQLite hoặc "
+                   "postgresql://… (kỳ trước, cộng dồn các quý; với don-doc cả các lần bấm Nộp bị từ chối)")
+    s.add_argument("--tep-tong-hop", type=Path, metavar="TONG_HOP.xlsm", help="với tong-hop, don-doc: " + CITY_BOOK_HELP)
+    s.add_argument("--han", metavar="NGAY", help="với tong-hop, don-doc: " + HAN_HELP)
+    s.add_argument("--han-moi", metavar="NGAY", help="với don-doc: hạn mới dd/mm/yyyy công văn đề nghị các đơn vị hoàn "
+                   "thành (mặc định: hôm nay theo lịch của thành phố + số ngày deadline_days trong form.yaml, tức 5 "
+                   "ngày); phải sau hôm nay")
     s.set_defaults(run=cmd_bao_cao)
 
     s = command("phien-ban", help="các phiên bản một đơn vị đã nộp trong kỳ và những gì thay đổi so với phiên bản "
@@ -213,7 +219,7 @@ def _store(text: str):
     return store_location(text)
 
 
-def _date(text: str | None):
+def _date(text: str | None, what: str = "hạn nộp"):
     from datetime import datetime
 
     if not text:
@@ -221,7 +227,7 @@ def _date(text: str | None):
     try:
         return datetime.strptime(text, "%d/%m/%Y").date()
     except ValueError:
-        raise BaocaoError(f"hạn nộp «{text}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
+        raise BaocaoError(f"{what} «{text}» không đúng dạng ngày/tháng/năm (ví dụ 19/06/2026)") from None
 
 
 def cmd_server_chay(args) -> int:
@@ -312,9 +318,13 @@ def cmd_bao_cao(args) -> int:
 
     if args.loai == "tong-hop":
         return _city_report(args)
-    if args.ky or args.nam or args.kho or args.tep_tong_hop:
-        raise BaocaoError("--ky, --nam, --kho và --tep-tong-hop chỉ dùng với --loai tong-hop (kỳ của phiếu ghi trong "
-                          "phiếu)")
+    if args.loai == "don-doc":
+        return _dispatch(args)
+    if args.han_moi:
+        raise BaocaoError("--han-moi chỉ dùng với --loai don-doc")
+    if args.ky or args.nam or args.kho or args.tep_tong_hop or args.han:
+        raise BaocaoError("--ky, --nam, --kho, --tep-tong-hop và --han chỉ dùng với --loai tong-hop, don-doc (kỳ của "
+                          "phiếu ghi trong phiếu)")
     aside: list[tuple] = []
     for path in render_path(args.target, args.loai, args.ra, pdf=args.pdf, draft=args.du_thao,
                             aside=lambda sub, errors: aside.append((sub, errors))):
@@ -335,7 +345,8 @@ def _city_report(args) -> int:
     book = read_city_book(args.tep_tong_hop, load_form())
     if not args.du_thao:  # refused before the folder is read, not after
         require_content(book, load_form())
-    res = _consolidate(args.target, args.ky, args.nam, store=args.kho, accepted=book.accepted)
+    res = _consolidate(args.target, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
+                       accepted=book.accepted)
     if res.inferred:
         print(res.inferred_note)
     if not res.form.city_report.get("signer"):
@@ -344,6 +355,33 @@ def _city_report(args) -> int:
     out = args.ra or args.target / f"bao_cao_tong_hop_{code}_{res.year}.docx"
     for path in render_city_report(res, out, pdf=args.pdf, book=book, draft=args.du_thao):
         print(f"Đã ghi báo cáo: {path} ({res.received}/{res.expected} đơn vị đã nộp)")
+    return 0
+
+
+def _dispatch(args) -> int:
+    """The reminder dispatch: the city report's consolidation, plus the store's refused Nộp attempts when --kho
+    is given. Nobody to chase: refused with exit 2 and no file written."""
+    from toolkit.city import Store, read_city_book, render_dispatch, shown, store_exists
+    from toolkit.definition import load_form
+
+    if args.du_thao:
+        raise BaocaoError("--du-thao không dùng với --loai don-doc (công văn không có bản dự thảo)")
+    due = _date(args.han_moi, "hạn mới")
+    book = read_city_book(args.tep_tong_hop, load_form())
+    res = _consolidate(args.target, args.ky, args.nam, deadline=_date(args.han), store=args.kho,
+                       accepted=book.accepted)
+    if res.inferred:
+        print(res.inferred_note)
+    tried = {}
+    if args.kho:
+        if not store_exists(args.kho):
+            raise BaocaoError("không có kho dữ liệu này", path=shown(args.kho))
+        with Store(args.kho, res.form, readonly=True) as db:
+            tried = db.attempts(res.period, res.year)
+    code = res.form.period(res.period).code
+    out = args.ra or args.target / f"cong_van_don_doc_{code}_{res.year}.docx"
+    for path in render_dispatch(res, out, due, tried, pdf=args.pdf):
+        print(f"Đã ghi công văn đôn đốc: {path}")
     return 0
 
 

@@ -5,7 +5,7 @@ from toolkit import exports
 
 __getattr__, __all__ = exports(__name__, {
     "consolidation": ("Consolidation", "HOLD_RULE", "ST_ERRORS", "ST_LATE", "ST_MISSING", "ST_OK", "consolidate",
-                      "consolidate_store", "list_workbooks"),
+                      "consolidate_store", "list_workbooks", "period_deadline", "unit_deadline"),
     "store": ("Store", "save_consolidation"),
     "backend": ("Db", "StoreError", "db_errors", "failed", "keep_connections", "shown", "store_exists",
                 "store_failure", "store_location", "time_limit"),
@@ -14,6 +14,7 @@ __getattr__, __all__ = exports(__name__, {
                 "read_city_book", "require_content"),
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),
+    "dispatch": ("render_dispatch",),
     "analysis": ("long_frame", "wide_frame"),
     "versions": ("versions",),
 })

@@ -427,7 +427,7 @@ def period_deadline(form: Form, label: str, year: int, override: date | None = N
     return date(year, months[1], day) + timedelta(days=form.deadline_days)
 
 
-def _deadline(form: Form, window_to: date | None, period_due: date | None) -> date | None:
+def unit_deadline(form: Form, window_to: date | None, period_due: date | None) -> date | None:
     """A unit's deadline: the period's; a topical period's counts from the unit's own data window."""
     if period_due:
         return period_due
@@ -578,7 +578,7 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], due: date 
         row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
         row.values, row.findings = res["values"], res["findings"]
         row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
-        row.deadline = _deadline(form, res["window_to"], due)
+        row.deadline = unit_deadline(form, res["window_to"], due)
         if copies[code] > 1:
             row.note = f"Nộp {copies[code]} tệp cho kỳ này, dùng tệp mới nhất"
         _set_status(row)
@@ -597,7 +597,7 @@ def _fill_row(row: UnitRow, stored: Stored, form: Form, due: date | None, note: 
     row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
     row.values, row.findings = stored.values, stored.findings
     row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
-    row.deadline = _deadline(form, stored.values.get("DEN_NGAY", (None,))[0], due)
+    row.deadline = unit_deadline(form, stored.values.get("DEN_NGAY", (None,))[0], due)
     row.note = note
     _set_status(row)
 

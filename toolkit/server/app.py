@@ -103,6 +103,11 @@ class Settings:
     max_connections: int = 200  # open connections; beyond them uvicorn answers 503
     per_client: int = 50  # open connections from one address other than the proxy's (toolkit.server.front)
 
+    @property
+    def due(self) -> nop.Due:
+        """What receipts are timed against: this period's deadline (--han or its own), another period's own."""
+        return nop.Due(self.period, self.year, self.deadline)
+
 
 def _status_actions(payload: dict | None, text: str, fallback: tuple[int, str]) -> dict:
     """Actions that write `text` into the workbook's status cell: found through the defined names the client
@@ -194,7 +199,7 @@ class Server:
             if action == "kiem-tra":
                 xl.kiem_tra(book)
             elif action == "nop":
-                nop.submit(book, unit, self.settings.store, self.settings.folder / "phieu", self.form)
+                nop.submit(book, unit, self.settings.store, self.settings.folder / "phieu", self.form, self.settings.due)
             else:
                 self.report(book, unit, base_url)
             return book.json()
@@ -385,7 +390,7 @@ def create_app(settings: Settings) -> FastAPI:
         def work() -> tuple[str, upload.Outcome]:  # in a worker thread, every store wait within the time limit
             with time_limit(until):
                 unit = _admit(settings, key, client)
-                return unit, upload.nop_file(data, name, unit, settings.store, settings.folder, server.form)
+                return unit, upload.nop_file(data, name, unit, settings.store, settings.folder, server.form, settings.due)
 
         try:
             unit, outcome = await asyncio.wait_for(anyio.to_thread.run_sync(work, limiter=server.slots["nop"]),

@@ -28,7 +28,7 @@ from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
           "chua-nop": "Chưa nộp", "tu-choi": "Bấm Nộp bị từ chối", "bat-thuong": "Có số liệu bất thường"}
 COLUMNS = ("STT", "Mã ĐVHC", "Đơn vị", "Trạng thái", "Số ngày muộn", "Thời gian nhận", "Hạn nộp", "Phiên bản",
-           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Ghi chú", "Các phiên bản")
+           "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Các phiên bản", "Ghi chú")
 STATUS_CSS = {ST_MISSING: "chua-nop", ST_OK: "da-nop", ST_ERRORS: "co-loi", ST_LATE: "nop-muon"}
 # Default order: the units to chase first: not in yet (most days overdue first), those whose Nộp was refused (not
 # in yet either, but they tried: a call about their errors), late, with errors, then by code.

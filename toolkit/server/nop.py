@@ -13,22 +13,25 @@ No FastAPI here: toolkit.server.app only moves requests in and actions out.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit.check import check_read
-from toolkit.city import Store, StoreError, db_errors, history_findings, store_exists, store_failure
+from toolkit.city import (Store, StoreError, db_errors, history_findings, period_deadline, store_exists,
+                          store_failure, unit_deadline)
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import NAME_RECEIPT, NAME_STATUS, Put, apply
 from toolkit.excel import buttons as xl
 from toolkit.intake import read_workbook
 from toolkit.server.plain_xlsx import SheetNameError, write_grid
-from toolkit.vnformat import fmt_time, utc_now
+from toolkit.reports import num
+from toolkit.vnformat import city_date, fmt_date, fmt_time, utc_now
 
 @dataclass(frozen=True)
 class Receipt:
@@ -40,28 +43,52 @@ class Receipt:
     received_at: datetime
     file: str  # relative to the server's folder
     new: bool  # False when the same content was already stored (the receipt of that version)
+    due: date | None = None  # the deadline it is timed against: the period's, as the city's page counts it
+
+    @property
+    def timing(self) -> str:
+        """"đúng hạn" or "muộn 171 ngày" with the deadline, counted on the city's calendar as tổng hợp counts."""
+        if self.due is None:
+            return "kỳ này không có hạn chung"
+        late = (city_date(self.received_at) - self.due).days
+        return (f"muộn {num(late)} ngày" if late > 0 else "đúng hạn") + f" (hạn {fmt_date(self.due)})"
 
     @property
     def text(self) -> str:
-        """What the workbook keeps: mã tiếp nhận, version, time received."""
+        """What the workbook keeps: mã tiếp nhận, version, time received, on time or late."""
         return (f"Mã tiếp nhận {self.code}; phiên bản {self.version}; nhận lúc "
-                f"{fmt_time(self.received_at, seconds=True)}")
+                f"{fmt_time(self.received_at, seconds=True)}; {self.timing}")
+
+
+@dataclass(frozen=True)
+class Due:
+    """The period the server follows and its deadline (--han, None: the period's own): a receipt of that period is
+    timed against it, one of another period against that period's own deadline."""
+    period: str
+    year: int
+    override: date | None = None
+
+    def of(self, sub, form: Form) -> date | None:
+        own = self.override if (form.period(self.period).label, self.year) == (sub.period, sub.year) else None
+        return unit_deadline(form, sub.window[1], period_deadline(form, sub.period, sub.year, own))
 
 
 def receipt_code(unit: str, period: str, year: int, version: int, content_hash: str, form: Form) -> str:
     return f"{unit}-{form.period(period).code}{year}-V{version}-{content_hash[:8].upper()}"
 
 
-def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) -> Receipt | None:
+def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form, due: Due | None = None
+           ) -> Receipt | None:
     """The Nộp button: None when refused (the reason is in the status cell), else the receipt written back."""
     with xl.handler("Nộp", book) as book:
         reading = read_workbook(xl.live_grid(book), form, str(book.fullname))
         report = check_read(reading.submission, form)
-        receipt = accept(reading.sheets, report, unit, store_path, folder, form)
+        receipt = accept(reading.sheets, report, unit, store_path, folder, form, due=due)
         if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
-                    Put(NAME_STATUS, f"Đã nộp lúc {fmt_time(receipt.received_at)}{again}: mã tiếp nhận "
+                    Put(NAME_STATUS, f"Đã nộp lúc {fmt_time(receipt.received_at)}, {receipt.timing}{again}: "
+                                     f"mã tiếp nhận "
                                      f"{receipt.code}, phiên bản {receipt.version}; {xl.verdict(report)}.")]
         else:
             said = [Put(NAME_STATUS, f"Chưa nộp được ({_now()}): phiếu còn {xl.verdict(report)}. Sửa các ô tô đỏ "
@@ -72,11 +99,11 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form) ->
 
 
 def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
-           form: Form, typed: bool = False) -> Receipt | None:
+           form: Form, typed: bool = False, due: Due | None = None) -> Receipt | None:
     """Nộp of a checked workbook, for the button and for the upload page alike: `grid` is the cells its read
     produced (toolkit.intake.Reading.sheets), stored as a version when it has no error, else logged as a refused
     attempt (None). Raises when the workbook is not the key holder's own (`typed`: the key came from the upload
-    page)."""
+    page); `due` says which deadline the receipt is timed against."""
     sub = report.submission
     _require_own(sub, unit, form, typed)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
@@ -88,7 +115,8 @@ def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path
             raise BaocaoError(f"chưa lưu được bản nộp ({exc.reason}); hãy báo Sở Nội vụ rồi bấm Nộp lại sau",
                               detail=exc.detail) from None
     if report.valid:
-        return _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+        receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+        return dataclasses.replace(receipt, due=(due or Due(sub.period, sub.year)).of(sub, form))
     _log_attempt(store_path, form, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
     return None
 

@@ -21,7 +21,7 @@ from toolkit.definition import SEVERITY_VI, Form
 from toolkit.errors import BaocaoError, log_failure
 from toolkit.excel import buttons as xl
 from toolkit.intake import read_workbook
-from toolkit.server.nop import Receipt, accept
+from toolkit.server.nop import Due, Receipt, accept
 from toolkit.vnformat import fmt_time
 
 
@@ -39,7 +39,8 @@ class Outcome:
         return fmt_time(self.receipt.received_at, seconds=True) if self.receipt else ""
 
 
-def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path, form: Form) -> Outcome:
+def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path, form: Form,
+             due: Due | None = None) -> Outcome:
     """Check the uploaded workbook and, when it has no error, store it as the Nộp button would. `shown_name`
     (the name the browser gave) only names the workbook in messages, as Excel's book name does."""
     spool = folder / "tai_len"
@@ -49,7 +50,7 @@ def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path,
         path.write_bytes(data)
         reading = read_workbook(path, form, shown_name or "tệp tải lên")
         report = check_read(reading.submission, form)
-        receipt = accept(reading.sheets, report, unit, store, folder / "phieu", form, typed=True)
+        receipt = accept(reading.sheets, report, unit, store, folder / "phieu", form, typed=True, due=due)
     except BaocaoError as exc:
         return Outcome(refusal=str(exc))
     except db_errors():  # the store's fault is the server's to answer (503), not a refusal of this file
