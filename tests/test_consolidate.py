@@ -197,7 +197,8 @@ def test_demo_city_workbook_opens_in_libreoffice(tmp_path):
     text = "\n".join(pages)
     assert re.search(r"Số đơn vị phải nộp +114", text) and "Xã Nghi Dương" in text
     assert "TỔNG CỘNG TOÀN THÀNH PHỐ" in text and "BIỂU ĐỒ" in text  # every sheet printed
-    assert len([p for p in pages if p.strip()]) <= 30  # it was 282 pages before print setup
+    # 282 pages before print setup; 16 when the table printed at 5 pt; at 8 pt or more (test_city_print) about 54
+    assert len([p for p in pages if p.strip()]) <= 60
     assert len(list((tmp_path / "demo" / "phieu" / "mo_phong").glob("DU_LIEU_MAU_*.xlsx"))) == 110
 
 

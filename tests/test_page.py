@@ -409,3 +409,51 @@ def test_404_and_503_are_vietnamese_pages(site, page, tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
 
+
+
+# The next step from the page -------------------------------------------------------------------------------------
+
+
+def test_page_leads_to_the_next_step(site, page, files, form):
+    """A link to the upload page; the refused unit in its own card, sorted after the units not in and before the
+    late ones; an anomaly says which figure and why, in amber, not the errors' red; versions per unit."""
+    from datetime import datetime
+
+    from toolkit.intake.reader import read_submission
+
+    # Three earlier half-years with a tenth of today's files: the other unit's figure is flagged against its history.
+    now = read_submission(files["other_clean"])
+    values = {c: (v.value, str(v.loc)) for c, v in {**now.meta, **now.values}.items()}
+    with Store(site["store"]) as db:
+        for year, before in ((2023, 610), (2024, 600), (2025, 595)):
+            values["HS_TIEP_NHAN"] = (before, values["HS_TIEP_NHAN"][1])
+            db.add(files["other"], "x", "6 tháng đầu năm", year, values, f"{year}.xlsx", f"lich-su-{year}",
+                   datetime(year, 6, 20))
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(site["url"] + "/")
+    link = page.locator("a#nop-tep")
+    assert link.is_visible() and link.get_attribute("href") == "/nop-tep"
+
+    assert card(page, "tu-choi") == 1 and card(page, "chua-nop") == 112
+    codes = [r["Mã ĐVHC"] for r in rows(page)]
+    statuses = [r["Trạng thái"] for r in rows(page)]
+    at = codes.index(files["third"])
+    assert statuses[:at] == ["chưa nộp"] * at and at == 111  # every unit not in, then the refused one
+    assert statuses[at + 1:at + 3] == ["nộp muộn"] * 2  # then the late ones
+
+    cell = page.locator(f"tr[data-ma='{files['other']}'] td[data-nhan='Bất thường']")
+    label = form.indicator("HS_TIEP_NHAN").label
+    assert cell.get_attribute("title").startswith(f"{label}: ") and "595" in cell.get_attribute("title")
+    assert not page.locator(f"tr[data-ma='{files['other']}'] td[data-nhan='Bất thường'] li").first.is_visible()
+    cell.locator("summary").click()  # the detail line opens under the count
+    detail = cell.locator("li").first
+    assert detail.is_visible() and label in detail.inner_text() and "chưa xử lý" in detail.inner_text()
+    colours = page.evaluate("""() => ['#tong button[data-loc=bat-thuong]', '#tong button[data-loc=co-loi]',
+        "td[data-nhan='Bất thường'].bat-thuong"].map(s => getComputedStyle(document.querySelector(s)).backgroundColor)""")
+    assert colours[0] == colours[2] == "rgb(255, 224, 178)" and colours[1] != colours[0]
+    page.screenshot(path=str(OUTPUT / "trang_buoc_tiep_1366.png"), full_page=False)
+
+    versions = page.locator(f"tr[data-ma='{files['other']}'] a[href='/don-vi/{files['other']}/phien-ban']")
+    assert versions.is_visible()
+    page.click("a#nop-tep")
+    assert page.url.endswith("/nop-tep") and page.locator("#tep").count() == 1

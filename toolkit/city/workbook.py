@@ -2,9 +2,9 @@
 
 A writer of a `Consolidation` (it never reads a unit file). Written with XlsxWriter
 (native charts, conditional formats) through `atomic_path`. Every sheet is set up
-to print on A4: titles repeated, one page wide, landscape. The indicator table is
-split into sheets of at most BLOCK_COLS columns, by indicator group, so 114 units print at
-a readable size on about three pages per sheet.
+to print on A4: titles repeated, one page wide, landscape, notes wrapped within the
+table's width so they never widen the print. The indicator table is split into sheets of at
+most BLOCK_COLS columns, by indicator group, so its 10 pt text prints at 8 pt or more.
 Totals are numbers computed in Python (the same figures the tests check), not
 formulas a viewer might show before recalculating. Every string goes through
 `write_string` and the workbook refuses to turn strings into formulas, so a
@@ -43,11 +43,12 @@ SHEET_STATUS, SHEET_TABLE, SHEET_FINDINGS, SHEET_ANOMALIES, SHEET_SOURCES, SHEET
     "Tình hình nộp", "Tổng hợp", "Lỗi", "Bất thường", "Nguồn", "Biểu đồ")
 STATUS_COLOURS = {ST_MISSING: "#F2F2F2", ST_OK: "#E2EFDA", ST_ERRORS: "#F8CBAD", ST_LATE: "#FFE699"}
 TABLE_HEAD = 3  # 0-based row of the labels on each Tổng hợp sheet; codes on the next row, units after
-BLOCK_COLS = 18  # value columns per Tổng hợp sheet at most: one landscape page wide, still readable
-ROWS_PER_PAGE = 60  # unit rows a Tổng hợp page holds at that width
+BLOCK_COLS = 15  # value columns per Tổng hợp sheet at most: one landscape page wide at >= 85%, so 10 pt
 VALUE_WIDTH = 8.5  # column width of a value ("123.456,78" fits); labels wrap inside it
 ROW_HEIGHT = 12.75  # points, for 10 pt text
 CONTINUED = "(tiếp)"
+# Excel's "#,##0.##" shows a whole number with a trailing separator ("9.774,"): every kind has fixed decimals
+NUMBER_FORMATS = {"count": "#,##0", "percent": "#,##0.00", "money": "#,##0.0", "decimal": "#,##0.00"}
 CHART_UNITS = 10  # the chart shows this many highest and lowest units
 
 
@@ -60,34 +61,33 @@ class _F:
 
         self.title = f(bold=True, font_size=13)
         self.sub = f(italic=True, font_color="#595959")
+        self.note = f(italic=True, font_color="#595959", text_wrap=True, valign="top")
         self.group = f(bold=True, bg_color="#B4C6E7", border=1, text_wrap=True, align="center")
-        self.head = f(bold=True, bg_color="#D9E1F2", border=1, text_wrap=True, align="center", font_size=9)
+        self.head = f(bold=True, bg_color="#D9E1F2", border=1, text_wrap=True, align="center")
         self.code = f(font_size=7, font_color="#595959", border=1, align="center", bg_color="#D9E1F2",
                       text_wrap=True)
         self.text = f(border=1)
         self.wrap = f(border=1, text_wrap=True)
-        self.int = f(border=1, num_format="#,##0")
-        self.dec = f(border=1, num_format="#,##0.##")
-        self.pct = f(border=1, num_format="0.00")
+        self.kind = {k: f(border=1, num_format=n) for k, n in NUMBER_FORMATS.items()}
+        self.int, self.pct = self.kind["count"], self.kind["percent"]
         self.date = f(border=1, num_format="dd/mm/yyyy")
         self.date_label = f(bold=True, num_format="dd/mm/yyyy", align="left")
         self.time = f(border=1, num_format="dd/mm/yyyy hh:mm")
-        self.total = f(bold=True, border=1, bg_color="#FFF2CC", num_format="#,##0.##")
+        self.total = {k: f(bold=True, border=1, bg_color="#FFF2CC", num_format=n) for k, n in NUMBER_FORMATS.items()}
         self.total_text = f(bold=True, border=1, bg_color="#FFF2CC")
         self.label = f(bold=True)
         self.held_text = f(border=1, text_wrap=True, bg_color="#F4B183")
         self.link = f(border=1, text_wrap=True, font_color="#0563C1", underline=1)
         self.number = f(bold=True, num_format="#,##0", align="left")
-        self.rate = f(bold=True, num_format="0.00", align="left")
+        self.rate = f(bold=True, num_format="#,##0.00", align="left")
         self.status = {s: f(border=1, bg_color=c) for s, c in STATUS_COLOURS.items()}
         # a figure held out until settled (HOLD_RULE): struck through on orange, never in the total
         self.held = {k: f(border=1, bg_color="#F4B183", font_strikeout=True, num_format=n)
-                     for k, n in (("count", "#,##0"), ("percent", "0.00"), ("money", "#,##0.##"),
-                                  ("decimal", "#,##0.##"))}
+                     for k, n in NUMBER_FORMATS.items()}
 
 
 def _num_format(fmt: _F, kind: str):
-    return {"count": fmt.int, "percent": fmt.pct, "money": fmt.dec, "decimal": fmt.dec}.get(kind, fmt.text)
+    return fmt.kind.get(kind, fmt.text)
 
 
 def _write(ws, r: int, c: int, value: Any, cell_format) -> None:
@@ -107,8 +107,8 @@ def _write(ws, r: int, c: int, value: Any, cell_format) -> None:
 
 
 def _lines(text: str, width: float) -> int:
-    """Lines a wrapped label takes in a column `width` characters wide (bold 9 pt fits ~1.1 per unit)."""
-    chars = max(4, int(width * 1.1))
+    """Lines a wrapped label takes in a column `width` characters wide (bold 10 pt fits ~1 per unit)."""
+    chars = max(4, int(width))
     return 1 if len(text) <= chars else max(1, len(textwrap.wrap(text, chars)))
 
 
@@ -117,6 +117,12 @@ def _fit_row(ws, r: int, cells: list[tuple[str, float]]) -> None:
     lines = max((_lines(text, width) for text, width in cells if text), default=1)
     if lines > 1:
         ws.set_row(r, 13 * lines + 2)
+
+
+def _note(ws, r: int, text: str, widths: tuple[float, ...] | list[float], fmt: _F, c0: int = 0) -> None:
+    """A note merged across the table's columns and wrapped there: it never widens what prints."""
+    ws.merge_range(r, c0, r, c0 + len(widths) - 1, text, fmt.note)
+    ws.set_row(r, 13 * _lines(text, sum(widths) * 1.1) + 3)  # italic 10 pt is a little narrower than bold
 
 
 def _table(ws, r0: int, heads: tuple[str, ...], widths: tuple[float, ...], fmt: _F) -> None:
@@ -151,12 +157,12 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
     for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
         _write(ws, 1 + i, 3, n, f)
-    ws.write_string(1 + len(totals), 1, COUNT_RULE, fmt.sub)
-    ws.write_string(2 + len(totals), 1, HOLD_RULE, fmt.sub)
-    top = len(totals) + 4
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Loại", "Trạng thái", "Tệp", "Thời gian nhận", "Hạn nộp",
              "Số ô có lỗi", "Số ô có cảnh báo", "Ghi chú", "Số ngày quá hạn")
-    widths = (5, 8, _name_width(res), 8, 10, 38, 15, 11, 7, 9, 38, 8)
+    widths = (5, 8, _name_width(res), 8, 10, 30, 15, 11, 7, 9, 30, 8)
+    _note(ws, 1 + len(totals), COUNT_RULE, widths[1:], fmt, c0=1)
+    _note(ws, 2 + len(totals), HOLD_RULE, widths[1:], fmt, c0=1)
+    top = len(totals) + 4
     _table(ws, top, heads, widths, fmt)
     for i, row in enumerate(chase_order(res.rows), start=1):
         r = top + i
@@ -232,14 +238,14 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
     """One Tổng hợp sheet: the units by the block's indicators, the city total at the bottom."""
     ws.write_string(0, 0, f"TỔNG HỢP SỐ LIỆU CÁC XÃ, PHƯỜNG, ĐẶC KHU — "
                           f"{period_year(res.period, res.year).upper()}{part}", fmt.title)
-    ws.write_string(1, 0, "Dòng tổng: chỉ tiêu cộng được thì cộng; tỷ lệ tính lại từ tổng tử số và tổng mẫu số, "
+    group_row, head, first = TABLE_HEAD - 1, TABLE_HEAD, TABLE_HEAD + 2
+    fixed = (("STT", 4), ("Mã ĐVHC", 7), ("Tên đơn vị", _name_width(res)))
+    _note(ws, 1, "Dòng tổng: chỉ tiêu cộng được thì cộng; tỷ lệ tính lại từ tổng tử số và tổng mẫu số, "
                           "không lấy trung bình các tỷ lệ, chỉ trên các đơn vị có đủ hai số (các dòng dưới dòng "
                           "tổng); chỉ tiêu không cộng được (phần của một danh mục chung mọi đơn vị đều có, một mức, "
                           "một điểm số) để trống ở dòng tổng, ghi bình quân các đơn vị ở dòng dưới. Đơn vị chưa nộp "
                           "để trống. " + COUNT_RULE + " " + HOLD_RULE + " Ô gạch ngang nền cam: số liệu đang bị giữ "
-                          "lại (ghi chú của ô nói vì sao).", fmt.sub)
-    group_row, head, first = TABLE_HEAD - 1, TABLE_HEAD, TABLE_HEAD + 2
-    fixed = (("STT", 4), ("Mã ĐVHC", 7), ("Tên đơn vị", _name_width(res)))
+                          "lại (ghi chú của ô nói vì sao).", [w for _, w in fixed] + [VALUE_WIDTH] * len(block), fmt)
     for c, (h, w) in enumerate(fixed):
         ws.merge_range(group_row, c, head, c, h, fmt.head)
         ws.write_blank(head + 1, c, None, fmt.code)
@@ -270,10 +276,10 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
         k = end + 1
     ws.set_row(group_row, 13 * max(_lines(label, VALUE_WIDTH * span) for label, span in labels) + 3)
     ws.set_row(head, 12 * max(_lines(h, VALUE_WIDTH) for h in heads) + 4)
-    codes = [code if ind else f"HANG_{code}" for _, ind, code in block]  # 7 pt: ~1.6 characters per unit
-    ws.set_row(head + 1, 9 * max(math.ceil(len(c) / (VALUE_WIDTH * 1.6)) for c in codes) + 2)
+    # the codes are for programs (and a filter by code): a hidden row, neither shown nor printed
+    ws.set_row(head + 1, None, None, {"hidden": True})
     ws.freeze_panes(first, len(fixed))
-    ws.repeat_rows(group_row, head + 1)
+    ws.repeat_rows(group_row, head)
     ranks = {code: res.ranks(code) for _, ind, code in block if ind is None}
     for n, row in enumerate(res.rows):
         r = first + n
@@ -295,14 +301,21 @@ def _summary_sheet(ws, res: Consolidation, block: list, part: str, fmt: _F) -> N
     last = total_row - 1
     for k, (_, ind, code) in enumerate(block):
         c = len(fixed) + k
-        _write(ws, total_row, c, res.totals.get(code) if ind else None, fmt.total)
+        _write(ws, total_row, c, res.totals.get(code) if ind else None, fmt.total[ind.type if ind else "count"]
+               if ind and ind.type in NUMBER_FORMATS else fmt.total["count"])
         if ind and code in KEY_RATIOS:  # a colour scale shows the weak units at a glance
             ws.conditional_format(first, c, last, c, {"type": "3_color_scale", "min_color": "#F8696B",
                                                       "mid_color": "#FFEB84", "max_color": "#63BE7B"})
         if ind and code in ("HS_QUA_HAN", "HS_DANG_QUA_HAN"):
             ws.conditional_format(first, c, last, c, {"type": "data_bar", "bar_color": "#F4B183"})
     _base_rows(ws, res, block, total_row + 1, len(fixed), fmt)
-    ws.autofilter(head + 1, 0, last, len(fixed) + len(block) - 1)
+    for k, (_, ind, code) in enumerate(block):  # a column as wide as its widest number: no «###» on paper
+        kind = ind.type if ind and ind.type in NUMBER_FORMATS else "count"
+        base = res.ratio_base(code) if ind and ind.ratio and ind.units == "ratio" else None
+        shown = [row.value(code) for row in res.rows] + [res.totals.get(code)] + ([base.num, base.den] if base else [])
+        ws.set_column(len(fixed) + k, len(fixed) + k, max([VALUE_WIDTH] + [_width(v, kind) for v in shown
+                                                                           if isinstance(v, (int, float))]))
+    ws.autofilter(head, 0, last, len(fixed) + len(block) - 1)
 
 
 BASE_ROWS = ("Tử số của tỷ lệ", "Mẫu số của tỷ lệ", "Số đơn vị được tính",
@@ -324,15 +337,32 @@ def _base_rows(ws, res: Consolidation, block: list, r0: int, left: int, fmt: _F)
             value = ((base.num, base.den, base.units, None, None) if base else
                      (None, None, over.units, over.value, over.full if ind.type == "percent" else None) if over
                      else (None,) * 5) + (target, len(res.meeting(code)) if target is not None else None)
-            _write(ws, r0 + i, left + k, value[i], fmt.pct if i == 5 else fmt.total)
+            _write(ws, r0 + i, left + k, value[i], fmt.total[_base_kind(i, value[i], ind)])
+
+
+def _width(value: float, kind: str) -> float:
+    """The column width a number takes in its format, bold 10 pt Times (digit 5 pt, separator 2.5 pt)."""
+    decimals = {"count": 0, "money": 1}.get(kind, 2)
+    text = f"{value:,.{decimals}f}"
+    points = 5 * sum(ch.isdigit() or ch == "-" for ch in text) + 2.5 * sum(ch in ",." for ch in text) + 8
+    return (points / 0.75 - 5) / 7  # points -> pixels -> Excel's character units
+
+
+def _base_kind(i: int, value: Any, ind: Field | None) -> str:
+    """The number format of a base row: units and targets are counts and rates, a mean is of its figure."""
+    if i == 5:
+        return "percent"
+    if i == 3 and ind and ind.type in NUMBER_FORMATS:
+        return ind.type
+    return "count" if not isinstance(value, float) or value.is_integer() else "decimal"
 
 
 def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
     ws.write_string(0, 0, "LỖI VÀ CẢNH BÁO CỦA TỪNG ĐƠN VỊ", fmt.title)
-    ws.write_string(1, 0, "Tệp ghi theo đường dẫn trong thư mục tổng hợp. Nhiều quy tắc cùng chỉ ra một ô thì "
-                          "ô đó được đếm một lần ở sheet «Tình hình nộp».", fmt.sub)
     heads = ("Mã ĐVHC", "Tên đơn vị", "Tệp", "Sheet", "Ô", "Mức độ", "Mã lỗi", "Nội dung")
-    widths = (8, _name_width(res), 38, 12, 6, 9, 18, 58)
+    widths = (8, _name_width(res), 32, 12, 6, 9, 18, 50)
+    _note(ws, 1, "Tệp ghi theo đường dẫn trong thư mục tổng hợp. Nhiều quy tắc cùng chỉ ra một ô thì "
+                 "ô đó được đếm một lần ở sheet «Tình hình nộp».", widths, fmt)
     _table(ws, 2, heads, widths, fmt)
     r = 3
     for row in res.rows:
@@ -357,13 +387,13 @@ def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
 
 def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
     ws.write_string(0, 0, f"SỐ LIỆU BẤT THƯỜNG — {period_year(res.period, res.year).upper()}", fmt.title)
-    ws.write_string(1, 0, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị. Đây là cảnh báo, không "
-                          "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
-                          f"tiêu, Giá trị vào sheet «{SHEET_ACCEPTED}» của tệp tong_hop.xlsm rồi tổng hợp lại. Bấm "
-                          "vào ô nguồn để mở đúng ô của phiếu.", fmt.sub)
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
              "Ô nguồn", "Mã chỉ tiêu", "Xử lý")
-    widths = (5, 8, _name_width(res), 26, 12, 30, 50, 13, 52, 16, 30)  # a link (file!Sheet!Cell) does not wrap
+    widths = (4, 7, _name_width(res), 16, 10, 16, 28, 10, 20, 11, 14)  # a link wraps in its cell
+    _note(ws, 1, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị. Đây là cảnh báo, không "
+                          "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
+                          f"tiêu, Giá trị vào sheet «{SHEET_ACCEPTED}» của tệp tong_hop.xlsm rồi tổng hợp lại. Bấm "
+                          "vào ô nguồn để mở đúng ô của phiếu.", widths, fmt)
     settled = {(a.unit, a.code): who for a, who in res.settled}
     _table(ws, 2, heads, widths, fmt)
     rows = {r.unit.code: r for r in res.rows}
@@ -431,10 +461,10 @@ def _areas(row: UnitRow) -> dict[str, str]:
 
 def _sources_sheet(ws, res: Consolidation, fmt: _F) -> None:
     ws.write_string(0, 0, "NGUỒN SỐ LIỆU CỦA TỪNG ĐƠN VỊ", fmt.title)
-    ws.write_string(1, 0, "Mỗi số liệu nằm ở dòng có mã chỉ tiêu tại cột A của vùng ghi dưới đây; nguồn từng ô "
-                          "được lưu trong kho dữ liệu.", fmt.sub)
     heads = ("Mã ĐVHC", "Tên đơn vị", "Tệp", "Vùng số liệu", "Số giá trị", "Mã băm SHA-256 (16 ký tự đầu)")
     widths = (8, _name_width(res), 38, 42, 8, 20)
+    _note(ws, 1, "Mỗi số liệu nằm ở dòng có mã chỉ tiêu tại cột A của vùng ghi dưới đây; nguồn từng ô "
+                 "được lưu trong kho dữ liệu.", widths, fmt)
     _table(ws, 2, heads, widths, fmt)
     r = 3
     for row in res.rows:
@@ -483,15 +513,16 @@ def _charts_sheet(wb, ws, res: Consolidation, fmt: _F) -> None:
                           "fill": {"color": colour},
                           "points": [None] * len(top) + [{"fill": {"color": "#C00000"}}] * len(bottom),
                           "data_labels": {"value": True, "num_format": "0.00", "position": "inside_end",
-                                          "font": {"size": 8, "color": "#FFFFFF", "bold": True}}})
+                                          "font": {"size": 10, "color": "#FFFFFF", "bold": True}}})
         chart.set_title({"name": f"{ind.label} (%)", "name_font": {"size": 10}})
         # bar charts: x is the value axis; the category axis is reversed so the best unit is on top
         chart.set_x_axis({"min": axis_floor([r.counted_value(code) for r in units]), "max": 100,
-                          "num_font": {"size": 8}, "major_gridlines": {"visible": True}})
-        chart.set_y_axis({"num_font": {"size": 8}, "reverse": True, "crossing": "max"})
+                          "num_font": {"size": 10}, "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"num_font": {"size": 10}, "reverse": True, "crossing": "max"})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 600, "height": 430})
-        ws.insert_chart(3, 0, chart, {"x_offset": k * 620})
+        chart.set_size({"width": 500, "height": 430})  # two side by side fit A4 landscape at full size
+        ws.insert_chart(3, 0, chart, {"x_offset": k * 510})
+    ws.set_h_pagebreaks([25])  # the charts on page 1, their table whole on page 2
 
 
 def write_city_workbook(res: Consolidation, out: Path) -> Path:
@@ -513,13 +544,12 @@ def write_city_workbook(res: Consolidation, out: Path) -> Path:
         _anomalies_sheet(wb.add_worksheet(SHEET_ANOMALIES), res, fmt, out)
         _sources_sheet(wb.add_worksheet(SHEET_SOURCES), res, fmt)
         _charts_sheet(wb, wb.add_worksheet(SHEET_CHARTS), res, fmt)
-        for ws in wb.worksheets():  # A4 landscape, one page wide (the charts one page), page numbers
+        for ws in wb.worksheets():  # A4 landscape, one page wide, as tall as it takes (the charts' table follows)
             ws.set_paper(9)
             ws.set_landscape()
-            tall = math.ceil((len(res.rows) + 1) / ROWS_PER_PAGE) if ws.name in names else 0
-            ws.fit_to_pages(1, 1 if ws.name == SHEET_CHARTS else tall)
+            ws.fit_to_pages(1, 0)
             ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.55)
-            ws.set_footer(f"&L&8{ws.name}&R&8Trang &P/&N")
+            ws.set_footer(f"&L&10{ws.name}&R&10Trang &P/&N")
         wb.close()
         tmp.write_bytes(buffer.getvalue())
     return out

@@ -326,7 +326,7 @@ def create_app(settings: Settings) -> FastAPI:
             data = d.page_data(settings.store, settings.period, settings.year, settings.deadline, server.form)
         return HTMLResponse(pages.get_template("page.html").render(
             p=data,
-            deadline=settings.deadline, groups=d.GROUPS, order=d.STATUS_ORDER, columns=d.COLUMNS,
+            deadline=settings.deadline, groups=d.GROUPS, columns=d.COLUMNS,
             sortable=list(enumerate(d.COLUMNS))[1:], css=d.STATUS_CSS))
 
     @app.get("/don-vi/{unit}/phien-ban", response_class=HTMLResponse)

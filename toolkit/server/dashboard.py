@@ -4,7 +4,8 @@ Everything comes from the consolidation the city workbook is written from (toolk
 the same statuses (chưa nộp, đã nộp, có lỗi, nộp muộn), the same deadline per unit and the same counts
 (đã nộp = every unit with a version, late or not, with errors or not; hợp lệ = without errors), so the page
 and the downloaded workbook agree. A refused Nộp stores nothing: the unit stays "chưa nộp" on both, and the
-page adds when it tried and how many errors its workbook had. Times are shown in the city's time zone and days
+page adds when it tried and how many errors its workbook had, counts it in a card of its own and lists it right
+after the units not in (the next to chase). Times are shown in the city's time zone and days
 late counted on its calendar (toolkit.vnformat); one deadline for the period applies to every unit, so a unit not
 in yet shows how many days it is overdue and comes first. A figure flagged «bất thường» is held out until settled
 (HOLD_RULE, the sentence the city workbook and report print too).
@@ -29,8 +30,10 @@ GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop
 COLUMNS = ("STT", "Mã ĐVHC", "Đơn vị", "Trạng thái", "Số ngày muộn", "Thời gian nhận", "Hạn nộp", "Phiên bản",
            "Mã tiếp nhận", "Lỗi", "Cảnh báo", "Bất thường", "Các phiên bản", "Ghi chú")
 STATUS_CSS = {ST_MISSING: "chua-nop", ST_OK: "da-nop", ST_ERRORS: "co-loi", ST_LATE: "nop-muon"}
-# Default order: the units to chase first: not in yet (most days overdue first), late, with errors, then by code.
-STATUS_ORDER = {ST_MISSING: 0, ST_LATE: 1, ST_ERRORS: 2, ST_OK: 3}
+# Default order: the units to chase first: not in yet (most days overdue first), those whose Nộp was refused (not
+# in yet either, but they tried: a call about their errors), late, with errors, then by code.
+STATUS_ORDER = {ST_MISSING: 0, ST_LATE: 2, ST_ERRORS: 3, ST_OK: 4}
+REFUSED_ORDER = 1
 
 
 @dataclass
@@ -62,6 +65,11 @@ def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
         versions = db.hashes(label, year)
         tried = db.attempts(label, year)
     odd = Counter(a.unit for a in res.anomalies)  # the plausibility warnings of each unit
+    settled = {(a.unit, a.code): who for a, who in res.settled}
+    said: dict[str, list[tuple[str, str]]] = {}  # (which figure, why), as the «Bất thường» sheet says it
+    for a in res.anomalies:
+        state = settled.get((a.unit, a.code), "chưa xử lý, chưa cộng")
+        said.setdefault(a.unit, []).append((a.label, f"{a.why} ({state})"))
     rows = []
     for r in res.rows:
         version = versions.get((r.unit.code, r.file_hash))
@@ -83,8 +91,9 @@ def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
                      "receipt": receipt_code(r.unit.code, label, year, version, r.file_hash, form) if version else "",
                      "errors": r.errors if r.status != ST_MISSING else None,
                      "warnings": r.warnings if r.status != ST_MISSING else None, "note": note,
-                     "anomalies": odd[r.unit.code]})
-    return sorted(rows, key=lambda r: (STATUS_ORDER[r["status"]], -(r["late_days"] or 0), r["code"]))
+                     "anomalies": odd[r.unit.code], "odd": said.get(r.unit.code, []),
+                     "order": REFUSED_ORDER if "tu-choi" in groups else STATUS_ORDER[r.status]})
+    return sorted(rows, key=lambda r: (r["order"], -(r["late_days"] or 0), r["code"]))
 
 
 def city_report(store: Path, folder: Path, period: str, year: int, deadline: date | None, form: Form) -> Path:
