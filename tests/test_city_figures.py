@@ -27,7 +27,7 @@ from toolkit.cli import HAN_HELP
 from toolkit.definition.form import load_form_from
 from toolkit.errors import BaocaoError
 from toolkit.reports.context import num
-from toolkit.vnformat import fmt_number, fmt_percent, ratio_percent
+from toolkit.vnformat import fmt_date, fmt_number, fmt_percent, ratio_percent
 
 YEAR = 2026
 TODAY = date(2026, 7, 1)
@@ -163,7 +163,7 @@ def test_one_deadline_for_every_unit_and_those_not_in_first(city, form):
     assert [s for _, s, _ in first[:3]] == [ST_MISSING] * 3 and [d for *_, d in first[:3]] == [(TODAY - due).days] * 3
     assert [s for _, s, _ in first[3:7]] == [ST_LATE] * 4
     text = city["text"]
-    assert f"Hạn gửi phiếu là ngày {due:%d/%m/%Y}." in text
+    assert f"Hạn gửi phiếu là ngày {fmt_date(due)}." in text
     assert f"{missing[0].unit.name} (quá hạn {num((TODAY - due).days)} ngày)" in text
     example = period_deadline(form, "6T", 2026)
     assert f"ngày {form.closing_day} tháng cuối kỳ + {form.deadline_days} ngày" in HAN_HELP

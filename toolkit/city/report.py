@@ -21,7 +21,7 @@ from toolkit.city.content import CityBook, require_content
 from toolkit.city.sentences import city_sections, names, pct
 from toolkit.city.workbook import CHART_UNITS, axis_floor
 from toolkit.reports import dateline, lower_first, num, period_names, recipients, report_number
-from toolkit.vnformat import fmt_number, fmt_percent, period_year, round_half_up
+from toolkit.vnformat import fmt_date, fmt_number, fmt_percent, period_year, round_half_up
 
 RATE, ONLINE = "TL_HS_DUNG_HAN", "TL_HS_TRUC_TUYEN"
 NO_SIGNER_NOTE = ("Chưa có họ tên người ký (form.yaml › city_report › signer): dòng họ tên trong báo cáo để trống "
@@ -54,12 +54,12 @@ def submission(res: Consolidation) -> list[str]:
     other periods were used. Every count with its unit; no spreadsheet words: the report goes to UBND."""
     ky = period_year(res.period, res.year).lower()
     missing = sorted((r for r in res.rows if r.status == ST_MISSING), key=lambda r: (-r.days_late, r.unit.code))
-    due = f" Hạn gửi phiếu là ngày {res.deadline:%d/%m/%Y}." if res.deadline else ""
+    due = f" Hạn gửi phiếu là ngày {fmt_date(res.deadline)}." if res.deadline else ""
     out = [f"Có {num(res.received)}/{num(res.expected)} đơn vị gửi phiếu số liệu (đạt {pct(res.received_rate)}); "
            f"{num(len(missing))} đơn vị chưa gửi.{due}"]
     if missing:
         overdue = [r for r in missing if r.days_late]
-        when = f" (tính đến ngày {res.today:%d/%m/%Y})" if res.today and overdue else ""
+        when = f" (tính đến ngày {fmt_date(res.today)})" if res.today and overdue else ""
         out.append(f"Các đơn vị chưa gửi{when}: " + ", ".join(
             f"{r.unit.name} (quá hạn {num(r.days_late)} ngày)" if r.days_late else r.unit.name for r in missing) + ".")
     late = sorted((r for r in res.rows if r.late), key=lambda r: (-r.days_late, r.unit.code))
