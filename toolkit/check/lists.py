@@ -12,7 +12,7 @@ from typing import Callable
 
 from toolkit.definition import Finding, Form, label_key
 from toolkit.intake import Row, Submission
-from toolkit.vnformat import fmt_date, fmt_number
+from toolkit.vnformat import fmt_date, fmt_number, period_year
 
 _SO = re.compile(r"^\d{1,5}(/\d{4})?$")
 _KY_HIEU = re.compile(r"^[A-ZĐ][A-Za-zĐđ0-9&]*([-/][A-ZĐ][A-Za-zĐđ0-9&]*)*$")
@@ -152,7 +152,7 @@ def period_window(sub: Submission, form: Form, make: MakeFinding) -> Finding | N
     lead = timedelta(days=form.rule_knobs.get("window_lead_days", 31))
     if start < p_start - lead or end > p_end or end < p_start:
         return make(sub, "ky-ngoai-thoi-gian", sub.loc("TU_NGAY"), start=fmt_date(start), end=fmt_date(end),
-                    period=sub.period, year=sub.year, p_start=fmt_date(p_start), p_end=fmt_date(p_end))
+                    ky=period_year(sub.period, sub.year), p_start=fmt_date(p_start), p_end=fmt_date(p_end))
     return None
 
 

@@ -104,7 +104,7 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
          "Tên đơn vị «{name}» không khớp mã {code} (mã này là «{expected}»)",
          "Chọn lại mã đơn vị hoặc tên đơn vị trong danh sách"),
     Code("ky-ngoai-thoi-gian", ERROR, "Khoảng số liệu ngoài kỳ",
-         "Khoảng số liệu {start} – {end} không nằm trong kỳ {period} năm {year} ({p_start} – {p_end})",
+         "Khoảng số liệu {start} – {end} không nằm trong kỳ {ky} ({p_start} – {p_end})",
          "Sửa Từ ngày, Đến ngày hoặc kỳ báo cáo"),
     Code("vb-so-sai-dang", ERROR, "Số văn bản sai dạng",
          "{name}: số «{so}» không đúng dạng (số thứ tự, văn bản QPPL kèm năm: 01/2026)",

@@ -370,7 +370,7 @@ def period_window_cells(periods, lead_days: int) -> tuple[str, str]:
     fail = f"OR(TU_NGAY<{start}-{lead_days},DEN_NGAY>{end},DEN_NGAY<{start})"
     verdict = f'IF({skip},{q(SKIP)},IF({fail},{q(FAIL["error"])},{q(OK)}))'
     text = join(q("Khoảng số liệu "), vn_date("TU_NGAY"), q(" – "), vn_date("DEN_NGAY"), q(" không nằm trong kỳ "),
-                'KY_BAO_CAO&""', q(" năm "), 'NAM_BAO_CAO&""', q(" ("), vn_date(start), q(" – "), vn_date(end), q(")"))
+                'KY_BAO_CAO&""', f'IF(RIGHT(KY_BAO_CAO,3)={q("năm")},{q(" ")},{q(" năm ")})', 'NAM_BAO_CAO&""', q(" ("), vn_date(start), q(" – "), vn_date(end), q(")"))
     return verdict, f'IF({skip},"",IF({fail},{text},""))'
 
 
