@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import docx
 import pytest
 import python_calamine as pc
 
@@ -209,11 +210,21 @@ def test_bao_cao_tong_hop_renders_the_city_synthesis(city, intake, tmp_path):
     folder.mkdir()
     (folder / "nghi_duong.xlsm").write_bytes(intake.read_bytes())
     n = names_of(city)
-    wb = remote_book(city, {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026})
+    inputs = {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026}
+    wb = remote_book(city, inputs)
+    xl.bao_cao_tong_hop()  # the city officer's own headings not written yet: refused as a final report
+    msg = status(wb, city)
+    assert "chưa có nội dung mục «Đánh giá chung», «Nhiệm vụ trọng tâm kỳ tới», «Kiến nghị, đề xuất»" in msg, msg
+    # written on screen, unsaved, under the sheet's header row (row 5: Mục, Nội dung)
+    written = {("Nội dung", f"A{6 + i}"): label for i, label in enumerate(
+        ("Đánh giá chung: kết quả nổi bật", "Nhiệm vụ trọng tâm kỳ tới", "Kiến nghị, đề xuất"))}
+    written.update({("Nội dung", f"B{6 + i}"): f"Đoạn văn thứ {i + 1} của Sở Nội vụ." for i in range(3)})
+    wb = remote_book(city, inputs | written)
     xl.bao_cao_tong_hop()
     msg = status(wb, city)
     assert msg.startswith("Đã tạo báo cáo tổng hợp lúc") and "từ 1 phiếu" in msg, msg
-    assert Path(msg.rsplit(": ", 1)[1]).exists()
+    text = "\n".join(p.text for p in docx.Document(msg.rsplit(": ", 1)[1]).paragraphs)
+    assert all(f"Đoạn văn thứ {i} của Sở Nội vụ." in text for i in (1, 2, 3)) and "DỰ THẢO" not in text
 
 
 def test_tong_hop_with_a_wrong_folder_says_so_in_vietnamese(city, tmp_path):
