@@ -9,8 +9,8 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import docx
+import openpyxl
 import pytest
 import python_calamine as pc
 
