@@ -65,11 +65,11 @@ def own_pg():
 
 def commands(site, kho: str) -> dict[str, list[str]]:
     root = site["root"]
-    return {"tong-hop --kho": ["tong-hop", str(root / "phieu"), "--out", str(root / "th2.xlsx"), "--kho", kho,
+    return {"tong-hop --kho": ["tong-hop", str(root / "phieu"), "--ra", str(root / "th2.xlsx"), "--kho", kho,
                                "--ky", "6T", "--nam", "2026"],
             "kiem-tra --kho": ["kiem-tra", str(site["file"]), "--kho", kho],
             "bao-cao --loai tong-hop": ["bao-cao", str(root / "phieu"), "--loai", "tong-hop", "--kho", kho,
-                                        "--ky", "6T", "--nam", "2026", "--out", str(root / "bc.docx")],
+                                        "--ky", "6T", "--nam", "2026", "--du-thao", "--ra", str(root / "bc.docx")],
             "server cap-khoa": ["server", "cap-khoa", "--kho", kho, "--cap-lai", site["unit"],  # writes the store
                                 "--ra", str(root / "khoa2.csv")]}
 
@@ -212,7 +212,13 @@ def test_postgresql_stopped_during_tong_hop_is_no_exit_3(site, own_pg, tmp_path,
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "tong-hop", str(tmp_path / "phieu"), "--out",
                              str(tmp_path / "th.xlsx"), "--kho", f"{own_pg.url}/kho_giua", "--ky", "6T", "--nam",
                              "2026"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    # stopped as soon as the run holds a connection to its store (reading is in parallel processes now and a
+    # fixed sleep could land after the run is over)
+    with psycopg.connect(f"{own_pg.url}/postgres", autocommit=True) as conn:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and proc.poll() is None and not conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'kho_giua'").fetchone()[0]:
+            time.sleep(0.01)
     own_pg.stop("immediate")
     try:
         out, err = proc.communicate(timeout=600)
