@@ -3,7 +3,6 @@ below 8 pt on any sheet, no two lines on top of each other, each Tổng hợp sh
 indicator codes stay in the file for programs but never print; no number format leaves a trailing separator."""
 import re
 import shutil
-import subprocess
 import zipfile
 
 import openpyxl

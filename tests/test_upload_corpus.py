@@ -6,7 +6,6 @@ import re
 import time
 import urllib.request
 import zipfile
-from pathlib import Path
 
 import pytest
 

@@ -7,7 +7,6 @@ Licence: xlwings' remote engine is under PolyForm Noncommercial; key "noncommerc
 import os
 import re
 from datetime import date, datetime
-from pathlib import Path
 
 import docx
 import openpyxl
