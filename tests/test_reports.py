@@ -204,9 +204,12 @@ def test_batch_renders_each_unit(subs, tmp_path):
     assert document_text(out[0]) == document_text(out[2])
 
 
-def test_report_types_are_six_over_five_templates(form):
-    assert len(form.reports) == 6
-    assert len({t.template for t in form.reports.values()}) == 5
+def test_report_types_are_seven_over_six_templates(form):
+    """Five unit report types over four templates (quarterly and 6-month share one), the city's synthesis and
+    its reminder dispatch: a new type is an entry in form.yaml, a new template only where the layout differs."""
+    assert len(form.reports) == 7
+    assert len({t.template for t in form.reports.values()}) == 6
+    assert sorted(c for c, t in form.reports.items() if t.city) == ["don-doc", "tong-hop"]
 
 
 def test_pdf_and_page_one_png(rendered, tmp_path):
