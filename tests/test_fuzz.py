@@ -42,10 +42,11 @@ def test_fuzzed_uploads_end_in_a_finding_a_receipt_or_a_vietnamese_refusal(form,
 
     from toolkit.excel.workbook import build
     from toolkit.intake.datafile import load_data
+    from toolkit.server.keys import read_csv
 
     done = run_cli("server", "cap-khoa", "--kho", str(tmp_path / "kho.sqlite"), "--ra", str(tmp_path / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (tmp_path / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(tmp_path / "khoa.csv"))
     base = build(form, tmp_path / "phieu_sach.xlsx", clean(load_data(NGHI_DUONG, form)))
     proc, url = start(tmp_path, "--so-lan-bam", "100000")
     statuses, answers, defects, slowest, peak_mb = Counter(), Counter(), [], 0.0, 0.0

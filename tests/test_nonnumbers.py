@@ -18,6 +18,7 @@ from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake import read_submission  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
 
@@ -27,7 +28,7 @@ def city(tmp_path_factory, form):
     root = tmp_path_factory.mktemp("nan")
     done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     data = load_data(NGHI_DUONG, form)
     unit = data["thong_tin"]["MA_DVHC"]
     proc, url = start(root, "--so-lan-bam", "1000")

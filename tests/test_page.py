@@ -35,7 +35,9 @@ from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.reports import num  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 from toolkit.server.nop import receipt_code  # noqa: E402
+
 from toolkit.vnformat import city_today, fmt_date, fmt_percent  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -100,7 +102,7 @@ def keys(site):
     keyfile = site["root"] / "khoa.csv"
     done = run_cli("server", "cap-khoa", "--kho", str(site["store"]), "--ra", str(keyfile))
     assert done.returncode == 0, done.stderr
-    return dict(line.split(",")[0::2] for line in keyfile.read_text(encoding="utf-8").splitlines()[1:])
+    return dict(read_csv(keyfile))
 
 
 @pytest.fixture(scope="module")

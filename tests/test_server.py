@@ -29,6 +29,7 @@ from toolkit.excel.xlsm import NAME_RECEIPT, NAME_RESULTS, NAME_STATUS, REMOTE_M
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
 from toolkit.server.app import ACTIONS  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 from toolkit.vnformat import city_date, city_today, fmt_date  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output"
@@ -55,7 +56,7 @@ def city(tmp_path_factory, form):
     store, keyfile, port = root / "kho.sqlite", root / "khoa.csv", free_port()
     done = run_cli("server", "cap-khoa", "--kho", str(store), "--ra", str(keyfile))
     assert done.returncode == 0 and "Đã cấp 114 khóa" in done.stdout, done.stderr
-    keys = dict(line.split(",")[0::2] for line in keyfile.read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(keyfile))
     url = f"http://127.0.0.1:{port}"
     (root / "tmp").mkdir()  # the server's temp folder: its warm LibreOffice's profile is in it
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(store),

@@ -27,6 +27,7 @@ from test_server import NGHI_DUONG, clean, free_port, names  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import NAME_STATUS, build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 from toolkit.vnformat import city_wall  # noqa: E402
 
 RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4}); "
@@ -62,7 +63,7 @@ def city(tmp_path_factory, form):
     root = tmp_path_factory.mktemp("attack")
     done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     proc, url = start(root, "--so-lan-bam", "1000", "--thoi-gian-xu-ly", "900")
     data = load_data(NGHI_DUONG, form)
     book = build_intake(form, root / "clean.xlsm", clean(data), server=(url, keys[data["thong_tin"]["MA_DVHC"]]))
@@ -209,8 +210,7 @@ def test_nop_on_a_full_disk_is_refused_in_vietnamese_and_the_server_stays_up(tmp
         disk = disks.mount("2m")
         done = run_cli("server", "cap-khoa", "--kho", str(disk / "kho.sqlite"), "--ra", str(tmp_path / "khoa.csv"))
         assert done.returncode == 0, done.stderr
-        lines = (tmp_path / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:]
-        keys = dict(line.split(",")[0::2] for line in lines)
+        keys = dict(read_csv(tmp_path / "khoa.csv"))
         proc, url = start(disk)
         try:
             data = load_data(NGHI_DUONG, form)

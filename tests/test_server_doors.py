@@ -14,6 +14,8 @@ pytest.importorskip("fastapi")
 
 from conftest import free_port, run_cli  # noqa: E402
 
+from toolkit.server.keys import read_csv  # noqa: E402
+
 WRONG = "11713-" + "x" * 32  # a key's shape, not a key the city issued
 
 
@@ -23,7 +25,7 @@ def door(tmp_path_factory):
     root = tmp_path_factory.mktemp("cua")
     done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     port, log = free_port(), root / "may_chu.log"
     with log.open("w") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho", str(root / "kho.sqlite"),

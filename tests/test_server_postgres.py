@@ -20,7 +20,8 @@ from test_server_attacks import (  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
-from toolkit.server.keys import Keys  # noqa: E402
+from toolkit.server.keys import Keys, read_csv  # noqa: E402
+
 
 PRESSES = 3  # per unit, all at once; also each key's requests per minute
 
@@ -36,7 +37,7 @@ def pair(tmp_path_factory, pg_server, form):
     store = f"{pg_server}/hai_may_chu"
     done = run_cli("server", "cap-khoa", "--kho", store, "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     servers = [start(root, "--so-lan-bam", str(PRESSES), "--thoi-gian-xu-ly", "900", store=store) for _ in range(2)]
     data = load_data(NGHI_DUONG, form)
     book = build_intake(form, root / "clean.xlsm", clean(data), server=(servers[0][1], "0-0"))

@@ -114,10 +114,11 @@ def test_two_workers_answer_keep_the_front_door_and_stop_on_sigterm(tmp_path, fo
 
     from toolkit.excel.xlsm import build_intake
     from toolkit.intake.datafile import load_data
+    from toolkit.server.keys import read_csv
 
     done = run_cli("server", "cap-khoa", "--kho", str(tmp_path / "kho.sqlite"), "--ra", str(tmp_path / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (tmp_path / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(tmp_path / "khoa.csv"))
     proc, url = start(tmp_path, "--tien-trinh", "2", "--cho-tieu-de", "1", "--so-ket-noi-moi-may", "5")
     port = int(url.rsplit(":", 1)[1])
     conns = []

@@ -24,6 +24,7 @@ from toolkit import synthetic as S  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import NAME_STATUS, build_intake  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 
 UNITS = 8
 SECRET = "mat-khau-bi-mat"
@@ -51,7 +52,7 @@ def site(tmp_path_factory, form):
     assert done.returncode == 0, done.stderr
     done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     data = clean(load_data(NGHI_DUONG, form))
     return {"root": root, "keys": keys, "data": data, "unit": data["thong_tin"]["MA_DVHC"],
             "file": next((root / "phieu").iterdir())}

@@ -21,6 +21,7 @@ from test_server_attacks import start, stop  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
+from toolkit.server.keys import read_csv  # noqa: E402
 
 SECONDS, PEAK_MB = 15, 600
 
@@ -30,7 +31,7 @@ def server(tmp_path_factory, form):
     root = tmp_path_factory.mktemp("corpus")
     done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
     assert done.returncode == 0, done.stderr
-    keys = dict(line.split(",")[0::2] for line in (root / "khoa.csv").read_text(encoding="utf-8").splitlines()[1:])
+    keys = dict(read_csv(root / "khoa.csv"))
     data = load_data(NGHI_DUONG, form)
     base = build(form, root / "phieu.xlsx", clean(data))
     proc, url = start(root, "--so-lan-bam", "1000")
