@@ -327,39 +327,43 @@ def build_city(form: Form, out: Path | str) -> Path:
 
 def _content_sheet(wb, fp: dict, items: list[str]) -> None:
     """«Nội dung»: the city report's own paragraphs, one a row, each under a heading chosen from a list."""
-    ws = wb.add_worksheet(SHEET_CONTENT)
-    ws.set_column(0, 0, 36)
-    ws.set_column(1, 1, 110)
-    ws.write_string(0, 0, "NỘI DUNG BÁO CÁO TỔNG HỢP DO SỞ NỘI VỤ VIẾT", fp["title"])
-    ws.write_string(1, 0, "Mỗi dòng một đoạn văn: chọn mục ở cột A, viết đoạn văn ở cột B (Alt+Enter để xuống dòng "
-                          "thành đoạn mới). Báo cáo chính thức cần có nội dung cho Đánh giá chung, Nhiệm vụ trọng tâm "
-                          "kỳ tới và Kiến nghị, đề xuất; thiếu thì chỉ lập được bản dự thảo.")
-    for c, head in enumerate(CONTENT_HEADS):
-        ws.write_string(3, c, head, fp["head"])
+    ws = _officer_sheet(wb, fp, SHEET_CONTENT, (36, 110), CONTENT_HEADS,
+                        "NỘI DUNG BÁO CÁO TỔNG HỢP DO SỞ NỘI VỤ VIẾT",
+                        "Mỗi dòng một đoạn văn: chọn mục ở cột A, viết đoạn văn ở cột B (Alt+Enter để xuống dòng "
+                        "thành đoạn mới). Báo cáo chính thức cần có nội dung cho Đánh giá chung, Nhiệm vụ trọng tâm "
+                        "kỳ tới và Kiến nghị, đề xuất; thiếu thì chỉ lập được bản dự thảo.")
     choose = {"validate": "list", "source": "=" + NAME_CONTENT_LIST, "error_type": "stop",
               "error_title": "Mục", "error_message": "Chọn mục trong danh sách."}
     ws.data_validation(4, 0, 3 + CONTENT_ROWS, 0, choose)
     for r in range(4, 4 + CONTENT_ROWS):
         ws.write_blank(r, 0, None, fp["input"])
         ws.write_blank(r, 1, None, fp["text_input"])
-    ws.freeze_panes(4, 0)
 
 
 def _accepted_sheet(wb, fp: dict) -> None:
     """«Bất thường đã chấp nhận»: the anomalies the city officer has checked and accepts as true."""
-    ws = wb.add_worksheet(SHEET_ACCEPTED)
-    for c, width in enumerate((12, 20, 16, 70, 24)):
-        ws.set_column(c, c, width)
-    ws.write_string(0, 0, "SỐ LIỆU BẤT THƯỜNG ĐÃ XÁC MINH, CHẤP NHẬN", fp["title"])
-    ws.write_string(1, 0, "Chép Mã ĐVHC, Mã chỉ tiêu và Giá trị từ sheet «Bất thường» của sổ tổng hợp khi đã xác minh "
-                          "số liệu là đúng; lần tổng hợp sau số liệu đó được cộng. Đơn vị nộp lại giá trị khác thì "
-                          "giá trị mới được kiểm tra lại.")
-    for c, head in enumerate(ACCEPTED_HEADS):
-        ws.write_string(3, c, head, fp["head"])
+    ws = _officer_sheet(wb, fp, SHEET_ACCEPTED, (12, 20, 16, 70, 24), ACCEPTED_HEADS,
+                        "SỐ LIỆU BẤT THƯỜNG ĐÃ XÁC MINH, CHẤP NHẬN",
+                        "Chép Mã ĐVHC, Mã chỉ tiêu và Giá trị từ sheet «Bất thường» của sổ tổng hợp khi đã xác minh "
+                        "số liệu là đúng; lần tổng hợp sau số liệu đó được cộng. Đơn vị nộp lại giá trị khác thì "
+                        "giá trị mới được kiểm tra lại.")
     for r in range(4, 4 + CONTENT_ROWS):
         for c in range(len(ACCEPTED_HEADS)):
             ws.write_blank(r, c, None, fp["text_input"] if c == 3 else fp["input"])
+
+
+def _officer_sheet(wb, fp: dict, name: str, widths: tuple[int, ...], heads: tuple[str, ...], title: str, note: str):
+    """A sheet of tong_hop.xlsm the city officer types into: title, note, header row 4, panes frozen below it
+    (the city's readers find the header by its labels, content.from_grid)."""
+    ws = wb.add_worksheet(name)
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.write_string(0, 0, title, fp["title"])
+    ws.write_string(1, 0, note)
+    for c, head in enumerate(heads):
+        ws.write_string(3, c, head, fp["head"])
     ws.freeze_panes(4, 0)
+    return ws
 
 
 def build_units(url: str, keys: list[tuple[str, str]], key_file: Path, folder: Path | str) -> list[Path]:
