@@ -459,3 +459,29 @@ def test_page_leads_to_the_next_step(site, page, files, form):
     assert versions.is_visible()
     page.click("a#nop-tep")
     assert page.url.endswith("/nop-tep") and page.locator("#tep").count() == 1
+
+
+def test_the_dispatch_button_downloads_the_cong_van_with_the_date_typed(site, page, tmp_path):
+    """The form beside the cards: a date typed in the browser's date field, the .docx downloaded by the browser
+    (the page stays), the date and the page's counts in it; a date not after today never leaves the browser."""
+    import docx
+
+    page.goto(site["url"] + "/")
+    field = page.locator("form#don-doc input#han-moi")
+    assert field.get_attribute("min") == f"{city_today() + timedelta(days=1):%Y-%m-%d}"
+    new = city_today() + timedelta(days=9)
+    field.fill(f"{new:%Y-%m-%d}")
+    with page.expect_download() as got:
+        page.click("form#don-doc button[type=submit]")
+    download = got.value
+    assert download.suggested_filename == "cong_van_don_doc_6T_2026.docx" and page.url.startswith(site["url"])
+    out = tmp_path / download.suggested_filename
+    download.save_as(str(out))
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    sent = card(page, "da-nop")
+    assert f"{num(sent)}/114 đơn vị đã gửi phiếu" in text and f"trước ngày {fmt_date(new)}" in text, text
+    assert f"Chưa gửi phiếu số liệu ({num(card(page, 'chua-nop') - card(page, 'tu-choi'))} đơn vị)" in text
+    page.screenshot(path=str(OUTPUT / "trang_cong_van_1366.png"), full_page=False)
+    field.fill(f"{city_today():%Y-%m-%d}")  # before the minimum: the browser says so, nothing is posted
+    page.click("form#don-doc button[type=submit]")
+    assert page.evaluate("() => document.querySelector('#han-moi').validity.rangeUnderflow")
