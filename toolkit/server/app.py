@@ -354,7 +354,7 @@ def create_app(settings: Settings) -> FastAPI:
             return error_page(request, 404, f"{known.name} không có phiên bản {number} trong {title}.")
         diff = versions.diff(server.form, found, number or found[-1].version) if found else None
         return HTMLResponse(pages.get_template("phien_ban.html").render(
-            title=title, unit=known, found=found, diff=diff, time=versions.city_time,
+            title=title, unit=known, found=found, diff=diff, arrival=versions.arrival,
             finding=versions.finding_line))
 
     def upload_page(status: int = 200, **answer) -> HTMLResponse:
