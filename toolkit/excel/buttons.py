@@ -44,7 +44,7 @@ from toolkit.excel.xlsm import (  # noqa: E402
     report_types,
 )
 from toolkit.intake import as_text  # noqa: E402
-from toolkit.vnformat import fmt_date, fmt_time, utc_now  # noqa: E402
+from toolkit.vnformat import fmt_date, fmt_time, read_date, utc_now  # noqa: E402
 
 # Handlers --------------------------------------------------------------------------------------------
 
@@ -292,11 +292,9 @@ def _typed_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = as_text(value).strip()
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            pass
+    found = read_date(text)
+    if found is not None:
+        return found
     raise BaocaoError(f"ô «Hạn mới» ghi «{text[:40]}», không phải một ngày; hãy nhập ngày dạng ngày/tháng/năm "
                       "(ví dụ 20/12/2026) hoặc để trống")
 

@@ -23,7 +23,7 @@ from toolkit.city import HOLD_RULE, ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Conso
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.server.nop import receipt_code
-from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year
+from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year, read_date
 
 # The page's filters: key -> label. A row belongs to every group it matches (a late unit is also "đã nộp").
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
@@ -132,12 +132,9 @@ def city_dispatch(store: Path, folder: Path, period: str, year: int, deadline: d
 def typed_date(text: str) -> date | None:
     """A date from the page's form: the browser's date field sends 2026-12-20, a browser without one sends what
     was typed (20/12/2026); empty is None."""
-    text = text.strip()
-    if not text:
+    if not text.strip():
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            pass
-    raise BaocaoError(f"hạn mới «{text[:40]}» không đúng dạng ngày/tháng/năm (ví dụ 20/12/2026)")
+    found = read_date(text)
+    if found is None:
+        raise BaocaoError(f"hạn mới «{text.strip()[:40]}» không đúng dạng ngày/tháng/năm (ví dụ 20/12/2026)")
+    return found
