@@ -10,7 +10,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import run_cli
+from conftest import run_cli, start, stop
 
 from toolkit import synthetic as S
 from toolkit.city import Store
@@ -133,38 +133,19 @@ def _post(url: str, fields: dict[str, str]) -> tuple[int, Any, bytes]:
 
 
 @pytest.fixture(scope="module")
-def served(chased, tmp_path_factory):
+def served(chased):
     """The chased folder stored by `tong-hop --kho`, then the server on that store (the refused Nộp already in it)."""
-    import sys
-    import time
-    import urllib.request
-
-    from conftest import free_port
-
     pytest.importorskip("fastapi")
     pytest.importorskip("python_multipart")
     root = chased["root"]
     done = run_cli("tong-hop", str(root / "phieu"), "--ky", "6T", "--nam", str(YEAR), "--kho",
                    str(root / "kho.sqlite"), "--ra", str(root / "tong_hop.xlsx"))
     assert "thêm 111 bản nộp mới" in done.stdout, done.stdout + done.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(["python", "-m", "toolkit.cli", "server", "chay", "--kho", str(root / "kho.sqlite"),
-                             "--thu-muc", str(tmp_path_factory.mktemp("may_chu")), "--ky", "6T", "--nam", str(YEAR),
-                             "--cong", str(port)], executable=sys.executable, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc, url = start(root)
     try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(url + "/ping", timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()
-                time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
 
 
 def test_the_page_posts_the_new_date_and_downloads_the_dispatch(served, chased, tmp_path):
