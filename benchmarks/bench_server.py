@@ -43,9 +43,11 @@ from toolkit.city import Store  # noqa: E402
 from toolkit.definition import load_form  # noqa: E402
 from toolkit.excel import build_intake  # noqa: E402
 from toolkit.synthetic import unit_data  # noqa: E402
+from toolkit.vnformat import city_wall  # noqa: E402
 
 PERIOD, YEAR = "6T", 2026
-RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})")
+RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4}); "
+                     r"(?:đúng hạn|muộn \d+ ngày) \(hạn [\d/]+\)")
 
 
 def cli(*args: str, **kw) -> subprocess.Popen:
@@ -165,10 +167,10 @@ def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], windo
         time.sleep(max(0.0, t0 + offsets[code] - time.perf_counter()))
         for action in ("kiem-tra", "nop"):
             took, answer = post(f"{url}/xlwings/{action}", bodies[code], keys[code])
-            said = strings(answer) if answer else []
-            got = next(((m.group(1), int(m.group(2)), m.group(3)) for t in said if (m := RECEIPT.fullmatch(t))),
+            texts = strings(answer) if answer else []
+            got = next(((m.group(1), int(m.group(2)), m.group(3)) for t in texts if (m := RECEIPT.fullmatch(t))),
                        None)
-            ok = got is not None if action == "nop" else any(t.startswith("Kiểm tra xong") for t in said)
+            ok = got is not None if action == "nop" else any(t.startswith("Kiểm tra xong") for t in texts)
             with lock:
                 times[action].append(took)
                 failed[action] += not ok
@@ -202,7 +204,7 @@ def lost(kho: str, receipts: list[tuple[str, tuple[str, int, str] | None]], form
             stored = {s.version: s for s in db.versions(code, PERIOD, YEAR)}.get(version)
             missing += (stored is None
                         or receipt != f"{code}-{PERIOD}{YEAR}-V{version}-{stored.file_hash[:8].upper()}"
-                        or stored.received_at != datetime.strptime(at, "%H:%M:%S %d/%m/%Y"))
+                        or city_wall(stored.received_at) != datetime.strptime(at, "%H:%M:%S %d/%m/%Y"))
     return missing
 
 
