@@ -33,6 +33,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from toolkit.atomic import remove_leftovers_in
 from toolkit.city import Store, StoreError, failed, keep_connections, store_failure, store_location, time_limit
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure, os_reason
@@ -139,9 +140,12 @@ def status_cell(form: Form) -> tuple[int, str]:
 
 def prepare(settings: Settings, form: Form) -> None:
     """The server's folder, the store file and its tables: the page works before the first submission, and
-    a store that cannot be made is said once, before any worker starts."""
+    a store that cannot be made is said once, before any worker starts. The temporaries of kept copies that a
+    killed worker left are deleted (their writes do not look for them: toolkit.server.plain_xlsx)."""
     try:
         settings.folder.mkdir(parents=True, exist_ok=True)
+        for kept in (settings.folder / "phieu").glob("*/"):
+            remove_leftovers_in(kept)
     except OSError as exc:
         raise BaocaoError(f"không tạo được thư mục của máy chủ: {os_reason(exc)}", path=str(settings.folder),
                           detail=str(exc)) from None
