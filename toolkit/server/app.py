@@ -447,12 +447,20 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _deeper_than(value, limit: int) -> bool:
     """Whether JSON nests lists or objects more than `limit` deep (a workbook's payload nests 5), without
-    recursing: a hostile body must not reach any recursive walk further on."""
+    recursing: a hostile body must not reach any recursive walk further on. `value` is what json.loads made
+    (exact dicts and lists); a list of plain values, most of a workbook's (its rows), is passed over by the
+    set of its values' types, without a Python step per cell."""
     level = [value]
     for _ in range(limit):
-        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v) if isinstance(x, (dict, list))]
-        if not level:
+        deeper = []
+        for v in level:
+            inside = v.values() if type(v) is dict else v
+            kinds = set(map(type, inside))
+            if dict in kinds or list in kinds:
+                deeper += [x for x in inside if type(x) is dict or type(x) is list]
+        if not deeper:
             return False
+        level = deeper
     return True
 
 
