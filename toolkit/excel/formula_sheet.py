@@ -75,10 +75,11 @@ class FormulaSheet(FittedSheet):
         return super()._prepare_formula(formula, expand_future_functions)
 
     def write_column(self, first_row: int, col: int, formulas: list[str], values: list) -> None:
-        """Write `formulas[i]` (without "=", classic functions only) with the cached result `values[i]` in
-        (first_row + i, col); each run of two or more that are row-translations of the run's first formula
-        is written as one shared formula."""
-        keys = [moved(f, first_row + i) for i, f in enumerate(formulas)]
+        """Write `formulas[i]` (without "=") with the cached result `values[i]` in (first_row + i, col); each run
+        of two or more that are row-translations of the run's first formula, with classic functions only (no
+        prefix to add), is written as one shared formula."""
+        keys = [moved(f, first_row + i) if set(_FUNCTION.findall(f)) <= CLASSIC else None
+                for i, f in enumerate(formulas)]
         i = 0
         while i < len(formulas):
             j = i + 1
