@@ -90,8 +90,15 @@ MIGRATIONS: list[str | AddColumn | UtcTimes] = [
     CREATE TABLE IF NOT EXISTS download (name TEXT PRIMARY KEY, path TEXT NOT NULL, made_at TEXT NOT NULL)""",
     UtcTimes("submission", "received_at"), UtcTimes("submission", "stored_at"), UtcTimes("submit_attempt", "at"),
     UtcTimes("unit_key", "issued_at"), UtcTimes("download", "made_at"),
+    # the unit's «Giải trình» of a figure, beside its values: the text and the cell it was typed in
+    """CREATE TABLE IF NOT EXISTS explanation (
+        submission_id INTEGER NOT NULL REFERENCES submission(id),
+        code TEXT NOT NULL, text TEXT NOT NULL, cell TEXT,
+        PRIMARY KEY (submission_id, code)
+    )""",
 ]
-READ_TABLES = ("submission", "value", "submit_attempt")  # what a reader needs (a keys-only store reads as empty)
+# what a reader needs (a keys-only store, or one an older baocao made, reads what it lacks as empty)
+READ_TABLES = ("submission", "value", "submit_attempt", "explanation")
 
 OUT_OF_TIME = "kho dữ liệu bận, không xong trong thời gian cho phép (chưa lưu gì)"
 _SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",
