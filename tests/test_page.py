@@ -449,7 +449,7 @@ def test_page_leads_to_the_next_step(site, page, files, form):
     assert not page.locator(f"tr[data-ma='{files['other']}'] td[data-nhan='Bất thường'] li").first.is_visible()
     cell.locator("summary").click()  # the detail line opens under the count
     detail = cell.locator("li").first
-    assert detail.is_visible() and label in detail.inner_text() and "chưa xử lý" in detail.inner_text()
+    assert detail.is_visible() and label in detail.inner_text() and "Chưa xử lý: đơn vị chưa giải trình" in detail.inner_text()
     colours = page.evaluate("""() => ['#tong button[data-loc=bat-thuong]', '#tong button[data-loc=co-loi]',
         "td[data-nhan='Bất thường'].bat-thuong"].map(s => getComputedStyle(document.querySelector(s)).backgroundColor)""")
     assert colours[0] == colours[2] == "rgb(255, 224, 178)" and colours[1] != colours[0]
