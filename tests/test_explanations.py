@@ -6,6 +6,7 @@ tong_hop.xlsm without writing a reason of his own: it is summed, and the report 
 import csv
 import json
 import os
+import shutil
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from toolkit.city.consolidation import consolidate, consolidate_store
 from toolkit.city.workbook import SHEET_ANOMALIES, SHEET_STATUS
 from toolkit.definition import layout as L
 from toolkit.excel.check_sheet import COLUMNS, HEADER_ROW
+from toolkit.intake.reader import read_submission
 
 YEAR = 2026
 WHY = "Thu tiền đấu giá quyền sử dụng đất khu tái định cư Đồng Xá, khoản thu một lần"
@@ -45,8 +47,12 @@ def demo(tmp_path_factory, form):
     kinds = {kind: form.unit_by_code(code) for code, kind in planted.items()}
     budget = root / "phieu" / S.file_name(kinds["thu-ngan-sach"], "6T", YEAR)
     before = run_cli("kiem-tra", "--json", str(budget))
+    first = root / "lan_1" / budget.name  # as first sent, a day before the explained one
+    first.parent.mkdir()
+    shutil.copy2(budget, first)
+    os.utime(first, (budget.stat().st_mtime - 86400,) * 2)
     _explain(budget, "NS_THU_TH", WHY)
-    return {"root": root, "units": kinds, "budget": budget, "before": before,
+    return {"root": root, "units": kinds, "budget": budget, "first": first, "before": before,
             "after": run_cli("kiem-tra", "--json", str(budget))}
 
 
@@ -142,3 +148,17 @@ def test_explained_is_listed_with_its_text_and_still_held_then_accepted_and_summ
     text = document_text(report)
     assert f"{unit.name} – thu ngân sách nhà nước thực hiện ({accepted})" in text
     assert f"Có 01 đơn vị đạt và vượt kế hoạch thu ngân sách năm ({unit.name})" in text
+
+
+def test_the_version_that_only_explains_shows_the_explanation_as_its_change(demo, form, tmp_path):
+    store, unit = tmp_path / "kho.sqlite", demo["units"]["thu-ngan-sach"]
+    for folder in (demo["first"].parent, demo["root"] / "phieu"):
+        done = run_cli("tong-hop", str(folder), "--ky", "6T", "--nam", str(YEAR), "--ra", str(tmp_path / "th.xlsx"),
+                       "--kho", str(store))
+        assert done.returncode == 0, done.stderr
+    done = run_cli("phien-ban", "--kho", str(store), "--don-vi", unit.code, "--ky", "6T", "--nam", str(YEAR))
+    assert done.returncode == 0, done.stderr
+    cell = read_submission(demo["budget"], form).explanations["NS_THU_TH"].loc
+    label = form.indicator("NS_THU_TH").label
+    assert "phiên bản 2 so với phiên bản 1." in done.stdout and "1 ô thay đổi" in done.stdout
+    assert f"- Giải trình của «{label}» (NS_THU_TH), {cell}: (trống) → “{WHY}”" in done.stdout
