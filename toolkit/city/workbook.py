@@ -391,7 +391,7 @@ def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
     ws.write_string(0, 0, f"SỐ LIỆU BẤT THƯỜNG — {period_year(res.period, res.year).upper()}", fmt.title)
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
              "Ô nguồn", "Mã chỉ tiêu", "Giải trình của đơn vị", "Xử lý")
-    widths = (4, 7, _name_width(res), 14, 10, 14, 26, 9, 18, 11, 24, 16)  # a link wraps in its cell
+    widths = (4, 7, _name_width(res), 14, 10, 14, 24, 9, 16, 10, 20, 14)  # a link wraps in its cell
     _note(ws, 1, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị. Đây là cảnh báo, không "
                           "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đơn vị giải trình ở cột «Giải trình» của "
                           "phiếu; giải trình chưa phải là chấp nhận. Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
