@@ -162,3 +162,41 @@ def test_the_version_that_only_explains_shows_the_explanation_as_its_change(demo
     label = form.indicator("NS_THU_TH").label
     assert "phiên bản 2 so với phiên bản 1." in done.stdout and "1 ô thay đổi" in done.stdout
     assert f"- Giải trình của «{label}» (NS_THU_TH), {cell}: (trống) → “{WHY}”" in done.stdout
+
+
+def test_the_store_keeps_the_explanation_on_both_backends(demo, form, store_at, tmp_path):
+    from toolkit.city.store import Store, save_consolidation
+
+    unit = demo["units"]["thu-ngan-sach"]
+    single = tmp_path / "mot_phieu"
+    single.mkdir()
+    shutil.copy2(demo["budget"], single / demo["budget"].name)
+    save_consolidation(store_at, consolidate(single, "6T", YEAR, form=form))
+    cell = read_submission(demo["budget"], form).explanations["NS_THU_TH"].loc
+    with Store(store_at, form, readonly=True) as db:
+        kept = db.latest(unit.code, "6T", YEAR)
+    assert kept.explained == {"NS_THU_TH": (WHY, str(cell))}
+    assert kept.values["NS_THU_TH"][0] == read_submission(demo["budget"], form).get("NS_THU_TH")
+
+
+def test_a_store_made_before_explanations_reads_and_then_migrates(demo, form, tmp_path):
+    """An older baocao's store has no explanation table: a reader sees no explanation, a writer adds the table."""
+    import sqlite3
+
+    from toolkit.city.backend import MIGRATIONS
+    from toolkit.city.store import Store, save_consolidation
+
+    store, unit = tmp_path / "cu.sqlite", demo["units"]["thu-ngan-sach"]
+    save_consolidation(store, consolidate(demo["first"].parent, "6T", YEAR, form=form))
+    with sqlite3.connect(store) as db:
+        db.execute("DROP TABLE explanation")
+        db.execute("UPDATE schema_version SET version=?", (len(MIGRATIONS) - 1,))
+    with Store(store, form, readonly=True) as db:
+        assert db.latest(unit.code, "6T", YEAR).explained == {}
+    with sqlite3.connect(store) as db:
+        assert not db.execute("SELECT name FROM sqlite_master WHERE name='explanation'").fetchall()
+    done = run_cli("tong-hop", str(demo["root"] / "phieu"), "--ky", "6T", "--nam", str(YEAR), "--ra",
+                   str(tmp_path / "th.xlsx"), "--kho", str(store))
+    assert done.returncode == 0, done.stderr
+    with Store(store, form, readonly=True) as db:
+        assert db.latest(unit.code, "6T", YEAR).explained["NS_THU_TH"][0] == WHY
