@@ -15,7 +15,7 @@ HEAD_CODE = "Mã"
 HEAD_VALUE = "Giá trị"
 HEAD_NOTE = "Ghi chú"
 # The unit's word to the city on a figure flagged «bất thường» (a real but unusual value), beside it in its row:
-# where the Kiểm tra sheet's link lands. Not printed in the unit's reports, unlike the note.
+# where the Kiểm tra sheet's link lands. Never printed in the unit's reports (a note may be quoted there).
 HEAD_EXPLAIN = "Giải trình"
 
 STAMP_FORM = "Mã biểu mẫu"

@@ -221,8 +221,8 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
         ("1. Sheet «Thông tin chung»: chọn mã và tên đơn vị, kỳ báo cáo, năm, khoảng thời gian lấy số liệu "
          "và thông tin người ký.", fmt.text),
         ("2. Sheet «Số liệu»: mỗi dòng một chỉ tiêu; chỉ nhập vào cột «Giá trị» (ô nền xanh). "
-         "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không. Cột «Ghi chú» được in kèm số liệu "
-         "trong báo cáo; cột «Giải trình» gửi Sở Nội vụ lý do của số liệu bị cảnh báo bất thường mà đúng (ví dụ "
+         "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không. Cột «Ghi chú» là ghi chú của đơn vị "
+         "(báo cáo có thể dẫn lại); cột «Giải trình» gửi Sở Nội vụ lý do của số liệu bị cảnh báo bất thường mà đúng (ví dụ "
          "khoản thu đột xuất, đợt tuyển dụng lớn), không in trong báo cáo.", fmt.text),
         ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm gõ 99,2 hoặc 99,2% đều được (ô tự thêm dấu %). "
          "Số tiền tính bằng triệu đồng.", fmt.text),
