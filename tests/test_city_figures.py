@@ -129,7 +129,7 @@ def test_a_flagged_figure_is_not_summed_ranked_drawn_or_praised(city, form):
     assert all(r.unit.name in paragraph for r in (budget, files, posts)) and "không được cộng" in paragraph
     assert re.search(rf"không xếp hạng [^;(]*{files.unit.name}[^;(]* \(số liệu bất thường chưa được xử lý", text)
     wb = openpyxl.load_workbook(city["book"])
-    state = {(r[1], r[9]): r[11] for r in wb[SHEET_ANOMALIES].iter_rows(min_row=4, values_only=True) if r[1]}
+    state = {(r[1], r[9]): r[10] for r in wb[SHEET_ANOMALIES].iter_rows(min_row=4, values_only=True) if r[1]}
     assert state[(budget.unit.code, "NS_THU_TH")].startswith("Chưa xử lý")
 
 
@@ -243,7 +243,7 @@ def test_existing_stores_move_to_utc_instants(store_at, form):
     with Store(store_at, form) as db:
         db.add("10507", "x", "6 tháng đầu năm", YEAR, {}, "a.xlsx", "h1", datetime(2026, 6, 19, 8, 0))
         db.attempt("10507", "6 tháng đầu năm", YEAR, 1, 0)
-        before = next(i for i, m in enumerate(MIGRATIONS) if isinstance(m, UtcTimes))  # its steps: those before UTC
+        before = next(i for i, m in enumerate(MIGRATIONS) if isinstance(m, UtcTimes))  # steps since stay after
         with db.db.write():  # as an older baocao left it: naive times, its schema version
             db.db.execute("UPDATE submission SET received_at='2026-06-20T06:30:00', stored_at='2026-06-20T06:31:00'")
             db.db.execute("UPDATE submit_attempt SET at='2026-06-20T07:00:00'")
