@@ -125,3 +125,34 @@ def test_the_demo_names_its_planted_anomalies_and_no_flood(form, tmp_path):
     assert {a.unit for a in res.anomalies} == set(planted)
     with Store(tmp_path / "kho.sqlite", form) as db:  # an empty store: no history, nothing more
         assert db.count() == 0
+
+
+def test_kiem_tra_with_the_store_says_which_history_anomaly_is_explained(kept, form, tmp_path):
+    import json
+    import shutil
+
+    from toolkit.definition import layout as L
+
+    odd = tmp_path / S.file_name(kept["units"][0], "6T", 2026)
+    shutil.copy2(kept["now"] / odd.name, odd)
+
+    def history_said(path) -> dict[str, str]:
+        done = run_cli("kiem-tra", "--json", str(path), "--kho", str(kept["store"]))
+        assert done.returncode == 0, done.stderr
+        sub = json.loads(done.stdout)[0]["findings"]
+        return {next(iter(f["values"])): f["message"] for f in sub if f["code"] == "bat-thuong-lich-su"}
+
+    before = history_said(odd)
+    assert "HS_TIEP_NHAN" in before and all(m.endswith("— chưa giải trình: số liệu đúng thì ghi lý do ở cột "
+                                                       "«Giải trình» cùng dòng của sheet «Số liệu»")
+                                            for m in before.values())
+    wb = openpyxl.load_workbook(odd)
+    ws = wb[L.SHEET_DATA]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "HS_TIEP_NHAN")
+    ws.cell(row, L.DATA_COLUMNS.index(L.HEAD_EXPLAIN) + 1).value = "Tiếp nhận hồ sơ cấp đổi sổ đỏ hàng loạt"
+    wb.save(odd)
+    after = history_said(odd)
+    assert after.keys() == before.keys()
+    assert after["HS_TIEP_NHAN"] == before["HS_TIEP_NHAN"].partition(" — ")[0] + " — đơn vị đã giải trình"
+    assert {c: m for c, m in after.items() if c != "HS_TIEP_NHAN"} == \
+        {c: m for c, m in before.items() if c != "HS_TIEP_NHAN"}  # one explanation explains one figure

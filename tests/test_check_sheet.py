@@ -90,6 +90,12 @@ CORPUS = {
     "tuyen_dung_bat_thuong": ("nghi_duong", lambda d: d["so_lieu"].update(CV_TUYEN_DUNG=70)),
     "thu_ns_gap_8_lan": ("nguyen_luong", lambda d: d["so_lieu"].update(NS_THU_TH=2172092.0, TL_THU_NS=802.04)),
     "giai_ngan_vuot_ke_hoach": ("nguyen_luong", lambda d: d["so_lieu"].update(DTC_GN_KH=5000.0, TL_GIAI_NGAN=210.58)),
+    # the unit's «Giải trình» beside a flagged figure: a text explains it, blanks and line breaks do not
+    "thu_ns_da_giai_trinh": ("nguyen_luong", lambda d: (
+        d["so_lieu"].update(NS_THU_TH=2172092.0, TL_THU_NS=802.04),
+        d.setdefault("giai_trinh", {}).update(NS_THU_TH="Thu tiền đấu giá quyền sử dụng đất một lần"))),
+    "giai_trinh_chi_co_khoang_trang": ("nghi_duong", lambda d: (
+        d["so_lieu"].update(CV_TINH_GIAN=943), d.setdefault("giai_trinh", {}).update(CV_TINH_GIAN="  \n  "))),
 }
 
 
@@ -180,6 +186,33 @@ def test_implausible_figures_warn_at_the_cell_and_true_ones_pass(corpus, form):
         verdicts = sheet_verdicts(read_submission(corpus[name], form), form)
         assert {verdicts[k] for k in verdicts if k.startswith("bat-thuong-")} <= {"ĐẠT", "CHƯA ĐỦ SỐ LIỆU"}
     assert sheet_verdicts(read_submission(corpus["nghi_duong"], form), form)["bat-thuong-tuyen-dung"] == "ĐẠT"
+
+
+def test_kiem_tra_says_which_flagged_figure_lacks_an_explanation(corpus, form):
+    """A figure flagged «bất thường» stays a warning whether explained or not (the city decides), and its message
+    says which: the text in the «Giải trình» cell of its row, beside the value the warning links to."""
+    said = {}
+    for name, rule in (("thu_ns_gap_8_lan", "bat-thuong-thu-ngan-sach"), ("thu_ns_da_giai_trinh",
+                                                                        "bat-thuong-thu-ngan-sach"),
+                       ("giai_trinh_chi_co_khoang_trang", "bat-thuong-tinh-gian")):
+        sub = read_submission(corpus[name], form)
+        found = [f for f in check_submission(sub, form) if f.code == rule]
+        assert [f.severity for f in found] == ["warning"], name
+        said[name] = (found[0].message, sub)
+    message, sub = said["thu_ns_da_giai_trinh"]
+    assert message.endswith(" — đơn vị đã giải trình")
+    explained = sub.explanations["NS_THU_TH"]
+    assert explained.value == "Thu tiền đấu giá quyền sử dụng đất một lần"
+    assert explained.loc.sheet == L.SHEET_DATA and explained.loc.cell[1:] == sub.loc("NS_THU_TH").cell[1:]
+    wb = openpyxl.load_workbook(corpus["thu_ns_da_giai_trinh"])
+    assert wb[L.SHEET_DATA][explained.loc.cell].value == explained.value
+    assert wb[L.SHEET_DATA].cell(L.HEADER_ROW + 1, L.DATA_COLUMNS.index(L.HEAD_EXPLAIN) + 1).value == "Giải trình"
+    for name in ("thu_ns_gap_8_lan", "giai_trinh_chi_co_khoang_trang"):
+        message, sub = said[name]
+        assert message.endswith(" — chưa giải trình: số liệu đúng thì ghi lý do ở cột «Giải trình» cùng dòng của "
+                                "sheet «Số liệu»"), name
+        assert not sub.explanations, name
+    assert said["thu_ns_gap_8_lan"][0].partition(" — ")[0] == said["thu_ns_da_giai_trinh"][0].partition(" — ")[0]
 
 
 def test_cached_results_are_the_verdicts_without_recalculation(corpus, form):

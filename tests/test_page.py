@@ -449,7 +449,7 @@ def test_page_leads_to_the_next_step(site, page, files, form):
     assert not page.locator(f"tr[data-ma='{files['other']}'] td[data-nhan='Bất thường'] li").first.is_visible()
     cell.locator("summary").click()  # the detail line opens under the count
     detail = cell.locator("li").first
-    assert detail.is_visible() and label in detail.inner_text() and "chưa xử lý" in detail.inner_text()
+    assert detail.is_visible() and label in detail.inner_text() and "Chưa xử lý: đơn vị chưa giải trình" in detail.inner_text()
     colours = page.evaluate("""() => ['#tong button[data-loc=bat-thuong]', '#tong button[data-loc=co-loi]',
         "td[data-nhan='Bất thường'].bat-thuong"].map(s => getComputedStyle(document.querySelector(s)).backgroundColor)""")
     assert colours[0] == colours[2] == "rgb(255, 224, 178)" and colours[1] != colours[0]
@@ -518,3 +518,32 @@ def test_versions_received_through_nop_say_how_and_the_units_own_file_name(site,
     page.goto(f"{site['url']}/don-vi/{files['other']}/phien-ban")
     assert "nộp qua trình duyệt lúc" in page.inner_text("#cac-phien-ban") and \
         "tệp «kho.sqlite.xlsx»" in page.inner_text("#cac-phien-ban")
+
+
+def test_an_explained_anomaly_says_so_on_the_page(site, keys, page, files, form, tmp_path):
+    """A unit whose two figures are flagged explains one in its workbook's «Giải trình» cell and uploads it: the
+    page's anomaly cell says which figure, why, the unit's words for the explained one, that the other is not
+    explained, and that both are still held (the server has no acceptance list: the city officer's tong_hop.xlsm)."""
+    why = "Sáp nhập đơn vị sự nghiệp, chuyển 943 người sang đơn vị mới theo Quyết định số 25/QĐ-UBND"
+    data = clean(load_data(NGHI_DUONG, form))
+    unit = next(u for u in form.units if u.code not in (files["unit"], files["other"], files["third"]))
+    data["thong_tin"].update(MA_DVHC=unit.code, TEN_DON_VI=unit.name)
+    data["so_lieu"].update(CV_TINH_GIAN=943, CV_TUYEN_DUNG=70)
+    data["giai_trinh"] = {"CV_TINH_GIAN": why}
+    upload(page, site, keys[unit.code], build(form, tmp_path / "phieu_giai_trinh.xlsx", data))
+    assert page.locator("#ma-tiep-nhan").is_visible()  # received: warnings never refuse
+    page.goto(site["url"] + "/")
+    cell = page.locator(f"tr[data-ma='{unit.code}'] td[data-nhan='Bất thường']")
+    cut, hired = (form.indicator(c).label for c in ("CV_TINH_GIAN", "CV_TUYEN_DUNG"))
+    title = cell.get_attribute("title")
+    assert f"{cut}: " in title and f"giải trình của đơn vị: “{why}”" in title
+    assert f"{hired}: " in title and "chưa giải trình" in title.split(f"{hired}: ")[1]
+    summary = cell.locator("summary")
+    assert summary.inner_text().startswith("2: ") and summary.inner_text().endswith("(1 đã giải trình)")
+    summary.click()
+    explained, unexplained = cell.locator("li.da-giai-trinh"), cell.locator("li.chua-giai-trinh")
+    assert explained.count() == 1 and unexplained.count() == 1
+    assert cut in explained.inner_text() and f"Giải trình của đơn vị: “{why}”" in explained.inner_text()
+    assert "Chưa xử lý: đơn vị đã giải trình, chờ Sở Nội vụ xác minh" in explained.inner_text()
+    assert hired in unexplained.inner_text() and "Đơn vị chưa giải trình" in unexplained.inner_text()
+    page.screenshot(path=str(OUTPUT / "trang_giai_trinh_1366.png"), full_page=False)

@@ -27,6 +27,8 @@ from toolkit.definition import (
     catalogue,
     checks,
     evaluate,
+    explain_note,
+    flagged,
     leaf_label,
     linear,
     load_form,
@@ -150,8 +152,10 @@ def _decide_rule_verdict(check: Check, sub: Submission, form: Form) -> Decision:
     if left is None and rule.tree is not None:  # decided with blank parts: show them as 0, as Excel does
         left, right = (value_of(side, _zero_blank(lookup)) for side in (rule.tree.left, rule.tree.right))
     values = {c.code: sub.get(c.code) for c in rule.leaves if isinstance(c, Ref)}
-    return _one(_finding(sub, rule.id, link, rule.id, values, severity=rule.severity,
-                         message=_message(rule.message, sub, form, left, right)), link)
+    message = _message(rule.message, sub, form, left, right)
+    if rule.plausibility:  # a true but unusual figure: has the unit said why?
+        message += explain_note(flagged(rule) in sub.explanations)
+    return _one(_finding(sub, rule.id, link, rule.id, values, severity=rule.severity, message=message), link)
 
 
 def ratio_check(reported: float, num: float, den: float) -> str:

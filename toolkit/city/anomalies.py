@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from toolkit.city.store import Store, Stored
-from toolkit.definition import WARNING, Finding, Form, load_rules
+from toolkit.definition import EXPLAIN_JOIN, WARNING, Finding, Form, explain_note, flagged, load_rules
 from toolkit.errors import BaocaoError
 from toolkit.vnformat import fmt_number, period_year
 
@@ -41,23 +41,34 @@ class Anomaly:
     compared: str  # what the value was compared with, with the figures
     why: str  # the sentence an officer reads: "6.451 hồ sơ, gấp 9,8 lần ... (658); ba kỳ gần nhất 620–700"
     source: str = ""  # file!Sheet!Cell of the value
+    explanation: str = ""  # the unit's «Giải trình» of the figure: why it is true (it settles nothing by itself)
 
 
 @dataclass(frozen=True)
 class Acceptance:
-    """An anomaly settled without a resubmission: this unit's figure `code`, at this value, is accepted as true.
-    `by` says who accepted it and why, as the report quotes it ("Sở Nội vụ: đơn vị xác nhận có khoản thu đột
-    xuất"); a unit's accepted explanation is one more source of the same record. A resubmitted figure of
+    """An anomaly settled without a resubmission: this unit's figure `code`, at this value, is accepted as true
+    `by` the city officer (who), for `reason`. Without a reason of its own an acceptance of an explained figure
+    quotes the unit's explanation: accepting a «Giải trình» is copying three cells. A resubmitted figure of
     another value is not covered: it is checked again."""
 
     unit: str
     code: str
     value: Any
-    by: str = ""
+    by: str = "Sở Nội vụ"
+    reason: str = ""
 
     def covers(self, a: Anomaly) -> bool:
         return (a.unit, a.code) == (self.unit, self.code) and _number(a.value) and _number(self.value) \
             and math.isclose(a.value, self.value, rel_tol=1e-9, abs_tol=1e-6)
+
+    def said(self, a: Anomaly) -> str:
+        """Who accepted it and why, as the report and the sheets quote it: "Sở Nội vụ chấp nhận: …", "Sở Nội vụ
+        chấp nhận giải trình của đơn vị: “…”"."""
+        if self.reason:
+            return f"{self.by} chấp nhận: {self.reason}"
+        if a.explanation:
+            return f"{self.by} chấp nhận giải trình của đơn vị: “{a.explanation}”"
+        return f"{self.by} chấp nhận"
 
 
 def hold(res, accepted: Iterable[Acceptance] = ()) -> list[tuple[Anomaly, str]]:
@@ -73,7 +84,7 @@ def hold(res, accepted: Iterable[Acceptance] = ()) -> list[tuple[Anomaly, str]]:
     for row in res.rows:
         row.held = {}
     for a in res.anomalies:
-        by = next((x.by for x in accepted if x.covers(a)), None)
+        by = next((x.said(a) for x in accepted if x.covers(a)), None)
         if by is not None:
             settled.append((a, by))
             continue
@@ -227,8 +238,8 @@ def history_findings(form: Form, store: Store, sub) -> list[Finding]:
     found = history(form, sub.unit_code, sub.unit_name or "", sub.period, sub.year, values,
                     store.history(sub.unit_code))
     return [Finding(HISTORY_CODE, WARNING, str(sub.path), sub.loc(a.code).sheet if sub.loc(a.code) else "",
-                    sub.loc(a.code).cell if sub.loc(a.code) else "", f"Bất thường so với các kỳ trước: {a.why}",
-                    HISTORY_CODE, {a.code: a.value}) for a in found]
+                    sub.loc(a.code).cell if sub.loc(a.code) else "", f"Bất thường so với các kỳ trước: {a.why}"
+                    + explain_note(a.code in sub.explanations), HISTORY_CODE, {a.code: a.value}) for a in found]
 
 
 def peers(form: Form, rows: list) -> list[Anomaly]:
@@ -276,10 +287,10 @@ def logic(form: Form, rows: list) -> list[Anomaly]:
             rule = rules.get(f.get("rule", ""))
             if rule is None:
                 continue
-            code = rule.leaves[0].code
+            code = flagged(rule)
+            why = f.get("message", "").partition(EXPLAIN_JOIN)[0]  # whether explained: the unit's row says
             out.append(Anomaly(row.unit.code, row.unit.name, "logic", code, form.field(code).label,
-                               row.value(code), rule.description, f.get("message", ""),
-                               row.values.get(code, (None, ""))[1]))
+                               row.value(code), rule.description, why, row.values.get(code, (None, ""))[1]))
     return out
 
 
@@ -295,6 +306,8 @@ def find(res, store: Store | None = None) -> list[Anomaly]:
             out += history(form, row.unit.code, row.unit.name, res.period, res.year, row.values,
                            store.history(row.unit.code))
     out += peers(form, rows)
+    said = {r.unit.code: r.explained for r in rows}
+    out = [replace(a, explanation=said[a.unit][a.code][0]) if a.code in said.get(a.unit, {}) else a for a in out]
     order = {r.unit.code: i for i, r in enumerate(res.rows)}
     kinds = list(KIND_VI)
     return sorted(out, key=lambda a: (order.get(a.unit, 0), kinds.index(a.kind)))

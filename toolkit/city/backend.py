@@ -95,8 +95,15 @@ MIGRATIONS: list[str | AddColumn | UtcTimes] = [
     # how a Nộp reached the city ("excel": the button, "trinh-duyet": the upload page) and the file's name as the
     # unit knows it: `file` of such a version is the server's own path, no business of anyone reading versions
     AddColumn("submission", "sent_by", "TEXT"), AddColumn("submission", "sent_name", "TEXT"),
+    # the unit's «Giải trình» of a figure, beside its values: the text and the cell it was typed in
+    """CREATE TABLE IF NOT EXISTS explanation (
+        submission_id INTEGER NOT NULL REFERENCES submission(id),
+        code TEXT NOT NULL, text TEXT NOT NULL, cell TEXT,
+        PRIMARY KEY (submission_id, code)
+    )""",
 ]
-READ_TABLES = ("submission", "value", "submit_attempt")  # what a reader needs (a keys-only store reads as empty)
+# what a reader needs (a keys-only store, or one an older baocao made, reads what it lacks as empty)
+READ_TABLES = ("submission", "value", "submit_attempt", "explanation")
 
 OUT_OF_TIME = "kho dữ liệu bận, không xong trong thời gian cho phép (chưa lưu gì)"
 _SQLITE_REASONS = {13: "ổ đĩa chứa kho dữ liệu đã đầy", 8: "kho dữ liệu chỉ cho đọc (không có quyền ghi)",

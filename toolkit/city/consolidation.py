@@ -112,6 +112,7 @@ def process_file(job: tuple[str, str | None]) -> dict[str, Any]:
     out.update(unit=sub.unit_code, unit_typed=as_text(typed.raw) if typed and typed.raw is not None else "",
                unit_name=sub.unit_name, period=sub.period, year=sub.year,
                version=sub.version, window_to=sub.window[1], values=values,
+               explained={c: (v.value, str(v.loc)) for c, v in sub.explanations.items()},
                findings=[f.as_dict() for f in report.findings],
                drift=[{"code": p.code, "where": str(p.loc), "message": p.message}
                       for p in sub.problems if p.code in DRIFT_CODES])
@@ -147,6 +148,7 @@ class UnitRow:
     rolled_from: list[str] = field(default_factory=list)  # SHA-256 of the shorter periods' files rolled up
     days_late: int = 0  # days after the deadline on the city's calendar: received late, or not in yet (overdue)
     held: dict[str, str] = field(default_factory=dict)  # code -> why it is held out until settled (HOLD_RULE)
+    explained: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (the unit's «Giải trình», cell)
 
     def value(self, code: str) -> Any:
         return self.values.get(code, (None, ""))[0]
@@ -199,6 +201,7 @@ class Consolidation:
     inferred: bool = False  # the period was not given but taken from the files
     anomalies: list[Anomaly] = field(default_factory=list)  # bất thường: logic, history (with a store), peers
     settled: list[tuple[Anomaly, str]] = field(default_factory=list)  # accepted anomalies, with who accepted why
+    accepted: list[Acceptance] = field(default_factory=list)  # what the city officer accepted (tong_hop.xlsm)
     deadline: date | None = None  # the period's deadline for every unit (None: a topical period, per unit)
     today: date | None = None  # the city's day units not in yet are overdue against
 
@@ -250,6 +253,22 @@ class Consolidation:
     def over_units(self, code: str) -> OverUnits | None:
         """A figure that does not add up (units: mean | median) over the counted units reporting it."""
         return over_units(self.form, self.rows, code)
+
+    def anomaly_state(self, a: Anomaly) -> str:
+        """Where an anomaly stands, as the «Bất thường» sheet and the city's page say it: who accepted it, or why
+        it is not counted yet (a «Giải trình» alone settles nothing: the city officer accepts it or not)."""
+        who = next((who for x, who in self.settled if (x.unit, x.code) == (a.unit, a.code)), None)
+        if who:
+            return who
+        row = next((r for r in self.rows if r.unit.code == a.unit), None)
+        if row is not None and not row.counted:
+            return "Không cộng: đơn vị có lỗi"
+        if a.explanation:
+            return "Chưa xử lý: đơn vị đã giải trình, chờ Sở Nội vụ xác minh; không cộng, không xếp hạng"
+        return "Chưa xử lý: đơn vị chưa giải trình; không cộng, không xếp hạng"
+
+    def settled_anomaly(self, a: Anomaly) -> bool:
+        return any((x.unit, x.code) == (a.unit, a.code) for x, _ in self.settled)
 
     @property
     def held(self) -> list[UnitRow]:
@@ -485,7 +504,8 @@ def _finish(result: Consolidation, accepted: list[Acceptance], today: date | Non
     for row in result.rows:
         if row.status == ST_MISSING and row.deadline and today > row.deadline:
             row.days_late = (today - row.deadline).days
-    result.settled = hold(result, accepted)
+    result.accepted = list(accepted)
+    result.settled = hold(result, result.accepted)
     result.totals = city_totals(result.form, result.rows)
 
 
@@ -501,7 +521,8 @@ def regional(res: Consolidation, form: Form) -> Consolidation:
     overdue = {r.unit.code: r.days_late for r in res.rows}  # against the national run's day
     for row in part.rows:
         row.days_late = overdue.get(row.unit.code, row.days_late)
-    part.settled = hold(part, [Acceptance(a.unit, a.code, a.value, who) for a, who in res.settled])
+    part.accepted = res.accepted
+    part.settled = hold(part, part.accepted)
     part.totals = city_totals(form, part.rows)
     return part
 
@@ -530,7 +551,7 @@ def _as_stored(res: dict) -> Stored:
     findings = res["findings"]
     return Stored(0, res["unit"], res["unit_name"] or "", res["period"], res["year"], 0, res["name"], res["hash"],
                   res["received"], cells_with(findings, ERROR), cells_with(findings, WARNING), findings,
-                  res["values"])
+                  res["values"], res["explained"])
 
 
 def _newest(results: list[dict], year: int) -> dict[tuple[str, str], Stored]:
@@ -576,7 +597,7 @@ def _assemble(form: Form, label: str, year: int, results: list[dict], due: date 
     for code, res in chosen.items():
         row = rows[code]
         row.file, row.path, row.received, row.file_hash = res["name"], res["path"], res["received"], res["hash"]
-        row.values, row.findings = res["values"], res["findings"]
+        row.values, row.findings, row.explained = res["values"], res["findings"], res["explained"]
         row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
         row.deadline = unit_deadline(form, res["window_to"], due)
         if copies[code] > 1:
@@ -595,7 +616,7 @@ def _set_status(row: UnitRow) -> None:
 
 def _fill_row(row: UnitRow, stored: Stored, form: Form, due: date | None, note: str = "") -> None:
     row.file, row.path, row.received, row.file_hash = stored.file, stored.file, stored.received_at, stored.file_hash
-    row.values, row.findings = stored.values, stored.findings
+    row.values, row.findings, row.explained = stored.values, stored.findings, stored.explained
     row.errors, row.warnings = cells_with(row.findings, ERROR), cells_with(row.findings, WARNING)
     row.deadline = unit_deadline(form, stored.values.get("DEN_NGAY", (None,))[0], due)
     row.note = note

@@ -92,7 +92,7 @@ def from_grid(grid: Mapping[str, list[list[Any]]], form: Form, name: str = "tong
                                   "(như ở sheet «Bất thường» của sổ tổng hợp) và giá trị là số", path=name)
             why = as_text(_cell(row, cols.get("Lý do chấp nhận")) or "").strip()
             who = as_text(_cell(row, cols.get("Người chấp nhận")) or "").strip() or "Sở Nội vụ"
-            book.accepted.append(Acceptance(unit, code, value, f"{who} chấp nhận" + (f": {why}" if why else "")))
+            book.accepted.append(Acceptance(unit, code, value, who, why))
     return book
 
 

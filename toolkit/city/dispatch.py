@@ -1,8 +1,9 @@
 """The city's reminder dispatch (`bao-cao --loai don-doc`): a công văn đôn đốc, a writer of a `Consolidation`.
 
 It chases, from the same consolidation as the city report, the units not in yet (days overdue), those whose
-file or Nộp was refused for its errors (how many), and those with anomalies held out until explained (which
-figure, why); it states the period's deadline and the new one, and is addressed to exactly those units.
+file or Nộp was refused for its errors (how many), and those with anomalies held out and not yet explained in
+the workbook's «Giải trình» column (which figure, why: one the unit explained waits for the city officer's
+acceptance, not for the unit); it states the period's deadline and the new one, and is addressed to exactly those units.
 """
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ def chase(res: Consolidation, tried: dict[str, tuple[datetime, int, int]] | None
         name(r)
     counted = {r.unit.code: r for r in res.rows if r.counted}
     settled = {(a.unit, a.code) for a, _ in res.settled}
-    for a in res.anomalies:
-        if a.unit in counted and (a.unit, a.code) not in settled:
+    for a in res.anomalies:  # an explained one waits for the city officer, not for the unit: not chased
+        if a.unit in counted and (a.unit, a.code) not in settled and not a.explanation:
             out.anomalies.append(f"{a.unit_name} – {lower_first(a.label)}: {_why(a)}")
             name(counted[a.unit])
     return out
@@ -94,7 +95,8 @@ def body(res: Consolidation, who: Chase, due: date) -> list[str]:
             out.append(f"{i}. {head} ({num(len(items))} "
                        f"{'số liệu' if items is who.anomalies else 'đơn vị'}): " + "; ".join(items) + ".")
     out.append(f"Sở Nội vụ đề nghị Ủy ban nhân dân các đơn vị nêu trên khẩn trương gửi phiếu số liệu, sửa các lỗi "
-               f"và gửi lại, gửi văn bản giải trình các số liệu bất thường trước ngày "
+               f"và gửi lại, giải trình các số liệu bất thường (ghi lý do ở cột “Giải trình” cùng dòng của số liệu "
+               f"trong phiếu rồi gửi lại phiếu) hoặc sửa số liệu nếu nhầm trước ngày "
                f"{fmt_date(due)}. Quá thời hạn này, Sở Nội vụ sẽ tổng hợp, báo cáo Ủy ban nhân dân thành phố các "
                f"đơn vị chưa thực hiện; số liệu có lỗi hoặc bất thường chưa được xác minh không được tổng hợp.")
     return out

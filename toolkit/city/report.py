@@ -106,7 +106,7 @@ def anomaly_paragraph(res: Consolidation) -> str:
     text = ""
     if held:
         units = {a.unit for a in held}
-        items = "; ".join(f"{a.unit_name} – {lower_first(a.label)}: {_why(a)}" for a in held)
+        items = "; ".join(f"{a.unit_name} – {lower_first(a.label)}: {_why(a)}" + _explained(a) for a in held)
         text = (f"Có {num(len(held))} số liệu bất thường của {num(len(units))} đơn vị (đúng các phép kiểm tra nhưng "
                 f"khác xa các kỳ trước, các đơn vị cùng loại hoặc các số liệu liên quan) chưa được xác minh: {items}. "
                 f"{HOLD_RULE}")
@@ -114,6 +114,11 @@ def anomaly_paragraph(res: Consolidation) -> str:
         text += (" " if text else "") + "Số liệu bất thường đã được xác minh, chấp nhận và tổng hợp như số liệu " \
             "khác: " + "; ".join(f"{a.unit_name} – {lower_first(a.label)} ({who})" for a, who in accepted) + "."
     return text
+
+
+def _explained(a) -> str:
+    """What the unit said of a figure still held, as the report quotes it (not yet accepted: no more than that)."""
+    return f" (đơn vị giải trình: “{a.explanation}”, Sở Nội vụ đang xác minh)" if a.explanation else ""
 
 
 def _why(a) -> str:

@@ -48,6 +48,7 @@ class Stored:
     warnings: int
     findings: list[dict] = field(default_factory=list)
     values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    explained: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (the unit's «Giải trình», cell)
     sent_by: str | None = None  # a Nộp: "excel" (the button) or "trinh-duyet" (the upload page); None: a folder's
     sent_name: str = ""  # a Nộp: the file's name as the unit knows it (the workbook's in Excel, the browser's)
 
@@ -89,7 +90,7 @@ class Store:
 
     def add(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
             file: str, file_hash: str, received_at: datetime | None, findings: list[dict] = (),
-            form_version: str | None = None) -> tuple[int, bool]:
+            form_version: str | None = None, explained: dict[str, tuple[str, str]] | None = None) -> tuple[int, bool]:
         """Store one submission; (version, True) when new, (existing version, False) when already stored."""
         key = (unit, period, year)
         with self.db.write(_lock(key)) as db:
@@ -109,12 +110,14 @@ class Store:
                        "AND version >= ?", (*key, version))  # negative first: UNIQUE holds at every row
             db.execute("UPDATE submission SET version = -version WHERE unit=? AND period=? AND year=? "
                        "AND version < 0", key)
-            self._insert(key, version, unit_name, values, file, file_hash, received_at, findings, form_version)
+            self._insert(key, version, unit_name, values, file, file_hash, received_at, findings, form_version,
+                         explained=explained)
             return version, True
 
     def receive(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
-                file: str, file_hash: str, findings: list[dict] = (),
-                form_version: str | None = None, sent: tuple[str, str] = ("", "")) -> tuple[int, datetime, bool]:
+                file: str, file_hash: str, findings: list[dict] = (), form_version: str | None = None,
+                sent: tuple[str, str] = ("", ""),
+                explained: dict[str, tuple[str, str]] | None = None) -> tuple[int, datetime, bool]:
         """Store one submission received now (a Nộp): (version, time received, new). The version and the
         time are taken inside the write transaction, so receipts are 1..N in the order they were given
         and each equals what is stored; the same content again gets the receipt already given. `sent`: how it
@@ -130,7 +133,7 @@ class Store:
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
                                  "AND year=?", key).fetchone()[0]
             self._insert(key, version, unit_name, values, file, file_hash, received, findings, form_version,
-                         receipt=True, sent=sent)
+                         receipt=True, sent=sent, explained=explained)
             return version, received, True
 
     def _same(self, key: tuple[str, str, int], file_hash: str) -> tuple[int, str] | None:
@@ -139,7 +142,8 @@ class Store:
 
     def _insert(self, key: tuple[str, str, int], version: int, unit_name: str, values: dict[str, tuple[Any, str]],
                 file: str, file_hash: str, received_at: datetime | None, findings: list[dict],
-                form_version: str | None, receipt: bool = False, sent: tuple[str, str] = ("", "")) -> None:
+                form_version: str | None, receipt: bool = False, sent: tuple[str, str] = ("", ""),
+                explained: dict[str, tuple[str, str]] | None = None) -> None:
         errors = sum(f["severity"] == "error" for f in findings)
         sid = self.db.execute(
             "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
@@ -154,6 +158,9 @@ class Store:
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind
             rows = [(s, c, k, self.db.number(x) if k == "n" else x, cell) for s, c, k, x, cell in rows]
         self.db.insert("value", ("submission_id", "code", "kind", "value", "cell"), rows)
+        if explained:
+            self.db.insert("explanation", ("submission_id", "code", "text", "cell"),
+                           [(sid, code, text, cell) for code, (text, cell) in explained.items()])
 
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings, sent_by,
@@ -164,6 +171,9 @@ class Store:
         for code, kind, value, cell in self.db.execute(
                 "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
             s.values[code] = (_decode(kind, value), cell or "")
+        for code, text, cell in self.db.execute("SELECT code, text, cell FROM explanation WHERE submission_id=?",
+                                                (sid,)):
+            s.explained[code] = (text, cell or "")
         return s
 
     @property
@@ -291,9 +301,14 @@ def rollup(form: Form, period: str, year: int, comps: list[Stored | None]) -> St
     values["DEN_NGAY"] = last.values.get("DEN_NGAY", (None, ""))
     findings = [f for c in comps for f in c.findings]
     received = max((c.received_at for c in comps if c.received_at), default=None)
+    explained = {}  # a figure of the long period explained by what its parts said, each under its period
+    for code in dict.fromkeys(code for c in comps for code in c.explained):
+        said = [(c, c.explained[code]) for c in comps if code in c.explained]
+        explained[code] = ("; ".join(f"{c.period}: {text}" for c, (text, _) in said),
+                           " + ".join(f"{c.file}!{cell}" for c, (_, cell) in said))
     return Stored(0, last.unit, last.unit_name, label, year, 0,
                   " + ".join(c.file for c in comps), "+".join(c.file_hash[:12] for c in comps),
-                  received, sum(c.errors for c in comps), sum(c.warnings for c in comps), findings, values)
+                  received, sum(c.errors for c in comps), sum(c.warnings for c in comps), findings, values, explained)
 
 
 def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]]]:
@@ -311,7 +326,7 @@ def save_consolidation(path: Path | str, res) -> tuple[int, list[tuple[str, str]
                 continue
             try:
                 new += db.add(f["unit"], f["unit_name"] or "", f["period"], f["year"], f["values"], f["name"],
-                              f["hash"], f["received"], f["findings"], f["version"])[1]
+                              f["hash"], f["received"], f["findings"], f["version"], f["explained"])[1]
             except data_errors() as exc:
                 log_failure(exc, f"store {f['path']}")
                 failed.append((f["path"], "có giá trị kho dữ liệu không chứa được (chi tiết trong nhật ký)"))

@@ -92,6 +92,12 @@ def changes(form: Form, old: Stored, new: Stored) -> list[Change]:
         f = form.field(code)
         out.append(Change(code, f.label if f else code, _cell(b_cell or a_cell), shown_value(a, form, code),
                           shown_value(b, form, code)))
+    for code in sorted(old.explained.keys() | new.explained.keys(), key=lambda c: (order.get(c, len(order)), c)):
+        (a, a_cell), (b, b_cell) = old.explained.get(code, (None, "")), new.explained.get(code, (None, ""))
+        if a != b:  # a unit resubmitting only to explain a flagged figure changed this and nothing else
+            f = form.field(code)
+            out.append(Change(code, f"Giải trình của «{f.label if f else code}»", _cell(b_cell or a_cell),
+                              f"“{a}”" if a else EMPTY, f"“{b}”" if b else EMPTY))
     return out
 
 

@@ -153,6 +153,8 @@ def _status_sheet(ws, res: Consolidation, fmt: _F) -> None:
               ("Có lỗi (số liệu không được cộng)", res.received - res.counted, fmt.number),
               (f"Số liệu bất thường (sheet «{SHEET_ANOMALIES}»)", len(res.anomalies), fmt.number),
               ("Bất thường chưa xử lý (không được cộng)", len(res.anomalies) - len(res.settled), fmt.number),
+              ("Trong đó: đơn vị đã giải trình, chờ xác minh",
+               sum(bool(a.explanation) and not res.settled_anomaly(a) for a in res.anomalies), fmt.number),
               ("Hạn nộp chung của kỳ", res.deadline, fmt.date_label))
     for i, (name, n, f) in enumerate(totals):  # the label spans two columns so it is never cut
         ws.merge_range(1 + i, 1, 1 + i, 2, name, fmt.label)
@@ -388,13 +390,14 @@ def _findings_sheet(ws, res: Consolidation, fmt: _F) -> None:
 def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
     ws.write_string(0, 0, f"SỐ LIỆU BẤT THƯỜNG — {period_year(res.period, res.year).upper()}", fmt.title)
     heads = ("STT", "Mã ĐVHC", "Tên đơn vị", "Chỉ tiêu", "Giá trị", "So với", "Vì sao", "Cách so sánh",
-             "Ô nguồn", "Mã chỉ tiêu", "Xử lý")
-    widths = (4, 7, _name_width(res), 16, 10, 16, 28, 10, 20, 11, 14)  # a link wraps in its cell
+             "Ô nguồn", "Mã chỉ tiêu", "Giải trình của đơn vị", "Xử lý")
+    widths = (4, 7, _name_width(res), 14, 10, 14, 24, 9, 16, 10, 20, 14)  # a link wraps in its cell
     _note(ws, 1, "Số liệu đúng mọi phép cộng nhưng khó có thật: hỏi lại đơn vị. Đây là cảnh báo, không "
-                          "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
-                          f"tiêu, Giá trị vào sheet «{SHEET_ACCEPTED}» của tệp tong_hop.xlsm rồi tổng hợp lại. Bấm "
-                          "vào ô nguồn để mở đúng ô của phiếu.", widths, fmt)
-    settled = {(a.unit, a.code): who for a, who in res.settled}
+                          "phải lỗi: phiếu vẫn hợp lệ. " + HOLD_RULE + " Đơn vị giải trình ở cột «Giải trình» của "
+                          "phiếu; giải trình chưa phải là chấp nhận. Đã xác minh là đúng thì chép Mã ĐVHC, Mã chỉ "
+                          f"tiêu, Giá trị vào sheet «{SHEET_ACCEPTED}» của tệp tong_hop.xlsm rồi tổng hợp lại (để "
+                          "trống «Lý do chấp nhận» thì báo cáo dẫn lời giải trình của đơn vị). Bấm vào ô nguồn để "
+                          "mở đúng ô của phiếu.", widths, fmt)
     _table(ws, 2, heads, widths, fmt)
     rows = {r.unit.code: r for r in res.rows}
     for i, a in enumerate(res.anomalies, start=1):
@@ -408,11 +411,11 @@ def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
             _write(ws, r, c, v, f)
         _source_link(ws, r, 8, source, row.path if row else "", a.source, out, fmt)
         ws.write_string(r, 9, a.code, fmt.text)
-        state = settled.get((a.unit, a.code)) or ("Không cộng: đơn vị có lỗi" if row and not row.counted
-                                                  else "Chưa xử lý: không cộng, không xếp hạng")
-        ws.write_string(r, 10, state, fmt.wrap if (a.unit, a.code) in settled else fmt.held_text)
+        ws.write_string(r, 10, a.explanation or "(chưa giải trình)", fmt.wrap)
+        state = res.anomaly_state(a)
+        ws.write_string(r, 11, state, fmt.wrap if res.settled_anomaly(a) else fmt.held_text)
         _fit_row(ws, r, [(a.label, widths[3]), (a.compared, widths[5]), (a.why, widths[6]),
-                         (f"{source}!{a.source}", widths[8])])
+                         (f"{source}!{a.source}", widths[8]), (a.explanation, widths[10]), (state, widths[11])])
     if res.anomalies:
         ws.autofilter(2, 0, 2 + len(res.anomalies), len(heads) - 1)
 

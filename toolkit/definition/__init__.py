@@ -10,5 +10,6 @@ __getattr__, __all__ = exports(__name__, {
     "layout": ("layout",),
     "rules": ("BinOp", "Compare", "ListSum", "Missing", "Node", "Num", "Outcome", "Ref", "Rule", "evaluate",
               "linear", "load_rules", "refs", "value_of"),
-    "rulebook": ("BUTTON_ONLY", "Check", "RATIO_SLIP", "ROW_CHECKS", "checks", "leaf_label"),
+    "rulebook": ("BUTTON_ONLY", "Check", "EXPLAIN_JOIN", "RATIO_SLIP", "ROW_CHECKS", "checks", "explain_note",
+                 "flagged", "leaf_label"),
 })

@@ -91,7 +91,8 @@ CATALOGUE: dict[str, Code] = {c.code: c for c in (
          "Hồ sơ từ kỳ trước chuyển sang ({now}) phải bằng hồ sơ đang giải quyết cuối kỳ trước ({before}, {where})",
          "Đối chiếu với phiếu kỳ trước đã gửi"),
     Code("bat-thuong-lich-su", WARNING, "Bất thường so với các kỳ trước", "{message}",
-         "Xem lại số liệu và đơn vị tính; nếu đúng, ghi rõ lý do ở cột ghi chú để thành phố không hỏi lại"),
+         "Xem lại số liệu và đơn vị tính; nếu đúng, ghi rõ lý do ở cột «Giải trình» cùng dòng của sheet «Số liệu» "
+         "để Sở Nội vụ xác minh, chấp nhận"),
     Code("kiem-tra-that-bai", ERROR, "Không kiểm tra được",
          "Không kiểm tra được tệp này do lỗi của phần mềm; hãy báo cho người quản trị",
          "Gửi tệp cho người quản trị kèm nhật ký (chạy lại với --chi-tiet)"),

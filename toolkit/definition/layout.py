@@ -14,6 +14,9 @@ SHEET_LISTS = "Danh mục"
 HEAD_CODE = "Mã"
 HEAD_VALUE = "Giá trị"
 HEAD_NOTE = "Ghi chú"
+# The unit's word to the city on a figure flagged «bất thường» (a real but unusual value), beside it in its row:
+# where the Kiểm tra sheet's link lands. Never printed in the unit's reports (a note may be quoted there).
+HEAD_EXPLAIN = "Giải trình"
 
 STAMP_FORM = "Mã biểu mẫu"
 STAMP_VERSION = "Phiên bản"
@@ -23,7 +26,7 @@ HEADER_ROW = 3  # 0-based row index of the column headers
 LIST_HEADER_ROW = 2  # 0-based row of the Excel Table header on list sheets
 
 META_COLUMNS = (HEAD_CODE, "Nội dung", HEAD_VALUE, "Hướng dẫn nhập")
-DATA_COLUMNS = (HEAD_CODE, "STT", "Chỉ tiêu", "Đơn vị tính", HEAD_VALUE, HEAD_NOTE)
+DATA_COLUMNS = (HEAD_CODE, "STT", "Chỉ tiêu", "Đơn vị tính", HEAD_VALUE, HEAD_NOTE, HEAD_EXPLAIN)
 
 LIST_MAX_ROWS = 2000  # rows of a list table the Kiểm tra formulas look at
 DATA_MAX_ROW = 1000  # last Số liệu row the Kiểm tra formulas look at
@@ -48,3 +51,11 @@ def data_value_range() -> str:
     col = DATA_COLUMNS.index(HEAD_VALUE)
     return (f"'{SHEET_DATA}'!{xl_rowcol_to_cell(HEADER_ROW + 1, col, True, True)}:"
             f"{xl_rowcol_to_cell(DATA_MAX_ROW, col, True, True)}")
+
+
+def explain_cell(value_cell: str) -> str:
+    """The «Giải trình» cell of the Số liệu row whose value is at `value_cell` (A1, "$E$57" or "E57")."""
+    from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+    row, _ = xl_cell_to_rowcol(value_cell.replace("$", ""))
+    return xl_rowcol_to_cell(row, DATA_COLUMNS.index(HEAD_EXPLAIN))

@@ -52,6 +52,22 @@ BUTTON_ONLY = (
 
 RATIO_SLIP = 0.1  # percentage points: a rounding slip (warning) rather than a wrong figure (error)
 
+# What a warning on a figure flagged «bất thường» ends with: whether the unit has written why it is true in the
+# figure's «Giải trình» cell (layout.HEAD_EXPLAIN). The checker, `kiem-tra --kho` and the Kiểm tra sheet's formula
+# say these words; the city cuts them off at EXPLAIN_JOIN, its «Bất thường» sheet quoting the text itself.
+EXPLAIN_JOIN = " — "
+EXPLAIN_STATE = {True: "đơn vị đã giải trình",
+                 False: "chưa giải trình: số liệu đúng thì ghi lý do ở cột «Giải trình» cùng dòng của sheet «Số liệu»"}
+
+
+def explain_note(explained: bool) -> str:
+    return EXPLAIN_JOIN + EXPLAIN_STATE[explained]
+
+
+def flagged(rule: Rule) -> str:
+    """The figure a plausibility rule flags: its first value (CV_TINH_GIAN of CV_TINH_GIAN <= 0.2 * …)."""
+    return rule.leaves[0].code
+
 # A rule said as a sentence: comparisons and operations in words, every value by its name in the sheets.
 _SAID = {"==": "bằng", "!=": "khác", "<=": "không lớn hơn", ">=": "không nhỏ hơn", "<": "nhỏ hơn", ">": "lớn hơn"}
 _SAID_DATE = {"<=": "không sau", ">=": "không trước", "<": "trước", ">": "sau", "==": "trùng", "!=": "khác"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from toolkit.definition import BUTTON_ONLY, RATIO_SLIP, ROW_CHECKS, Check, Form, checks, leaf_label, refs
+from toolkit.definition import BUTTON_ONLY, RATIO_SLIP, ROW_CHECKS, Check, Form, checks, flagged, leaf_label, refs
 from toolkit.definition import layout as L
 from toolkit.excel import formulas as X
 
@@ -198,6 +198,14 @@ def _name_link(names, code: str) -> str:
     return X.name_link(*names[code])
 
 
+def _explained(names, rule) -> str:
+    """The «Giải trình» cell beside the figure a plausibility rule flags ("" for another rule)."""
+    if not rule.plausibility:
+        return ""
+    sheet, cell = names[flagged(rule)]
+    return f"'{sheet}'!{L.explain_cell(cell)}"
+
+
 def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[str, str, str]:
     """(verdict, message, link) expressions of one row of the sheet."""
     v = _verdict_cell(r)
@@ -208,7 +216,7 @@ def _formulas(check: Check, form: Form, names, ranges, span, r: int) -> tuple[st
         rule = check.rule
         cells = {k: xl_rowcol_to_cell(r, c, col_abs=True) for k, c in HIDDEN.items()}
         parts = X.rule_cells(rule, ranges, form, {x: leaf_label(x, form) for x in refs(rule.tree)} if rule.tree
-                             else {}, cells)
+                             else {}, cells, _explained(names, rule))
         first = rule.fields[0] if rule.fields else next(iter(check.inputs), None)
         return parts["verdict"], parts["message"], _name_link(names, first) if first else ""
     if check.kind == "ratio":

@@ -8,7 +8,7 @@ whatever the language of the officer's Excel.
 """
 from __future__ import annotations
 
-from toolkit.definition import BinOp, Compare, Field, Form, ListSum, Node, Num, Ref, Rule, linear, refs
+from toolkit.definition import BinOp, Compare, Field, Form, ListSum, Node, Num, Ref, Rule, explain_note, linear, refs
 
 EPS = "1E-9"
 OK, SKIP = "ĐẠT", "CHƯA ĐỦ SỐ LIỆU"
@@ -210,13 +210,17 @@ def template(text: str, rule: Rule, ranges, form: Form, cells: dict[str, str]) -
 # Each returns Excel expressions (without "=") for the verdict and the message; `v` is the verdict cell.
 
 
-def rule_cells(rule: Rule, ranges, form: Form, labels: dict[Node, str], cells: dict[str, str]) -> dict[str, str]:
-    """Formulas of a rule's row: its hidden outcome, left, right and d cells, its verdict and message."""
+def rule_cells(rule: Rule, ranges, form: Form, labels: dict[Node, str], cells: dict[str, str],
+               explained: str = "") -> dict[str, str]:
+    """Formulas of a rule's row: its hidden outcome, left, right and d cells, its verdict and message. A
+    plausibility rule's message says whether the «Giải trình» cell `explained` of its figure holds a text."""
     o = cells["outcome"]
     out = {"outcome": outcome(rule, ranges, form, cells),
            "verdict": (f'IF({o}="ok",{q(OK)},IF({o}="skip",{q(SKIP)},IF({o}="blank",{q(WARN)},'
                        f'{q(FAIL[rule.severity])})))')}
     fail = template(rule.message, rule, ranges, form, cells)
+    if rule.plausibility and explained:
+        fail = join(fail, f'IF(LEN(TRIM(CLEAN({explained}&"")))>0,{q(explain_note(True))},{q(explain_note(False))})')
     message = fail
     if rule.tree is not None:
         out["left"] = expr(rule.tree.left, ranges, form)

@@ -151,7 +151,7 @@ def _write(form: Form, tmp: Path, data: dict[str, Any], extra, cached: Cached | 
     _guide(wb.add_worksheet(L.SHEET_GUIDE, FittedSheet), form, fmt)
     _meta(wb, wb.add_worksheet(L.SHEET_META, FormulaSheet), form, fmt, data.get("thong_tin") or {})
     _data(wb, wb.add_worksheet(L.SHEET_DATA, FormulaSheet), form, fmt, data.get("so_lieu") or {},
-          data.get("ghi_chu") or {})
+          data.get("ghi_chu") or {}, data.get("giai_trinh") or {})
     rows_written = {}
     for lst in form.lists:
         rows = (data.get("danh_sach") or {}).get(lst.id) or []
@@ -203,7 +203,9 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
         ("1. Sheet «Thông tin chung»: chọn mã và tên đơn vị, kỳ báo cáo, năm, khoảng thời gian lấy số liệu "
          "và thông tin người ký.", fmt.text),
         ("2. Sheet «Số liệu»: mỗi dòng một chỉ tiêu; chỉ nhập vào cột «Giá trị» (ô nền xanh). "
-         "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không.", fmt.text),
+         "Để trống chỉ tiêu không có số liệu; nhập 0 khi số liệu bằng không. Cột «Ghi chú» là ghi chú của đơn vị "
+         "(báo cáo có thể dẫn lại); cột «Giải trình» gửi Sở Nội vụ lý do của số liệu bị cảnh báo bất thường mà đúng (ví dụ "
+         "khoản thu đột xuất, đợt tuyển dụng lớn), không in trong báo cáo.", fmt.text),
         ("3. Số nhập bằng bàn phím như bình thường; tỷ lệ phần trăm gõ 99,2 hoặc 99,2% đều được (ô tự thêm dấu %). "
          "Số tiền tính bằng triệu đồng.", fmt.text),
         ("4. Các sheet " + ", ".join(f"«{lst.sheet}»" for lst in form.lists) + " là các bảng: "
@@ -215,7 +217,9 @@ def _guide(ws, form: Form, fmt: _Formats) -> None:
          "«tính đến ngày …»; chỉ ghi Từ ngày: «từ ngày … đến nay»).", fmt.text),
         ("5. Sheet «Kiểm tra» tự động đối chiếu số liệu (ví dụ tổng hồ sơ tiếp nhận = trong kỳ + từ kỳ trước), "
          "tô đỏ ô sai ở các sheet nhập; ô thành phần để trống được hiểu là chưa biết, sheet nói cần bao nhiêu. "
-         "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại và ghi chú nếu đúng.", fmt.text),
+         "Xử lý hết các dòng «LỖI» trước khi gửi; dòng «CẢNH BÁO» cần xem lại. Số liệu bất thường (cột «Mức độ») "
+         "mà đúng thì ghi lý do ở cột «Giải trình» cùng dòng của sheet «Số liệu»: số liệu đó chỉ được cộng vào số "
+         "liệu chung của thành phố khi Sở Nội vụ đã xác minh, chấp nhận.", fmt.text),
         ("6. Không đổi tên sheet, không xóa cột «Mã» và không sửa mã chỉ tiêu: phần mềm tổng hợp "
          "tìm số liệu theo mã.", fmt.text),
         ("7. Gửi tệp về Sở Nội vụ đúng hạn; mỗi đơn vị một tệp cho mỗi kỳ báo cáo.", fmt.text),
@@ -270,19 +274,22 @@ def _meta(wb, ws, form: Form, fmt: _Formats, values: dict) -> None:
     _protect(ws)
 
 
-def _data(wb, ws, form: Form, fmt: _Formats, values: dict, notes: dict) -> None:
-    _header(ws, "SỐ LIỆU BÁO CÁO", "Chỉ nhập vào cột «Giá trị»; cột «Mã» dùng để tổng hợp, không sửa",
-            L.DATA_COLUMNS, (20, 7, 62, 13, 16, 40), fmt)
+def _data(wb, ws, form: Form, fmt: _Formats, values: dict, notes: dict, explained: dict) -> None:
+    # Ghi chú and Giải trình share what Ghi chú alone had, so the sheet still prints one page wide above 9 pt
+    _header(ws, "SỐ LIỆU BÁO CÁO", "Nhập vào cột «Giá trị»; số liệu bất thường mà đúng: ghi lý do ở cột «Giải trình»; "
+            "không sửa cột «Mã»",
+            L.DATA_COLUMNS, (20, 7, 62, 13, 16, 28, 30), fmt)
+    last = len(L.DATA_COLUMNS) - 1
     r = L.HEADER_ROW + 1
     for s in form.sections:
         ws.write_blank(r, 0, None, fmt.section)
         ws.write_string(r, 1, s.stt, fmt.section)
-        ws.merge_range(r, 2, r, 5, s.label.upper(), fmt.section)
+        ws.merge_range(r, 2, r, last, s.label.upper(), fmt.section)
         r += 1
         for g in s.groups:
             ws.write_blank(r, 0, None, fmt.group)
             ws.write_string(r, 1, g.stt, fmt.group)
-            ws.merge_range(r, 2, r, 5, g.label, fmt.group)
+            ws.merge_range(r, 2, r, last, g.label, fmt.group)
             r += 1
             for f in g.indicators:
                 ws.write_string(r, 0, f.code, fmt.code)
@@ -291,6 +298,7 @@ def _data(wb, ws, form: Form, fmt: _Formats, values: dict, notes: dict) -> None:
                 ws.write_string(r, 3, f.unit, fmt.center)
                 write_value(ws, r, 4, f, values.get(f.code), fmt.input[f.type])
                 write_value(ws, r, 5, Field("", "", type="text"), notes.get(f.code), fmt.input["text"])
+                write_value(ws, r, 6, Field("", "", type="text"), explained.get(f.code), fmt.input["text"])
                 ws.data_validation(r, 4, r, 4, validation(f))
                 wb.define_name(f.code, f"='{L.SHEET_DATA}'!{xl_rowcol_to_cell(r, 4, True, True)}")
                 r += 1

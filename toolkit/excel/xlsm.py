@@ -360,7 +360,8 @@ def _accepted_sheet(wb, fp: dict) -> None:
     ws = _officer_sheet(wb, fp, SHEET_ACCEPTED, (12, 20, 16, 70, 24), ACCEPTED_HEADS,
                         "SỐ LIỆU BẤT THƯỜNG ĐÃ XÁC MINH, CHẤP NHẬN",
                         "Chép Mã ĐVHC, Mã chỉ tiêu và Giá trị từ sheet «Bất thường» của sổ tổng hợp khi đã xác minh "
-                        "số liệu là đúng; lần tổng hợp sau số liệu đó được cộng. Đơn vị nộp lại giá trị khác thì "
+                        "số liệu là đúng; lần tổng hợp sau số liệu đó được cộng. Chấp nhận giải trình của đơn vị thì "
+                        "để trống «Lý do chấp nhận»: báo cáo dẫn lời giải trình. Đơn vị nộp lại giá trị khác thì "
                         "giá trị mới được kiểm tra lại.")
     for r in range(4, 4 + CONTENT_ROWS):
         for c in range(len(ACCEPTED_HEADS)):

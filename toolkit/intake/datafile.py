@@ -9,7 +9,7 @@ import yaml
 from toolkit.definition import Form, nfc
 from toolkit.errors import BaocaoError, os_reason
 
-KEYS = ("thong_tin", "so_lieu", "ghi_chu", "danh_sach")
+KEYS = ("thong_tin", "so_lieu", "ghi_chu", "giai_trinh", "danh_sach")
 
 
 def _nfc(value: Any) -> Any:
@@ -40,7 +40,7 @@ def load_data(path: Path | str, form: Form) -> dict[str, Any]:
     codes = {i.code for i in form.indicators}
     problems += [f"thong_tin: mã «{k}» không có trong biểu mẫu" for k in (data.get("thong_tin") or {})
                  if k not in meta]
-    for key in ("so_lieu", "ghi_chu"):
+    for key in ("so_lieu", "ghi_chu", "giai_trinh"):
         problems += [f"{key}: mã «{k}» không có trong biểu mẫu" for k in (data.get(key) or {})
                      if k not in codes]
     for list_id, rows in (data.get("danh_sach") or {}).items():

@@ -295,13 +295,14 @@ def _problem(sub: Submission, code: str, loc: Loc, field: str = "", /, **fields)
 def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Submission,
                   target: dict[str, Value], note_col: bool) -> None:
     """Read one value per field, located by its code in the "Mã" column."""
-    wanted = (L.HEAD_CODE, L.HEAD_VALUE, L.HEAD_NOTE) if note_col else (L.HEAD_CODE, L.HEAD_VALUE)
+    wanted = (L.HEAD_CODE, L.HEAD_VALUE, L.HEAD_NOTE, L.HEAD_EXPLAIN) if note_col else (L.HEAD_CODE, L.HEAD_VALUE)
     found = sheet.find_header(wanted)
     if found is None or L.HEAD_VALUE not in found[1]:
         raise BaocaoError(f"sheet «{sheet.name}» thiếu dòng tiêu đề có cột «{L.HEAD_CODE}» và "
                           f"«{L.HEAD_VALUE}»", path=str(sub.path), code="sai-bieu-mau")
     head, cols = found
     code_col, value_col, note = cols[L.HEAD_CODE], cols[L.HEAD_VALUE], cols.get(L.HEAD_NOTE)
+    explain = cols.get(L.HEAD_EXPLAIN)  # a workbook made before the column reads as explaining nothing
     by_code = {f.code: f for f in fields}
     last = len(sheet.rows)  # a merge can reach row 1,048,576: only the rows read matter
     merged_rows = {r for (r0, c0), (r1, c1) in sheet.merged if c0 <= value_col <= c1
@@ -334,10 +335,28 @@ def _values_sheet(sheet: _Sheet, fields: tuple[Field, ...], form: Form, sub: Sub
                 text = xml_safe(text)
             if isinstance(text, str) and text.strip():
                 sub.notes[code] = nfc(text).strip()
+        if explain is not None:
+            _explanation(sheet, r, explain, code, sub)
     for f in fields:
         if f.code not in target:
             _problem(sub, "thieu-chi-tieu", Loc(sheet.name, "A1"), f.code, code=f.code, label=f.label,
                      sheet=sheet.name)
+
+
+def _explanation(sheet: _Sheet, r: int, c: int, code: str, sub: Submission) -> None:
+    """The «Giải trình» of the figure `code` (row r): any text the cell shows, spaces and line breaks aside, as
+    the Kiểm tra sheet's LEN(TRIM(CLEAN(…))) tells it."""
+    raw = sheet.cell(r, c)
+    if raw in ("", None):
+        return
+    text = as_text(raw)
+    if NOT_XML.search(text):
+        _problem(sub, "ky-tu-dieu-khien", sheet.loc(r, c), code, label=f"Giải trình của {code}",
+                 chars=char_names(text))
+        text = xml_safe(text)
+    text = " ".join(text.split())
+    if text:
+        sub.explanations[code] = Value(code, text, sheet.loc(r, c))
 
 
 def _list_sheet(sheet: _Sheet, lst: ListDef, form: Form, sub: Submission) -> list[Row]:

@@ -67,6 +67,8 @@ class Submission:
     meta: dict[str, Value] = field(default_factory=dict)
     values: dict[str, Value] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    # the unit's «Giải trình» of a figure (the text at its cell): why an unusual value is true
+    explanations: dict[str, Value] = field(default_factory=dict)
     lists: dict[str, list[Row]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # set for one report by toolkit.reports.scope: "trên" of "trên 450 tin bài", a note printed beside a figure

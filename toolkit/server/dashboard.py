@@ -8,7 +8,8 @@ page adds when it tried and how many errors its workbook had, counts it in a car
 after the units not in (the next to chase). Times are shown in the city's time zone and days
 late counted on its calendar (toolkit.vnformat); one deadline for the period applies to every unit, so a unit not
 in yet shows how many days it is overdue and comes first. A figure flagged «bất thường» is held out until settled
-(HOLD_RULE, the sentence the city workbook and report print too).
+(HOLD_RULE, the sentence the city workbook and report print too); its row says which figure, why, the unit's
+«Giải trình» if it wrote one, and where it stands (an explanation waits for the city officer's acceptance).
 """
 from __future__ import annotations
 
@@ -69,11 +70,10 @@ def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
         versions = db.hashes(label, year)
         tried = db.attempts(label, year)
     odd = Counter(a.unit for a in res.anomalies)  # the plausibility warnings of each unit
-    settled = {(a.unit, a.code): who for a, who in res.settled}
-    said: dict[str, list[tuple[str, str]]] = {}  # (which figure, why), as the «Bất thường» sheet says it
+    # (which figure, why, the unit's «Giải trình», where it stands), as the «Bất thường» sheet says it
+    said: dict[str, list[tuple[str, str, str, str]]] = {}
     for a in res.anomalies:
-        state = settled.get((a.unit, a.code), "chưa xử lý, chưa cộng")
-        said.setdefault(a.unit, []).append((a.label, f"{a.why} ({state})"))
+        said.setdefault(a.unit, []).append((a.label, a.why, a.explanation, res.anomaly_state(a)))
     rows = []
     for r in res.rows:
         version = versions.get((r.unit.code, r.file_hash))
@@ -96,6 +96,7 @@ def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
                      "errors": r.errors if r.status != ST_MISSING else None,
                      "warnings": r.warnings if r.status != ST_MISSING else None, "note": note,
                      "anomalies": odd[r.unit.code], "odd": said.get(r.unit.code, []),
+                     "explained": sum(bool(x[2]) for x in said.get(r.unit.code, [])),
                      "order": REFUSED_ORDER if "tu-choi" in groups else STATUS_ORDER[r.status]})
     return sorted(rows, key=lambda r: (r["order"], -(r["late_days"] or 0), r["code"]))
 

@@ -159,7 +159,8 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
             write_grid(grid, target)
         with Store(store_path, form) as db:  # the transaction waits its turn in this process (backend.Db.write)
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
-                                                 digest, findings, sub.version, sent)
+                                                 digest, findings, sub.version, sent,
+                                                 {c: (v.value, str(v.loc)) for c, v in sub.explanations.items()})
     except SheetNameError as exc:  # posted by no Excel: nothing kept nor stored
         raise BaocaoError(f"chưa lưu được bản nộp ({exc}); hãy đổi tên sheet rồi bấm Nộp lại") from None
     except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why
