@@ -43,6 +43,24 @@ def test_a_far_cell_hidden_from_simple_patterns_is_still_found():
     assert _fast_scan(io.BytesIO(prefixed.encode())) is None  # a prefixed sheet goes the careful way
 
 
+def test_a_second_r_and_a_prefixed_sheet_data_are_read_as_calamine_reads_them():
+    # calamine places a cell by its last "r", and reads a sheetData of any prefix before the plain one
+    second = _sheet('<row r="1"><c r="A1"><v>1</v></c><c r="B1" s="1" r="CV1048576"><v>2</v></c></row>')
+    prefixed = io.BytesIO(f'<?xml version="1.0"?><worksheet {NS}><x:sheetData xmlns:x="urn:x"><x:row r="1">'
+                          '<x:c r="A1"><x:v>1</x:v></x:c><x:c r="CV1048576"><x:v>1</x:v></x:c></x:row></x:sheetData>'
+                          '<sheetData></sheetData></worksheet>'.encode())
+    for data in (second, prefixed):
+        assert _fast_scan(io.BytesIO(data.getvalue())) is None
+        assert scan_sheet(data).far_cell == "CV1048576"
+
+
+def test_only_the_cells_holding_a_formula_or_an_error_are_read_for_them():
+    body = ('<row r="1"><c r="A1" s="2"><v>1</v></c><c r="B1" t="e"><v>#REF!</v></c><c r="C1"><f>A1&amp;"x"</f>'
+            '<v>1x</v></c><c r="D1" t="s"><v>0</v></c><f>9</f><c r="E1" t="e"/></row>')
+    assert _fast_scan(_sheet(body), formulas=True).formulas == {"B1": ("", "#REF!"), "C1": ('=A1&"x"', None)}
+    assert _fast_scan(_sheet(body), formulas=True).formulas == scan_sheet(_sheet(body)).formulas
+
+
 def test_a_cell_inside_a_comment_is_no_cell():
     scan = scan_sheet(_sheet('<row r="1"><c r="A1"><v>1</v></c></row><!-- <row r="9"><c r="XFD9"><f>1</f>'
                              '</c></row> -->'))

@@ -14,7 +14,8 @@ The scan runs on every sheet the reader uses, so it must cost a fraction of
 calamine's read of it: the fast path measures in one regular-expression pass (no
 per-cell Python), and formulas and error values are collected only for the sheets
 whose input cells are checked for them (`Scanner.formulas`), not for the list
-sheets and their hundreds of helper formulas.
+sheets and their hundreds of helper formulas, and there only from the cells a
+search for `<f` or `t="e"` lands in (entities resolved in those alone).
 """
 from __future__ import annotations
 
@@ -47,14 +48,15 @@ _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
 # The fast path, on sheet XML where every "<" starts a tag (XML allows no raw "<" in text or attribute values).
-# One pass notes each plain cell start `<c r="A1"` with its position, and as ("", "") anything the tokenizer
-# must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, or a cell's start tag (`<c`
-# and a space, ">" or "/") whose "r" is not first (an over-count costs time, never a missed cell).
-_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"|[!?]|/?[\w.-]+:|c[\s>/])')
-_FORMULA = re.compile(rb"<f[\s/>]")
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-_FORMULA = re.compile(rb"<f[\s/>]")
-_ERROR = b't="e"'
+# One pass notes each plain cell start `<c r="A1" …>` with its position, and as ("", "") anything the tokenizer
+# must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, a cell's start tag (`<c`
+# and a space, ">" or "/") that is not "r" first and then other attributes in double quotes (calamine takes a
+# second "r", the last one; an over-count costs time, never a missed cell), or a </sheetData> before the
+# stretch's end (the stretch runs to the last one, found from the part's end).
+_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-qs-z][\w.:-]*+="[^"]*+")*+/?>'
+                    rb'|[!?]|/?[\w.-]++:|c[\s>/]|/sheetData>)')
+# Where a formula or an error value may be: only the cells around these are read for them.
+_HINT = re.compile(rb'<f[\s/>]|\st="e"')
 _CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</c>', re.S)
 _F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
 _V = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -190,11 +192,12 @@ def _fast_scan(fh, formulas: bool = False) -> SheetScan | None:
                 if not chunk or len(buf) > MAX_TAG * 16:
                     return None
                 continue
-            head = buf[:at]
-            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
+            head = buf[:at]  # a sheetData in it is a prefixed one, which calamine reads first
+            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:] \
+                    or b"sheetData" in head:
                 return None
             pos, started = at, True
-        end = buf.find(b"</sheetData>", pos)
+        end = buf.rfind(b"</sheetData>", pos)  # from the end: it is near there, and an earlier one is noted
         if end >= 0:
             stop = end
         else:
@@ -228,16 +231,29 @@ def _measure(buf: bytes, start: int, stop: int, out: SheetScan) -> bool:
         if last_col > out.columns:
             out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
         out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
-    if out.formulas is not None and (_FORMULA.search(buf, start, stop) or buf.find(b't="e"', start, stop) >= 0):
+    if out.formulas is not None:
         _formulas(buf, start, stop, out.formulas)
     return True
 
 
 def _formulas(buf: bytes, start: int, stop: int, found: dict[str, tuple[str, str | None]]) -> None:
-    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`."""
-    for m in _CELL.finditer(buf, start, stop):
+    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`. Only the cells around a
+    formula tag or an error type are read: a sheet of values costs one search, and entities are resolved only
+    in the formulas found."""
+    floor = start  # no cell starting before it holds a hint still to come: each byte is searched once or twice
+    for hint in _HINT.finditer(buf, start, stop):
+        at = hint.start()
+        if at < floor:
+            continue  # in the cell just read
         if len(found) >= MAX_FORMULAS:
             break
+        cell = buf.rfind(b'<c r="', floor, at + 1)
+        nxt = buf.find(b'<c r="', at, stop) if cell >= 0 else -1  # a cell ends before the next one starts
+        m = _CELL.match(buf, cell, nxt if nxt >= 0 else stop) if cell >= 0 else None
+        if m is None or m.end() <= at:  # in no cell: calamine would not read it either
+            floor = at + 1
+            continue
+        floor = m.end()
         kind, f = _TYPE.search(m.group(2)), _F.search(m.group(3))
         v = _V.search(m.group(3))
         error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
