@@ -55,11 +55,12 @@ _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
 # stretch's end (the stretch runs to the last one, found from the part's end).
 _NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-qs-z][\w.:-]*+="[^"]*+")*+/?>'
                     rb'|[!?]|/?[\w.-]++:|c[\s>/]|/sheetData>)')
-# Where a formula or an error value may be: only the cells around these are read for them.
-_HINT = re.compile(rb'<f[\s/>]|\st="e"')
-_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</c>', re.S)
-_F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
-_V = re.compile(rb"<v>(.*?)</v>", re.S)
+# Where a formula or an error value may be: only the cells around these are read for them (two searches of
+# a literal: an alternation would test every byte).
+_F_START = re.compile(rb"<f[\s/>]")
+_ERROR_TYPE = re.compile(rb't="e"')
+_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>')
+_F_TAG = re.compile(rb"<f(?:\s[^>]*?)?(/?)>")
 _TYPE = re.compile(rb'\st="([^"]*)"')
 _SKIPS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"), (b"<!", b">"))
 
@@ -240,26 +241,40 @@ def _formulas(buf: bytes, start: int, stop: int, found: dict[str, tuple[str, str
     """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`. Only the cells around a
     formula tag or an error type are read: a sheet of values costs one search, and entities are resolved only
     in the formulas found."""
+    hints = [m.start() for m in _F_START.finditer(buf, start, stop)]
+    hints += [m.start() - 1 for m in _ERROR_TYPE.finditer(buf, start, stop) if buf[m.start() - 1:m.start()].isspace()]
     floor = start  # no cell starting before it holds a hint still to come: each byte is searched once or twice
-    for hint in _HINT.finditer(buf, start, stop):
-        at = hint.start()
+    for at in sorted(hints):
         if at < floor:
             continue  # in the cell just read
         if len(found) >= MAX_FORMULAS:
             break
         cell = buf.rfind(b'<c r="', floor, at + 1)
-        nxt = buf.find(b'<c r="', at, stop) if cell >= 0 else -1  # a cell ends before the next one starts
-        m = _CELL.match(buf, cell, nxt if nxt >= 0 else stop) if cell >= 0 else None
-        if m is None or m.end() <= at:  # in no cell: calamine would not read it either
+        tag = _CELL_TAG.match(buf, cell, stop) if cell >= 0 else None
+        nxt = buf.find(b'<c r="', tag.end(), stop) if tag else -1  # a cell ends before the next one starts
+        close = buf.find(b"</c>", tag.end(), nxt if nxt >= 0 else stop) if tag else -1
+        if close < at:  # in no cell: calamine would not read it either
             floor = at + 1
             continue
-        floor = m.end()
-        kind, f = _TYPE.search(m.group(2)), _F.search(m.group(3))
-        v = _V.search(m.group(3))
-        error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
-        if f or error:
-            text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
-            found[m.group(1).decode()] = ("=" + text if f else "", error or None)
+        floor = close
+        f, error = _F_TAG.search(buf, tag.end(), close), None
+        formula = None if f is None else b"" if f.group(1) else _between(buf, f.end(), b"</f>", close)
+        kind = _TYPE.search(tag.group(2))
+        if kind and kind.group(1) == b"e":
+            v = buf.find(b"<v>", tag.end(), close)
+            value = _between(buf, v + 3, b"</v>", close) if v >= 0 else None
+            error = value.decode("utf-8", "replace").strip() if value else None
+        if formula is not None or error:
+            # a character is at most 10 bytes of XML (&#x10FFFF;): only what a message shows is decoded
+            text = html.unescape(formula[:MAX_FORMULA_TEXT * 10].decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] \
+                if formula is not None else ""
+            found[tag.group(1).decode()] = ("=" + text if formula is not None else "", error or None)
+
+
+def _between(buf: bytes, start: int, end_tag: bytes, stop: int) -> bytes | None:
+    """buf from `start` up to `end_tag`, or None when it does not come before `stop`."""
+    end = buf.find(end_tag, start, stop)
+    return buf[start:end] if end >= 0 else None
 
 
 def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
