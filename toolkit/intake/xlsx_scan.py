@@ -52,9 +52,10 @@ _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
 # must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, a cell's start tag (`<c`
 # and a space, ">" or "/") that is not "r" first and then other attributes in double quotes (calamine takes a
 # second "r", the last one; an over-count costs time, never a missed cell), or a </sheetData> before the
-# stretch's end (the stretch runs to the last one, found from the part's end).
-_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-qs-z][\w.:-]*+="[^"]*+")*+/?>'
-                    rb'|[!?]|/?[\w.-]++:|c[\s>/]|/sheetData>)')
+# stretch's end (the stretch runs to the last one, found from the part's end). A cell's `<v>…</v></c>` is
+# taken in the same match, and branches that open with a literal come first: most "<" then cost no attempt.
+_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-qs-z][\w.:-]*+="[^"]*+")*+'
+                    rb'(?:/>|>(?:<v>[^<]*+</v>)?+(?:</c>)?+)|/(?:sheetData>|[\w.-]++:)|!|\?|c[\s>/]|[\w.-]++:)')
 # Where a formula or an error value may be: only the cells around these are read for them (two searches of
 # a literal: an alternation would test every byte).
 _F_START = re.compile(rb"<f[\s/>]")
