@@ -12,6 +12,10 @@ Sub CityReport()
     RunPython "import toolkit.xl; toolkit.xl.bao_cao_tong_hop()"
 End Sub
 
+Sub CityDispatch()
+    RunPython "import toolkit.xl; toolkit.xl.cong_van_don_doc()"
+End Sub
+
 Sub CheckSetup()
     RunPython "import toolkit.xl; toolkit.xl.kiem_tra_cai_dat()"
 End Sub

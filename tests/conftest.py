@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,46 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start(root, *options: str, store=None) -> tuple[subprocess.Popen, str]:
+    """`baocao server chay` with `options` (on root/kho.sqlite unless `store` is given), once /ping answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho",
+                             str(store or root / "kho.sqlite"), "--thu-muc", str(root / "may_chu"), "--ky", "6T",
+                             "--nam", "2026", "--cong", str(port), *options],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(url + "/ping", timeout=1):
+                return proc, url
+        except OSError:
+            assert proc.poll() is None, "the server stopped"
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def keyed_server(request, tmp_path_factory):
+    """For a module: every unit's key issued by `baocao server cap-khoa`, then `baocao server chay` on that store
+    with the module's SERVER_OPTIONS; {"root", "url", "proc", "keys" (unit -> key)}, the server stopped after."""
+    from toolkit.server.keys import read_csv
+
+    root = tmp_path_factory.mktemp(request.module.__name__.removeprefix("test_"))
+    done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
+    assert done.returncode == 0, done.stderr
+    proc, url = start(root, *getattr(request.module, "SERVER_OPTIONS", ()))
+    try:
+        yield {"root": root, "url": url, "proc": proc, "keys": dict(read_csv(root / "khoa.csv"))}
+    finally:
+        stop(proc)
 
 
 @contextmanager

@@ -1,10 +1,13 @@
 """A model of an open workbook in Excel, for the button handlers: the part of xlwings' Book API they use,
 with what Excel enforces and no other engine here can: sheet protection and cell lock flags, read from the
 .xlsm file itself. A write of a value, a clear or a colour to a locked cell (or any colour) on a protected
-sheet raises as Excel does (run-time error 1004); Unprotect / Protect work as Excel's."""
+sheet raises as Excel does (run-time error 1004); Unprotect / Protect work as Excel's. A value typed by the
+user (`Book.type`) meets the cell's data validation as Excel's «Stop» alert does: refused, the cell unchanged
+(pasted values, the `edits` of `Book`, bypass validation in Excel too)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import operator
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import openpyxl
@@ -13,6 +16,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 
 from toolkit.excel.sheet_edit import PROTECTION_FLAGS
+from toolkit.vnformat import city_today
 
 # Excel's permission name -> openpyxl's sheetProtection attribute (True there means "not allowed").
 _OOXML = {"AllowFormattingCells": "formatCells", "AllowFormattingColumns": "formatColumns",
@@ -156,6 +160,61 @@ class Book:
         for (sheet, cell), value in (edits or {}).items():
             r, c = _rc(cell)
             self.sheets[sheet].cells[(r, c)] = value
+
+
+    def type(self, sheet: str, cell: str, value) -> None:
+        """`value` typed into a cell, as Excel holds what was typed (a date typed becomes a datetime): an entry
+        the cell's data validation stops is refused with the validation's own message, as Excel's alert."""
+        s = self.sheets[sheet]
+        r, c = _rc(cell)
+        for dv in s._ws.data_validations.dataValidation:
+            if (dv.errorStyle or "stop") == "stop" and f"{get_column_letter(c)}{r}" in dv.sqref \
+                    and not self._valid(dv, value):
+                raise ExcelError(f"{dv.errorTitle}: {dv.error}")
+        s.range((r, c)).value = value  # a locked cell of a protected sheet refuses it too
+
+    def _valid(self, dv, value) -> bool:
+        """Whether Excel's data validation `dv` lets `value` in (custom formulas are not evaluated here)."""
+        if value in (None, ""):
+            return bool(dv.allow_blank)
+        if dv.type == "list":
+            source = dv.formula1 or ""
+            if source.startswith('"'):
+                items = source.strip('"').split(",")
+            else:
+                found = self.names[source.lstrip("=")].refers_to_range.value
+                items = [x for row in (found if isinstance(found, list) else [[found]]) for x in row]
+            return value in items or str(value) in map(str, items)
+        if dv.type == "textLength":
+            x = len(str(value))
+        elif dv.type == "date":
+            if not isinstance(value, datetime):
+                return False
+            x = value.date()
+        elif dv.type in ("whole", "decimal"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    dv.type == "whole" and value != int(value)):
+                return False
+            x = value
+        else:
+            return True
+        lo, hi = (_bound(f, dv.type) for f in (dv.formula1, dv.formula2))
+        compare = {"greaterThan": operator.gt, "greaterThanOrEqual": operator.ge, "lessThan": operator.lt,
+                   "lessThanOrEqual": operator.le, "equal": operator.eq, "notEqual": operator.ne}
+        op = dv.operator or "between"
+        if op in ("between", "notBetween"):
+            return (lo <= x <= hi) == (op == "between")
+        return compare[op](x, lo)
+
+
+def _bound(formula: str | None, kind: str):
+    """A bound of a data validation: a number, a date serial, or TODAY() (Excel's today: the city's, where it runs)."""
+    if formula is None:
+        return None
+    if formula.lstrip("=") == "TODAY()":
+        return city_today()
+    number = float(formula)
+    return (datetime(1899, 12, 30) + timedelta(days=number)).date() if kind == "date" else number
 
 
 class Sheets(list):

@@ -243,7 +243,7 @@ def test_existing_stores_move_to_utc_instants(store_at, form):
     with Store(store_at, form) as db:
         db.add("10507", "x", "6 tháng đầu năm", YEAR, {}, "a.xlsx", "h1", datetime(2026, 6, 19, 8, 0))
         db.attempt("10507", "6 tháng đầu năm", YEAR, 1, 0)
-        before = len([m for m in MIGRATIONS if not isinstance(m, UtcTimes)])
+        before = next(i for i, m in enumerate(MIGRATIONS) if isinstance(m, UtcTimes))  # steps since stay after
         with db.db.write():  # as an older baocao left it: naive times, its schema version
             db.db.execute("UPDATE submission SET received_at='2026-06-20T06:30:00', stored_at='2026-06-20T06:31:00'")
             db.db.execute("UPDATE submit_attempt SET at='2026-06-20T07:00:00'")

@@ -6,10 +6,11 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
-from conftest import run_cli
+from conftest import run_cli, start, stop
 
 from toolkit import synthetic as S
 from toolkit.city import Store
@@ -111,3 +112,67 @@ def test_new_date_only_with_the_dispatch(chased, tmp_path):
     done = run_cli("bao-cao", str(chased["root"] / "phieu"), "--loai", "cchc-quy", "--han-moi", "20/12/2026",
                    "--ra", str(tmp_path))
     assert done.returncode == 2 and "--han-moi chỉ dùng với --loai don-doc" in done.stderr
+
+
+# From the city's page: `baocao server chay` on 127.0.0.1, the page's form posted -------------------------------
+
+
+def _post(url: str, fields: dict[str, str]) -> tuple[int, Any, bytes]:
+    """POST the page's dispatch form as a browser does (urlencoded); (status, headers, body)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    req = urllib.request.Request(url + "/cong-van-don-doc", data=urllib.parse.urlencode(fields).encode(),
+                                 method="POST", headers={"Accept": "text/html"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+@pytest.fixture(scope="module")
+def served(chased):
+    """The chased folder stored by `tong-hop --kho`, then the server on that store (the refused Nộp already in it)."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("python_multipart")
+    root = chased["root"]
+    done = run_cli("tong-hop", str(root / "phieu"), "--ky", "6T", "--nam", str(YEAR), "--kho",
+                   str(root / "kho.sqlite"), "--ra", str(root / "tong_hop.xlsx"))
+    assert "thêm 111 bản nộp mới" in done.stdout, done.stdout + done.stderr
+    proc, url = start(root)
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
+def test_the_page_posts_the_new_date_and_downloads_the_dispatch(served, chased, tmp_path):
+    codes, names = chased["codes"], chased["names"]
+    new = city_today() + timedelta(days=7)
+    status, headers, body = _post(served, {"han_moi": new.isoformat()})  # what a browser's date field sends
+    assert status == 200, body.decode(errors="replace")[:500]
+    assert headers["Content-Disposition"] == 'attachment; filename="cong_van_don_doc_6T_2026.docx"'
+    out = tmp_path / "cv.docx"
+    out.write_bytes(body)
+    lines, to = _lines(out)
+    text = "\n".join(lines)
+    assert f"trước ngày {fmt_date(new)}" in text and "111/114 đơn vị đã gửi phiếu; còn 06 đơn vị" in text
+    refused = next(p for p in lines if p.startswith("2. Đã gửi nhưng phiếu còn lỗi"))
+    assert f"{names[codes[2]]} (bấm Nộp ngày" in refused and "phiếu còn 04 lỗi" in refused  # from the store
+    # the same units as the command's, in the same order: the page and `bao-cao --loai don-doc` agree
+    assert [ln.removeprefix("- UBND ").rstrip(";.") for ln in to[1:-1]] == \
+        [n[0].lower() + n[1:] for n in (names[c] for c in codes[:5] + [codes[30]])]
+    # typed by hand where a browser has no date field; empty: today + the form's deadline days
+    status, _, body = _post(served, {"han_moi": f"{new:%d/%m/%Y}"})
+    assert status == 200 and body[:2] == b"PK"
+
+
+def test_the_page_refuses_a_wrong_new_date_in_vietnamese(served, tmp_path):
+    for given, status, said in (("31/02/2026", 400, "không đúng dạng ngày/tháng/năm"),
+                                (city_today().isoformat(), 409, "phải sau hôm nay")):
+        got, headers, body = _post(served, {"han_moi": given})
+        page = body.decode()
+        assert got == status and said in page and "Chưa lập được công văn đôn đốc" in page, page
+        assert headers["Content-Type"].startswith("text/html") and "Traceback" not in page

@@ -37,7 +37,7 @@ def test_fuzzed_uploads_end_in_a_finding_a_receipt_or_a_vietnamese_refusal(form,
     pytest.importorskip("python_multipart")
     from conftest import run_cli
     from test_server import NGHI_DUONG, clean
-    from test_server_attacks import start, stop
+    from conftest import start, stop
     from upload_corpus import Peak, answer, post_form
 
     from toolkit.excel.workbook import build

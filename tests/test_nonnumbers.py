@@ -10,33 +10,26 @@ import pytest
 pytest.importorskip("fastapi")
 
 import remote_client as rc  # noqa: E402
-from conftest import run_cli  # noqa: E402
 from test_server import NGHI_DUONG, clean  # noqa: E402
-from test_server_attacks import start, stop  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402
 from toolkit.intake import read_submission  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
-from toolkit.server.keys import read_csv  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
 
 
+SERVER_OPTIONS = ("--so-lan-bam", "1000")
+
+
 @pytest.fixture(scope="module")
-def city(tmp_path_factory, form):
-    root = tmp_path_factory.mktemp("nan")
-    done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
-    assert done.returncode == 0, done.stderr
-    keys = dict(read_csv(root / "khoa.csv"))
+def city(keyed_server, form):
     data = load_data(NGHI_DUONG, form)
     unit = data["thong_tin"]["MA_DVHC"]
-    proc, url = start(root, "--so-lan-bam", "1000")
-    book = build_intake(form, root / "phieu.xlsm", clean(data), server=(url, keys[unit]))
-    try:
-        yield {"root": root, "url": url, "key": keys[unit], "unit": unit, "payload": rc.payload(book)}
-    finally:
-        stop(proc)
+    key = keyed_server["keys"][unit]
+    book = build_intake(form, keyed_server["root"] / "phieu.xlsm", clean(data), server=(keyed_server["url"], key))
+    return {**keyed_server, "key": key, "unit": unit, "payload": rc.payload(book)}
 
 
 def press(city, action: str, edits: dict) -> str:

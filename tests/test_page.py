@@ -459,3 +459,62 @@ def test_page_leads_to_the_next_step(site, page, files, form):
     assert versions.is_visible()
     page.click("a#nop-tep")
     assert page.url.endswith("/nop-tep") and page.locator("#tep").count() == 1
+
+
+def test_the_dispatch_button_downloads_the_cong_van_with_the_date_typed(site, page, tmp_path):
+    """The form beside the cards: a date typed in the browser's date field, the .docx downloaded by the browser
+    (the page stays), the date and the page's counts in it; a date not after today never leaves the browser."""
+    import docx
+
+    page.goto(site["url"] + "/")
+    field = page.locator("form#don-doc input#han-moi")
+    assert field.get_attribute("min") == f"{city_today() + timedelta(days=1):%Y-%m-%d}"
+    new = city_today() + timedelta(days=9)
+    field.fill(f"{new:%Y-%m-%d}")
+    with page.expect_download() as got:
+        page.click("form#don-doc button[type=submit]")
+    download = got.value
+    assert download.suggested_filename == "cong_van_don_doc_6T_2026.docx" and page.url.startswith(site["url"])
+    out = tmp_path / download.suggested_filename
+    download.save_as(str(out))
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    sent = card(page, "da-nop")
+    assert f"{num(sent)}/114 đơn vị đã gửi phiếu" in text and f"trước ngày {fmt_date(new)}" in text, text
+    assert f"Chưa gửi phiếu số liệu ({num(card(page, 'chua-nop') - card(page, 'tu-choi'))} đơn vị)" in text
+    page.screenshot(path=str(OUTPUT / "trang_cong_van_1366.png"), full_page=False)
+    field.fill(f"{city_today():%Y-%m-%d}")  # before the minimum: the browser says so, nothing is posted
+    page.click("form#don-doc button[type=submit]")
+    assert page.evaluate("() => document.querySelector('#han-moi').validity.rangeUnderflow")
+
+
+def test_versions_received_through_nop_say_how_and_the_units_own_file_name(site, keys, page, files):
+    """Nghi Dương's version 1 came through the upload page, a corrected version 2 through the Nộp button: the page
+    and `baocao phien-ban` name the unit's own file and the door, the time in Vietnam time, never the path the
+    server keeps the workbook under."""
+    from test_server import names
+
+    from toolkit.intake.reader import read_submission
+
+    key, unit = keys[files["unit"]], files["unit"]
+    before = read_submission(files["clean"]).values["TT_TIN_CONG_TTDT"].value
+    model, _ = press({"url": site["url"]}, files["clean"], "nop", key,
+                     edits={names(files["clean"])["TT_TIN_CONG_TTDT"]: before + 1})  # typed, not saved
+    assert receipt(model, files["clean"])[1] == 2
+    with Store(site["store"]) as db:
+        kept = [v.file for v in db.versions(unit, "6T", 2026)]
+    page.goto(f"{site['url']}/don-vi/{unit}/phien-ban")
+    shown = page.locator("#cac-phien-ban li").all_inner_texts()
+    time = r"\d\d:\d\d \d\d/\d\d/\d{4} \(giờ Việt Nam\)"
+    assert re.fullmatch(rf"Phiên bản 1: nộp qua trình duyệt lúc {time}, tệp «phieu_nghi_duong\.xlsm», 0 lỗi, "
+                        r"\d+ cảnh báo", shown[0]), shown
+    assert re.fullmatch(rf"Phiên bản 2: nộp từ Excel lúc {time}, tệp «phieu_nghi_duong\.xlsm», 0 lỗi, \d+ cảnh báo",
+                        shown[1]), shown
+    done = run_cli("phien-ban", "--kho", str(site["store"]), "--don-vi", unit)
+    assert done.returncode == 0, done.stderr
+    for text in (page.content(), done.stdout):
+        assert all(path not in text and path.split("/")[-1] not in text for path in kept), kept
+    assert "Phiên bản 2: nộp từ Excel lúc " in done.stdout
+    # the Mac user's upload under a hostile name: its own base name, as the browser gave it
+    page.goto(f"{site['url']}/don-vi/{files['other']}/phien-ban")
+    assert "nộp qua trình duyệt lúc" in page.inner_text("#cac-phien-ban") and \
+        "tệp «kho.sqlite.xlsx»" in page.inner_text("#cac-phien-ban")

@@ -6,8 +6,6 @@ send their request a line at a time (cut after the head deadline, so /ping stays
 import json
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,9 +18,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from conftest import run_cli  # noqa: E402
+from conftest import run_cli, start, stop  # noqa: E402
 from small_disk import SmallDisks, fill  # noqa: E402
-from test_server import NGHI_DUONG, clean, free_port, names  # noqa: E402
+from test_server import NGHI_DUONG, clean, names  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import NAME_STATUS, build_intake  # noqa: E402
@@ -34,43 +32,16 @@ RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc 
                      r"(?:đúng hạn|muộn \d+ ngày) \(hạn [\d/]+\)")
 
 
-def start(root, *options: str, store=None) -> tuple[subprocess.Popen, str]:
-    """`baocao server chay` with `options` (on root/kho.sqlite unless `store` is given), once /ping answers."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "server", "chay", "--kho",
-                             str(store or root / "kho.sqlite"), "--thu-muc", str(root / "may_chu"), "--ky", "6T", "--nam", "2026", "--cong", str(port),
-                             *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(url + "/ping", timeout=1):
-                return proc, url
-        except OSError:
-            assert proc.poll() is None, "the server stopped"
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the server did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    proc.wait(timeout=30)
+SERVER_OPTIONS = ("--so-lan-bam", "1000", "--thoi-gian-xu-ly", "900")  # 100 Nộp at once: no rate, no time limit
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory, form):
+def city(keyed_server, form):
     """Keys for every unit; a server whose rate limit and processing time allow 100 Nộp at once."""
-    root = tmp_path_factory.mktemp("attack")
-    done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
-    assert done.returncode == 0, done.stderr
-    keys = dict(read_csv(root / "khoa.csv"))
-    proc, url = start(root, "--so-lan-bam", "1000", "--thoi-gian-xu-ly", "900")
     data = load_data(NGHI_DUONG, form)
-    book = build_intake(form, root / "clean.xlsm", clean(data), server=(url, keys[data["thong_tin"]["MA_DVHC"]]))
-    try:
-        yield {"root": root, "url": url, "keys": keys, "book": book, "body": rc.payload(book)}
-    finally:
-        stop(proc)
+    book = build_intake(form, keyed_server["root"] / "clean.xlsm", clean(data),
+                        server=(keyed_server["url"], keyed_server["keys"][data["thong_tin"]["MA_DVHC"]]))
+    return {**keyed_server, "book": book, "body": rc.payload(book)}
 
 
 def receipts_of(actions: list[dict]) -> list[tuple[str, int, str]]:

@@ -117,6 +117,8 @@ def test_start_up_failures_are_one_vietnamese_line_and_exit_2(door, tmp_path):
                                            str(tmp_path / "mc"), "--cong", str(free_port())],
         "thư mục máy chủ không tạo được": [*base, "--kho", str(tmp_path / "kho.sqlite"), "--thu-muc",
                                            str(tmp_path / "tep" / "mc"), "--cong", str(free_port())],
+        "thư mục máy chủ là một tệp": [*base, "--kho", str(tmp_path / "kho.sqlite"), "--thu-muc",
+                                       str(tmp_path / "tep"), "--cong", str(free_port())],
         "địa chỉ không có": [*base, "--kho", str(tmp_path / "kho.sqlite"), "--thu-muc", str(tmp_path / "mc"),
                              "--dia-chi", "không.có.thật.invalid", "--cong", str(free_port())],
     }
@@ -127,3 +129,5 @@ def test_start_up_failures_are_one_vietnamese_line_and_exit_2(door, tmp_path):
         assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("Lỗi: "), (case, done.stderr)
         assert "Errno" not in done.stderr and "address" not in done.stderr, (case, done.stderr)
     assert "cổng" in run_cli(*cases["cổng đang dùng"]).stderr
+    said = run_cli(*cases["thư mục máy chủ là một tệp"]).stderr
+    assert "không tạo được thư mục của máy chủ: đã có một tệp cùng tên (không phải thư mục)" in said, said

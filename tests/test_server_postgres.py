@@ -7,15 +7,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from conftest import run_cli  # noqa: E402
+from conftest import run_cli, start, stop  # noqa: E402
 from test_server import NGHI_DUONG, clean, names  # noqa: E402
-from test_server_attacks import (  # noqa: E402
-    assert_receipts_are_stored,
-    nop_many,
-    start,
-    status_text,
-    stop,
-)
+from test_server_attacks import assert_receipts_are_stored, nop_many, status_text  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.xlsm import build_intake  # noqa: E402

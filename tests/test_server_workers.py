@@ -13,7 +13,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from test_server_attacks import cut_by_server, ping, start  # noqa: E402
+from conftest import start  # noqa: E402
+from test_server_attacks import cut_by_server, ping  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads sockets' owners from Linux /proc")
 

@@ -241,13 +241,15 @@ def test_a_store_of_an_older_baocao_is_read_then_migrated(tmp_path, form):
     with sqlite3.connect(kho) as db:
         db.executescript(OLD_LAYOUT)
     with Store(kho, form, readonly=True) as db:
-        assert db.latest("26734", "Q1", 2026).values == {"HS_RUT": (7, "Số liệu!E20")}
+        old = db.latest("26734", "Q1", 2026)
+        assert old.values == {"HS_RUT": (7, "Số liệu!E20")} and (old.sent_by, old.sent_name) == (None, "")
         assert db.attempts("Quý I", 2026) == {}  # a table it lacks reads as empty
     assert "receipt" not in {r[1] for r in sqlite3.connect(kho).execute("PRAGMA table_info(submission)")}
     with Store(kho, form) as db:
-        assert db.receive("26734", "X", "Quý I", 2026, {}, "b.xlsx", "h2")[0] == 2
+        assert db.receive("26734", "X", "Quý I", 2026, {}, "b.xlsx", "h2", sent=("excel", "phieu X.xlsm"))[0] == 2
         assert db.db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
-        assert [s.file for s in db.versions("26734", "Q1", 2026)] == ["a.xlsx", "b.xlsx"]
+        assert [(s.file, s.sent_by, s.sent_name) for s in db.versions("26734", "Q1", 2026)] == \
+            [("a.xlsx", None, ""), ("b.xlsx", "excel", "phieu X.xlsm")]
 
 
 def test_a_store_holding_only_keys_reads_as_empty(tmp_path, form, store_at):

@@ -16,9 +16,9 @@ import pytest
 pytest.importorskip("fastapi")
 
 import remote_client as rc  # noqa: E402
-from conftest import own_postgresql, run_cli  # noqa: E402
+from conftest import own_postgresql, run_cli, start, stop  # noqa: E402
 from test_server import NGHI_DUONG, clean, names  # noqa: E402
-from test_server_attacks import receipts_of, start, stop  # noqa: E402
+from test_server_attacks import receipts_of  # noqa: E402
 
 from toolkit import synthetic as S  # noqa: E402
 from toolkit.city.store import Store  # noqa: E402

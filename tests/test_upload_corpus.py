@@ -14,32 +14,24 @@ pytest.importorskip("python_multipart")
 
 import upload_corpus as uc  # noqa: E402
 from upload_corpus import Peak, answer, post_form  # noqa: E402
-from conftest import run_cli  # noqa: E402
 from test_server import NGHI_DUONG, OUTPUT, clean  # noqa: E402
-from test_server_attacks import start, stop  # noqa: E402
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.excel.workbook import build  # noqa: E402
 from toolkit.intake.datafile import load_data  # noqa: E402
-from toolkit.server.keys import read_csv  # noqa: E402
 
 SECONDS, PEAK_MB = 15, 600
 
 
+SERVER_OPTIONS = ("--so-lan-bam", "1000")
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, form):
-    root = tmp_path_factory.mktemp("corpus")
-    done = run_cli("server", "cap-khoa", "--kho", str(root / "kho.sqlite"), "--ra", str(root / "khoa.csv"))
-    assert done.returncode == 0, done.stderr
-    keys = dict(read_csv(root / "khoa.csv"))
+def server(keyed_server, form):
     data = load_data(NGHI_DUONG, form)
-    base = build(form, root / "phieu.xlsx", clean(data))
-    proc, url = start(root, "--so-lan-bam", "1000")
-    try:
-        yield {"root": root, "url": url, "proc": proc, "key": keys[data["thong_tin"]["MA_DVHC"]], "base": base,
-               "unit": data["thong_tin"]["MA_DVHC"]}
-    finally:
-        stop(proc)
+    unit = data["thong_tin"]["MA_DVHC"]
+    return {**keyed_server, "key": keyed_server["keys"][unit], "unit": unit,
+            "base": build(form, keyed_server["root"] / "phieu.xlsx", clean(data))}
 
 
 def test_hostile_uploads_are_answered_in_vietnamese_within_limits(server):

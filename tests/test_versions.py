@@ -74,7 +74,7 @@ def test_the_command_shows_the_two_changed_cells_and_the_cleared_finding(stored,
     assert out[0] == f"{stored['unit']} {stored['name']}, 6 tháng đầu năm 2026: 3 phiên bản trong kho"
     slip = kiem_tra_json(stored["books"][0])
     assert len(slip) == 1 and kiem_tra_json(stored["books"][1]) == []  # the slip is version 1's only finding
-    assert out[1].startswith("Phiên bản 1: nhận lúc ") and "tệp nghi_duong_lan_1.xlsx, 1 lỗi, 0 cảnh báo" in out[1]
+    assert out[1].startswith("Phiên bản 1: nhận lúc ") and "tệp «nghi_duong_lan_1.xlsx», 1 lỗi, 0 cảnh báo" in out[1]
     assert "2 ô thay đổi (chỉ tiêu, ô, cũ → mới):" in out
     start = out.index("2 ô thay đổi (chỉ tiêu, ô, cũ → mới):") + 1
     assert out[start:start + 2] == expected_lines(form, stored)

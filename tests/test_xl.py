@@ -24,6 +24,7 @@ from toolkit.excel import sheet_edit
 from toolkit.excel.xlsm import (  # noqa: E402
     NAME_FOLDER,
     NAME_MARKED,
+    NAME_NEW_DEADLINE,
     NAME_PERIOD,
     NAME_REPORT_TYPE,
     NAME_RESULTS,
@@ -36,6 +37,8 @@ from toolkit.excel.xlsm import (  # noqa: E402
 )
 from toolkit.intake.datafile import load_data  # noqa: E402
 from toolkit.intake.reader import read_submission  # noqa: E402
+from toolkit.reports import num  # noqa: E402
+from toolkit.vnformat import city_today, fmt_date  # noqa: E402
 
 NGHI_DUONG = next(f for f in sample_files() if "nghi_duong" in f.stem)
 
@@ -353,3 +356,87 @@ def test_buttons_sit_where_each_sheet_opens(intake, form):
         assert anchors, name
         for row, col in anchors:
             assert row < frozen and col <= 3, (name, row, col)
+
+
+# Công văn đôn đốc from tong_hop.xlsm -----------------------------------------------------------------------------
+
+
+def _dispatch_text(path) -> str:
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def test_cong_van_don_doc_writes_the_dispatch_beside_the_workbook(city, intake, tmp_path):
+    """Through xlwings' own engine: the new date as the client posts a date cell; the dispatch names Nghi Dương's
+    errors and the units not in, with that date."""
+    from datetime import timedelta
+
+    folder = tmp_path / "phieu"
+    folder.mkdir()
+    (folder / "nghi_duong.xlsm").write_bytes(intake.read_bytes())  # the seed's three mistakes: sent with errors
+    n = names_of(city)
+    new = city_today() + timedelta(days=12)
+    wb = remote_book(city, {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026,
+                            n[NAME_NEW_DEADLINE]: datetime(new.year, new.month, new.day)})
+    xl.cong_van_don_doc()
+    out = city.parent / "cong_van_don_doc_6_thang_dau_nam_2026.docx"
+    msg = status(wb, city)
+    assert re.match(rf"Đã tạo công văn đôn đốc lúc .* \(hạn mới {fmt_date(new)}; 1/114 đơn vị đã nộp\): ", msg), msg
+    assert msg.endswith(str(out)) and out.exists()
+    text = _dispatch_text(out)
+    assert f"{num(1)}/114 đơn vị đã gửi phiếu; còn 114 đơn vị" in text and f"trước ngày {fmt_date(new)}" in text
+    assert "Xã Nghi Dương (phiếu còn 03 lỗi)" in text and "1. Chưa gửi phiếu số liệu (113 đơn vị)" in text
+    out.unlink()  # the city folder is the module's
+
+
+def test_excel_stops_a_new_date_not_after_today_as_it_is_typed(city):
+    """What the officer meets in Excel before any button: the cell's own validation (the model enforces it)."""
+    from datetime import timedelta
+
+    book = ExcelModel(city)
+    sheet, cell = names_of(city)[NAME_NEW_DEADLINE]
+    today = city_today()
+    for refused in (datetime(today.year, today.month, today.day), "20.12.2026"):
+        with pytest.raises(ExcelError, match="Hạn mới: Nhập một ngày sau hôm nay"):
+            book.type(sheet, cell, refused)
+    tomorrow = today + timedelta(days=1)
+    book.type(sheet, cell, datetime(tomorrow.year, tomorrow.month, tomorrow.day))
+    assert book.sheets[sheet].range(cell).value == datetime(tomorrow.year, tomorrow.month, tomorrow.day)
+    year_sheet, year_cell = names_of(city)[NAME_YEAR]
+    with pytest.raises(ExcelError, match="Năm: Nhập năm từ 2025 đến 2100"):
+        book.type(year_sheet, year_cell, 2024)
+    period_sheet, period_cell = names_of(city)[NAME_PERIOD]
+    with pytest.raises(ExcelError, match="Kỳ báo cáo"):
+        book.type(period_sheet, period_cell, "Quý V")
+    book.type(period_sheet, period_cell, "Quý I")
+
+
+def test_cong_van_don_doc_in_the_excel_model(city, intake, excel, tmp_path):
+    """In the model of Excel: the date typed as Excel takes it, the button's writes allowed by the file; a date
+    pasted as text Excel did not read, or one typed days ago and now past, is said in the status cell, no file."""
+    from datetime import timedelta
+
+    folder = tmp_path / "phieu"
+    folder.mkdir()
+    (folder / "nghi_duong.xlsm").write_bytes(intake.read_bytes())
+    n = names_of(city)
+    inputs = {n[NAME_FOLDER]: str(folder), n[NAME_PERIOD]: "6 tháng đầu năm", n[NAME_YEAR]: 2026}
+    out = city.parent / "cong_van_don_doc_6_thang_dau_nam_2026.docx"
+    book = excel(city, inputs)
+    xl.cong_van_don_doc()  # the cell left empty: today + the form's deadline days
+    default = city_today() + timedelta(days=5)
+    assert f"(hạn mới {fmt_date(default)};" in book.names[NAME_STATUS].refers_to_range.value
+    assert f"trước ngày {fmt_date(default)}" in _dispatch_text(out)
+    out.unlink()
+    for pasted, said in (("20.12.2026", "ô «Hạn mới» ghi «20.12.2026», không phải một ngày"),
+                         (datetime(2026, 1, 2), "hạn mới 02/01/2026 phải sau hôm nay")):
+        book = excel(city, {**inputs, n[NAME_NEW_DEADLINE]: pasted})
+        xl.cong_van_don_doc()
+        assert book.names[NAME_STATUS].refers_to_range.value.startswith(f"Công văn đôn đốc: {said}")
+        assert not out.exists()
+    new = city_today() + timedelta(days=3)
+    book = excel(city, inputs)
+    book.type(*n[NAME_NEW_DEADLINE], datetime(new.year, new.month, new.day))
+    xl.cong_van_don_doc()
+    assert book.names[NAME_STATUS].refers_to_range.value.endswith(str(out))
+    assert f"trước ngày {fmt_date(new)}" in _dispatch_text(out)
+    out.unlink()

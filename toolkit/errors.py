@@ -37,7 +37,8 @@ def log_failure(exc: BaseException, context: str = "") -> Path:
 _OS_REASONS = {errno.EACCES: "không có quyền truy cập", errno.EPERM: "không có quyền truy cập",
                errno.ENOSPC: "ổ đĩa đã đầy", errno.ENOENT: "không tìm thấy", errno.EROFS: "ổ đĩa chỉ cho đọc",
                errno.EISDIR: "là một thư mục", errno.ENOTDIR: "đường dẫn không phải thư mục",
-               errno.ENAMETOOLONG: "tên tệp quá dài", errno.EBUSY: "tệp đang được mở ở chương trình khác"}
+               errno.ENAMETOOLONG: "tên tệp quá dài", errno.EBUSY: "tệp đang được mở ở chương trình khác",
+               errno.EEXIST: "đã có một tệp cùng tên (không phải thư mục)"}
 
 
 def os_reason(exc: OSError) -> str:

@@ -127,6 +127,17 @@ def fmt_date(d: date) -> str:
     return f"{d.day:02d}/{_month(d)}/{d.year}"
 
 
+def read_date(text: str) -> date | None:
+    """A date as a person types it (20/12/2026) or as a browser's date field sends it (2026-12-20); None when the
+    text is neither."""
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            pass
+    return None
+
+
 def _month(d: date) -> str:
     return f"{d.month:02d}" if d.month < 3 else str(d.month)
 

@@ -2,6 +2,6 @@
 
 The handlers live in toolkit.excel.buttons; this module keeps the workbooks already handed out working.
 """
-from toolkit.excel import bao_cao_tong_hop, kiem_tra, kiem_tra_cai_dat, tao_bao_cao, tong_hop
+from toolkit.excel import bao_cao_tong_hop, cong_van_don_doc, kiem_tra, kiem_tra_cai_dat, tao_bao_cao, tong_hop
 
-__all__ = ["bao_cao_tong_hop", "kiem_tra", "kiem_tra_cai_dat", "tao_bao_cao", "tong_hop"]
+__all__ = ["bao_cao_tong_hop", "cong_van_don_doc", "kiem_tra", "kiem_tra_cai_dat", "tao_bao_cao", "tong_hop"]

@@ -14,7 +14,7 @@ __getattr__, __all__ = exports(__name__, {
                 "read_city_book", "require_content"),
     "workbook": ("write_city_workbook",),
     "report": ("NO_SIGNER_NOTE", "render_city_report"),
-    "dispatch": ("render_dispatch",),
+    "dispatch": ("new_deadline", "render_dispatch"),
     "analysis": ("long_frame", "wide_frame"),
     "versions": ("versions",),
 })

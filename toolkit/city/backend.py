@@ -90,6 +90,9 @@ MIGRATIONS: list[str | AddColumn | UtcTimes] = [
     CREATE TABLE IF NOT EXISTS download (name TEXT PRIMARY KEY, path TEXT NOT NULL, made_at TEXT NOT NULL)""",
     UtcTimes("submission", "received_at"), UtcTimes("submission", "stored_at"), UtcTimes("submit_attempt", "at"),
     UtcTimes("unit_key", "issued_at"), UtcTimes("download", "made_at"),
+    # how a Nộp reached the city ("excel": the button, "trinh-duyet": the upload page) and the file's name as the
+    # unit knows it: `file` of such a version is the server's own path, no business of anyone reading versions
+    AddColumn("submission", "sent_by", "TEXT"), AddColumn("submission", "sent_name", "TEXT"),
 ]
 READ_TABLES = ("submission", "value", "submit_attempt")  # what a reader needs (a keys-only store reads as empty)
 
@@ -231,6 +234,7 @@ class Db:
         self.location, self.readonly, self.pg = location, readonly, is_url(location)
         self.conn: Any = None
         self.kept: tuple | None = None  # SQLite: the identity of the file a kept connection may go back to
+        self.lacks: set[str] = set()  # a reader of an older store: the columns added since, read as NULL
         try:
             known = False
             if self.pg:
@@ -411,6 +415,8 @@ class Db:
                 name = re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)
                 if name and name[1] in READ_TABLES and not self.has_table(name[1]):
                     self.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+        self.lacks = {step.column for step in MIGRATIONS if isinstance(step, AddColumn)
+                      and step.table in READ_TABLES and step.column not in self._columns(step.table)}
 
 
 def _naive_time(text: str) -> bool:

@@ -48,6 +48,8 @@ class Stored:
     warnings: int
     findings: list[dict] = field(default_factory=list)
     values: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    sent_by: str | None = None  # a Nộp: "excel" (the button) or "trinh-duyet" (the upload page); None: a folder's
+    sent_name: str = ""  # a Nộp: the file's name as the unit knows it (the workbook's in Excel, the browser's)
 
 
 def _encode(value: Any) -> tuple[str, Any]:
@@ -107,16 +109,16 @@ class Store:
                        "AND version >= ?", (*key, version))  # negative first: UNIQUE holds at every row
             db.execute("UPDATE submission SET version = -version WHERE unit=? AND period=? AND year=? "
                        "AND version < 0", key)
-            self._insert(key, version, unit_name, values, file, file_hash, received_at, findings, form_version,
-                         receipt=False)
+            self._insert(key, version, unit_name, values, file, file_hash, received_at, findings, form_version)
             return version, True
 
     def receive(self, unit: str, unit_name: str, period: str, year: int, values: dict[str, tuple[Any, str]],
                 file: str, file_hash: str, findings: list[dict] = (),
-                form_version: str | None = None) -> tuple[int, datetime, bool]:
+                form_version: str | None = None, sent: tuple[str, str] = ("", "")) -> tuple[int, datetime, bool]:
         """Store one submission received now (a Nộp): (version, time received, new). The version and the
         time are taken inside the write transaction, so receipts are 1..N in the order they were given
-        and each equals what is stored; the same content again gets the receipt already given."""
+        and each equals what is stored; the same content again gets the receipt already given. `sent`: how it
+        came and the file's name as the unit knows it (`Stored.sent_by`, `Stored.sent_name`)."""
         key = (unit, period, year)
         with self.db.write(_lock(key)) as db:
             row = self._same(key, file_hash)
@@ -128,7 +130,7 @@ class Store:
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM submission WHERE unit=? AND period=? "
                                  "AND year=?", key).fetchone()[0]
             self._insert(key, version, unit_name, values, file, file_hash, received, findings, form_version,
-                         receipt=True)
+                         receipt=True, sent=sent)
             return version, received, True
 
     def _same(self, key: tuple[str, str, int], file_hash: str) -> tuple[int, str] | None:
@@ -137,43 +139,48 @@ class Store:
 
     def _insert(self, key: tuple[str, str, int], version: int, unit_name: str, values: dict[str, tuple[Any, str]],
                 file: str, file_hash: str, received_at: datetime | None, findings: list[dict],
-                form_version: str | None, receipt: bool) -> None:
+                form_version: str | None, receipt: bool = False, sent: tuple[str, str] = ("", "")) -> None:
         errors = sum(f["severity"] == "error" for f in findings)
         sid = self.db.execute(
             "INSERT INTO submission (unit, unit_name, period, year, version, form_id, form_version, "
-            "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            "file, file_hash, received_at, stored_at, errors, warnings, findings, receipt, sent_by, sent_name) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (key[0], unit_name, key[1], key[2], version, self.form.form_id, form_version or self.form.version,
              file, file_hash, stored_time(received_at) if received_at else None, stored_time(utc_now()), errors,
              len(findings) - errors,
-             json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt))).fetchone()[0]
+             json.dumps(list(findings), ensure_ascii=False, default=str), int(receipt), sent[0] or None,
+             sent[1] or None)).fetchone()[0]
         rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind
             rows = [(s, c, k, self.db.number(x) if k == "n" else x, cell) for s, c, k, x, cell in rows]
         self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)", rows)
 
     def _load(self, row: tuple) -> Stored:
-        (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings) = row
+        (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings, sent_by,
+         sent_name) = row
         s = Stored(sid, unit, name or "", period, year, version, file or "", fhash,
                    parse_time(received) if received else None, errors, warnings,
-                   json.loads(findings or "[]"))
+                   json.loads(findings or "[]"), sent_by=sent_by or None, sent_name=sent_name or "")
         for code, kind, value, cell in self.db.execute(
                 "SELECT code, kind, value, cell FROM value WHERE submission_id=?", (sid,)):
             s.values[code] = (_decode(kind, value), cell or "")
         return s
 
-    _COLS = ("id, unit, unit_name, period, year, version, file, file_hash, received_at, errors, warnings, "
-             "findings")
+    @property
+    def _cols(self) -> str:
+        """The columns a version is loaded from (NULL for those an older store, read as it is, lacks)."""
+        return ("id, unit, unit_name, period, year, version, file, file_hash, received_at, errors, warnings, "
+                "findings, " + ", ".join("NULL" if c in self.db.lacks else c for c in ("sent_by", "sent_name")))
 
     def versions(self, unit: str, period: str, year: int) -> list[Stored]:
         """Every stored version, oldest first."""
-        rows = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+        rows = self.db.execute(f"SELECT {self._cols} FROM submission WHERE unit=? AND period=? AND year=? "
                                "ORDER BY version", (unit, self.form.period(period).label, year)).fetchall()
         return [self._load(r) for r in rows]
 
     def latest(self, unit: str, period: str, year: int) -> Stored | None:
         """The newest version: latest time received, then highest version number."""
-        row = self.db.execute(f"SELECT {self._COLS} FROM submission WHERE unit=? AND period=? AND year=? "
+        row = self.db.execute(f"SELECT {self._cols} FROM submission WHERE unit=? AND period=? AND year=? "
                               # no time received: the oldest, on both backends (PostgreSQL sorts NULL first)
                               "ORDER BY COALESCE(received_at, '') DESC, version DESC LIMIT 1",
                               (unit, self.form.period(period).label, year)).fetchone()

@@ -146,9 +146,21 @@ def finding_line(f: dict) -> str:
         (f"{where}: " if where else "") + str(f.get("message", ""))
 
 
+def arrival(v: Stored) -> str:
+    """How and when a version came, as the unit and the city officer know it: the button or the upload page with
+    the unit's own file name, or the file of a consolidated folder; never the path the server keeps it under."""
+    when = f"{city_time(v.received_at)} (giờ Việt Nam)"
+    if v.sent_by == "excel":
+        return f"nộp từ Excel lúc {when}" + (f", tệp «{v.sent_name}»" if v.sent_name else "")
+    if v.sent_by == "trinh-duyet":
+        return f"nộp qua trình duyệt lúc {when}" + (f", tệp «{v.sent_name}»" if v.sent_name else "")
+    if "/" in v.file:  # a Nộp stored before the store kept how it came: only the server's own path is known
+        return f"nộp qua máy chủ lúc {when}"
+    return f"nhận lúc {when}, tệp «{v.file}»"
+
+
 def version_line(v: Stored) -> str:
-    return (f"Phiên bản {v.version}: nhận lúc {city_time(v.received_at)} (giờ Việt Nam), tệp {v.file}, "
-            f"{v.errors} lỗi, {v.warnings} cảnh báo")
+    return f"Phiên bản {v.version}: {arrival(v)}, {v.errors} lỗi, {v.warnings} cảnh báo"
 
 
 def text(d: Diff) -> list[str]:

@@ -8,5 +8,6 @@ __getattr__, __all__ = exports(__name__, {
     "workbook": ("build",),
     "xlsm": ("NAME_RECEIPT", "NAME_STATUS", "build_all", "build_intake", "build_units"),
     "sheet_edit": ("Put", "apply"),
-    "buttons": ("buttons", "bao_cao_tong_hop", "kiem_tra", "kiem_tra_cai_dat", "tao_bao_cao", "tong_hop"),
+    "buttons": ("buttons", "bao_cao_tong_hop", "cong_van_don_doc", "kiem_tra", "kiem_tra_cai_dat", "tao_bao_cao",
+                "tong_hop"),
 })

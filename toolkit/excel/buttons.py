@@ -15,6 +15,7 @@ import os
 import sys
 import unicodedata
 from contextlib import contextmanager
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,6 +34,7 @@ from toolkit.excel.sheet_edit import Edit, Marks, Put, Table, apply, named, put 
 from toolkit.excel.xlsm import (  # noqa: E402
     NAME_FOLDER,
     NAME_MARKED,
+    NAME_NEW_DEADLINE,
     NAME_PERIOD,
     NAME_REPORT_TYPE,
     NAME_RESULTS,
@@ -42,7 +44,7 @@ from toolkit.excel.xlsm import (  # noqa: E402
     report_types,
 )
 from toolkit.intake import as_text  # noqa: E402
-from toolkit.vnformat import fmt_time, utc_now  # noqa: E402
+from toolkit.vnformat import fmt_date, fmt_time, read_date, utc_now  # noqa: E402
 
 # Handlers --------------------------------------------------------------------------------------------
 
@@ -122,6 +124,22 @@ def bao_cao_tong_hop() -> None:
         write_city_workbook(res, here / f"tong_hop_{_slug(period)}_{year}.xlsx")
         out = render_city_report(res, here / f"bao_cao_tong_hop_{_slug(period)}_{year}.docx", book=written)[0]
         status(book, f"Đã tạo báo cáo tổng hợp lúc {_now()} từ {res.received} phiếu: {out}")
+
+
+def cong_van_don_doc() -> None:
+    """Công văn đôn đốc: consolidate the folder as «Tổng hợp» does, then write the reminder dispatch beside the
+    workbook, with the date of the «Hạn mới» cell (empty: the city's today + the form's deadline days)."""
+    with handler("Công văn đôn đốc") as book:
+        from toolkit.city import consolidate, new_deadline, render_dispatch
+
+        folder, period, year = _city_inputs(book)
+        typed = _typed_date(named(book, NAME_NEW_DEADLINE).value)
+        res = consolidate(folder, period, year, accepted=city_book(book).accepted)
+        res.require_usable()
+        due = new_deadline(res, typed)
+        out = render_dispatch(res, _beside(book)[0] / f"cong_van_don_doc_{_slug(period)}_{year}.docx", due)[0]
+        status(book, f"Đã tạo công văn đôn đốc lúc {_now()} (hạn mới {fmt_date(due)}; {res.received}/{res.expected} "
+                     f"đơn vị đã nộp): {out}")
 
 
 def kiem_tra_cai_dat() -> None:
@@ -263,6 +281,22 @@ def _city_inputs(book) -> tuple[Path, str, int]:
     if not isinstance(year, (int, float)) or not 2025 <= year <= 2100:
         raise BaocaoError("hãy nhập năm báo cáo (ví dụ 2026)")
     return Path(folder), period, int(year)
+
+
+def _typed_date(value: Any) -> date | None:
+    """The «Hạn mới» cell: a date as Excel holds it, or text typed where Excel did not take it for one."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = as_text(value).strip()
+    found = read_date(text)
+    if found is not None:
+        return found
+    raise BaocaoError(f"ô «Hạn mới» ghi «{text[:40]}», không phải một ngày; hãy nhập ngày dạng ngày/tháng/năm "
+                      "(ví dụ 20/12/2026) hoặc để trống")
 
 
 def _slug(text: str) -> str:

@@ -40,6 +40,7 @@ NAME_REPORT_LIST = "DM_LOAI_BAO_CAO"
 NAME_FOLDER = "XL_THU_MUC"
 NAME_PERIOD = "XL_KY"
 NAME_YEAR = "XL_NAM"
+NAME_NEW_DEADLINE = "XL_HAN_MOI"  # the new date the Công văn đôn đốc button asks units to meet
 NAME_PERIOD_LIST = "DM_KY_BAO_CAO"
 NAME_CONTENT_LIST = "DM_MUC_NOI_DUNG"  # the headings of the city report's own paragraphs (sheet «Nội dung»)
 CONTENT_ROWS = 60  # rows laid out for paragraphs and for accepted anomalies
@@ -65,8 +66,9 @@ REMOTE_BUTTONS = (("CheckWorkbook", "Kiểm tra"), ("SubmitWorkbook", "Nộp"), 
 # xlwings' remote-interpreter client, from the installed package (what "xlwings quickstart --server" imports).
 REMOTE_CLIENT = ("Remote.bas", "IWebAuthenticator.cls", "WebClient.cls", "WebRequest.cls", "WebResponse.cls",
                  "WebHelpers.bas")
+# one a row beside the inputs: «Công văn đôn đốc» beside its «Hạn mới»
 CITY_BUTTONS = (("ConsolidateFolder", "Tổng hợp"), ("CityReport", "Báo cáo tổng hợp"),
-                ("CheckSetup", "Kiểm tra cài đặt"))
+                ("CheckSetup", "Kiểm tra cài đặt"), ("CityDispatch", "Công văn đôn đốc"))
 RESULT_COLUMNS = ("Mã lỗi", "Thông báo", "Mức độ", "Vị trí")  # the table the «Kiểm tra» button writes
 RESULT_ROWS = 300  # rows below it formatted for the results (wrapped messages)
 
@@ -240,7 +242,8 @@ def _panel(wb, ws, sheet: str, top: int, col: int, fields: list[tuple[str, str, 
         r = top + i
         ws.set_row(r, 30)
         ws.write_string(r, col, label, fmt["label"])
-        ws.merge_range(r, col + 1, r, col + 2, "", fmt["status" if name == NAME_STATUS else "input"])
+        kind = "status" if name == NAME_STATUS else "date_input" if (valid or {}).get("validate") == "date" else "input"
+        ws.merge_range(r, col + 1, r, col + 2, "", fmt[kind])
         wb.define_name(name, f"='{sheet}'!{cell(r, col + 1)}")
         if valid:
             ws.data_validation(r, col + 1, r, col + 1, valid)
@@ -258,6 +261,8 @@ def _panel_formats(wb, base) -> dict:
             "input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA"}),
             "status": wb.add_format({**base, "border": 1, "locked": False, "text_wrap": True,
                                      "bg_color": "#FFF2CC"}),
+            "date_input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA",
+                                         "num_format": "dd/mm/yyyy", "align": "left"}),
             "receipt": wb.add_format({**base, "border": 1}),
             "text_input": wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#E2EFDA",
                                          "text_wrap": True, "valign": "top"}),
@@ -295,7 +300,8 @@ def build_intake(form: Form, out: Path | str, data: dict | None = None, server: 
 
 
 def build_city(form: Form, out: Path | str) -> Path:
-    """The city workbook: folder, period and year cells, the Tổng hợp / Báo cáo tổng hợp buttons."""
+    """The city workbook: folder, period, year and new-date cells, the Tổng hợp / Báo cáo tổng hợp / Công văn
+    đôn đốc buttons."""
     out = Path(out)
     with atomic_path(out) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -307,13 +313,22 @@ def build_city(form: Form, out: Path | str) -> Path:
             ws.set_column(c, c, width)
         ws.write_string(0, 0, "TỔNG HỢP PHIẾU SỐ LIỆU CỦA CÁC XÃ, PHƯỜNG, ĐẶC KHU", fp["title"])
         ws.write_string(1, 0, "Nhập đường dẫn thư mục chứa các phiếu đã nhận, chọn kỳ và năm rồi bấm «Tổng hợp». "
+                              "Công văn đôn đốc: nhập hạn mới (để trống: hôm nay + "
+                              f"{form.deadline_days} ngày) rồi bấm «Công văn đôn đốc». "
                               "Kết quả được ghi vào thư mục chứa tệp này.")
         period = {"validate": "list", "source": "=" + NAME_PERIOD_LIST, "error_type": "stop",
                   "error_title": "Kỳ báo cáo", "error_message": "Chọn kỳ báo cáo trong danh sách."}
         year = {"validate": "integer", "criteria": "between", "minimum": 2025, "maximum": 2100,
                 "error_type": "stop", "error_title": "Năm", "error_message": "Nhập năm từ 2025 đến 2100."}
+        # Excel stops a date not after today as it is typed; the button checks it again (a date typed days ago)
+        new_date = {"validate": "date", "criteria": ">", "value": "=TODAY()", "ignore_blank": True,
+                    "error_type": "stop", "error_title": "Hạn mới",
+                    "error_message": "Nhập một ngày sau hôm nay, dạng ngày/tháng/năm (ví dụ 20/12/2026).",
+                    "input_title": "Hạn mới", "input_message": "Ngày công văn đôn đốc đề nghị các đơn vị hoàn "
+                                                               f"thành; để trống: hôm nay + {form.deadline_days} ngày."}
         _panel(wb, ws, SHEET_CITY, 3, 0, [(NAME_FOLDER, "Thư mục chứa phiếu", None),
-                                          (NAME_PERIOD, "Kỳ báo cáo", period), (NAME_YEAR, "Năm", year)],
+                                          (NAME_PERIOD, "Kỳ báo cáo", period), (NAME_YEAR, "Năm", year),
+                                          (NAME_NEW_DEADLINE, "Hạn mới (công văn đôn đốc)", new_date)],
                CITY_BUTTONS, fp)
         content = [c["label"] for c in form.city_report.get("content", [])]
         _content_sheet(wb, fp, content)

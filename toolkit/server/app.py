@@ -52,13 +52,15 @@ ACTIONS = {"kiem-tra": "Kiểm tra", "nop": "Nộp", "tao-bao-cao": "Tạo báo 
 # nothing; a Nộp is what the deadline is about). Measured in benchmarks/bench_server.py --giay 0.
 SLOTS = {"kiem-tra": 2, "nop": 4, "tao-bao-cao": 2}
 PAGE_SECONDS = 4.0  # the longest store wait of the page and downloads: down, the store is a 503 within 5 s
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_DEPTH = 10  # levels of nesting in a posted payload (a workbook's has 5)
 UNEXPECTED = xl.SERVER_FAILURE
 HTTP_ERRORS = {404: "Không có trang này trên máy chủ baocao; hãy kiểm tra lại địa chỉ.",
                405: "Địa chỉ này không nhận cách gửi yêu cầu này.",
                413: "Dữ liệu gửi lên quá lớn."}
 HTTP_VI = {400: "Yêu cầu không hợp lệ", 404: "Không có trang này", 405: "Không dùng được cách gửi này",
-           413: "Tệp quá lớn", 429: "Gửi quá nhiều lần", 500: "Máy chủ gặp lỗi", 503: "Máy chủ chưa phục vụ được"}
+           409: "Chưa lập được văn bản", 413: "Tệp quá lớn", 429: "Gửi quá nhiều lần", 500: "Máy chủ gặp lỗi",
+           503: "Máy chủ chưa phục vụ được"}
 # A key must never travel in an address (addresses are logged, kept in browser histories and proxies).
 KEY_IN_ADDRESS = re.compile(r"(?:^|&)(?:khoa|key|authorization)=|\d{5}-[A-Za-z0-9_-]{32}", re.IGNORECASE)
 
@@ -352,7 +354,7 @@ def create_app(settings: Settings) -> FastAPI:
             return error_page(request, 404, f"{known.name} không có phiên bản {number} trong {title}.")
         diff = versions.diff(server.form, found, number or found[-1].version) if found else None
         return HTMLResponse(pages.get_template("phien_ban.html").render(
-            title=title, unit=known, found=found, diff=diff, time=versions.city_time,
+            title=title, unit=known, found=found, diff=diff, arrival=versions.arrival,
             finding=versions.finding_line))
 
     def upload_page(status: int = 200, **answer) -> HTMLResponse:
@@ -428,6 +430,42 @@ def create_app(settings: Settings) -> FastAPI:
         except BaocaoError as exc:
             return error_page(request, 404, f"Chưa lập được báo cáo tổng hợp: {exc}.")
         return FileResponse(out, filename=out.name)
+
+    @app.post("/cong-van-don-doc")
+    async def dispatch(request: Request) -> Response:
+        """The công văn đôn đốc of the page's consolidation with the new date typed on the page, downloaded. Run in
+        the report slots, as Tạo báo cáo is, within the same time limit: never in the slots Nộp needs."""
+        arrived = time.monotonic()
+        body = await _capped_body(request, 4096)  # one date
+        if body is None:
+            return error_page(request, 413, HTTP_ERRORS[413])
+        try:
+            fields = await _replayed(request, body).form(max_files=0, max_fields=2)
+            due = d.typed_date(str(fields.get("han_moi") or ""))
+        except HTTPException:
+            return error_page(request, 400, "Dữ liệu gửi lên không đọc được; hãy tải lại trang theo dõi rồi bấm "
+                                            "«Tạo công văn đôn đốc».")
+        except BaocaoError as exc:
+            return error_page(request, 400, f"Chưa lập được công văn đôn đốc: {exc}.")
+        until = server.until(arrived)
+
+        def work() -> tuple[str, bytes]:  # in a worker thread, every store wait within the time limit
+            with time_limit(until):
+                return d.city_dispatch(settings.store, settings.folder / "tong_hop", settings.period, settings.year,
+                                       settings.deadline, server.form, due)
+
+        try:
+            name, data = await asyncio.wait_for(anyio.to_thread.run_sync(work, limiter=server.slots["tao-bao-cao"]),
+                                                max(settings.timeout - (time.monotonic() - arrived), 0.0))
+        except asyncio.TimeoutError:
+            return error_page(request, 503, f"Máy chủ đang bận, chưa lập xong công văn trong {settings.timeout:g} "
+                                            "giây; hãy thử lại sau ít phút.")
+        except StoreError:
+            raise  # a 503 saying why (`failure`)
+        except BaocaoError as exc:  # nobody to chase (a sentence of its own), a new date not after today
+            text = str(exc).rstrip(".") + "."
+            return error_page(request, 409, f"Chưa lập được công văn đôn đốc: {text}" if text[:1].islower() else text)
+        return Response(data, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.get("/tai-ve/{token}/{name}")
     def download(token: str, name: str, request: Request):

@@ -12,9 +12,10 @@ in yet shows how many days it is overdue and comes first. A figure flagged «b�
 """
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from toolkit.city import HOLD_RULE, ST_ERRORS, ST_LATE, ST_MISSING, ST_OK, Conso
 from toolkit.definition import Form
 from toolkit.errors import BaocaoError
 from toolkit.server.nop import receipt_code
-from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year
+from toolkit.vnformat import CITY_TZ, city_time, fmt_percent, period_year, read_date
 
 # The page's filters: key -> label. A row belongs to every group it matches (a late unit is also "đã nộp").
 GROUPS = {"da-nop": "Đã nộp", "dung-han": "Đúng hạn, không lỗi", "nop-muon": "Nộp muộn", "co-loi": "Có lỗi",
@@ -45,6 +46,8 @@ class Page:
     rows: list[dict[str, Any]]
     deadline: date | None = None  # the period's deadline, one for every unit
     rule: str = HOLD_RULE
+    new_due: date | None = None  # what the dispatch form offers: today + the form's deadline days
+    earliest: date | None = None  # the first new date the dispatch takes: tomorrow
 
 
 def page_data(store: Path, period: str, year: int, deadline: date | None, form: Form) -> Page:
@@ -54,7 +57,8 @@ def page_data(store: Path, period: str, year: int, deadline: date | None, form: 
     counts = {g: sum(g in r["groups"] for r in rows) for g in GROUPS}
     counts["tong"] = res.expected
     rate = fmt_percent(res.received_rate, fixed=True) if res.received_rate is not None else ""
-    return Page(period_year(res.period, year), now, counts, rate, rows, res.deadline)
+    return Page(period_year(res.period, year), now, counts, rate, rows, res.deadline,
+                new_due=now.date() + timedelta(days=form.deadline_days), earliest=now.date() + timedelta(days=1))
 
 
 def unit_rows(res: Consolidation, store: Path) -> list[dict[str, Any]]:
@@ -107,3 +111,30 @@ def city_report(store: Path, folder: Path, period: str, year: int, deadline: dat
     # a draft: Đánh giá chung, Nhiệm vụ and Kiến nghị are the city officer's, written in tong_hop.xlsm
     return render_city_report(res, folder / f"bao_cao_tong_hop_{form.period(period).code}_{year}.docx",
                               draft=True)[0]
+
+
+def city_dispatch(store: Path, folder: Path, period: str, year: int, deadline: date | None, form: Form,
+                  due: date | None) -> tuple[str, bytes]:
+    """The công văn đôn đốc from the page's consolidation and the store's refused Nộp attempts, with the new date
+    `due` (None: today + the form's deadline days): (file name, .docx). Written in a folder of its own, so two
+    officers asking at once with different dates each get their own."""
+    from toolkit.city import render_dispatch
+
+    res = consolidate_store(store, period, year, deadline, form)
+    with Store(store, form, readonly=True) as db:
+        tried = db.attempts(res.period, year)
+    name = f"cong_van_don_doc_{form.period(period).code}_{year}.docx"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        return name, render_dispatch(res, Path(tmp) / name, due, tried)[0].read_bytes()
+
+
+def typed_date(text: str) -> date | None:
+    """A date from the page's form: the browser's date field sends 2026-12-20, a browser without one sends what
+    was typed (20/12/2026); empty is None."""
+    if not text.strip():
+        return None
+    found = read_date(text)
+    if found is None:
+        raise BaocaoError(f"hạn mới «{text.strip()[:40]}» không đúng dạng ngày/tháng/năm (ví dụ 20/12/2026)")
+    return found

@@ -83,7 +83,8 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form, du
     with xl.handler("Nộp", book) as book:
         reading = read_workbook(xl.live_grid(book), form, str(book.fullname))
         report = check_read(reading.submission, form)
-        receipt = accept(reading.sheets, report, unit, store_path, folder, form, due=due)
+        receipt = accept(reading.sheets, report, unit, store_path, folder, form, due=due,
+                         name=Path(str(book.fullname)).name[:120])
         if receipt:
             again = "" if receipt.new else " (nội dung giống lần nộp trước, không tạo phiên bản mới)"
             said = [Put(NAME_RECEIPT, receipt.text),
@@ -99,11 +100,12 @@ def submit(book, unit: str, store_path: Path | str, folder: Path, form: Form, du
 
 
 def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path | str, folder: Path,
-           form: Form, typed: bool = False, due: Due | None = None) -> Receipt | None:
+           form: Form, typed: bool = False, due: Due | None = None, name: str = "") -> Receipt | None:
     """Nộp of a checked workbook, for the button and for the upload page alike: `grid` is the cells its read
     produced (toolkit.intake.Reading.sheets), stored as a version when it has no error, else logged as a refused
     attempt (None). Raises when the workbook is not the key holder's own (`typed`: the key came from the upload
-    page); `due` says which deadline the receipt is timed against."""
+    page, else from the workbook in Excel); `due` says which deadline the receipt is timed against; `name` is the
+    file's name as the unit knows it, kept with the version to show it (never a path)."""
     sub = report.submission
     _require_own(sub, unit, form, typed)
     if store_exists(store_path):  # bất thường against the unit's own history: warnings, never a refusal
@@ -115,7 +117,8 @@ def accept(grid: dict[str, list[list[Any]]], report, unit: str, store_path: Path
             raise BaocaoError(f"chưa lưu được bản nộp ({exc.reason}); hãy báo Sở Nội vụ rồi bấm Nộp lại sau",
                               detail=exc.detail) from None
     if report.valid:
-        receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form)
+        receipt = _store(grid, sub, unit, [f.as_dict() for f in report.findings], store_path, folder, form,
+                         ("trinh-duyet" if typed else "excel", name))
         return dataclasses.replace(receipt, due=(due or Due(sub.period, sub.year)).of(sub, form))
     _log_attempt(store_path, form, unit, sub.period, sub.year, len(report.errors), len(report.warnings))
     return None
@@ -146,7 +149,7 @@ def _content_hash(grid: dict[str, list[list[Any]]]) -> str:
 
 
 def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict], store_path: Path | str,
-           folder: Path, form: Form) -> Receipt:
+           folder: Path, form: Form, sent: tuple[str, str]) -> Receipt:
     digest = _content_hash(grid)
     rel = f"{form.period(sub.period).code}_{sub.year}/{unit}_{digest[:16]}.xlsx"
     target = folder / rel
@@ -156,7 +159,7 @@ def _store(grid: dict[str, list[list[Any]]], sub, unit: str, findings: list[dict
             write_grid(grid, target)
         with Store(store_path, form) as db:  # the transaction waits its turn in this process (backend.Db.write)
             version, received, new = db.receive(unit, sub.unit_name or "", sub.period, sub.year, values, rel,
-                                                 digest, findings, sub.version)
+                                                 digest, findings, sub.version, sent)
     except SheetNameError as exc:  # posted by no Excel: nothing kept nor stored
         raise BaocaoError(f"chưa lưu được bản nộp ({exc}); hãy đổi tên sheet rồi bấm Nộp lại") from None
     except (*db_errors(), BaocaoError) as exc:  # the server's disk or store: no receipt, the unit is told why

@@ -50,7 +50,8 @@ def nop_file(data: bytes, shown_name: str, unit: str, store: Path, folder: Path,
         path.write_bytes(data)
         reading = read_workbook(path, form, shown_name or "tệp tải lên")
         report = check_read(reading.submission, form)
-        receipt = accept(reading.sheets, report, unit, store, folder / "phieu", form, typed=True, due=due)
+        receipt = accept(reading.sheets, report, unit, store, folder / "phieu", form, typed=True, due=due,
+                         name=shown_name)
     except BaocaoError as exc:
         return Outcome(refusal=str(exc))
     except db_errors():  # the store's fault is the server's to answer (503), not a refusal of this file
