@@ -1,12 +1,13 @@
 """Deadline day on the city server: every unit presses Kiểm tra, then Nộp, within one minute.
 
     python benchmarks/bench_server.py [--kho KHO.sqlite | postgresql://…] [--tien-trinh 1 2] [--don-vi 114]
-                                      [--giay 60] [--phieu PAYLOADS.json]
+                                      [--giay 60] [--chi-nop] [--phieu PAYLOADS.json]
 
 A real `baocao server chay` (a subprocess on 127.0.0.1) per worker count, on one store whose keys are issued
 with `baocao server cap-khoa`. Each unit has its own filled workbook (toolkit.synthetic, built with the remote
 buttons) and posts it as xlwings' VBA client does (tests/remote_client.py). Each unit starts at a random moment
-of the window (`--giay`; 0: all at once), presses Kiểm tra, and as soon as it is answered, Nộp. Each worker count
+of the window (`--giay`; 0: all at once), presses Kiểm tra, and as soon as it is answered, Nộp (`--chi-nop`: only
+Nộp, so that with `--giay 0` all 114 Nộp arrive together instead of behind the checks). Each worker count
 sends each unit's workbook with a different "người lập" so that every Nộp is a new version.
 
 A request fails when it is not answered 200 with the button's own status (Kiểm tra: "Kiểm tra xong", Nộp: a
@@ -43,9 +44,11 @@ from toolkit.city import Store  # noqa: E402
 from toolkit.definition import load_form  # noqa: E402
 from toolkit.excel import build_intake  # noqa: E402
 from toolkit.synthetic import unit_data  # noqa: E402
+from toolkit.vnformat import city_wall  # noqa: E402
 
 PERIOD, YEAR = "6T", 2026
-RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})")
+RECEIPT = re.compile(r"Mã tiếp nhận (\S+); phiên bản (\d+); nhận lúc (\d\d:\d\d:\d\d \d\d/\d\d/\d{4}); "
+                     r"(?:đúng hạn|muộn \d+ ngày) \(hạn [\d/]+\)")
 
 
 def cli(*args: str, **kw) -> subprocess.Popen:
@@ -147,11 +150,11 @@ def cpu_seconds(pid: int) -> float:
     return sum(used.get(p, 0.0) for p in tree)
 
 
-def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], window: float, seed: int
-                 ) -> tuple[dict[str, list[float]], dict[str, int], list[tuple[str, tuple[str, int, str] | None]],
+def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], window: float, seed: int,
+                 actions: tuple[str, ...] = ("kiem-tra", "nop")) -> tuple[dict[str, list[float]], dict[str, int], list[tuple[str, tuple[str, int, str] | None]],
                             Counter[str]]:
-    """Every unit: Kiểm tra at a random moment of the window, then Nộp. (latencies, failures, Nộp receipts,
-    what the failed requests were told)."""
+    """Every unit: Kiểm tra at a random moment of the window, then Nộp (`actions`: only Nộp). (latencies,
+    failures, Nộp receipts, what the failed requests were told)."""
     rnd = random.Random(seed)
     offsets = {code: rnd.uniform(0, window) for code in bodies}
     times: dict[str, list[float]] = {"kiem-tra": [], "nop": []}
@@ -163,12 +166,12 @@ def deadline_day(url: str, bodies: dict[str, bytes], keys: dict[str, str], windo
 
     def unit(code: str) -> None:
         time.sleep(max(0.0, t0 + offsets[code] - time.perf_counter()))
-        for action in ("kiem-tra", "nop"):
+        for action in actions:
             took, answer = post(f"{url}/xlwings/{action}", bodies[code], keys[code])
-            said = strings(answer) if answer else []
-            got = next(((m.group(1), int(m.group(2)), m.group(3)) for t in said if (m := RECEIPT.fullmatch(t))),
+            texts = strings(answer) if answer else []
+            got = next(((m.group(1), int(m.group(2)), m.group(3)) for t in texts if (m := RECEIPT.fullmatch(t))),
                        None)
-            ok = got is not None if action == "nop" else any(t.startswith("Kiểm tra xong") for t in said)
+            ok = got is not None if action == "nop" else any(t.startswith("Kiểm tra xong") for t in texts)
             with lock:
                 times[action].append(took)
                 failed[action] += not ok
@@ -202,7 +205,7 @@ def lost(kho: str, receipts: list[tuple[str, tuple[str, int, str] | None]], form
             stored = {s.version: s for s in db.versions(code, PERIOD, YEAR)}.get(version)
             missing += (stored is None
                         or receipt != f"{code}-{PERIOD}{YEAR}-V{version}-{stored.file_hash[:8].upper()}"
-                        or stored.received_at != datetime.strptime(at, "%H:%M:%S %d/%m/%Y"))
+                        or city_wall(stored.received_at) != datetime.strptime(at, "%H:%M:%S %d/%m/%Y"))
     return missing
 
 
@@ -217,11 +220,14 @@ def main() -> None:
     ap.add_argument("--tien-trinh", type=int, nargs="+", default=[1, 2], help="worker counts to measure")
     ap.add_argument("--don-vi", type=int, default=114, help="number of units (the first N of the unit list)")
     ap.add_argument("--giay", type=float, default=60.0, help="window in which units start (0: all at once)")
+    ap.add_argument("--chi-nop", action="store_true", help="units press only Nộp, no Kiểm tra first (the hardest "
+                    "burst: with --giay 0 every Nộp arrives in the same second)")
     ap.add_argument("--phieu", type=Path, help="a JSON file keeping the built workbooks' payloads between runs")
     args = ap.parse_args()
     print_load()
     form = load_form()
     units = [u.code for u in form.units[:args.don_vi]]
+    actions = ("nop",) if args.chi_nop else ("kiem-tra", "nop")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         kho = args.kho or str(folder / "kho.sqlite")
@@ -242,7 +248,8 @@ def main() -> None:
             proc, log = start_server(kho, folder, port, workers)
             try:
                 idle = cpu_seconds(proc.pid)
-                times, failed, receipts, said = deadline_day(url, bodies, keys, args.giay, seed=round_)
+                times, failed, receipts, said = deadline_day(url, bodies, keys, args.giay, seed=round_,
+                                                              actions=actions)
                 cpu = cpu_seconds(proc.pid) - idle
             finally:
                 proc.terminate()
@@ -251,7 +258,7 @@ def main() -> None:
                 print(f"{workers} worker(s): failures told {said.most_common(3)}; server log ends:\n"
                       + "\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
             lost_total += lost(kho, receipts, form)
-            for action, label in (("kiem-tra", "Kiểm tra"), ("nop", "Nộp")):
+            for action, label in (("kiem-tra", "Kiểm tra"), ("nop", "Nộp"))[-len(actions):]:
                 xs = times[action]
                 rows.append((backend, workers, label, len(xs), failed[action], quantile(xs, 0.5),
                              quantile(xs, 0.95), max(xs), cpu))

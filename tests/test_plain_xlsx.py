@@ -91,3 +91,27 @@ def test_libreoffice_opens_it(grid, tmp_path):
     text = (tmp_path / "nop.csv").read_text(encoding="utf-8", errors="replace")
     assert text.startswith('"a <b> & ""c"" \'d\'","tab\tand\nnewline"') and ",14/06/2026," in text \
         and "ổ đĩa đầy" in text, text[:300]
+
+
+def test_a_killed_workers_half_written_copy_is_deleted_when_the_server_starts(grid, tmp_path):
+    """A kept copy's write does not look for temporaries (the folder grows by a file per Nộp); the server's start
+    deletes those of writers no longer running, and nothing else."""
+    import os
+    import sys
+
+    from toolkit.server.app import Settings, prepare
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    kept = tmp_path / "may_chu" / "phieu" / "6T_2026"
+    kept.mkdir(parents=True)
+    left = kept / f".~10507_0123456789abcdef.{dead}.k3j_x9aa.xlsx"
+    writing = kept / f".~10508_0123456789abcdef.{os.getpid()}.q1w2e3r4.xlsx"  # a live writer's: not touched
+    mine = write_grid({"Khó": grid["Khó"]}, kept / "10509_fedcba9876543210.xlsx")
+    for path in (left, writing, kept / ".~ghi_chu.txt"):
+        path.write_bytes(b"x")
+    write_grid({"Khó": grid["Khó"]}, kept / "10510_fedcba9876543210.xlsx")
+    assert left.exists()  # a Nộp's write leaves the folder as it is
+    prepare(Settings(store=tmp_path / "kho.sqlite", folder=tmp_path / "may_chu", period="6T", year=2026),
+            load_form())
+    assert not left.exists() and writing.exists() and mine.exists() and (kept / ".~ghi_chu.txt").exists()

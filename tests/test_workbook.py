@@ -1,4 +1,5 @@
 import csv
+import zipfile
 
 import openpyxl
 from conftest import ROOT, soffice_convert
@@ -101,3 +102,68 @@ def test_template_opens_in_libreoffice(tmp_path):
     codes = [r[0] for r in rows if r]
     assert "HS_TIEP_NHAN" in codes and "CC_BIEN_CHE" in codes
     assert any("Tổng số hồ sơ tiếp nhận" in c for r in rows for c in r)
+
+
+def test_row_checks_are_shared_and_read_back_as_the_formula_of_each_row(built, form):
+    """Each row check is stored once per run of its column; openpyxl, translating the shared formula to each
+    cell as Excel does, reads exactly the formula the generator makes for that row."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from toolkit.definition import ROW_CHECKS
+    from toolkit.excel import formulas as X
+    from toolkit.excel.check_sheet import HELPER_COL
+
+    path, _ = built["nghi_duong_6t_2026"]
+    wb = openpyxl.load_workbook(path)
+    hs = wb.defined_names["HS_QUA_HAN"].attr_text.replace("$", "").replace("'", "")
+    with zipfile.ZipFile(path) as zf:
+        sheet_xml = {ws.title: zf.read(f"xl/worksheets/sheet{i}.xml") for i, ws in enumerate(wb.worksheets, 1)}
+    for list_id in dict.fromkeys(list_id for _, list_id, _, _ in ROW_CHECKS):
+        lst = form.list(list_id)
+        ws = wb[lst.sheet]
+        letters = {c.code: xl_col_to_name(i) for i, c in enumerate(lst.columns)}
+        top = L.LIST_HEADER_ROW + 2
+        first = {code: f"{letter}{top}" for code, letter in letters.items()}
+        cids = [cid for cid, lid, _, _ in ROW_CHECKS if lid == list_id]
+        for k, cid in enumerate(cids):
+            col = HELPER_COL + 1 + k
+            assert ws.cell(top - 1, col).value == cid
+            rows = [r for r in range(top, ws.max_row + 1) if ws.cell(r, col).value]
+            assert len(rows) >= lst.blank_rows
+            for r in rows:
+                here = {code: f"{letter}{r}" for code, letter in letters.items()}
+                want = X.row_formula(cid, here, first, form, "DM_LOAI_VAN_BAN_KY_HIEU", "DM_LOAI_VAN_BAN", hs)
+                assert ws.cell(r, col).value == "=" + want, (lst.sheet, cid, r)
+        # one text per check column (two where the first row differs), the other cells referring to it
+        assert sheet_xml[lst.sheet].count(b'<f t="shared" ref=') == len(cids)
+        assert sheet_xml[lst.sheet].count(b"<f>") <= len(cids)
+
+
+def test_only_row_translations_are_shared(tmp_path):
+    """A column of formulas is shared only where each is the first one moved down (a reference-like text inside a
+    string is no reference, an absolute row stays); a different first formula, whole-row and relative
+    whole-column ranges are written whole; LibreOffice and openpyxl read each cell's own formula."""
+    import xlsxwriter
+
+    from toolkit.excel.formula_sheet import FormulaSheet
+
+    formulas = ['"A"&A1',  # a first row of its own
+                'A2*2&"A1"', 'A3*2&"A1"', 'A4*2&"A1"',  # a run: the text inside the quotes is not a reference
+                "SUM($A$1:A5)", "SUM($A$1:A6)",  # a run with an absolute start
+                "SUM(1:1)", "SUM(2:2)",  # whole-row ranges: never shared
+                "A9+A1", "A10+A1",  # not translations: A1 stays
+                "COUNT(A:A)+0*A11", "COUNT(A:A)+0*A12"]  # a relative whole column: never shared
+    path = tmp_path / "shared.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S", FormulaSheet)
+    for r in range(len(formulas)):
+        ws.write_number(r, 0, r + 1)
+    ws.write_column(0, 1, formulas, [""] * len(formulas))
+    wb.close()
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert xml.count('t="shared" ref=') == 2 and 'ref="B2:B4"' in xml and 'ref="B5:B6"' in xml
+    assert [c.value for c in openpyxl.load_workbook(path)["S"]["B"]] == ["=" + f for f in formulas]
+    out = soffice_convert(path, "csv:Text - txt - csv (StarCalc):44,34,76,1", tmp_path)
+    values = [r[1] for r in csv.reader(out.open(encoding="utf-8"))]
+    assert values == ["A1", "4A1", "6A1", "8A1", "15", "21", "1", "2", "10", "11", "12", "12"]

@@ -25,6 +25,20 @@ def _remove_leftovers(target: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def remove_leftovers_in(folder: Path) -> None:
+    """Delete every temporary in `folder` (a folder only this program writes into) whose writer was killed: for
+    writes made with `atomic_path(..., tidy=False)` of targets with a suffix."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return  # no folder yet, nothing left in it
+    for name in names:  # ".~{stem}.{pid}.{random}{suffix}": the pid is third from the end (suffixes have a dot)
+        parts = name.rsplit(".", 3) if name.startswith(".~") else []
+        pid = parts[1] if len(parts) == 4 else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            (Path(folder) / name).unlink(missing_ok=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -36,12 +50,15 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success it replaces `target`."""
+def atomic_path(target: Path, tidy: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target`. `tidy`: first delete the
+    temporaries of `target` a killed run left (a look through the whole folder: where a folder grows by a file
+    at each write, its writer tidies it otherwise, with remove_leftovers_in)."""
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(target)
+        if tidy:
+            _remove_leftovers(target)
         fd, name = tempfile.mkstemp(prefix=f"{_prefix(target)}{os.getpid()}.", suffix=target.suffix,
                                     dir=target.parent)
     except OSError as exc:

@@ -24,12 +24,14 @@ each statement; a write whose time has run out is rolled back, not committed aft
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import re
 import sqlite3
 import sys
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -226,6 +228,20 @@ def _refusal_state(exc: BaseException) -> str | None:
     return next((state for pattern, state in _REFUSALS if re.search(pattern, text)), None)
 
 
+def _pg_begin(left: float | None, key: str | None) -> str:
+    """PostgreSQL's start of a write transaction as one message, one round trip to the server: BEGIN, the
+    request's time left as lock and statement timeouts, and the lock on `key` (its number taken here, so that no
+    parameter is needed: a message of several statements takes none)."""
+    parts = ["BEGIN"]
+    if left is not None:
+        ms = max(1, int(left * 1000))
+        parts += [f"SET LOCAL lock_timeout = {ms}", f"SET LOCAL statement_timeout = {ms}"]
+    if key is not None:
+        number = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+        parts.append(f"SELECT pg_advisory_xact_lock({number})")
+    return "; ".join(parts)
+
+
 class Db:
     """One connection to the store, migrated to the current schema (a reader's SQLite connection instead
     reads missing tables as empty ones, through temporary tables a read-only connection may create)."""
@@ -239,6 +255,7 @@ class Db:
             known = False
             if self.pg:
                 self.conn = _pg_connection(location)
+                known = (os.getpid(), location) in _migrated
             else:  # SQLite takes the statements as written: no wrapper on its path (it must not slow)
                 self.conn, self.kept, known = _sqlite_connection(Path(location), readonly)
                 self.execute, self.executemany = self.conn.execute, self.conn.executemany
@@ -253,6 +270,8 @@ class Db:
             self.kept = (self.kept or _identity(Path(location), readonly)) if keep else None
             if self.kept:
                 _migrated.add(self.kept)
+            if self.pg:  # this process checked the database's schema: its later openings need not
+                _migrated.add((os.getpid(), location))
             if readonly and self.pg:
                 self.conn.execute("SET default_transaction_read_only = on")
         except BaseException as exc:
@@ -286,6 +305,17 @@ class Db:
         else:
             self.conn.executemany(text, rows)
 
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Rows into `table`: PostgreSQL's COPY, one stream instead of a statement per row (a Nộp's 200 values
+        cost more of psycopg's Python than the rest of its statements together)."""
+        if not self.pg:
+            self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                  f"({', '.join('?' * len(columns))})", rows)
+            return
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def number(self, value: int | float) -> str:
         """A number for PostgreSQL's text `value` column (read back by the value's kind)."""
         if isinstance(value, int) and not -2**63 <= value < 2**63:
@@ -315,13 +345,8 @@ class Db:
                 self.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
             if not durable and not self.pg:
                 self.execute("PRAGMA synchronous=NORMAL")
-            self.execute("BEGIN IMMEDIATE" if not self.pg else "BEGIN")
+            self.execute("BEGIN IMMEDIATE" if not self.pg else _pg_begin(left, key))
             try:
-                if left is not None and self.pg:
-                    ms = max(1, int(left * 1000))
-                    self.execute(f"SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms}")
-                if self.pg and key is not None:
-                    self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
                 yield self
                 time_left()  # out of time: rolled back below, its answer already told the unit so
                 self.execute("COMMIT")
@@ -360,6 +385,7 @@ class Db:
                 conn.execute("RESET default_transaction_read_only")
         except db_errors():
             pass  # a broken connection: the pool replaces it
+        _returned[conn] = time.monotonic()
         _pools[(os.getpid(), self.location)].putconn(conn)
 
     # -- schema -----------------------------------------------------------------------------------------------
@@ -428,7 +454,8 @@ def _naive_time(text: str) -> bool:
 
 _kept: dict[tuple, list[sqlite3.Connection]] | None = None  # None: SQLite connections are not kept
 _kept_lock = threading.Lock()
-_migrated: set[tuple] = set()  # connections known to be at the current schema (no check at each opening)
+_migrated: set[tuple] = set()  # stores known to be at the current schema (no check at each opening): SQLite
+# files by their identity, PostgreSQL databases by (process, address)
 _write_locks: dict[str, threading.Lock] = {}
 
 
@@ -496,6 +523,8 @@ def _write_lock(location: Path | str) -> threading.Lock:
 
 
 _pools: dict[tuple[int, str], Any] = {}
+_returned: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()  # connection -> given back at
+CHECK_IDLE_SECONDS = 2.0
 POOL_SIZE = 8  # per process: the server's threads share them (a write holds one for a few milliseconds)
 CONNECT_SECONDS = 10
 
@@ -517,14 +546,24 @@ def _pg_connection(url: str):
         # connect once directly first: a wrong address or password is told now, in its own words, instead of
         # the pool retrying in the background until its timeout
         psycopg.connect(url, connect_timeout=max(1, round(min(wait, CONNECT_SECONDS)))).close()
-        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out. The
+        # check: a connection the server dropped (a restart of PostgreSQL) is replaced, not handed out, once it
+        # was idle long enough to have been dropped unseen (_check_idle). The
         # server (keep_connections) opens them all at its start: a pool growing one by one during the deadline's
         # rush made Nộp wait for connections being opened
         pool = _pools[key] = ConnectionPool(url, min_size=1 if _kept is None else POOL_SIZE, max_size=POOL_SIZE,
                                             kwargs={"autocommit": True},
-                                            timeout=CONNECT_SECONDS * 3, check=ConnectionPool.check_connection,
-                                            open=True)
+                                            timeout=CONNECT_SECONDS * 3, check=_check_idle, open=True)
     return pool.getconn(timeout=wait)
+
+
+def _check_idle(conn) -> None:
+    """The pool's check of a connection it hands out: a round trip to the server, for a connection idle more
+    than CHECK_IDLE_SECONDS (one given back since was working a moment ago). Checked at every opening, a Nộp
+    made three round trips more, each a wait for the GIL again under the deadline's rush."""
+    from psycopg_pool import ConnectionPool
+
+    if time.monotonic() - _returned.get(conn, -CHECK_IDLE_SECONDS) >= CHECK_IDLE_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 @atexit.register

@@ -153,7 +153,7 @@ class Store:
         rows = [(sid, code, *_encode(v), cell) for code, (v, cell) in values.items()]
         if self.db.pg:  # its value column is text: numbers as text, read back by their kind
             rows = [(s, c, k, self.db.number(x) if k == "n" else x, cell) for s, c, k, x, cell in rows]
-        self.db.executemany("INSERT INTO value (submission_id, code, kind, value, cell) VALUES (?,?,?,?,?)", rows)
+        self.db.insert("value", ("submission_id", "code", "kind", "value", "cell"), rows)
 
     def _load(self, row: tuple) -> Stored:
         (sid, unit, name, period, year, version, file, fhash, received, errors, warnings, findings, sent_by,

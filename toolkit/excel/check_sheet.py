@@ -65,7 +65,9 @@ def _list_rows(form: Form, rows_written: dict[str, int]) -> dict[str, tuple[int,
 
 
 def write_row_checks(wb, form: Form, rows_written: dict[str, int], cached: Cached) -> None:
-    """Hidden columns of row-check formulas on the list sheets, and their red marks on the input cells."""
+    """Hidden columns of row-check formulas on the list sheets, and their red marks on the input cells. A row
+    check is one formula filled down its column (shared: written once); the columns stay beside the table, so
+    that deleting or inserting a whole row of the list takes its checks along."""
     names = _cells(wb)
     span = _list_rows(form, rows_written)
     abbr_rng, labels_rng = "DM_LOAI_VAN_BAN_KY_HIEU", "DM_LOAI_VAN_BAN"
@@ -82,12 +84,11 @@ def write_row_checks(wb, form: Form, rows_written: dict[str, int], cached: Cache
         for k, (cid, column) in enumerate(items):
             col = HELPER_COL + k
             ws.write_string(L.LIST_HEADER_ROW, col, cid)
-            for r in range(top, bottom + 1):
-                here = {code: f"{letter}{r + 1}" for code, letter in letters.items()}
-                first = {code: f"{letter}{top + 1}" for code, letter in letters.items()}
-                formula = X.row_formula(cid, here, first, form, abbr_rng, labels_rng, hs_text)
-                value = cached.rows.get((cid, lst.sheet, r + 1), "")
-                ws.write_formula(r, col, "=" + formula, None, value)
+            first = {code: f"{letter}{top + 1}" for code, letter in letters.items()}
+            rows = range(top, bottom + 1)
+            formulas = [X.row_formula(cid, {code: f"{letter}{r + 1}" for code, letter in letters.items()}, first,
+                                      form, abbr_rng, labels_rng, hs_text) for r in rows]
+            ws.write_column(top, col, formulas, [cached.rows.get((cid, lst.sheet, r + 1), "") for r in rows])
             mark = lst.columns.index(lst.column(column))
             helper = xl_col_to_name(col)
             ws.conditional_format(top, mark, bottom, mark, {

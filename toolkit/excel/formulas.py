@@ -455,7 +455,7 @@ def row_formula(check_id: str, c: dict[str, str], first: dict[str, str], form: F
         col = "".join(ch for ch in c["ngay"] if ch.isalpha())
         sheet = form.list("van_ban").sheet
         return (f'IF(OR(LEN({so})=0,LEN({sym})=0,NOT(ISNUMBER({d}))),"",IF({row}=0,"",{cite}&": cùng số, ký hiệu '
-                f'với văn bản ở {sheet}!{col}"&{row}&" nhưng khác ngày ("&{vn_date(f"INDEX({col}:{col},{row})")}&")"))')
+                f'với văn bản ở {sheet}!{col}"&{row}&" nhưng khác ngày ("&{vn_date(f"INDEX(${col}:${col},{row})")}&")"))')
     if check_id.startswith("thoi-gian-"):
         return _window_row(check_id, c, form)
     top, score, name = c["diem_toi_da"], c["diem_tu_cham"], c["tieu_chi_thanh_phan"]

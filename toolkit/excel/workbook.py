@@ -6,7 +6,6 @@ fixed creation date), so the committed template can be compared with a fresh one
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +18,7 @@ from toolkit.definition import Field, Form, ListDef
 from toolkit.definition import layout as L
 from toolkit.excel.check_sheet import Cached, mark_inputs, write_check_sheet, write_row_checks
 from toolkit.excel.fit import FittedSheet
+from toolkit.excel.formula_sheet import FormulaSheet
 
 CREATED = datetime(2026, 1, 1)
 MAX_COUNT = 1_000_000_000
@@ -34,24 +34,6 @@ _TYPE_HINT = {
     "text": "Văn bản",
     "choice": "Chọn từ danh sách",
 }
-
-
-# The functions of the generated formulas: all in Excel 2010, none needing XlsxWriter's "_xlfn." prefix.
-CLASSIC = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "ISNA", "N", "ABS", "ROUND", "INT", "MOD", "TEXT",
-           "DAY", "MONTH", "YEAR", "DATE", "LEN", "MID", "LEFT", "RIGHT", "TRIM", "FIND", "SEARCH", "EXACT",
-           "INDEX", "MATCH", "SUMPRODUCT", "SUM", "SUMIF", "COUNT", "COUNTIF", "LARGE", "MAX", "MIN", "ROW",
-           "HYPERLINK"}
-_FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
-
-
-class FormulaSheet(FittedSheet):
-    """A worksheet that skips XlsxWriter's prefixing of newer Excel functions (some sixty regular expressions
-    run over every formula, most of the build time) when a formula uses only the classic functions."""
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        if set(_FUNCTION.findall(formula)) <= CLASSIC:
-            return formula.removeprefix("{").removeprefix("=").removesuffix("}")
-        return super()._prepare_formula(formula, expand_future_functions)
 
 
 class _Formats:

@@ -33,6 +33,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from toolkit.atomic import remove_leftovers_in
 from toolkit.city import Store, StoreError, failed, keep_connections, store_failure, store_location, time_limit
 from toolkit.definition import Form, load_form
 from toolkit.errors import BaocaoError, log_failure, os_reason
@@ -141,9 +142,12 @@ def status_cell(form: Form) -> tuple[int, str]:
 
 def prepare(settings: Settings, form: Form) -> None:
     """The server's folder, the store file and its tables: the page works before the first submission, and
-    a store that cannot be made is said once, before any worker starts."""
+    a store that cannot be made is said once, before any worker starts. The temporaries of kept copies that a
+    killed worker left are deleted (their writes do not look for them: toolkit.server.plain_xlsx)."""
     try:
         settings.folder.mkdir(parents=True, exist_ok=True)
+        for kept in (settings.folder / "phieu").glob("*/"):
+            remove_leftovers_in(kept)
     except OSError as exc:
         raise BaocaoError(f"không tạo được thư mục của máy chủ: {os_reason(exc)}", path=str(settings.folder),
                           detail=str(exc)) from None
@@ -481,12 +485,20 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _deeper_than(value, limit: int) -> bool:
     """Whether JSON nests lists or objects more than `limit` deep (a workbook's payload nests 5), without
-    recursing: a hostile body must not reach any recursive walk further on."""
+    recursing: a hostile body must not reach any recursive walk further on. `value` is what json.loads made
+    (exact dicts and lists); a list of plain values, most of a workbook's (its rows), is passed over by the
+    set of its values' types, without a Python step per cell."""
     level = [value]
     for _ in range(limit):
-        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v) if isinstance(x, (dict, list))]
-        if not level:
+        deeper = []
+        for v in level:
+            inside = v.values() if type(v) is dict else v
+            kinds = set(map(type, inside))
+            if dict in kinds or list in kinds:
+                deeper += [x for x in inside if type(x) is dict or type(x) is list]
+        if not deeper:
             return False
+        level = deeper
     return True
 
 

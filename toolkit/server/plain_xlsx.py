@@ -123,7 +123,9 @@ def _names(grid: dict[str, list[list[Any]]]) -> list[str]:
 
 
 def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
-    """The submitted cells as a plain workbook the reader (and a person) can open again."""
+    """The submitted cells as a plain workbook the reader (and a person) can open again. Its folder gets a file
+    per Nộp, so a write does not look through it for a killed write's temporary: the server does at its start
+    (toolkit.server.app.prepare)."""
     names = _names(grid)
     sheets = "".join(f"<sheet name={quoteattr(n)} sheetId=\"{i}\" r:id=\"rId{i}\"/>"
                      for i, n in enumerate(names, start=1))
@@ -151,9 +153,9 @@ def write_grid(grid: dict[str, list[list[Any]]], out: Path) -> Path:
               '</Relationships>'),
         "xl/styles.xml": _STYLES,
     }
-    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, body in parts.items():
-            zf.writestr(name, body)
+    with atomic_path(out, tidy=False) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, body in parts.items():  # a few hundred bytes each: not worth a compressor
+            zf.writestr(name, body, zipfile.ZIP_STORED)
         for i, rows in enumerate(grid.values(), start=1):
             # a lone surrogate (valid in posted JSON, not in UTF-8) becomes "?" rather than stopping the write
             zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet(rows).encode("utf-8", "replace"))
