@@ -7,8 +7,8 @@ is "ratio: X" (naive seconds / batch seconds).
 """
 from __future__ import annotations
 
+import argparse
 import copy
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,8 +54,11 @@ def naive(subs: list, loai: str, out: Path) -> None:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("loai", nargs="?", default="cchc-cds", choices=sorted(load_form().reports),
+                    help="the report type (default cchc-cds)")
+    loai = ap.parse_args().loai
     print_load()
-    loai = sys.argv[1] if len(sys.argv) > 1 else "cchc-cds"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         subs = units(loai, work)

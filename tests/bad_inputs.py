@@ -361,6 +361,14 @@ def build_cases(filled: Path, folder: Path) -> dict[str, tuple[Path, str, str]]:
     add("far-cell-ad-noi-dung", _far_cell(filled, f / "o_xa_ad.xlsx", "Nội dung", "AD1048576"), "refuse",
         "quá xa vùng phiếu")
     add("cell-beside-the-form", _far_cell(filled, f / "o_ngoai_bang.xlsx", L.SHEET_DATA, "AD2000"), "ok", "")
+    # calamine places a cell by its last "r" and reads a prefixed sheetData before a plain one
+    add("far-cell-second-r", _change_part(filled, f / "o_xa_r_thu_hai.xlsx", data_part, lambda d: d.replace(
+        b"</sheetData>", b'<row r="300"><c r="A300" r="CV1048576"><v>1</v></c></row></sheetData>', 1)), "refuse",
+        "quá xa vùng phiếu")
+    add("far-cell-prefixed-sheetdata", _change_part(filled, f / "o_xa_tien_to.xlsx", data_part, lambda d: d.replace(
+        b"<sheetData>", b'<x:sheetData xmlns:x="urn:x"><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c>'
+                        b'<x:c r="CV1048576"><x:v>1</x:v></x:c></x:row></x:sheetData><sheetData>', 1)), "refuse",
+        "quá xa vùng phiếu")
     whole_sheet = lambda d: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', d)  # noqa: E731
     add("dimension-claims-whole-sheet", _change_part(filled, f / "kich_thuoc_gia.xlsx", data_part, whole_sheet), "ok",
         "")

@@ -34,7 +34,7 @@ CASES = ["not-a-zip", "truncated-zip", "xls", "ods", "csv-renamed", "password", 
          "bad-shared-string",
          "dtd-in-sheet", "broken-sheet-xml", "missing-sheet-part", "missing-workbook-rels",
          "far-cell-xfd-so-lieu", "far-cell-cv-danh-muc", "far-cell-ad-noi-dung", "cell-beside-the-form",
-         "dimension-claims-whole-sheet", "comment-40mb-after-sheetdata", "comment-40mb-in-sheetdata",
+         "far-cell-second-r", "far-cell-prefixed-sheetdata", "dimension-claims-whole-sheet", "comment-40mb-after-sheetdata", "comment-40mb-in-sheetdata",
          "sheet-200mb-unpacked", "shared-strings-16-9m",
          "control-char-in-noi-dung", "control-char-in-signer", "shadow-sheet-trailing-space", "shadow-sheet-nfd",
          "zero-point-in-money", "zero-point-in-count"]
@@ -62,7 +62,7 @@ def test_broken_input(cases, name):
 
 @pytest.mark.parametrize("name", ["zip-bomb", "million-rows", "xml-external-entity", "truncated-zip",
                                   "far-cell-xfd-so-lieu", "far-cell-cv-danh-muc", "far-cell-ad-noi-dung",
-                                  "sheet-200mb-unpacked", "shared-strings-16-9m"])
+                                  "far-cell-second-r", "far-cell-prefixed-sheetdata", "sheet-200mb-unpacked", "shared-strings-16-9m"])
 def test_hostile_files_end_fast_in_bounded_memory_without_traceback(cases, name):
     path = cases[name][0]
     script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "

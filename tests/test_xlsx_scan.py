@@ -43,6 +43,58 @@ def test_a_far_cell_hidden_from_simple_patterns_is_still_found():
     assert _fast_scan(io.BytesIO(prefixed.encode())) is None  # a prefixed sheet goes the careful way
 
 
+def test_a_second_r_and_a_prefixed_sheet_data_are_read_as_calamine_reads_them():
+    # calamine places a cell by its last "r", and reads a sheetData of any prefix before the plain one
+    second = _sheet('<row r="1"><c r="A1"><v>1</v></c><c r="B1" s="1" r="CV1048576"><v>2</v></c></row>')
+    prefixed = io.BytesIO(f'<?xml version="1.0"?><worksheet {NS}><x:sheetData xmlns:x="urn:x"><x:row r="1">'
+                          '<x:c r="A1"><x:v>1</x:v></x:c><x:c r="CV1048576"><x:v>1</x:v></x:c></x:row></x:sheetData>'
+                          '<sheetData></sheetData></worksheet>'.encode())
+    for data in (second, prefixed):
+        assert _fast_scan(io.BytesIO(data.getvalue())) is None
+        assert scan_sheet(data).far_cell == "CV1048576"
+
+
+def test_only_the_cells_holding_a_formula_or_an_error_are_read_for_them():
+    body = ('<row r="1"><c r="A1" s="2"><v>1</v></c><c r="B1" t="e"><v>#REF!</v></c><c r="C1"><f>A1&amp;"x"</f>'
+            '<v>1x</v></c><c r="D1" t="s"><v>0</v></c><f>9</f><c r="E1" t="e"/></row>')
+    assert _fast_scan(_sheet(body), formulas=True).formulas == {"B1": ("", "#REF!"), "C1": ('=A1&"x"', None)}
+    assert _fast_scan(_sheet(body), formulas=True).formulas == scan_sheet(_sheet(body)).formulas
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_fast_path_never_measures_less_than_the_tokenizer(seed):
+    # random sheets of plain cells mixed with what the fast path must hand over: when it answers, its grid holds
+    # every cell the tokenizer (calamine's rules) places
+    import random
+
+    rng = random.Random(seed)
+
+    def ref() -> str:
+        return f"{rng.choice(['A', 'E', 'CV', 'XFD'])}{rng.choice([1, 3, 50, 1048576])}"
+    pieces = [lambda: f'<c r="{ref()}"><v>1</v></c>', lambda: f'<c r="{ref()}" s="1"/>',
+              lambda: f'<c r="A1" r="{ref()}"><v>1</v></c>', lambda: f'<c s="1" r="{ref()}"><v>1</v></c>',
+              lambda: "<c><v>2</v></c>", lambda: f'<x:c r="{ref()}"><x:v>1</x:v></x:c>',
+              lambda: f'<!-- <c r="{ref()}"> -->', lambda: f'<c r="{ref()}" a="x>y"><v>1</v></c>',
+              lambda: f'<c r="{ref()}"\nr="A1"><v>1</v></c>', lambda: f"<c r='{ref()}'><v>1</v></c>",
+              lambda: f'<c r="{ref()}" t="inlineStr"><is><r><rPr><color rgb="1"/></rPr><t>a</t></r></is></c>',
+              lambda: f'</row><row r="{rng.choice([2, 1048576])}">', lambda: "</row><row>", lambda: "<?pi x?>",
+              lambda: '<![CDATA[<c r="XFD9">]]>', lambda: "</sheetData><sheetData>"]
+    heads = ["", '<x:sheetData xmlns:x="urn:x"><x:row><x:c r="Q9"><x:v>1</x:v></x:c></x:row></x:sheetData>']
+    answered = 0
+    for _ in range(1500):
+        body = "".join(rng.choice(pieces[:2] * 6 + pieces)() for _ in range(rng.randint(0, 8)))
+        data = f'<worksheet {NS}>{rng.choice(heads)}<sheetData><row r="1">{body}</row></sheetData></worksheet>'.encode()
+        fast = _fast_scan(io.BytesIO(data))
+        try:
+            full = scan_sheet(io.BytesIO(data))
+        except UnsafeXml:
+            continue
+        if fast is not None:
+            answered += 1
+            assert fast.rows >= full.rows and fast.columns >= full.columns, data
+    assert answered > 100
+
+
 def test_a_cell_inside_a_comment_is_no_cell():
     scan = scan_sheet(_sheet('<row r="1"><c r="A1"><v>1</v></c></row><!-- <row r="9"><c r="XFD9"><f>1</f>'
                              '</c></row> -->'))

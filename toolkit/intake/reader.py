@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -51,9 +52,10 @@ STAMP_ROWS = 10  # rows of the lists sheet holding the form's id and version; th
 _ERRORS = ("#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!")
 
 
-def sniff(path: Path, name: str | None = None) -> None:
+def sniff(path: Path, name: str | None = None) -> zipfile.ZipFile:
     """Refuse, with a Vietnamese reason, anything that is not a readable .xlsx/.xlsm file; `name` names it in
-    the reason (the user's own file name when the server keeps it under its own), the path by default."""
+    the reason (the user's own file name when the server keeps it under its own), the path by default. The
+    workbook's zip is returned open (its directory is read once per file): the caller closes it."""
     shown = name or str(path)
     if not path.exists():
         raise BaocaoError("không tìm thấy tệp", path=shown, code="khong-tim-thay-tep")
@@ -80,26 +82,34 @@ def sniff(path: Path, name: str | None = None) -> None:
         raise BaocaoError("không phải tệp Excel (.xlsx); có thể là CSV hoặc văn bản đổi đuôi",
                           path=shown, code="khong-phai-so-tinh")
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            total = 0
-            for info in zf.infolist():
-                total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
-                        and info.file_size > 10 * 1024 * 1024:
-                    raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=shown,
-                                      code="noi-dung-khong-an-toan")
-                if info.filename in WHOLE_PARTS and info.file_size > MAX_WHOLE_PART:
-                    raise _oversized(info, shown)
-            if total > MAX_UNPACKED_BYTES:
-                raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=shown, code="tep-qua-lon")
+        zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise BaocaoError("tệp hỏng hoặc không đầy đủ (không giải nén được); hãy lưu lại từ Excel",
                           path=shown, code="tep-hong", detail=str(exc)) from None
-    except BaocaoError:
-        raise
     except Exception as exc:  # a zip directory damaged in ways zipfile has no BadZipFile for
         raise _refusal(exc, shown) from None
+    try:
+        _members(zf, shown)
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def _members(zf: zipfile.ZipFile, shown: str) -> None:
+    """Refuse a zip whose members are a bomb, too large, or not a workbook's."""
+    names = set(zf.namelist())
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
+                and info.file_size > 10 * 1024 * 1024:
+            raise BaocaoError("tệp nén bất thường (zip bomb), từ chối đọc", path=shown,
+                              code="noi-dung-khong-an-toan")
+        if info.filename in WHOLE_PARTS and info.file_size > MAX_WHOLE_PART:
+            raise _oversized(info, shown)
+    if total > MAX_UNPACKED_BYTES:
+        raise BaocaoError("tệp giải nén quá lớn, từ chối đọc", path=shown, code="tep-qua-lon")
     if "content.xml" in names and "mimetype" in names:
         raise BaocaoError("tệp OpenDocument (.ods); hãy lưu lại dạng Excel Workbook (.xlsx)",
                           path=shown, code="khong-phai-so-tinh")
@@ -407,12 +417,17 @@ def _scan_formulas(scanner: Scanner, sub: Submission) -> None:
 
 @dataclass
 class Reading:
-    """A workbook read: the submission, and the cells of the sheets the form uses as they were read (sheet name
-    -> rows from A1, empty cells None, whole numbers as int, trailing blanks dropped) — what Nộp keeps and
-    hashes, the same for a file and for the grid Excel posts of it."""
+    """A workbook read: the submission, and the cells of the sheets the form uses as they were read (`sheets`)."""
 
     submission: Submission
-    sheets: dict[str, list[list[Any]]]
+    rows: dict[str, list[list[Any]]]  # sheet name -> rows as read (of the lists sheet its stamp alone)
+
+    @cached_property
+    def sheets(self) -> dict[str, list[list[Any]]]:
+        """Sheet name -> rows from A1, empty cells None, whole numbers as int, trailing blanks dropped: what Nộp
+        keeps and hashes, the same for a file and for the grid Excel posts of it (made when first asked: a
+        consolidation never asks)."""
+        return {name: _kept(rows) for name, rows in self.rows.items()}
 
 
 def read_workbook(source: Path | str | Mapping[str, list[list[Any]]], form: Form | None = None,
@@ -427,8 +442,7 @@ def read_workbook(source: Path | str | Mapping[str, list[list[Any]]], form: Form
     path = Path(source)
     shown = name or str(path)
     try:
-        sniff(path, shown)
-        with zipfile.ZipFile(path) as zf:
+        with sniff(path, shown) as zf:
             inputs = {label_key(L.SHEET_META), label_key(L.SHEET_DATA)}  # whose formulas _scan_formulas reads
             scanner = Scanner(zf, lambda sheet: label_key(sheet) in inputs)
             if not scanner.shared_strings_ok():
@@ -538,7 +552,7 @@ def _read(sheet_names: list[str], read_sheet: Callable[[str], _Sheet], path: Pat
         sub.lists[lst.id] = _list_sheet(sheet_at(names[label_key(lst.sheet)]), lst, form, sub)
     order = {name: i for i, name in enumerate(sheet_names)}
     stamp = names[label_key(L.SHEET_LISTS)]  # only its stamp is read: the dropdowns' lists are the template's
-    return Reading(sub, {name: _kept(read[name].rows[:STAMP_ROWS] if name == stamp else read[name].rows)
+    return Reading(sub, {name: read[name].rows[:STAMP_ROWS] if name == stamp else read[name].rows
                          for name in sorted(read, key=order.__getitem__)})
 
 
@@ -592,9 +606,8 @@ def read_sheets(path: Path | str, wanted: tuple[str, ...]) -> dict[str, list[lis
     aside), through the same guards as a unit's workbook: a file that is not a sound .xlsx/.xlsm is refused in
     Vietnamese, a sheet with cells far out is refused before it is read. A wanted sheet the file lacks is absent."""
     path = Path(path)
-    sniff(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with sniff(path) as zf:
             scanner = Scanner(zf)
             book = pc.CalamineWorkbook.from_path(str(path))
             try:

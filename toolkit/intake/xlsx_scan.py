@@ -14,7 +14,8 @@ The scan runs on every sheet the reader uses, so it must cost a fraction of
 calamine's read of it: the fast path measures in one regular-expression pass (no
 per-cell Python), and formulas and error values are collected only for the sheets
 whose input cells are checked for them (`Scanner.formulas`), not for the list
-sheets and their hundreds of helper formulas.
+sheets and their hundreds of helper formulas, and there only from the cells a
+search for `<f` or `t="e"` lands in (entities resolved in those alone).
 """
 from __future__ import annotations
 
@@ -47,17 +48,20 @@ _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
 # The fast path, on sheet XML where every "<" starts a tag (XML allows no raw "<" in text or attribute values).
-# One pass notes each plain cell start `<c r="A1"` with its position, and as ("", "") anything the tokenizer
-# must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, or a cell's start tag (`<c`
-# and a space, ">" or "/") whose "r" is not first (an over-count costs time, never a missed cell).
-_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"|[!?]|/?[\w.-]+:|c[\s>/])')
-_FORMULA = re.compile(rb"<f[\s/>]")
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-_FORMULA = re.compile(rb"<f[\s/>]")
-_ERROR = b't="e"'
-_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</c>', re.S)
-_F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
-_V = re.compile(rb"<v>(.*?)</v>", re.S)
+# One pass notes each plain cell start `<c r="A1" …>` with its position, and as ("", "") anything the tokenizer
+# must read instead: a comment, CDATA, processing instruction, DTD, prefixed tag, a cell's start tag (`<c`
+# and a space, ">" or "/") that is not "r" first and then other attributes in double quotes (calamine takes a
+# second "r", the last one; an over-count costs time, never a missed cell), or a </sheetData> before the
+# stretch's end (the stretch runs to the last one, found from the part's end). A cell's `<v>…</v></c>` is
+# taken in the same match, and branches that open with a literal come first: most "<" then cost no attempt.
+_NOTED = re.compile(rb'<(?:c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-qs-z][\w.:-]*+="[^"]*+")*+'
+                    rb'(?:/>|>(?:<v>[^<]*+</v>)?+(?:</c>)?+)|/(?:sheetData>|[\w.-]++:)|!|\?|c[\s>/]|[\w.-]++:)')
+# Where a formula or an error value may be: only the cells around these are read for them (two searches of
+# a literal: an alternation would test every byte).
+_F_START = re.compile(rb"<f[\s/>]")
+_ERROR_TYPE = re.compile(rb't="e"')
+_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>')
+_F_TAG = re.compile(rb"<f(?:\s[^>]*?)?(/?)>")
 _TYPE = re.compile(rb'\st="([^"]*)"')
 _SKIPS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"), (b"<!", b">"))
 
@@ -190,11 +194,12 @@ def _fast_scan(fh, formulas: bool = False) -> SheetScan | None:
                 if not chunk or len(buf) > MAX_TAG * 16:
                     return None
                 continue
-            head = buf[:at]
-            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:]:
+            head = buf[:at]  # a sheetData in it is a prefixed one, which calamine reads first
+            if b"<!" in head or b"<?" in head[head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0:] \
+                    or b"sheetData" in head:
                 return None
             pos, started = at, True
-        end = buf.find(b"</sheetData>", pos)
+        end = buf.rfind(b"</sheetData>", pos)  # from the end: it is near there, and an earlier one is noted
         if end >= 0:
             stop = end
         else:
@@ -228,22 +233,49 @@ def _measure(buf: bytes, start: int, stop: int, out: SheetScan) -> bool:
         if last_col > out.columns:
             out.far_cell = _far(cells, letters.index(_ref(1, last_col)[:-1].encode()))
         out.rows, out.columns = max(out.rows, last_row), max(out.columns, last_col)
-    if out.formulas is not None and (_FORMULA.search(buf, start, stop) or buf.find(b't="e"', start, stop) >= 0):
+    if out.formulas is not None:
         _formulas(buf, start, stop, out.formulas)
     return True
 
 
 def _formulas(buf: bytes, start: int, stop: int, found: dict[str, tuple[str, str | None]]) -> None:
-    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`."""
-    for m in _CELL.finditer(buf, start, stop):
+    """Add the formula and error cells of buf[start:stop], plain sheet XML, to `found`. Only the cells around a
+    formula tag or an error type are read: a sheet of values costs one search, and entities are resolved only
+    in the formulas found."""
+    hints = [m.start() for m in _F_START.finditer(buf, start, stop)]
+    hints += [m.start() - 1 for m in _ERROR_TYPE.finditer(buf, start, stop) if buf[m.start() - 1:m.start()].isspace()]
+    floor = start  # no cell starting before it holds a hint still to come: each byte is searched once or twice
+    for at in sorted(hints):
+        if at < floor:
+            continue  # in the cell just read
         if len(found) >= MAX_FORMULAS:
             break
-        kind, f = _TYPE.search(m.group(2)), _F.search(m.group(3))
-        v = _V.search(m.group(3))
-        error = v.group(1).decode("utf-8", "replace").strip() if kind and kind.group(1) == b"e" and v else None
-        if f or error:
-            text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] if f else ""
-            found[m.group(1).decode()] = ("=" + text if f else "", error or None)
+        cell = buf.rfind(b'<c r="', floor, at + 1)
+        tag = _CELL_TAG.match(buf, cell, stop) if cell >= 0 else None
+        nxt = buf.find(b'<c r="', tag.end(), stop) if tag else -1  # a cell ends before the next one starts
+        close = buf.find(b"</c>", tag.end(), nxt if nxt >= 0 else stop) if tag else -1
+        if close < at:  # in no cell: calamine would not read it either
+            floor = at + 1
+            continue
+        floor = close
+        f, error = _F_TAG.search(buf, tag.end(), close), None
+        formula = None if f is None else b"" if f.group(1) else _between(buf, f.end(), b"</f>", close)
+        kind = _TYPE.search(tag.group(2))
+        if kind and kind.group(1) == b"e":
+            v = buf.find(b"<v>", tag.end(), close)
+            value = _between(buf, v + 3, b"</v>", close) if v >= 0 else None
+            error = value.decode("utf-8", "replace").strip() if value else None
+        if formula is not None or error:
+            # a character is at most 10 bytes of XML (&#x10FFFF;): only what a message shows is decoded
+            text = html.unescape(formula[:MAX_FORMULA_TEXT * 10].decode("utf-8", "replace"))[:MAX_FORMULA_TEXT] \
+                if formula is not None else ""
+            found[tag.group(1).decode()] = ("=" + text if formula is not None else "", error or None)
+
+
+def _between(buf: bytes, start: int, end_tag: bytes, stop: int) -> bytes | None:
+    """buf from `start` up to `end_tag`, or None when it does not come before `stop`."""
+    end = buf.find(end_tag, start, stop)
+    return buf[start:end] if end >= 0 else None
 
 
 def _far(cells: list[tuple[bytes, bytes]], i: int) -> str:
