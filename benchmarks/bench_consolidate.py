@@ -25,6 +25,7 @@ higher is better). On a shared machine the wall times follow the load; the CPU r
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
@@ -67,19 +68,26 @@ def _provinces():
 
 
 def generate(folder: Path, n: int) -> list[Path]:
-    """One workbook per unit, each province's files in its own sub-folder; reused when already there."""
+    """One workbook per unit, each province's files in its own sub-folder; reused while the template they were
+    made from is today's (files of an older template would measure the old one)."""
     from toolkit.synthetic import Patcher, file_name, unit_data
 
     marker = folder / f".generated_{n}"
-    if marker.exists():
+    forms = _forms(n)
+    first = Patcher(forms[0][0], PERIOD, YEAR, folder)
+    made_from = hashlib.sha256(b"".join(data for info, data in first.members
+                                        if info.filename != "docProps/core.xml")).hexdigest()
+    if marker.exists() and marker.read_text().split()[-1:] == [made_from]:
         return sorted(folder.rglob("*.xlsx"))
+    for old in folder.rglob("*.xlsx"):
+        old.unlink()
     paths = []
-    for pform, units in _forms(n):
+    for pform, units in forms:
         sub = folder / pform.province.replace(" ", "_")
-        patcher = Patcher(pform, PERIOD, YEAR, folder)
+        patcher = first if pform is forms[0][0] else Patcher(pform, PERIOD, YEAR, folder)
         for unit in units:
             paths.append(patcher.write(sub / file_name(unit, PERIOD, YEAR), unit_data(pform, unit, PERIOD, YEAR)))
-    marker.write_text(str(len(paths)))
+    marker.write_text(f"{len(paths)} {made_from}")
     return paths
 
 
