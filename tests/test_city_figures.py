@@ -129,7 +129,10 @@ def test_a_flagged_figure_is_not_summed_ranked_drawn_or_praised(city, form):
     assert all(r.unit.name in paragraph for r in (budget, files, posts)) and "không được cộng" in paragraph
     assert re.search(rf"không xếp hạng [^;(]*{files.unit.name}[^;(]* \(số liệu bất thường chưa được xử lý", text)
     wb = openpyxl.load_workbook(city["book"])
-    state = {(r[1], r[9]): r[10] for r in wb[SHEET_ANOMALIES].iter_rows(min_row=4, values_only=True) if r[1]}
+    heads = [c.value for c in wb[SHEET_ANOMALIES][3]]
+    unit, code, handled = (heads.index(h) for h in ("Mã ĐVHC", "Mã chỉ tiêu", "Xử lý"))
+    state = {(r[unit], r[code]): r[handled] for r in wb[SHEET_ANOMALIES].iter_rows(min_row=4, values_only=True)
+             if r[unit]}
     assert state[(budget.unit.code, "NS_THU_TH")].startswith("Chưa xử lý")
 
 
