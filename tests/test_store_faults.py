@@ -112,11 +112,17 @@ def nop(site, url: str, book, fault: str) -> tuple[str, list, float]:
     return text, receipts_of(out["actions"]), took
 
 
-def page_and_downloads(url: str, fault: str, reason: str) -> None:
+# A pooled connection used in the last 2 s is not checked before use (toolkit.city.backend): the first requests
+# after the stop meet PostgreSQL's shutdown on it, the next ones find no server to connect to; both are the truth.
+PG_STOPPED = ("không kết nối được máy chủ PostgreSQL", "máy chủ PostgreSQL đang tắt hoặc khởi động lại")
+
+
+def page_and_downloads(url: str, fault: str, *reasons: str) -> None:
+    """Every page answers 503 within 5 s, naming the fault by one of `reasons`."""
     for path in ("/", "/tai-ve/so-tong-hop.xlsx", "/tai-ve/bao-cao-tong-hop.docx", "/tai-ve/" + "0" * 32 + "/a.docx"):
         status, body, took = get(url + path)
         TABLE.append((fault, f"GET {path}", f"HTTP {status}, {took:.1f} s", body))
-        assert status == 503 and reason in body and took <= 5, (path, status, body, took)
+        assert status == 503 and any(r in body for r in reasons) and took <= 5, (path, status, body, took)
 
 
 def test_a_corrupt_sqlite_store_is_refused_in_vietnamese_by_every_command(site):
@@ -246,10 +252,10 @@ def test_the_server_with_postgresql_stopped_answers_503_fast_and_recovers(site, 
         book = build_intake(form, tmp_path / "phieu.xlsm", site["data"], server=(url, key))
         own_pg.stop()
         try:
-            page_and_downloads(url, "PostgreSQL đã dừng (máy chủ)", "không kết nối được máy chủ PostgreSQL")
+            page_and_downloads(url, "PostgreSQL đã dừng (máy chủ)", *PG_STOPPED)
             text, got, took = nop(site, url, book, "PostgreSQL đã dừng (máy chủ)")
-            assert took <= 25 and not got and text.startswith("Nộp: chưa lưu được bản nộp (không kết nối được máy "
-                                                              "chủ PostgreSQL"), (took, text)
+            assert took <= 25 and not got and text.startswith("Nộp: chưa lưu được bản nộp (") \
+                and any(r in text for r in PG_STOPPED), (took, text)
             assert SECRET not in text
         finally:
             own_pg.start()
