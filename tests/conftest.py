@@ -174,6 +174,23 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+def seed_history(store: Path, unit: str, workbook: Path) -> None:
+    """Three earlier half-years of `unit` in `store`, the workbook's figures with a tenth of its files
+    (HS_TIEP_NHAN 610, 600, 595): today's figure stands out against the unit's own history."""
+    from datetime import datetime
+
+    from toolkit.city.store import Store
+    from toolkit.intake.reader import read_submission
+
+    now = read_submission(workbook)
+    values = {c: (v.value, str(v.loc)) for c, v in {**now.meta, **now.values}.items()}
+    with Store(store) as db:
+        for year, before in ((2023, 610), (2024, 600), (2025, 595)):
+            values["HS_TIEP_NHAN"] = (before, values["HS_TIEP_NHAN"][1])
+            db.add(unit, "x", "6 tháng đầu năm", year, values, f"{year}.xlsx", f"lich-su-{year}",
+                   datetime(year, 6, 20))
+
+
 @pytest.fixture(scope="module")
 def keyed_server(request, tmp_path_factory):
     """For a module: every unit's key issued by `baocao server cap-khoa`, then `baocao server chay` on that store

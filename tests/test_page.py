@@ -18,7 +18,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("python_multipart")
 playwright = pytest.importorskip("playwright.sync_api")
 
-from conftest import hurried_server, run_cli  # noqa: E402
+from conftest import hurried_server, run_cli, seed_history  # noqa: E402
 from upload_corpus import post_form  # noqa: E402
 from test_server import (  # noqa: E402
     NGHI_DUONG,
@@ -419,18 +419,8 @@ def test_404_and_503_are_vietnamese_pages(site, page, tmp_path):
 def test_page_leads_to_the_next_step(site, page, files, form):
     """A link to the upload page; the refused unit in its own card, sorted after the units not in and before the
     late ones; an anomaly says which figure and why, in amber, not the errors' red; versions per unit."""
-    from datetime import datetime
-
-    from toolkit.intake.reader import read_submission
-
     # Three earlier half-years with a tenth of today's files: the other unit's figure is flagged against its history.
-    now = read_submission(files["other_clean"])
-    values = {c: (v.value, str(v.loc)) for c, v in {**now.meta, **now.values}.items()}
-    with Store(site["store"]) as db:
-        for year, before in ((2023, 610), (2024, 600), (2025, 595)):
-            values["HS_TIEP_NHAN"] = (before, values["HS_TIEP_NHAN"][1])
-            db.add(files["other"], "x", "6 tháng đầu năm", year, values, f"{year}.xlsx", f"lich-su-{year}",
-                   datetime(year, 6, 20))
+    seed_history(site["store"], files["other"], files["other_clean"])
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(site["url"] + "/")
     link = page.locator("a#nop-tep")

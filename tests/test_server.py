@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -19,7 +19,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import remote_client as rc  # noqa: E402
-from conftest import ROOT, free_port, hurried_server, office_processes, run_cli, warm_office_here  # noqa: E402
+from conftest import (  # noqa: E402
+    ROOT, free_port, hurried_server, office_processes, run_cli, seed_history, warm_office_here)
 
 from toolkit.city.store import Store  # noqa: E402
 from toolkit.definition import layout as L  # noqa: E402
@@ -240,13 +241,7 @@ def test_nop_answers_with_the_units_history_as_a_warning_never_a_refusal(city, b
     """Three earlier half-years with a tenth of today's files: Nộp still stores, and says so."""
     path = books["clean"]
     sheet, cell = names(path)["TT_TIN_CONG_TTDT"]
-    now = read_submission(path)
-    values = {c: (v.value, str(v.loc)) for c, v in {**now.meta, **now.values}.items()}
-    with Store(city["store"]) as db:
-        for year, before in ((2023, 610), (2024, 600), (2025, 595)):
-            values["HS_TIEP_NHAN"] = (before, values["HS_TIEP_NHAN"][1])
-            db.add(books["unit"], "x", "6 tháng đầu năm", year, values, f"{year}.xlsx", f"lich-su-{year}",
-                   datetime(year, 6, 20))
+    seed_history(city["store"], books["unit"], path)
     model, _ = press(city, path, "nop", books["key"], {(sheet, cell): 451})  # the content of version 2
     assert status(model, path).startswith("Đã nộp lúc") and "cảnh báo" in status(model, path), status(model, path)
     said = [v for v in model.book.sheets[L.SHEET_CHECK].cells.values() if isinstance(v, str)]
