@@ -410,12 +410,13 @@ def _anomalies_sheet(ws, res: Consolidation, fmt: _F, out: Path) -> None:
                                     (a.why, fmt.wrap), (KIND_VI[a.kind], fmt.wrap))):
             _write(ws, r, c, v, f)
         _source_link(ws, r, 8, source, row.path if row else "", a.source, out, fmt)
-        ws.write_string(r, 9, a.code, fmt.text)
+        ws.write_string(r, 9, a.code, fmt.wrap)
         ws.write_string(r, 10, a.explanation or "(chưa giải trình)", fmt.wrap)
         state = res.anomaly_state(a)
         ws.write_string(r, 11, state, fmt.wrap if res.settled_anomaly(a) else fmt.held_text)
         _fit_row(ws, r, [(a.label, widths[3]), (a.compared, widths[5]), (a.why, widths[6]),
-                         (f"{source}!{a.source}", widths[8]), (a.explanation, widths[10]), (state, widths[11])])
+                         (f"{source}!{a.source}", widths[8]), (a.code, widths[9]), (a.explanation, widths[10]),
+                         (state, widths[11])])
     if res.anomalies:
         ws.autofilter(2, 0, 2 + len(res.anomalies), len(heads) - 1)
 
